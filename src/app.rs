@@ -1,0 +1,97 @@
+//! Building the application state and running the HTTP server.
+
+use crate::config::Settings;
+use crate::http::auth::{hash_password, JwtKeys};
+use crate::http::{configure, AppState, Metrics};
+use crate::store::rows::UserRow;
+use crate::store::{now_micros, Db, PoolOptions};
+use actix_web::dev::Server;
+use actix_web::middleware::DefaultHeaders;
+use actix_web::{App, HttpMessage, HttpServer};
+use futures_util::FutureExt;
+use std::net::TcpListener;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use tracing_actix_web::{RequestId, TracingLogger};
+
+/// Connects the database (running migrations), loads or creates the signing key, and creates the first
+/// administrator when the database has no users and `admin_password` is set.
+pub fn build_state(settings: Settings) -> anyhow::Result<Arc<AppState>> {
+    let db = Db::connect(
+        &settings.database_url,
+        &PoolOptions { max_connections: settings.pool_size, ..PoolOptions::default() },
+    )?;
+    let secret = JwtKeys::load_or_create_secret(&settings.data_dir)?;
+    let jwt = JwtKeys::new(&secret, &settings.jwt_issuer, &settings.jwt_audience, settings.token_ttl_secs);
+    if let Some(password) = settings.admin_password.as_deref().filter(|p| !p.is_empty()) {
+        if db.count_users()? == 0 {
+            anyhow::ensure!(password.chars().count() >= 10, "KASDESA_ADMIN_PASSWORD must be at least 10 characters");
+            let hash = hash_password(password).map_err(|e| anyhow::anyhow!("{e}"))?;
+            db.create_user(UserRow {
+                id: uuid::Uuid::now_v7().to_string(),
+                username: "admin".into(),
+                password_hash: hash,
+                role: "admin".into(),
+                village_id: None,
+                regency_id: None,
+                active: true,
+                created_at: now_micros(),
+            })?;
+            tracing::info!("created the administrator 'admin'");
+        }
+    }
+    Ok(Arc::new(AppState { db, jwt, settings, metrics: Metrics::default() }))
+}
+
+/// Starts serving on an already bound listener (tests bind port 0).
+pub fn run(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Server> {
+    let workers = match state.settings.workers {
+        0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+        n => n,
+    };
+    let server = HttpServer::new(move || {
+        let metrics_state = state.clone();
+        App::new()
+            .configure(configure(state.clone()))
+            .wrap(
+                DefaultHeaders::new()
+                    .add(("X-Content-Type-Options", "nosniff"))
+                    .add(("X-Frame-Options", "DENY"))
+                    .add(("Referrer-Policy", "no-referrer"))
+                    .add(("Cache-Control", "no-store")),
+            )
+            .wrap_fn(move |req, srv| {
+                use actix_web::dev::Service;
+                let request_id = req.extensions().get::<RequestId>().map(|r| r.to_string());
+                let st = metrics_state.clone();
+                srv.call(req).map(move |res| {
+                    res.map(|mut res| {
+                        let m = &st.metrics;
+                        m.requests.fetch_add(1, Ordering::Relaxed);
+                        let status = res.status();
+                        if status.is_client_error() {
+                            m.client_errors.fetch_add(1, Ordering::Relaxed);
+                        } else if status.is_server_error() {
+                            m.server_errors.fetch_add(1, Ordering::Relaxed);
+                        }
+                        if let Some(id) = request_id.and_then(|id| id.parse().ok()) {
+                            res.headers_mut().insert(actix_web::http::header::HeaderName::from_static("x-request-id"), id);
+                        }
+                        res
+                    })
+                })
+            })
+            .wrap(TracingLogger::default())
+    })
+    .workers(workers)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+pub fn init_tracing(format: &str) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = if format == "json" { builder.json().try_init() } else { builder.try_init() };
+}

@@ -1,0 +1,130 @@
+//! The command line: `serve`, `migrate`, `user create`, `verify-chain`.
+
+use crate::app::{build_state, init_tracing, run};
+use crate::config::Settings;
+use crate::domain::roles::Role;
+use crate::http::auth::hash_password;
+use crate::store::rows::UserRow;
+use crate::store::{now_micros, Db, PoolOptions};
+use clap::{Parser, Subcommand};
+use std::io::Read;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "kasdesa", version, about = "Village treasury ledger service")]
+pub struct Cli {
+    /// An extra TOML config file, read after config/default.toml (also KASDESA_CONFIG).
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the HTTP service.
+    Serve,
+    /// Run pending database migrations and exit.
+    Migrate,
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
+    /// Verify a village's hash chain and balances; exits 1 if anything is broken.
+    VerifyChain {
+        /// The village code (or id).
+        #[arg(long)]
+        village: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum UserAction {
+    /// Create a user. The password is read from KASDESA_USER_PASSWORD or, if unset, from standard input.
+    Create {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        role: String,
+        /// Village code (or id), for village roles.
+        #[arg(long)]
+        village: Option<String>,
+        /// Regency id, for inspectors.
+        #[arg(long)]
+        regency: Option<String>,
+    },
+}
+
+pub fn main_entry() -> anyhow::Result<std::process::ExitCode> {
+    let cli = Cli::parse();
+    let settings = Settings::load(cli.config.as_deref())?;
+    init_tracing(&settings.log_format);
+    match cli.command {
+        Command::Serve => serve(settings)?,
+        Command::Migrate => {
+            Db::connect(&settings.database_url, &PoolOptions::default())?;
+            println!("migrations are up to date");
+        }
+        Command::User { action: UserAction::Create { username, role, village, regency } } => {
+            let db = Db::connect(&settings.database_url, &PoolOptions::default())?;
+            let role = Role::parse(&role).ok_or_else(|| anyhow::anyhow!("unknown role {role}"))?;
+            anyhow::ensure!(role != Role::Bank, "banks are registered with POST /api/v1/bank-clients");
+            let village_id = match village {
+                Some(v) => Some(resolve_village(&db, &v)?),
+                None => None,
+            };
+            anyhow::ensure!(
+                role.is_village_role() == village_id.is_some(),
+                "--village is required for village roles and only for them"
+            );
+            anyhow::ensure!((role == Role::Inspector) == regency.is_some(), "--regency is required for inspectors only");
+            let password = match std::env::var("KASDESA_USER_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => {
+                    let mut s = String::new();
+                    std::io::stdin().read_to_string(&mut s)?;
+                    s.trim_end_matches(['\n', '\r']).to_string()
+                }
+            };
+            anyhow::ensure!((10..=128).contains(&password.chars().count()), "password must be 10 to 128 characters");
+            let user = db.create_user(UserRow {
+                id: uuid::Uuid::now_v7().to_string(),
+                username,
+                password_hash: hash_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?,
+                role: role.as_str().into(),
+                village_id,
+                regency_id: regency,
+                active: true,
+                created_at: now_micros(),
+            })?;
+            println!("{}", user.id);
+        }
+        Command::VerifyChain { village } => {
+            let db = Db::connect(&settings.database_url, &PoolOptions::default())?;
+            let id = resolve_village(&db, &village)?;
+            let report = db.verify_chain(&id)?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            if !report.ok {
+                return Ok(std::process::ExitCode::from(1));
+            }
+        }
+    }
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+fn resolve_village(db: &Db, code_or_id: &str) -> anyhow::Result<String> {
+    if let Some(v) = db.find_village_by_code(code_or_id)? {
+        return Ok(v.id);
+    }
+    db.get_village(code_or_id)?.map(|v| v.id).ok_or_else(|| anyhow::anyhow!("no village {code_or_id}"))
+}
+
+fn serve(settings: Settings) -> anyhow::Result<()> {
+    let bind = settings.bind.clone();
+    let state = build_state(settings)?;
+    let listener = std::net::TcpListener::bind(&bind)?;
+    tracing::info!(address = %bind, database = state.db.backend_name(), "kasdesa is listening");
+    actix_web::rt::System::new().block_on(async move { run(listener, state)?.await })?;
+    Ok(())
+}

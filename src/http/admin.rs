@@ -1,0 +1,303 @@
+//! Login, bank client tokens, and administration: regencies, villages, users, bank clients.
+
+use super::auth::{dummy_hash, hash_password, hash_secret, random_token, verify_password, Claims, Principal};
+use super::error::{ApiError, Problem};
+use super::views::*;
+use super::{blocking, load_village, text_field, Body, State};
+use crate::domain::roles::Role;
+use crate::store::rows::{BankClientRow, UserRow, VillageRow};
+use crate::store::{now_micros, VillageFilter};
+use actix_web::{web, HttpResponse};
+
+fn token_response(state: &State, claims: Claims) -> Result<HttpResponse, ApiError> {
+    let access_token = state.jwt.issue(claims)?;
+    Ok(HttpResponse::Ok().json(TokenResponse { access_token, token_type: "Bearer", expires_in: state.jwt.ttl_secs }))
+}
+
+fn bad_credentials() -> ApiError {
+    ApiError::unauthorized("invalid username or password")
+}
+
+fn blank_claims(sub: String, role: Role, name: String) -> Claims {
+    Claims {
+        sub,
+        role,
+        village_id: None,
+        regency_id: None,
+        village_ids: None,
+        name,
+        exp: 0,
+        iat: 0,
+        nbf: 0,
+        iss: String::new(),
+        aud: String::new(),
+    }
+}
+
+/// Log in with a username and password.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = TokenResponse), (status = 401, body = Problem, description = "unknown user or wrong password: the same answer")))]
+pub async fn login(state: State, body: Body<LoginRequest>) -> Result<HttpResponse, ApiError> {
+    let LoginRequest { username, password } = body.value;
+    if username.len() > 64 || password.len() > 128 {
+        return Err(bad_credentials());
+    }
+    let db = state.db.clone();
+    let user = blocking(move || db.find_user(&username)).await?;
+    // Verify against a dummy hash for unknown users, so timing does not reveal which usernames exist.
+    let (hash, user) = match user {
+        Some(u) if u.active => (u.password_hash.clone(), Some(u)),
+        _ => (dummy_hash().to_string(), None),
+    };
+    let ok = web::block(move || verify_password(&password, &hash)).await?;
+    let user = match (ok, user) {
+        (true, Some(u)) => u,
+        _ => return Err(bad_credentials()),
+    };
+    let role = Role::parse(&user.role).ok_or_else(ApiError::internal)?;
+    let mut claims = blank_claims(user.id, role, user.username);
+    claims.village_id = user.village_id;
+    claims.regency_id = user.regency_id;
+    token_response(&state, claims)
+}
+
+/// Exchange a bank client's credentials for a token with role `bank`.
+#[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth", request_body = ClientTokenRequest,
+    responses((status = 200, body = TokenResponse), (status = 401, body = Problem)))]
+pub async fn client_token(state: State, body: Body<ClientTokenRequest>) -> Result<HttpResponse, ApiError> {
+    let ClientTokenRequest { client_id, client_secret } = body.value;
+    if client_id.len() > 100 || client_secret.len() > 200 {
+        return Err(ApiError::unauthorized("invalid client credentials"));
+    }
+    let db = state.db.clone();
+    let found = blocking(move || db.find_bank_client(&client_id)).await?;
+    let Some((client, villages)) = found.filter(|(c, _)| c.active) else {
+        return Err(ApiError::unauthorized("invalid client credentials"));
+    };
+    let presented = hash_secret(&client_secret);
+    if !constant_time_eq(presented.as_bytes(), client.secret_hash.as_bytes()) {
+        return Err(ApiError::unauthorized("invalid client credentials"));
+    }
+    let mut claims = blank_claims(client.client_id, Role::Bank, client.name);
+    claims.village_ids = Some(villages);
+    token_response(&state, claims)
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn code_field(name: &str, value: &str) -> Result<String, ApiError> {
+    let v = value.trim();
+    if v.is_empty() || v.len() > 32 || !v.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)) {
+        return Err(ApiError::validation(format!(
+            "{name} must be 1 to 32 letters, digits, '.', '_' or '-'"
+        )));
+    }
+    Ok(v.to_string())
+}
+
+/// Create a regency (admin).
+#[utoipa::path(post, path = "/api/v1/regencies", tag = "administration", request_body = NewRegency,
+    security(("bearer" = [])),
+    responses((status = 201, body = RegencyView), (status = 409, body = Problem, description = "code exists")))]
+pub async fn create_regency(state: State, who: Principal, body: Body<NewRegency>) -> Result<HttpResponse, ApiError> {
+    who.require_admin()?;
+    let code = code_field("code", &body.value.code)?;
+    let name = text_field("name", &body.value.name, 200)?;
+    let db = state.db.clone();
+    let row = blocking(move || db.create_regency(&code, &name)).await?;
+    Ok(HttpResponse::Created().json(RegencyView::from(row)))
+}
+
+/// Regencies: all for an administrator, one's own for an inspector.
+#[utoipa::path(get, path = "/api/v1/regencies", tag = "administration", security(("bearer" = [])),
+    responses((status = 200, body = Vec<RegencyView>)))]
+pub async fn list_regencies(state: State, who: Principal) -> Result<HttpResponse, ApiError> {
+    let db = state.db.clone();
+    let rows = match who.role() {
+        Role::Admin => blocking(move || db.list_regencies()).await?,
+        Role::Inspector => {
+            let id = who.0.regency_id.clone().unwrap_or_default();
+            blocking(move || db.get_regency(&id)).await?.into_iter().collect()
+        }
+        _ => return Err(ApiError::forbidden()),
+    };
+    Ok(HttpResponse::Ok().json(rows.into_iter().map(RegencyView::from).collect::<Vec<_>>()))
+}
+
+#[utoipa::path(get, path = "/api/v1/regencies/{id}", tag = "administration", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 200, body = RegencyView), (status = 404, body = Problem)))]
+pub async fn get_regency(state: State, who: Principal, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let visible = match who.role() {
+        Role::Admin => true,
+        Role::Inspector => who.0.regency_id.as_deref() == Some(id.as_str()),
+        _ => false,
+    };
+    if !visible {
+        return Err(ApiError::not_found());
+    }
+    let db = state.db.clone();
+    let row = blocking(move || db.get_regency(&id)).await?.ok_or_else(ApiError::not_found)?;
+    Ok(HttpResponse::Ok().json(RegencyView::from(row)))
+}
+
+/// Create a village and seed its standard chart of accounts (admin).
+#[utoipa::path(post, path = "/api/v1/villages", tag = "administration", request_body = NewVillage,
+    security(("bearer" = [])),
+    responses((status = 201, body = VillageView), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn create_village(state: State, who: Principal, body: Body<NewVillage>) -> Result<HttpResponse, ApiError> {
+    who.require_admin()?;
+    let v = body.value;
+    let cash_limit = v.cash_limit.money().map_err(|e| ApiError::amount("cash_limit", e))?;
+    let account = v.bank_account.trim().to_string();
+    if !(6..=20).contains(&account.len()) || !account.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::validation("bank_account must be 6 to 20 digits"));
+    }
+    let row = VillageRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        regency_id: v.regency_id.trim().to_string(),
+        code: code_field("code", &v.code)?,
+        name: text_field("name", &v.name, 200)?,
+        bank_account: account,
+        cash_limit: cash_limit.sen(),
+        last_seq: 0,
+        chain_len: 0,
+        chain_head: crate::domain::chain::GENESIS.to_string(),
+        created_at: now_micros(),
+    };
+    let db = state.db.clone();
+    let row = blocking(move || db.create_village(row)).await?;
+    Ok(HttpResponse::Created().json(VillageView::from(row)))
+}
+
+/// The villages in the caller's scope.
+#[utoipa::path(get, path = "/api/v1/villages", tag = "administration", security(("bearer" = [])),
+    responses((status = 200, body = Vec<VillageView>)))]
+pub async fn list_villages(state: State, who: Principal) -> Result<HttpResponse, ApiError> {
+    let db = state.db.clone();
+    let c = who.0.clone();
+    let rows = blocking(move || match c.role {
+        Role::Admin => db.list_villages(VillageFilter::All),
+        Role::Inspector => db.list_villages(VillageFilter::Regency(c.regency_id.as_deref().unwrap_or(""))),
+        Role::Bank => db.list_villages(VillageFilter::Ids(c.village_ids.as_deref().unwrap_or(&[]))),
+        _ => db.list_villages(VillageFilter::Ids(&[c.village_id.clone().unwrap_or_default()])),
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(rows.into_iter().map(VillageView::from).collect::<Vec<_>>()))
+}
+
+#[utoipa::path(get, path = "/api/v1/villages/{id}", tag = "administration", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 200, body = VillageView), (status = 404, body = Problem)))]
+pub async fn get_village(state: State, who: Principal, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let v = load_village(&state, &id).await?;
+    if !who.sees_village(&v) {
+        return Err(ApiError::not_found());
+    }
+    Ok(HttpResponse::Ok().json(VillageView::from(v)))
+}
+
+fn valid_username(u: &str) -> bool {
+    (3..=64).contains(&u.len()) && u.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+}
+
+/// Create a user (admin). Village roles need `village_id`, inspectors `regency_id`.
+#[utoipa::path(post, path = "/api/v1/users", tag = "administration", request_body = NewUser,
+    security(("bearer" = [])),
+    responses((status = 201, body = UserView), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn create_user(state: State, who: Principal, body: Body<NewUser>) -> Result<HttpResponse, ApiError> {
+    who.require_admin()?;
+    let u = body.value;
+    let username = u.username.trim().to_string();
+    if !valid_username(&username) {
+        return Err(ApiError::validation("username must be 3 to 64 characters: a-z, 0-9, '.', '_' or '-'"));
+    }
+    let len = u.password.chars().count();
+    if !(10..=128).contains(&len) {
+        return Err(ApiError::validation("password must be 10 to 128 characters"));
+    }
+    let db = state.db.clone();
+    let (village_id, regency_id) = match u.role {
+        r if r.is_village_role() => {
+            let vid = u.village_id.ok_or_else(|| ApiError::validation("village_id is required for this role"))?;
+            if u.regency_id.is_some() {
+                return Err(ApiError::validation("a village role has a village_id, not a regency_id"));
+            }
+            let d = db.clone();
+            let v = vid.clone();
+            if blocking(move || d.get_village(&v)).await?.is_none() {
+                return Err(ApiError::validation(format!("village {vid} does not exist")));
+            }
+            (Some(vid), None)
+        }
+        Role::Inspector => {
+            let rid = u.regency_id.ok_or_else(|| ApiError::validation("regency_id is required for an inspector"))?;
+            if u.village_id.is_some() {
+                return Err(ApiError::validation("an inspector has a regency_id, not a village_id"));
+            }
+            let d = db.clone();
+            let r = rid.clone();
+            if blocking(move || d.get_regency(&r)).await?.is_none() {
+                return Err(ApiError::validation(format!("regency {rid} does not exist")));
+            }
+            (None, Some(rid))
+        }
+        Role::Admin => {
+            if u.village_id.is_some() || u.regency_id.is_some() {
+                return Err(ApiError::validation("an administrator has no village or regency"));
+            }
+            (None, None)
+        }
+        Role::Bank => return Err(ApiError::validation("banks are registered with POST /bank-clients")),
+        _ => unreachable!("every role is matched above"),
+    };
+    let password = u.password;
+    let hash = web::block(move || hash_password(&password)).await??;
+    let row = UserRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        username,
+        password_hash: hash,
+        role: u.role.as_str().to_string(),
+        village_id,
+        regency_id,
+        active: true,
+        created_at: now_micros(),
+    };
+    let row = blocking(move || db.create_user(row)).await?;
+    Ok(HttpResponse::Created().json(UserView::from(row)))
+}
+
+/// Register a bank client for a set of villages (admin). The secret is shown once.
+#[utoipa::path(post, path = "/api/v1/bank-clients", tag = "administration", request_body = NewBankClient,
+    security(("bearer" = [])),
+    responses((status = 201, body = BankClientCreated), (status = 422, body = Problem)))]
+pub async fn create_bank_client(
+    state: State,
+    who: Principal,
+    body: Body<NewBankClient>,
+) -> Result<HttpResponse, ApiError> {
+    who.require_admin()?;
+    let b = body.value;
+    let name = text_field("name", &b.name, 200)?;
+    if b.village_ids.is_empty() || b.village_ids.len() > 10_000 {
+        return Err(ApiError::validation("village_ids must list 1 to 10000 villages"));
+    }
+    let mut village_ids = b.village_ids.clone();
+    village_ids.sort();
+    village_ids.dedup();
+    let client_id = format!("bank_{}", random_token(12));
+    let secret = random_token(32);
+    let row = BankClientRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        client_id: client_id.clone(),
+        name: name.clone(),
+        secret_hash: hash_secret(&secret),
+        active: true,
+        created_at: now_micros(),
+    };
+    let id = row.id.clone();
+    let db = state.db.clone();
+    let ids = village_ids.clone();
+    blocking(move || db.create_bank_client(row, &ids)).await?;
+    Ok(HttpResponse::Created().json(BankClientCreated { id, client_id, client_secret: secret, name, village_ids }))
+}

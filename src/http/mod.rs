@@ -1,0 +1,205 @@
+//! The HTTP layer: routes, extractors, and the mapping of the store's answers to the contract.
+
+pub mod admin;
+pub mod auth;
+pub mod error;
+pub mod ledger;
+pub mod openapi;
+pub mod ops;
+pub mod views;
+
+use crate::config::Settings;
+use crate::store::rows::VillageRow;
+use crate::store::{Db, IdempotencyKey, Written};
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
+use auth::{JwtKeys, Principal};
+use error::{ApiError, ErrorCode};
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+pub struct AppState {
+    pub db: Db,
+    pub jwt: JwtKeys,
+    pub settings: Settings,
+    pub metrics: Metrics,
+}
+
+#[derive(Default)]
+pub struct Metrics {
+    pub requests: AtomicU64,
+    pub client_errors: AtomicU64,
+    pub server_errors: AtomicU64,
+    pub transactions_posted: AtomicU64,
+    pub idempotent_replays: AtomicU64,
+}
+
+impl Metrics {
+    pub fn inc(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+pub type State = web::Data<AppState>;
+
+/// Registers every route under `/api/v1`, plus health, metrics and docs.
+pub fn configure(state: Arc<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg: &mut web::ServiceConfig| {
+        let max_body = state.settings.max_body_bytes;
+        cfg.app_data(web::Data::from(state))
+            .app_data(web::PayloadConfig::new(max_body))
+            .app_data(web::QueryConfig::default().error_handler(|e, _| {
+                ApiError::validation(format!("bad query parameter: {e}")).into()
+            }))
+            .app_data(web::PathConfig::default().error_handler(|e, _| {
+                ApiError::validation(format!("bad path parameter: {e}")).into()
+            }))
+            .service(
+                web::scope("/api/v1")
+                    .route("/auth/login", web::post().to(admin::login))
+                    .route("/auth/token", web::post().to(admin::client_token))
+                    .route("/regencies", web::post().to(admin::create_regency))
+                    .route("/regencies", web::get().to(admin::list_regencies))
+                    .route("/regencies/{id}", web::get().to(admin::get_regency))
+                    .route("/villages", web::post().to(admin::create_village))
+                    .route("/villages", web::get().to(admin::list_villages))
+                    .route("/villages/{id}", web::get().to(admin::get_village))
+                    .route("/users", web::post().to(admin::create_user))
+                    .route("/bank-clients", web::post().to(admin::create_bank_client))
+                    .route("/villages/{id}/accounts", web::get().to(ledger::accounts))
+                    .route("/villages/{id}/balances", web::get().to(ledger::balances))
+                    .route("/villages/{id}/transactions", web::post().to(ledger::create_transaction))
+                    .route("/villages/{id}/transactions", web::get().to(ledger::list_transactions))
+                    .route("/villages/{id}/fiscal-years", web::get().to(ledger::fiscal_years))
+                    .route("/villages/{id}/fiscal-years/{year}/close", web::post().to(ledger::close_fiscal_year))
+                    .route("/villages/{id}/audit/verify", web::get().to(ledger::verify_chain))
+                    .route("/transactions/{id}", web::get().to(ledger::get_transaction))
+                    .route("/transactions/{id}/reverse", web::post().to(ledger::reverse_transaction))
+                    .route("/openapi.json", web::get().to(openapi::openapi_json)),
+            )
+            .route("/health/live", web::get().to(ops::live))
+            .route("/health/ready", web::get().to(ops::ready))
+            .route("/metrics", web::get().to(ops::metrics))
+            .service(openapi::swagger_ui())
+            .default_service(web::to(ops::not_found));
+    }
+}
+
+/// A JSON request body, parsed strictly, with a hash of its canonical form for idempotency.
+pub struct Body<T> {
+    pub value: T,
+    pub request_hash: String,
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let bytes = web::Bytes::from_request(req, payload);
+        let signature = format!("{} {}", req.method(), req.path());
+        Box::pin(async move {
+            let bytes = bytes.await.map_err(|e| {
+                if e.as_response_error().status_code() == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::new(ErrorCode::PayloadTooLarge, "the request body is larger than this server accepts")
+                } else {
+                    ApiError::validation(format!("could not read the request body: {e}"))
+                }
+            })?;
+            parse_body(&signature, &bytes)
+        })
+    }
+}
+
+pub fn parse_body<T: DeserializeOwned>(signature: &str, bytes: &[u8]) -> Result<Body<T>, ApiError> {
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::validation(format!("the body is not valid JSON: {e}")))?;
+    // serde_json's maps are sorted, so this canonical form ignores key order and white space.
+    let canonical = serde_json::to_vec(&value).map_err(|_| ApiError::internal())?;
+    let mut h = Sha256::new();
+    h.update(signature.as_bytes());
+    h.update(b"\n");
+    h.update(&canonical);
+    let request_hash = hex::encode(h.finalize());
+    let value = serde_json::from_value::<T>(value).map_err(|e| ApiError::validation(format!("{e}")))?;
+    Ok(Body { value, request_hash })
+}
+
+/// Reads `Idempotency-Key`: 1 to 200 visible ASCII characters, scoped to the caller.
+pub fn idempotency_key(
+    req: &HttpRequest,
+    who: &Principal,
+    request_hash: &str,
+    required: bool,
+) -> Result<Option<IdempotencyKey>, ApiError> {
+    let Some(value) = req.headers().get("Idempotency-Key") else {
+        return if required {
+            Err(ApiError::validation("the Idempotency-Key header is required on this request"))
+        } else {
+            Ok(None)
+        };
+    };
+    let key = value
+        .to_str()
+        .ok()
+        .filter(|k| !k.is_empty() && k.len() <= 200 && k.bytes().all(|b| b.is_ascii_graphic()))
+        .ok_or_else(|| ApiError::validation("Idempotency-Key must be 1 to 200 visible ASCII characters"))?;
+    Ok(Some(IdempotencyKey {
+        principal: who.id().to_string(),
+        key: key.to_string(),
+        request_hash: request_hash.to_string(),
+    }))
+}
+
+/// Answers a fresh write with `status` and its view, or a replay with the stored response.
+pub fn respond_written<T, V: serde::Serialize>(
+    state: &AppState,
+    written: Written<T>,
+    status: actix_web::http::StatusCode,
+    view: impl FnOnce(&T) -> V,
+) -> HttpResponse {
+    match written {
+        Written::Fresh(t) => HttpResponse::build(status).json(view(&t)),
+        Written::Replay { status, body } => {
+            Metrics::inc(&state.metrics.idempotent_replays);
+            let code = actix_web::http::StatusCode::from_u16(status).unwrap_or(actix_web::http::StatusCode::OK);
+            HttpResponse::build(code)
+                .insert_header((header::CONTENT_TYPE, "application/json"))
+                .insert_header(("Idempotent-Replayed", "true"))
+                .body(body)
+        }
+    }
+}
+
+/// Runs blocking store work off the async workers.
+pub async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, crate::store::StoreError> + Send + 'static,
+) -> Result<T, ApiError> {
+    Ok(web::block(f).await??)
+}
+
+/// Loads a village by id; `404` when it does not exist.
+pub async fn load_village(state: &AppState, id: &str) -> Result<VillageRow, ApiError> {
+    let db = state.db.clone();
+    let id = id.to_string();
+    blocking(move || db.get_village(&id)).await?.ok_or_else(ApiError::not_found)
+}
+
+/// Bounds and cleans a free-text field: trimmed, 1..=max characters, no control characters.
+pub fn text_field(name: &str, value: &str, max: usize) -> Result<String, ApiError> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(ApiError::validation(format!("{name} must not be empty")));
+    }
+    if v.chars().count() > max {
+        return Err(ApiError::validation(format!("{name} may be at most {max} characters")));
+    }
+    if v.chars().any(|c| c.is_control()) {
+        return Err(ApiError::validation(format!("{name} may not contain control characters")));
+    }
+    Ok(v.to_string())
+}

@@ -1,0 +1,59 @@
+//! The OpenAPI document, generated from the handlers' annotations, and Swagger UI at `/docs` (assets vendored into
+//! the binary, nothing downloaded at build or run time).
+
+use super::error::{ErrorCode, Problem};
+use super::views::*;
+use super::{admin, ledger, ops};
+use crate::domain::accounts::Side;
+use crate::domain::posting::TxnKind;
+use crate::domain::roles::Role;
+use crate::store::{ChainBreak, ChainReport};
+use actix_web::HttpResponse;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_swagger_ui::SwaggerUi;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "kasdesa", description = "Village treasury ledger: double-entry ledger, non-cash payment approvals, regency audit, bank API. Money is a decimal string with at most two decimals; errors are application/problem+json with a stable `code`."),
+    paths(
+        admin::login, admin::client_token, admin::create_regency, admin::list_regencies, admin::get_regency,
+        admin::create_village, admin::list_villages, admin::get_village, admin::create_user, admin::create_bank_client,
+        ledger::accounts, ledger::balances, ledger::create_transaction, ledger::list_transactions,
+        ledger::get_transaction, ledger::reverse_transaction, ledger::fiscal_years, ledger::close_fiscal_year,
+        ledger::verify_chain, ops::live, ops::ready, ops::metrics,
+    ),
+    components(schemas(
+        Problem, ErrorCode, Role, Side, TxnKind, LoginRequest, ClientTokenRequest, TokenResponse, NewRegency,
+        RegencyView, NewVillage, VillageView, NewUser, UserView, NewBankClient, BankClientCreated, AccountView,
+        BalancesView, EntryRequest, TransactionRequest, ReverseRequest, EntryView, TransactionView, TransactionPage,
+        FiscalYearView, ChainReport, ChainBreak,
+    )),
+    modifiers(&BearerAuth),
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+    }
+}
+
+pub fn document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+pub async fn openapi_json() -> HttpResponse {
+    HttpResponse::Ok().json(document())
+}
+
+pub fn swagger_ui() -> SwaggerUi {
+    // The document is served by the API route above; the UI only points at it.
+    SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", document())
+}

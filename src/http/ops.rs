@@ -1,0 +1,43 @@
+//! Health, readiness, metrics and the fallback for unknown routes.
+
+use super::error::ApiError;
+use super::{blocking, State};
+use actix_web::HttpResponse;
+use std::sync::atomic::Ordering;
+
+#[utoipa::path(get, path = "/health/live", tag = "operations", responses((status = 200, description = "the process is up")))]
+pub async fn live() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
+}
+
+#[utoipa::path(get, path = "/health/ready", tag = "operations",
+    responses((status = 200, description = "the database answers"), (status = 503, description = "it does not")))]
+pub async fn ready(state: State) -> Result<HttpResponse, ApiError> {
+    let db = state.db.clone();
+    let backend = db.backend_name();
+    blocking(move || db.ping()).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({"status": "ready", "database": backend})))
+}
+
+/// Prometheus text format.
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text")))]
+pub async fn metrics(state: State) -> HttpResponse {
+    let m = &state.metrics;
+    let body = format!(
+        "# TYPE kasdesa_http_requests_total counter\nkasdesa_http_requests_total {}\n\
+         # TYPE kasdesa_http_client_errors_total counter\nkasdesa_http_client_errors_total {}\n\
+         # TYPE kasdesa_http_server_errors_total counter\nkasdesa_http_server_errors_total {}\n\
+         # TYPE kasdesa_transactions_posted_total counter\nkasdesa_transactions_posted_total {}\n\
+         # TYPE kasdesa_idempotent_replays_total counter\nkasdesa_idempotent_replays_total {}\n",
+        m.requests.load(Ordering::Relaxed),
+        m.client_errors.load(Ordering::Relaxed),
+        m.server_errors.load(Ordering::Relaxed),
+        m.transactions_posted.load(Ordering::Relaxed),
+        m.idempotent_replays.load(Ordering::Relaxed),
+    );
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(body)
+}
+
+pub async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::not_found())
+}

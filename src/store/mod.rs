@@ -1,0 +1,476 @@
+//! The store layer: one diesel codebase over SQLite and PostgreSQL.
+//!
+//! The queries live in `queries.rs`, which is compiled twice, once per concrete connection type (the way vaultwarden's
+//! `db_run!` expands one body per backend): diesel's multi-backend connection cannot express row locks or
+//! `BEGIN IMMEDIATE`, and the two backends need exactly those to serialize writers to one village. What differs
+//! between the backends is confined to the [`BackendOps`] impls below.
+
+pub mod rows;
+pub mod schema;
+
+use crate::domain::posting::{EntryDraft, PostingError, TxnKind};
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use rows::*;
+use std::time::Duration;
+
+/// Runs an expression on a pooled connection of the right backend: `dispatch!(db, read|write, conn => expr)`.
+macro_rules! dispatch {
+    ($db:expr, write, $c:ident => $body:expr) => {
+        match $db {
+            $crate::store::Db::Sqlite { write, .. } => {
+                #[allow(unused_imports)]
+                use $crate::store::sqlite_q as q;
+                let mut pooled = write.get()?;
+                let $c = &mut *pooled;
+                $body
+            }
+            $crate::store::Db::Pg(pool) => {
+                #[allow(unused_imports)]
+                use $crate::store::pg_q as q;
+                let mut pooled = pool.get()?;
+                let $c = &mut *pooled;
+                $body
+            }
+        }
+    };
+    ($db:expr, read, $c:ident => $body:expr) => {
+        match $db {
+            $crate::store::Db::Sqlite { read, .. } => {
+                #[allow(unused_imports)]
+                use $crate::store::sqlite_q as q;
+                let mut pooled = read.get()?;
+                let $c = &mut *pooled;
+                $body
+            }
+            $crate::store::Db::Pg(pool) => {
+                #[allow(unused_imports)]
+                use $crate::store::pg_q as q;
+                let mut pooled = pool.get()?;
+                let $c = &mut *pooled;
+                $body
+            }
+        }
+    };
+}
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+#[allow(clippy::duplicate_mod)]
+mod sqlite_q {
+    pub type Conn = diesel::SqliteConnection;
+    include!("queries.rs");
+}
+#[allow(clippy::duplicate_mod)]
+mod pg_q {
+    pub type Conn = diesel::PgConnection;
+    include!("queries.rs");
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("transaction {0} has already been reversed")]
+    AlreadyReversed(String),
+    #[error("this Idempotency-Key was used with a different request")]
+    IdempotencyConflict,
+    #[error(transparent)]
+    Posting(#[from] PostingError),
+    #[error("account {0} is not in this village's chart")]
+    UnknownAccount(String),
+    #[error("fiscal year {0} is closed")]
+    FiscalYearClosed(i32),
+    #[error("{0}")]
+    Validation(String),
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    /// A transient conflict between concurrent writers; the write loop retries it.
+    #[error("concurrent write conflict")]
+    Retry,
+    #[error("internal store error: {0}")]
+    Internal(String),
+}
+
+impl From<DieselError> for StoreError {
+    fn from(e: DieselError) -> Self {
+        match &e {
+            DieselError::NotFound => StoreError::NotFound("record"),
+            DieselError::DatabaseError(kind, info) => {
+                let msg = info.message().to_string();
+                match kind {
+                    DatabaseErrorKind::SerializationFailure => StoreError::Retry,
+                    DatabaseErrorKind::UniqueViolation => {
+                        if info.constraint_name().is_some_and(|c| c.starts_with("idempotency_keys"))
+                            || msg.contains("idempotency_keys")
+                        {
+                            StoreError::Retry
+                        } else {
+                            StoreError::Conflict(unique_message(info.constraint_name(), &msg))
+                        }
+                    }
+                    DatabaseErrorKind::ClosedConnection => StoreError::Unavailable(msg),
+                    _ if msg.contains("deadlock detected") || msg.contains("database is locked") => StoreError::Retry,
+                    _ if msg.contains("terminating connection") || msg.contains("server closed the connection") => {
+                        StoreError::Unavailable(msg)
+                    }
+                    _ => StoreError::Internal(format!("{kind:?}: {msg}")),
+                }
+            }
+            DieselError::BrokenTransactionManager => StoreError::Unavailable(e.to_string()),
+            _ => StoreError::Internal(e.to_string()),
+        }
+    }
+}
+
+fn unique_message(constraint: Option<&str>, msg: &str) -> String {
+    let what = constraint.unwrap_or(msg);
+    if what.contains("code") {
+        "a record with this code already exists".into()
+    } else if what.contains("username") {
+        "this username is taken".into()
+    } else if what.contains("reverses") {
+        "this transaction has already been reversed".into()
+    } else {
+        "a record with the same key already exists".into()
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for StoreError {
+    fn from(e: diesel::r2d2::PoolError) -> Self {
+        StoreError::Unavailable(e.to_string())
+    }
+}
+
+impl From<diesel::ConnectionError> for StoreError {
+    fn from(e: diesel::ConnectionError) -> Self {
+        StoreError::Unavailable(e.to_string())
+    }
+}
+
+/// How many times a write that lost a race to a concurrent writer is tried again before giving up.
+const WRITE_ATTEMPTS: u32 = 8;
+
+/// What differs between the backends. Everything else in `queries.rs` is the same text for both.
+pub trait BackendOps: Sized {
+    /// Runs `f` in a write transaction that serializes with every other writer to the same village, retrying
+    /// transient conflicts a bounded number of times. Must be the outermost transaction.
+    fn write_txn<T>(&mut self, f: &mut dyn FnMut(&mut Self) -> Result<T, StoreError>) -> Result<T, StoreError>;
+    /// Reads the village row, holding it locked until the transaction ends.
+    fn lock_village(&mut self, id: &str) -> Result<Option<VillageRow>, StoreError>;
+}
+
+fn retry_loop<T>(mut attempt: impl FnMut() -> Result<T, StoreError>) -> Result<T, StoreError> {
+    for n in 1..=WRITE_ATTEMPTS {
+        match attempt() {
+            Err(StoreError::Retry) if n < WRITE_ATTEMPTS => {
+                // Small, growing, jittered pause so that racing writers do not collide again in lockstep.
+                let jitter = u64::from(uuid::Uuid::new_v4().as_bytes()[0] % 8);
+                std::thread::sleep(Duration::from_millis(u64::from(n) * 2 + jitter));
+            }
+            Err(StoreError::Retry) => {
+                return Err(StoreError::Unavailable("too many concurrent write conflicts; try again".into()))
+            }
+            other => return other,
+        }
+    }
+    unreachable!("the loop returns on its last attempt")
+}
+
+impl BackendOps for diesel::SqliteConnection {
+    fn write_txn<T>(&mut self, f: &mut dyn FnMut(&mut Self) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        // BEGIN IMMEDIATE takes the write lock up front, so a read-then-write never fails with SQLITE_BUSY midway.
+        retry_loop(|| self.immediate_transaction(|c| f(c)))
+    }
+
+    fn lock_village(&mut self, id: &str) -> Result<Option<VillageRow>, StoreError> {
+        use schema::villages::dsl;
+        Ok(dsl::villages.find(id).select(VillageRow::as_select()).first(self).optional()?)
+    }
+}
+
+impl BackendOps for diesel::PgConnection {
+    fn write_txn<T>(&mut self, f: &mut dyn FnMut(&mut Self) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        retry_loop(|| self.transaction(|c| f(c)))
+    }
+
+    fn lock_village(&mut self, id: &str) -> Result<Option<VillageRow>, StoreError> {
+        use schema::villages::dsl;
+        Ok(dsl::villages.find(id).select(VillageRow::as_select()).for_update().first(self).optional()?)
+    }
+}
+
+#[derive(Debug)]
+struct SqlitePragmas;
+
+impl CustomizeConnection<diesel::SqliteConnection, diesel::r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut diesel::SqliteConnection) -> Result<(), diesel::r2d2::Error> {
+        // synchronous=FULL: every acknowledged commit is on disk, even across a power cut, not just a process crash.
+        conn.batch_execute(
+            "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+             PRAGMA foreign_keys = ON;",
+        )
+        .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+type SqlitePool = Pool<ConnectionManager<diesel::SqliteConnection>>;
+type PgPool = Pool<ConnectionManager<diesel::PgConnection>>;
+
+/// The database: SQLite (one writer connection, a pool of readers) or PostgreSQL (one pool).
+#[derive(Clone)]
+pub enum Db {
+    Sqlite { write: SqlitePool, read: SqlitePool },
+    Pg(PgPool),
+}
+
+#[derive(Debug, Clone)]
+pub struct PoolOptions {
+    pub max_connections: u32,
+    pub connect_timeout: Duration,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        PoolOptions { max_connections: 16, connect_timeout: Duration::from_secs(5) }
+    }
+}
+
+/// The path of an SQLite URL (`sqlite://path`, `sqlite:path`), or None for any other scheme.
+pub fn sqlite_path(url: &str) -> Option<&str> {
+    url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))
+}
+
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+impl Db {
+    /// Opens the pools and runs the embedded migrations. The scheme picks the backend; nothing is guessed.
+    pub fn connect(url: &str, opts: &PoolOptions) -> anyhow::Result<Db> {
+        let db = if let Some(path) = sqlite_path(url) {
+            if let Some(parent) = std::path::Path::new(path).parent() {
+                if !parent.as_os_str().is_empty() {
+                    std::fs::create_dir_all(parent)?;
+                }
+            }
+            let build = |size: u32| {
+                Pool::builder()
+                    .max_size(size)
+                    .connection_timeout(opts.connect_timeout)
+                    .connection_customizer(Box::new(SqlitePragmas))
+                    .build(ConnectionManager::<diesel::SqliteConnection>::new(path))
+            };
+            let write = build(1)?;
+            let read = build(opts.max_connections.max(2))?;
+            Db::Sqlite { write, read }
+        } else if is_postgres_url(url) {
+            let pool = Pool::builder()
+                .max_size(opts.max_connections)
+                .connection_timeout(opts.connect_timeout)
+                .build(ConnectionManager::<diesel::PgConnection>::new(url))?;
+            Db::Pg(pool)
+        } else {
+            anyhow::bail!("unsupported database URL (use sqlite://PATH or postgres://...)");
+        };
+        db.migrate()?;
+        Ok(db)
+    }
+
+    pub fn migrate(&self) -> anyhow::Result<()> {
+        match self {
+            Db::Sqlite { write, .. } => {
+                let mut c = write.get()?;
+                c.run_pending_migrations(SQLITE_MIGRATIONS).map_err(|e| anyhow::anyhow!("{e}"))?;
+            }
+            Db::Pg(pool) => {
+                let mut c = pool.get()?;
+                // Several instances starting at once must not run the migrations twice.
+                c.batch_execute("SELECT pg_advisory_lock(727274)")?;
+                let r = c.run_pending_migrations(PG_MIGRATIONS).map(|_| ()).map_err(|e| anyhow::anyhow!("{e}"));
+                c.batch_execute("SELECT pg_advisory_unlock(727274)")?;
+                r?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            Db::Sqlite { .. } => "sqlite",
+            Db::Pg(_) => "postgres",
+        }
+    }
+
+    /// A cheap round trip, for readiness.
+    pub fn ping(&self) -> Result<(), StoreError> {
+        dispatch!(self, read, c => c.batch_execute("SELECT 1").map_err(StoreError::from))
+    }
+}
+
+
+
+/// A retried write's identity: who sent it, the key they chose, and a hash of what they asked.
+#[derive(Debug, Clone)]
+pub struct IdempotencyKey {
+    pub principal: String,
+    pub key: String,
+    pub request_hash: String,
+}
+
+/// The result of an idempotent write: done now, or the stored response of the first attempt.
+#[derive(Debug)]
+pub enum Written<T> {
+    Fresh(T),
+    Replay { status: u16, body: String },
+}
+
+/// A transaction to post. The store assigns its id, sequence numbers, timestamps and hashes.
+#[derive(Debug, Clone)]
+pub struct NewTransaction {
+    pub village_id: String,
+    pub kind: TxnKind,
+    pub value_date: NaiveDate,
+    pub description: String,
+    pub entries: Vec<EntryDraft>,
+    pub reverses: Option<String>,
+    pub payment_id: Option<String>,
+    pub bank_reference: Option<String>,
+    pub created_by: String,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum VillageFilter<'a> {
+    All,
+    Regency(&'a str),
+    Ids(&'a [String]),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TxnQuery {
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub account: Option<String>,
+    pub after_seq: i64,
+    pub limit: i64,
+}
+
+/// Where the hash chain (or the balances) first disagree with the rows.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ChainBreak {
+    /// The position in the village's chain.
+    pub chain_seq: i64,
+    /// The transaction's own sequence number, when the broken link is a transaction.
+    pub seq: Option<i64>,
+    pub transaction_id: Option<String>,
+    /// `hash_mismatch`, `prev_hash_mismatch`, `missing_link` or `head_mismatch`.
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ChainReport {
+    pub ok: bool,
+    pub checked: i64,
+    pub first_broken: Option<ChainBreak>,
+    /// Accounts whose stored balance differs from the sum of their entries.
+    pub balance_mismatches: Vec<String>,
+}
+
+/// Truncated to microseconds: what both backends store, and so what the hash covers.
+pub fn now_micros() -> NaiveDateTime {
+    let now = chrono::Utc::now().naive_utc();
+    let micros = now.and_utc().timestamp_micros();
+    chrono::DateTime::from_timestamp_micros(micros).expect("in range").naive_utc()
+}
+
+impl Db {
+    pub fn create_regency(&self, code: &str, name: &str) -> Result<RegencyRow, StoreError> {
+        dispatch!(self, write, c => q::create_regency(c, code, name))
+    }
+    pub fn get_regency(&self, id: &str) -> Result<Option<RegencyRow>, StoreError> {
+        dispatch!(self, read, c => q::get_regency(c, id))
+    }
+    pub fn list_regencies(&self) -> Result<Vec<RegencyRow>, StoreError> {
+        dispatch!(self, read, c => q::list_regencies(c))
+    }
+    pub fn create_village(&self, v: VillageRow) -> Result<VillageRow, StoreError> {
+        dispatch!(self, write, c => q::create_village(c, v))
+    }
+    pub fn get_village(&self, id: &str) -> Result<Option<VillageRow>, StoreError> {
+        dispatch!(self, read, c => q::get_village(c, id))
+    }
+    pub fn find_village_by_code(&self, code: &str) -> Result<Option<VillageRow>, StoreError> {
+        dispatch!(self, read, c => q::find_village_by_code(c, code))
+    }
+    pub fn list_villages(&self, filter: VillageFilter<'_>) -> Result<Vec<VillageRow>, StoreError> {
+        dispatch!(self, read, c => q::list_villages(c, filter))
+    }
+    pub fn create_user(&self, u: UserRow) -> Result<UserRow, StoreError> {
+        dispatch!(self, write, c => q::create_user(c, u))
+    }
+    pub fn find_user(&self, username: &str) -> Result<Option<UserRow>, StoreError> {
+        dispatch!(self, read, c => q::find_user(c, username))
+    }
+    pub fn count_users(&self) -> Result<i64, StoreError> {
+        dispatch!(self, read, c => q::count_users(c))
+    }
+    pub fn create_bank_client(&self, row: BankClientRow, village_ids: &[String]) -> Result<(), StoreError> {
+        dispatch!(self, write, c => q::create_bank_client(c, row, village_ids))
+    }
+    pub fn find_bank_client(&self, client_id: &str) -> Result<Option<(BankClientRow, Vec<String>)>, StoreError> {
+        dispatch!(self, read, c => q::find_bank_client(c, client_id))
+    }
+    pub fn find_idempotent(&self, idem: &IdempotencyKey) -> Result<Option<(u16, String)>, StoreError> {
+        dispatch!(self, read, c => q::find_idempotent(c, idem))
+    }
+    /// Posts a transaction atomically; with a key, stores `render`'s body as the response a retry will get.
+    pub fn post_transaction(
+        &self,
+        new: &NewTransaction,
+        idem: Option<&IdempotencyKey>,
+        render: &dyn Fn(&TransactionRecord) -> String,
+    ) -> Result<Written<TransactionRecord>, StoreError> {
+        dispatch!(self, write, c => q::post_transaction(c, new, idem, render))
+    }
+    pub fn reverse_transaction(
+        &self,
+        original_id: &str,
+        value_date: NaiveDate,
+        reason: &str,
+        actor: &str,
+        idem: Option<&IdempotencyKey>,
+        render: &dyn Fn(&TransactionRecord) -> String,
+    ) -> Result<Written<TransactionRecord>, StoreError> {
+        dispatch!(self, write, c => q::reverse_transaction(c, original_id, value_date, reason, actor, idem, render))
+    }
+    pub fn get_transaction(&self, id: &str) -> Result<Option<TransactionRecord>, StoreError> {
+        dispatch!(self, read, c => q::get_transaction(c, id))
+    }
+    pub fn list_transactions(&self, village_id: &str, query: &TxnQuery) -> Result<Vec<TransactionRecord>, StoreError> {
+        dispatch!(self, read, c => q::list_transactions(c, village_id, query))
+    }
+    pub fn accounts(&self, village_id: &str) -> Result<Vec<AccountRow>, StoreError> {
+        dispatch!(self, read, c => q::accounts(c, village_id))
+    }
+    /// Debit-positive balance per account from the entries with value date on or before `at`.
+    pub fn balances_at(&self, village_id: &str, at: NaiveDate) -> Result<Vec<(String, i64)>, StoreError> {
+        dispatch!(self, read, c => q::balances_at(c, village_id, at))
+    }
+    pub fn close_fiscal_year(&self, village_id: &str, year: i32, actor: &str) -> Result<FiscalYearRow, StoreError> {
+        dispatch!(self, write, c => q::close_fiscal_year(c, village_id, year, actor))
+    }
+    pub fn fiscal_years(&self, village_id: &str) -> Result<Vec<FiscalYearRow>, StoreError> {
+        dispatch!(self, read, c => q::fiscal_years(c, village_id))
+    }
+    /// Walks the village's chain in bounded batches and checks every link, then every stored balance.
+    pub fn verify_chain(&self, village_id: &str) -> Result<ChainReport, StoreError> {
+        dispatch!(self, read, c => q::verify_chain(c, village_id))
+    }
+}

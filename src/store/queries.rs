@@ -1,0 +1,585 @@
+// Compiled once per backend (see `mod.rs`): `Conn` is the concrete connection type. No inner attributes or `//!`
+// comments here, since this file is `include!`d.
+
+use super::rows::*;
+use super::schema::*;
+use super::{
+    now_micros, BackendOps, ChainBreak, ChainReport, IdempotencyKey, NewTransaction, StoreError, TxnQuery,
+    VillageFilter, Written,
+};
+use crate::domain::accounts::{Side, STANDARD_CHART};
+use crate::domain::chain::{link_hash, CanonicalEntry, CanonicalTransaction, GENESIS};
+use crate::domain::posting::{check_cash_constraints, net_effects, reversal_entries, EntryDraft, TxnKind};
+use chrono::{Datelike, NaiveDate};
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+use std::collections::{BTreeMap, HashMap};
+
+/// How many chained rows verification reads at a time: memory stays bounded whatever the village's history.
+const VERIFY_BATCH: i64 = 1000;
+
+pub fn create_regency(c: &mut Conn, code: &str, name: &str) -> Result<RegencyRow, StoreError> {
+    let row = RegencyRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        code: code.to_string(),
+        name: name.to_string(),
+        created_at: now_micros(),
+    };
+    diesel::insert_into(regencies::table).values(&row).execute(c)?;
+    Ok(row)
+}
+
+pub fn get_regency(c: &mut Conn, id: &str) -> Result<Option<RegencyRow>, StoreError> {
+    Ok(regencies::table.find(id).select(RegencyRow::as_select()).first(c).optional()?)
+}
+
+pub fn list_regencies(c: &mut Conn) -> Result<Vec<RegencyRow>, StoreError> {
+    Ok(regencies::table.order(regencies::code).select(RegencyRow::as_select()).load(c)?)
+}
+
+/// Creates the village and seeds the standard chart, in one transaction.
+pub fn create_village(c: &mut Conn, v: VillageRow) -> Result<VillageRow, StoreError> {
+    c.write_txn(&mut |c| {
+        if get_regency(c, &v.regency_id)?.is_none() {
+            return Err(StoreError::Validation(format!("regency {} does not exist", v.regency_id)));
+        }
+        diesel::insert_into(villages::table).values(&v).execute(c)?;
+        let chart: Vec<AccountRow> = STANDARD_CHART
+            .iter()
+            .map(|a| AccountRow {
+                village_id: v.id.clone(),
+                code: a.code.to_string(),
+                name: a.name.to_string(),
+                class: a.class.as_str().to_string(),
+                normal_side: a.class.normal_side().as_str().to_string(),
+                balance: 0,
+            })
+            .collect();
+        diesel::insert_into(accounts::table).values(&chart).execute(c)?;
+        Ok(v.clone())
+    })
+}
+
+pub fn get_village(c: &mut Conn, id: &str) -> Result<Option<VillageRow>, StoreError> {
+    Ok(villages::table.find(id).select(VillageRow::as_select()).first(c).optional()?)
+}
+
+pub fn find_village_by_code(c: &mut Conn, code: &str) -> Result<Option<VillageRow>, StoreError> {
+    Ok(villages::table.filter(villages::code.eq(code)).select(VillageRow::as_select()).first(c).optional()?)
+}
+
+pub fn list_villages(c: &mut Conn, filter: VillageFilter<'_>) -> Result<Vec<VillageRow>, StoreError> {
+    let mut q = villages::table.select(VillageRow::as_select()).order(villages::code).into_boxed();
+    match filter {
+        VillageFilter::All => {}
+        VillageFilter::Regency(r) => q = q.filter(villages::regency_id.eq(r.to_string())),
+        VillageFilter::Ids(ids) => q = q.filter(villages::id.eq_any(ids.to_vec())),
+    }
+    Ok(q.load(c)?)
+}
+
+pub fn create_user(c: &mut Conn, u: UserRow) -> Result<UserRow, StoreError> {
+    diesel::insert_into(users::table).values(&u).execute(c)?;
+    Ok(u)
+}
+
+pub fn find_user(c: &mut Conn, username: &str) -> Result<Option<UserRow>, StoreError> {
+    Ok(users::table.filter(users::username.eq(username)).select(UserRow::as_select()).first(c).optional()?)
+}
+
+pub fn count_users(c: &mut Conn) -> Result<i64, StoreError> {
+    Ok(users::table.count().get_result(c)?)
+}
+
+pub fn create_bank_client(c: &mut Conn, row: BankClientRow, village_ids: &[String]) -> Result<(), StoreError> {
+    c.write_txn(&mut |c| {
+        diesel::insert_into(bank_clients::table).values(&row).execute(c)?;
+        for v in village_ids {
+            if get_village(c, v)?.is_none() {
+                return Err(StoreError::Validation(format!("village {v} does not exist")));
+            }
+            diesel::insert_into(bank_client_villages::table)
+                .values((bank_client_villages::bank_client_id.eq(&row.id), bank_client_villages::village_id.eq(v)))
+                .execute(c)?;
+        }
+        Ok(())
+    })
+}
+
+pub fn find_bank_client(c: &mut Conn, client_id: &str) -> Result<Option<(BankClientRow, Vec<String>)>, StoreError> {
+    let Some(row) = bank_clients::table
+        .filter(bank_clients::client_id.eq(client_id))
+        .select(BankClientRow::as_select())
+        .first(c)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let villages = bank_client_villages::table
+        .filter(bank_client_villages::bank_client_id.eq(&row.id))
+        .select(bank_client_villages::village_id)
+        .order(bank_client_villages::village_id)
+        .load(c)?;
+    Ok(Some((row, villages)))
+}
+
+pub fn find_idempotent(c: &mut Conn, idem: &IdempotencyKey) -> Result<Option<(u16, String)>, StoreError> {
+    let row: Option<IdempotencyRow> = idempotency_keys::table
+        .find((&idem.principal, &idem.key))
+        .select(IdempotencyRow::as_select())
+        .first(c)
+        .optional()?;
+    match row {
+        None => Ok(None),
+        Some(r) if r.request_hash == idem.request_hash => {
+            Ok(Some((u16::try_from(r.status).unwrap_or(200), r.body)))
+        }
+        Some(_) => Err(StoreError::IdempotencyConflict),
+    }
+}
+
+fn store_idempotent(
+    c: &mut Conn,
+    idem: &IdempotencyKey,
+    village_id: &str,
+    status: u16,
+    body: String,
+) -> Result<(), StoreError> {
+    let row = IdempotencyRow {
+        principal: idem.principal.clone(),
+        key: idem.key.clone(),
+        request_hash: idem.request_hash.clone(),
+        village_id: Some(village_id.to_string()),
+        status: i32::from(status),
+        body,
+        created_at: now_micros(),
+    };
+    // A concurrent request with the same key that committed first makes this a unique violation, which the write
+    // loop retries: the retry then finds the stored response and replays it.
+    diesel::insert_into(idempotency_keys::table).values(&row).execute(c)?;
+    Ok(())
+}
+
+/// The idempotent write skeleton: replay if the key is known (checked again under the village lock), else run
+/// `write` and store its rendered response in the same database transaction.
+fn idempotent_write(
+    c: &mut Conn,
+    village_id: &str,
+    idem: Option<&IdempotencyKey>,
+    render: &dyn Fn(&TransactionRecord) -> String,
+    write: &mut dyn FnMut(&mut Conn, &VillageRow) -> Result<TransactionRecord, StoreError>,
+) -> Result<Written<TransactionRecord>, StoreError> {
+    if let Some(idem) = idem {
+        if let Some((status, body)) = find_idempotent(c, idem)? {
+            return Ok(Written::Replay { status, body });
+        }
+    }
+    c.write_txn(&mut |c| {
+        let village = c.lock_village(village_id)?.ok_or(StoreError::NotFound("village"))?;
+        if let Some(idem) = idem {
+            if let Some((status, body)) = find_idempotent(c, idem)? {
+                return Ok(Written::Replay { status, body });
+            }
+        }
+        let record = write(c, &village)?;
+        if let Some(idem) = idem {
+            store_idempotent(c, idem, village_id, 201, render(&record))?;
+        }
+        Ok(Written::Fresh(record))
+    })
+}
+
+pub fn post_transaction(
+    c: &mut Conn,
+    new: &NewTransaction,
+    idem: Option<&IdempotencyKey>,
+    render: &dyn Fn(&TransactionRecord) -> String,
+) -> Result<Written<TransactionRecord>, StoreError> {
+    idempotent_write(c, &new.village_id, idem, render, &mut |c, village| post_locked(c, village, new))
+}
+
+pub fn reverse_transaction(
+    c: &mut Conn,
+    original_id: &str,
+    value_date: NaiveDate,
+    reason: &str,
+    actor: &str,
+    idem: Option<&IdempotencyKey>,
+    render: &dyn Fn(&TransactionRecord) -> String,
+) -> Result<Written<TransactionRecord>, StoreError> {
+    let original = get_transaction(c, original_id)?.ok_or(StoreError::NotFound("transaction"))?;
+    let village_id = original.txn.village_id.clone();
+    idempotent_write(c, &village_id, idem, render, &mut |c, village| {
+        // Re-read under the lock: a concurrent reversal may have committed since the first read.
+        let original = get_transaction(c, original_id)?.ok_or(StoreError::NotFound("transaction"))?;
+        if original.txn.kind == TxnKind::Reversal.as_str() {
+            return Err(StoreError::Validation(
+                "a reversal cannot itself be reversed; post the original again instead".into(),
+            ));
+        }
+        if original.reversed_by.is_some() {
+            return Err(StoreError::AlreadyReversed(original.txn.id.clone()));
+        }
+        if value_date < original.txn.value_date {
+            return Err(StoreError::Validation(format!(
+                "a reversal cannot be dated before the original's value date {}",
+                original.txn.value_date
+            )));
+        }
+        let drafts: Vec<EntryDraft> = original.entries.iter().map(entry_draft).collect::<Result<_, _>>()?;
+        let new = NewTransaction {
+            village_id: village.id.clone(),
+            kind: TxnKind::Reversal,
+            value_date,
+            description: format!("Pembalikan transaksi #{}: {}", original.txn.seq, reason),
+            entries: reversal_entries(&drafts),
+            reverses: Some(original.txn.id.clone()),
+            payment_id: original.txn.payment_id.clone(),
+            bank_reference: None,
+            created_by: actor.to_string(),
+        };
+        post_locked(c, village, &new)
+    })
+}
+
+fn entry_draft(e: &EntryRow) -> Result<EntryDraft, StoreError> {
+    Ok(EntryDraft {
+        account_code: e.account_code.clone(),
+        side: Side::parse(&e.side).ok_or_else(|| StoreError::Internal(format!("bad side {}", e.side)))?,
+        amount: crate::domain::money::Money::from_sen(e.amount)
+            .map_err(|_| StoreError::Internal(format!("bad stored amount {}", e.amount)))?,
+        activity_code: e.activity_code.clone(),
+        source: e.source.clone(),
+    })
+}
+
+/// Ensures the value date's fiscal year is open (opening it on first use).
+fn ensure_year_open(c: &mut Conn, village_id: &str, year: i32) -> Result<(), StoreError> {
+    let existing: Option<FiscalYearRow> = fiscal_years::table
+        .find((village_id, year))
+        .select(FiscalYearRow::as_select())
+        .first(c)
+        .optional()?;
+    match existing {
+        Some(fy) if fy.status == "closed" => Err(StoreError::FiscalYearClosed(year)),
+        Some(_) => Ok(()),
+        None => {
+            diesel::insert_into(fiscal_years::table)
+                .values(&FiscalYearRow {
+                    village_id: village_id.to_string(),
+                    year,
+                    status: "open".into(),
+                    closed_at: None,
+                    closed_by: None,
+                })
+                .execute(c)?;
+            Ok(())
+        }
+    }
+}
+
+/// Posts under the village lock: every check, then every write, or nothing.
+fn post_locked(c: &mut Conn, village: &VillageRow, new: &NewTransaction) -> Result<TransactionRecord, StoreError> {
+    let year = new.value_date.year();
+    ensure_year_open(c, &village.id, year)?;
+
+    let codes: Vec<String> = {
+        let mut v: Vec<String> = new.entries.iter().map(|e| e.account_code.clone()).collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let accs: HashMap<String, AccountRow> = accounts::table
+        .filter(accounts::village_id.eq(&village.id))
+        .filter(accounts::code.eq_any(&codes))
+        .select(AccountRow::as_select())
+        .load(c)?
+        .into_iter()
+        .map(|a| (a.code.clone(), a))
+        .collect();
+    if let Some(missing) = codes.iter().find(|code| !accs.contains_key(*code)) {
+        return Err(StoreError::UnknownAccount(missing.clone()));
+    }
+
+    let effects: BTreeMap<String, i64> = net_effects(&new.entries)?;
+    check_cash_constraints(&effects, |code| accs.get(code).map_or(0, |a| a.balance), village.cash_limit)?;
+    let mut new_balances: Vec<(&String, i64)> = Vec::with_capacity(effects.len());
+    for (code, delta) in &effects {
+        let after = accs[code].balance.checked_add(*delta).ok_or_else(|| {
+            StoreError::Validation(format!("the balance of {code} would exceed what the ledger can hold"))
+        })?;
+        new_balances.push((code, after));
+    }
+
+    let seq = village.last_seq + 1;
+    let chain_seq = village.chain_len + 1;
+    let id = uuid::Uuid::now_v7().to_string();
+    let created_at = now_micros();
+    let entry_rows: Vec<EntryRow> = new
+        .entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| EntryRow {
+            transaction_id: id.clone(),
+            line_no: i32::try_from(i + 1).expect("entry count is bounded"),
+            village_id: village.id.clone(),
+            account_code: e.account_code.clone(),
+            side: e.side.as_str().to_string(),
+            amount: e.amount.sen(),
+            activity_code: e.activity_code.clone(),
+            source: e.source.clone(),
+            value_date: new.value_date,
+        })
+        .collect();
+    let mut txn = TransactionRow {
+        id,
+        village_id: village.id.clone(),
+        seq,
+        chain_seq,
+        fiscal_year: year,
+        kind: new.kind.as_str().to_string(),
+        value_date: new.value_date,
+        description: new.description.clone(),
+        reverses: new.reverses.clone(),
+        payment_id: new.payment_id.clone(),
+        bank_reference: new.bank_reference.clone(),
+        created_by: new.created_by.clone(),
+        created_at,
+        prev_hash: village.chain_head.clone(),
+        hash: String::new(),
+    };
+    txn.hash = transaction_hash(&txn, &entry_rows);
+
+    diesel::insert_into(transactions::table).values(&txn).execute(c)?;
+    diesel::insert_into(entries::table).values(&entry_rows).execute(c)?;
+    for (code, after) in new_balances {
+        diesel::update(accounts::table.find((&village.id, code))).set(accounts::balance.eq(after)).execute(c)?;
+    }
+    diesel::update(villages::table.find(&village.id))
+        .set((
+            villages::last_seq.eq(seq),
+            villages::chain_len.eq(chain_seq),
+            villages::chain_head.eq(&txn.hash),
+        ))
+        .execute(c)?;
+    Ok(TransactionRecord { txn, entries: entry_rows, reversed_by: None })
+}
+
+pub fn transaction_hash(txn: &TransactionRow, entries: &[EntryRow]) -> String {
+    let canonical = CanonicalTransaction {
+        record: "transaction",
+        id: &txn.id,
+        village_id: &txn.village_id,
+        chain_seq: txn.chain_seq,
+        seq: txn.seq,
+        fiscal_year: txn.fiscal_year,
+        kind: &txn.kind,
+        value_date: txn.value_date.format("%Y-%m-%d").to_string(),
+        description: &txn.description,
+        reverses: txn.reverses.as_deref(),
+        payment_id: txn.payment_id.as_deref(),
+        bank_reference: txn.bank_reference.as_deref(),
+        created_by: &txn.created_by,
+        created_at: txn.created_at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
+        entries: entries
+            .iter()
+            .map(|e| CanonicalEntry {
+                account: &e.account_code,
+                side: &e.side,
+                amount_sen: e.amount,
+                activity: e.activity_code.as_deref(),
+                source: e.source.as_deref(),
+            })
+            .collect(),
+    };
+    link_hash(&txn.prev_hash, &canonical)
+}
+
+/// Attaches entries and `reversed_by` to a page of transaction rows, with two queries for the whole page.
+fn with_entries(c: &mut Conn, txns: Vec<TransactionRow>) -> Result<Vec<TransactionRecord>, StoreError> {
+    if txns.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<String> = txns.iter().map(|t| t.id.clone()).collect();
+    let mut by_txn: HashMap<String, Vec<EntryRow>> = HashMap::new();
+    for e in entries::table
+        .filter(entries::transaction_id.eq_any(&ids))
+        .order((entries::transaction_id, entries::line_no))
+        .select(EntryRow::as_select())
+        .load(c)?
+    {
+        by_txn.entry(e.transaction_id.clone()).or_default().push(e);
+    }
+    let reversals: HashMap<String, String> = transactions::table
+        .filter(transactions::reverses.eq_any(&ids))
+        .select((transactions::reverses.assume_not_null(), transactions::id))
+        .load::<(String, String)>(c)?
+        .into_iter()
+        .collect();
+    Ok(txns
+        .into_iter()
+        .map(|t| {
+            let entries = by_txn.remove(&t.id).unwrap_or_default();
+            let reversed_by = reversals.get(&t.id).cloned();
+            TransactionRecord { txn: t, entries, reversed_by }
+        })
+        .collect())
+}
+
+pub fn get_transaction(c: &mut Conn, id: &str) -> Result<Option<TransactionRecord>, StoreError> {
+    let Some(t) = transactions::table.find(id).select(TransactionRow::as_select()).first(c).optional()? else {
+        return Ok(None);
+    };
+    Ok(with_entries(c, vec![t])?.pop())
+}
+
+pub fn list_transactions(
+    c: &mut Conn,
+    village_id: &str,
+    query: &TxnQuery,
+) -> Result<Vec<TransactionRecord>, StoreError> {
+    let mut q = transactions::table
+        .filter(transactions::village_id.eq(village_id.to_string()))
+        .filter(transactions::seq.gt(query.after_seq))
+        .select(TransactionRow::as_select())
+        .order(transactions::seq)
+        .limit(query.limit)
+        .into_boxed();
+    if let Some(from) = query.from {
+        q = q.filter(transactions::value_date.ge(from));
+    }
+    if let Some(to) = query.to {
+        q = q.filter(transactions::value_date.le(to));
+    }
+    if let Some(account) = &query.account {
+        q = q.filter(
+            transactions::id.eq_any(
+                entries::table
+                    .filter(entries::village_id.eq(village_id.to_string()))
+                    .filter(entries::account_code.eq(account.clone()))
+                    .select(entries::transaction_id),
+            ),
+        );
+    }
+    let rows = q.load(c)?;
+    with_entries(c, rows)
+}
+
+pub fn accounts(c: &mut Conn, village_id: &str) -> Result<Vec<AccountRow>, StoreError> {
+    Ok(accounts::table
+        .filter(accounts::village_id.eq(village_id))
+        .order(accounts::code)
+        .select(AccountRow::as_select())
+        .load(c)?)
+}
+
+const SIGNED_SUM: &str = "CAST(COALESCE(SUM(CASE WHEN side = 'debit' THEN amount ELSE -amount END), 0) AS BIGINT)";
+
+pub fn balances_at(c: &mut Conn, village_id: &str, at: NaiveDate) -> Result<Vec<(String, i64)>, StoreError> {
+    Ok(entries::table
+        .filter(entries::village_id.eq(village_id))
+        .filter(entries::value_date.le(at))
+        .group_by(entries::account_code)
+        .select((entries::account_code, sql::<BigInt>(SIGNED_SUM)))
+        .load(c)?)
+}
+
+pub fn fiscal_years(c: &mut Conn, village_id: &str) -> Result<Vec<FiscalYearRow>, StoreError> {
+    Ok(fiscal_years::table
+        .filter(fiscal_years::village_id.eq(village_id))
+        .order(fiscal_years::year)
+        .select(FiscalYearRow::as_select())
+        .load(c)?)
+}
+
+pub fn close_fiscal_year(c: &mut Conn, village_id: &str, year: i32, actor: &str) -> Result<FiscalYearRow, StoreError> {
+    c.write_txn(&mut |c| {
+        c.lock_village(village_id)?.ok_or(StoreError::NotFound("village"))?;
+        ensure_year_open(c, village_id, year)?;
+        let now = now_micros();
+        diesel::update(fiscal_years::table.find((village_id, year)))
+            .set((
+                fiscal_years::status.eq("closed"),
+                fiscal_years::closed_at.eq(Some(now)),
+                fiscal_years::closed_by.eq(Some(actor)),
+            ))
+            .execute(c)?;
+        Ok(FiscalYearRow {
+            village_id: village_id.to_string(),
+            year,
+            status: "closed".into(),
+            closed_at: Some(now),
+            closed_by: Some(actor.to_string()),
+        })
+    })
+}
+
+pub fn verify_chain(c: &mut Conn, village_id: &str) -> Result<ChainReport, StoreError> {
+    let village = get_village(c, village_id)?.ok_or(StoreError::NotFound("village"))?;
+    let mut expected_prev = GENESIS.to_string();
+    let mut expected_chain_seq = 1i64;
+    let mut checked = 0i64;
+    let mut first_broken: Option<ChainBreak> = None;
+    'batches: loop {
+        let rows: Vec<TransactionRow> = transactions::table
+            .filter(transactions::village_id.eq(village_id))
+            .filter(transactions::chain_seq.ge(expected_chain_seq))
+            .order(transactions::chain_seq)
+            .limit(VERIFY_BATCH)
+            .select(TransactionRow::as_select())
+            .load(c)?;
+        if rows.is_empty() {
+            break;
+        }
+        let records = with_entries(c, rows)?;
+        for r in records {
+            let t = &r.txn;
+            let brk = |reason: &str, chain_seq: i64, with_txn: bool| ChainBreak {
+                chain_seq,
+                seq: with_txn.then_some(t.seq),
+                transaction_id: with_txn.then(|| t.id.clone()),
+                reason: reason.to_string(),
+            };
+            if t.chain_seq != expected_chain_seq {
+                first_broken = Some(brk("missing_link", expected_chain_seq, false));
+                break 'batches;
+            }
+            if t.prev_hash != expected_prev {
+                first_broken = Some(brk("prev_hash_mismatch", t.chain_seq, true));
+                break 'batches;
+            }
+            if transaction_hash(t, &r.entries) != t.hash {
+                first_broken = Some(brk("hash_mismatch", t.chain_seq, true));
+                break 'batches;
+            }
+            checked += 1;
+            expected_prev = t.hash.clone();
+            expected_chain_seq += 1;
+        }
+    }
+    if first_broken.is_none() && (village.chain_len != expected_chain_seq - 1 || village.chain_head != expected_prev) {
+        // The last rows were removed, or rows were appended without going through the village's chain head.
+        first_broken = Some(ChainBreak {
+            chain_seq: expected_chain_seq.min(village.chain_len + 1),
+            seq: None,
+            transaction_id: None,
+            reason: "head_mismatch".into(),
+        });
+    }
+
+    // Every stored balance must equal the sum of its entries (computed in the database, not in memory).
+    let sums: HashMap<String, i64> = entries::table
+        .filter(entries::village_id.eq(village_id))
+        .group_by(entries::account_code)
+        .select((entries::account_code, sql::<BigInt>(SIGNED_SUM)))
+        .load::<(String, i64)>(c)?
+        .into_iter()
+        .collect();
+    let balance_mismatches = accounts(c, village_id)?
+        .into_iter()
+        .filter(|a| sums.get(&a.code).copied().unwrap_or(0) != a.balance)
+        .map(|a| a.code)
+        .collect::<Vec<_>>();
+    Ok(ChainReport { ok: first_broken.is_none() && balance_mismatches.is_empty(), checked, first_broken, balance_mismatches })
+}
