@@ -121,10 +121,8 @@ pub fn check_cash_constraints(
     balance_before: impl Fn(&str) -> i64,
     cash_limit_sen: i64,
 ) -> Result<(), PostingError> {
-    for (code, delta) in effects {
-        if !is_cash_account(code) {
-            continue;
-        }
+    // Missing money is reported before the cash limit: it is the more fundamental refusal.
+    for (code, delta) in effects.iter().filter(|(code, _)| is_cash_account(code)) {
         let before = balance_before(code);
         let after = before.checked_add(*delta).ok_or(PostingError::Overflow)?;
         if after < 0 {
@@ -134,8 +132,11 @@ pub fn check_cash_constraints(
                 needed: Amount(-delta),
             });
         }
+    }
+    if let Some(delta) = effects.get(CASH_IN_HAND) {
+        let after = balance_before(CASH_IN_HAND).checked_add(*delta).ok_or(PostingError::Overflow)?;
         // Only an increase is refused: a limit lowered by the regency must not block spending the excess down.
-        if code == CASH_IN_HAND && *delta > 0 && after > cash_limit_sen {
+        if *delta > 0 && after > cash_limit_sen {
             return Err(PostingError::CashLimitExceeded { would_be: Amount(after), limit: Amount(cash_limit_sen) });
         }
     }

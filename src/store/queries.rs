@@ -9,7 +9,7 @@ use super::{
 };
 use crate::domain::accounts::{Side, STANDARD_CHART};
 use crate::domain::chain::{link_hash, CanonicalEntry, CanonicalTransaction, GENESIS};
-use crate::domain::posting::{check_cash_constraints, net_effects, reversal_entries, EntryDraft, TxnKind};
+use crate::domain::posting::{check_balanced, check_cash_constraints, net_effects, reversal_entries, EntryDraft, TxnKind};
 use chrono::{Datelike, NaiveDate};
 use diesel::dsl::sql;
 use diesel::prelude::*;
@@ -281,6 +281,8 @@ fn ensure_year_open(c: &mut Conn, village_id: &str, year: i32) -> Result<(), Sto
 
 /// Posts under the village lock: every check, then every write, or nothing.
 fn post_locked(c: &mut Conn, village: &VillageRow, new: &NewTransaction) -> Result<TransactionRecord, StoreError> {
+    // The HTTP layer checks this too; the store refuses an unbalanced posting whoever calls it.
+    check_balanced(&new.entries)?;
     let year = new.value_date.year();
     ensure_year_open(c, &village.id, year)?;
 

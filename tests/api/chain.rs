@@ -1,0 +1,121 @@
+//! Tamper evidence: a row edited directly in the database breaks the chain at exactly that row, and both the audit
+//! endpoint and `kasdesa verify-chain` name it.
+
+use crate::helpers::*;
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection, SqliteConnection};
+
+/// Runs SQL straight against the test's database, as an attacker with database access would.
+fn raw_sql(app: &TestApp, sqlite: &str, pg: &str) -> Result<(), String> {
+    let url = &app.database_url;
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        let mut c = SqliteConnection::establish(path).map_err(|e| e.to_string())?;
+        c.batch_execute(sqlite).map_err(|e| e.to_string())
+    } else {
+        let mut c = PgConnection::establish(url).map_err(|e| e.to_string())?;
+        c.batch_execute(pg).map_err(|e| e.to_string())
+    }
+}
+
+async fn village_with_postings(n: usize) -> (TestApp, Village) {
+    let app = spawn_app().await;
+    let regency = app.create_regency("61.12").await;
+    let v = app.create_village(&regency, "61.12.01.2001", "5000000.00").await;
+    for i in 1..=n {
+        app.post_txn(&v, &receipt(&format!("{i}000.00"), "4.1.4.01")).await.assert_status(201);
+    }
+    (app, v)
+}
+
+fn cli_verify(app: &TestApp, village_code: &str) -> (i32, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kasdesa"))
+        .args(["verify-chain", "--village", village_code])
+        .env("KASDESA_DATABASE_URL", &app.database_url)
+        .env("KASDESA_DATA_DIR", app.data_dir.path())
+        .env("RUST_LOG", "error")
+        .output()
+        .expect("the CLI runs");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).to_string())
+}
+
+#[tokio::test]
+async fn journal_rows_cannot_be_updated_or_deleted_through_sql() {
+    let (app, _v) = village_with_postings(2).await;
+    let e = raw_sql(&app, "UPDATE transactions SET description = 'x'", "UPDATE transactions SET description = 'x'");
+    assert!(e.unwrap_err().contains("immutable"));
+    let e = raw_sql(&app, "DELETE FROM entries", "DELETE FROM entries");
+    assert!(e.unwrap_err().contains("immutable"));
+}
+
+#[tokio::test]
+async fn an_edited_description_is_reported_at_its_sequence_number() {
+    let (app, v) = village_with_postings(5).await;
+    let (code, out) = cli_verify(&app, &v.code);
+    assert_eq!(code, 0, "{out}");
+    raw_sql(
+        &app,
+        "DROP TRIGGER transactions_no_update; UPDATE transactions SET description = 'diubah' WHERE seq = 3;",
+        "ALTER TABLE transactions DISABLE TRIGGER transactions_immutable; \
+         UPDATE transactions SET description = 'diubah' WHERE seq = 3;",
+    )
+    .unwrap();
+    let report = app.verify(&v).await;
+    assert_eq!(report["ok"], false);
+    assert_eq!(report["first_broken"]["seq"], 3, "{report}");
+    assert_eq!(report["first_broken"]["reason"], "hash_mismatch");
+    assert_eq!(report["checked"], 2);
+    let (code, out) = cli_verify(&app, &v.code);
+    assert_eq!(code, 1, "{out}");
+    let cli: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(cli["first_broken"]["seq"], 3);
+}
+
+#[tokio::test]
+async fn an_edited_amount_breaks_the_chain_and_the_balances() {
+    let (app, v) = village_with_postings(4).await;
+    raw_sql(
+        &app,
+        "DROP TRIGGER entries_no_update; UPDATE entries SET amount = amount + 100 WHERE transaction_id = \
+         (SELECT id FROM transactions WHERE seq = 2);",
+        "ALTER TABLE entries DISABLE TRIGGER entries_immutable; UPDATE entries SET amount = amount + 100 WHERE \
+         transaction_id = (SELECT id FROM transactions WHERE seq = 2);",
+    )
+    .unwrap();
+    let report = app.verify(&v).await;
+    assert_eq!(report["first_broken"]["seq"], 2, "{report}");
+    let mismatched: Vec<&str> = report["balance_mismatches"].as_array().unwrap().iter().map(|x| x.as_str().unwrap()).collect();
+    assert_eq!(mismatched, vec!["1.1.1.02", "4.1.4.01"]);
+}
+
+#[tokio::test]
+async fn a_deleted_row_is_reported() {
+    let (app, v) = village_with_postings(4).await;
+    raw_sql(
+        &app,
+        "DROP TRIGGER entries_no_delete; DROP TRIGGER transactions_no_delete; \
+         DELETE FROM entries WHERE transaction_id = (SELECT id FROM transactions WHERE seq = 2); \
+         DELETE FROM transactions WHERE seq = 2;",
+        "ALTER TABLE entries DISABLE TRIGGER entries_immutable; ALTER TABLE transactions DISABLE TRIGGER transactions_immutable; \
+         DELETE FROM entries WHERE transaction_id = (SELECT id FROM transactions WHERE seq = 2); \
+         DELETE FROM transactions WHERE seq = 2;",
+    )
+    .unwrap();
+    let report = app.verify(&v).await;
+    assert_eq!(report["first_broken"]["chain_seq"], 2, "{report}");
+    assert_eq!(report["first_broken"]["reason"], "missing_link");
+    // And removing the newest row is caught by the village's chain head.
+    let (app, v) = village_with_postings(3).await;
+    raw_sql(
+        &app,
+        "DROP TRIGGER entries_no_delete; DROP TRIGGER transactions_no_delete; \
+         DELETE FROM entries WHERE transaction_id = (SELECT id FROM transactions WHERE seq = 3); \
+         DELETE FROM transactions WHERE seq = 3;",
+        "ALTER TABLE entries DISABLE TRIGGER entries_immutable; ALTER TABLE transactions DISABLE TRIGGER transactions_immutable; \
+         DELETE FROM entries WHERE transaction_id = (SELECT id FROM transactions WHERE seq = 3); \
+         DELETE FROM transactions WHERE seq = 3;",
+    )
+    .unwrap();
+    let report = app.verify(&v).await;
+    assert_eq!(report["first_broken"]["reason"], "head_mismatch", "{report}");
+    assert_eq!(report["first_broken"]["chain_seq"], 3);
+}

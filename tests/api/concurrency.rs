@@ -1,0 +1,152 @@
+//! Concurrent writers: no gap or duplicate in sequences, no negative cash, one winner per race, one posting per key.
+
+use crate::helpers::*;
+use serde_json::json;
+use std::sync::Arc;
+
+const CLIENTS: usize = 32;
+
+async fn seqs(app: &TestApp, v: &Village) -> Vec<i64> {
+    let mut all = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut path = format!("/api/v1/villages/{}/transactions?limit=1000", v.id);
+        if let Some(c) = &cursor {
+            path.push_str(&format!("&cursor={c}"));
+        }
+        let page = app.get(&path).token(&v.treasurer).send().await.assert_status(200).clone();
+        all.extend(page["items"].as_array().unwrap().iter().map(|t| t["seq"].as_i64().unwrap()));
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => return all,
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn thirty_two_clients_on_one_village_and_on_many() {
+    let app = Arc::new(spawn_app().await);
+    let regency = app.create_regency("61.12").await;
+    let mut villages = Vec::new();
+    for i in 0..5 {
+        villages.push(Arc::new(app.create_village(&regency, &format!("61.12.01.20{i:02}"), "5000000.00").await));
+    }
+    const PER_CLIENT: usize = 4;
+    let mut handles = Vec::new();
+    for client in 0..CLIENTS {
+        // Half the clients hammer village 0; the other half spread over the rest.
+        let v = if client % 2 == 0 { villages[0].clone() } else { villages[1 + client % 4].clone() };
+        let app = app.clone();
+        handles.push(tokio::spawn(async move {
+            let mut ok = 0;
+            for n in 0..PER_CLIENT {
+                let body = if n == PER_CLIENT - 1 { withdrawal("100.00") } else { receipt("1000.00", "4.2.1.01") };
+                let r = app.post_txn(&v, &body).await;
+                match r.status.as_u16() {
+                    201 => ok += 1,
+                    // A withdrawal racing ahead of the receipts may find no money: refused, never negative.
+                    422 => assert_eq!(r.code(), "insufficient_funds", "{}", r.body),
+                    s => panic!("unexpected {s}: {}", r.body),
+                }
+            }
+            (v.id.clone(), ok)
+        }));
+    }
+    let mut posted: std::collections::HashMap<String, i64> = Default::default();
+    for h in handles {
+        let (vid, ok) = h.await.unwrap();
+        *posted.entry(vid).or_default() += ok;
+    }
+    for v in &villages {
+        let expected = posted.get(&v.id).copied().unwrap_or(0);
+        let got = seqs(&app, v).await;
+        assert_eq!(got, (1..=expected).collect::<Vec<_>>(), "village {}: gap-free and no duplicates", v.code);
+        let report = app.verify(v).await;
+        assert_eq!(report["ok"], true, "{report}");
+        assert_eq!(report["checked"], expected);
+        for code in ["1.1.1.01", "1.1.1.02"] {
+            assert!(!app.balance(v, code).await.starts_with('-'), "{code} negative in {}", v.code);
+        }
+    }
+    assert!(posted[&villages[0].id] >= (CLIENTS / 2 * (PER_CLIENT - 1)) as i64);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_withdrawals_for_the_last_rupiah_have_exact_winners() {
+    let app = Arc::new(spawn_app().await);
+    let regency = app.create_regency("61.12").await;
+    let v = Arc::new(app.create_village(&regency, "61.12.01.2001", "1000000000.00").await);
+    app.post_txn(&v, &receipt("10000.00", "4.2.1.01")).await.assert_status(201);
+    let mut handles = Vec::new();
+    for _ in 0..CLIENTS {
+        let (app, v) = (app.clone(), v.clone());
+        handles.push(tokio::spawn(async move { app.post_txn(&v, &withdrawal("1000.00")).await }));
+    }
+    let (mut won, mut lost) = (0, 0);
+    for h in handles {
+        let r = h.await.unwrap();
+        match r.status.as_u16() {
+            201 => won += 1,
+            _ => {
+                r.assert_problem(422, "insufficient_funds");
+                lost += 1;
+            }
+        }
+    }
+    assert_eq!((won, lost), (10, CLIENTS - 10));
+    assert_eq!(app.balance(&v, "1.1.1.02").await, "0.00");
+    assert_eq!(app.balance(&v, "1.1.1.01").await, "10000.00");
+    assert_eq!(app.verify(&v).await["ok"], true);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_retries_of_one_request_post_once() {
+    let app = Arc::new(spawn_app().await);
+    let regency = app.create_regency("61.12").await;
+    let v = Arc::new(app.create_village(&regency, "61.12.01.2001", "5000000.00").await);
+    let body = receipt("123456.78", "4.2.3.01");
+    let mut handles = Vec::new();
+    for _ in 0..16 {
+        let (app, v, body) = (app.clone(), v.clone(), body.clone());
+        handles.push(tokio::spawn(async move {
+            app.post(&format!("/api/v1/villages/{}/transactions", v.id))
+                .token(&v.treasurer)
+                .key("one-and-only")
+                .json(&body)
+                .send()
+                .await
+        }));
+    }
+    let mut bodies = Vec::new();
+    for h in handles {
+        let r = h.await.unwrap();
+        assert_eq!(r.status.as_u16(), 201, "{}", r.body);
+        bodies.push(r.body);
+    }
+    assert!(bodies.windows(2).all(|w| w[0] == w[1]), "every retry sees the same transaction");
+    assert_eq!(seqs(&app, &v).await, vec![1]);
+    assert_eq!(app.balance(&v, "1.1.1.02").await, "123456.78");
+
+    // Racing reversals of one transaction: exactly one wins.
+    let id = bodies[0]["id"].as_str().unwrap().to_string();
+    let mut handles = Vec::new();
+    for _ in 0..16 {
+        let (app, v, id) = (app.clone(), v.clone(), id.clone());
+        handles.push(tokio::spawn(async move {
+            app.post(&format!("/api/v1/transactions/{id}/reverse")).token(&v.treasurer)
+                .json(&json!({"reason": "balapan"})).send().await
+        }));
+    }
+    let mut winners = 0;
+    for h in handles {
+        let r = h.await.unwrap();
+        if r.status.as_u16() == 201 {
+            winners += 1;
+        } else {
+            r.assert_problem(409, "already_reversed");
+        }
+    }
+    assert_eq!(winners, 1);
+    assert_eq!(app.balance(&v, "1.1.1.02").await, "0.00");
+    assert_eq!(app.verify(&v).await["ok"], true);
+}

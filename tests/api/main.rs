@@ -1,0 +1,10 @@
+//! The API suite: one binary, run against SQLite by default and against PostgreSQL when
+//! KASDESA_TEST_DATABASE_URL is set (see `.ci/run`).
+
+mod access;
+mod auth;
+mod chain;
+mod concurrency;
+mod helpers;
+mod ledger;
+mod props;
