@@ -75,7 +75,8 @@ pub fn run(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Serve
                             m.server_errors.fetch_add(1, Ordering::Relaxed);
                         }
                         if let Some(id) = request_id.and_then(|id| id.parse().ok()) {
-                            res.headers_mut().insert(actix_web::http::header::HeaderName::from_static("x-request-id"), id);
+                            res.headers_mut()
+                                .insert(actix_web::http::header::HeaderName::from_static("x-request-id"), id);
                         }
                         res
                     })

@@ -78,7 +78,10 @@ pub fn main_entry() -> anyhow::Result<std::process::ExitCode> {
                 role.is_village_role() == village_id.is_some(),
                 "--village is required for village roles and only for them"
             );
-            anyhow::ensure!((role == Role::Inspector) == regency.is_some(), "--regency is required for inspectors only");
+            anyhow::ensure!(
+                (role == Role::Inspector) == regency.is_some(),
+                "--regency is required for inspectors only"
+            );
             let password = match std::env::var("KASDESA_USER_PASSWORD") {
                 Ok(p) => p,
                 Err(_) => {

@@ -71,10 +71,8 @@ impl Money {
             return Err(MoneyError::TooLarge);
         }
         let decimal: Decimal = text.parse().map_err(|_| malformed())?;
-        let sen = decimal
-            .checked_mul(Decimal::from(100))
-            .and_then(|d| i64::try_from(d).ok())
-            .ok_or(MoneyError::TooLarge)?;
+        let sen =
+            decimal.checked_mul(Decimal::from(100)).and_then(|d| i64::try_from(d).ok()).ok_or(MoneyError::TooLarge)?;
         Money::from_sen(sen)
     }
 
@@ -175,8 +173,29 @@ mod tests {
     #[test]
     fn refuses_everything_else() {
         for bad in [
-            "", "-1", "+1", "1e5", "1E5", "NaN", "inf", " 1", "1 ", "1,000", "1_000", ".5", "5.", "0", "0.00", "0.001",
-            "1.234", "007", "1000000000000000.00", "99999999999999999999999", "١٢", "0x10", "1..2",
+            "",
+            "-1",
+            "+1",
+            "1e5",
+            "1E5",
+            "NaN",
+            "inf",
+            " 1",
+            "1 ",
+            "1,000",
+            "1_000",
+            ".5",
+            "5.",
+            "0",
+            "0.00",
+            "0.001",
+            "1.234",
+            "007",
+            "1000000000000000.00",
+            "99999999999999999999999",
+            "١٢",
+            "0x10",
+            "1..2",
         ] {
             assert!(Money::parse(bad).is_err(), "{bad:?} was accepted");
         }

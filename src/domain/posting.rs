@@ -229,10 +229,7 @@ mod tests {
     #[test]
     fn cash_rules() {
         let fx = net_effects(&[e(CASH_IN_HAND, Side::Debit, 100), e(BANK_ACCOUNT, Side::Credit, 100)]).unwrap();
-        assert!(matches!(
-            check_cash_constraints(&fx, |_| 50, 1_000),
-            Err(PostingError::InsufficientFunds { .. })
-        ));
+        assert!(matches!(check_cash_constraints(&fx, |_| 50, 1_000), Err(PostingError::InsufficientFunds { .. })));
         assert!(matches!(
             check_cash_constraints(&fx, |c| if c == BANK_ACCOUNT { 500 } else { 950 }, 1_000),
             Err(PostingError::CashLimitExceeded { .. })

@@ -90,9 +90,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 fn code_field(name: &str, value: &str) -> Result<String, ApiError> {
     let v = value.trim();
     if v.is_empty() || v.len() > 32 || !v.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)) {
-        return Err(ApiError::validation(format!(
-            "{name} must be 1 to 32 letters, digits, '.', '_' or '-'"
-        )));
+        return Err(ApiError::validation(format!("{name} must be 1 to 32 letters, digits, '.', '_' or '-'")));
     }
     Ok(v.to_string())
 }
@@ -198,7 +196,8 @@ pub async fn get_village(state: State, who: Principal, id: web::Path<String>) ->
 }
 
 fn valid_username(u: &str) -> bool {
-    (3..=64).contains(&u.len()) && u.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+    (3..=64).contains(&u.len())
+        && u.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
 }
 
 /// Create a user (admin). Village roles need `village_id`, inspectors `regency_id`.

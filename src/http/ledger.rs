@@ -5,7 +5,9 @@ use super::error::{ApiError, Problem};
 use super::views::*;
 use super::{blocking, idempotency_key, load_village, respond_written, text_field, Body, Metrics, State};
 use crate::domain::accounts::{is_source, is_valid_account_code, is_valid_activity_code};
-use crate::domain::posting::{check_balanced, check_manual_kind, latest_allowed_value_date, EntryDraft, MAX_DESCRIPTION_CHARS};
+use crate::domain::posting::{
+    check_balanced, check_manual_kind, latest_allowed_value_date, EntryDraft, MAX_DESCRIPTION_CHARS,
+};
 use crate::domain::roles::Role;
 use crate::store::{ChainReport, NewTransaction, TxnQuery};
 use actix_web::http::StatusCode;
@@ -41,11 +43,15 @@ fn entry_drafts(entries: Vec<EntryRequest>) -> Result<Vec<EntryDraft>, ApiError>
         let field = format!("entries[{i}].amount");
         let amount = e.amount.money().map_err(|err| ApiError::amount(&field, err))?;
         if !is_valid_account_code(&e.account_code) {
-            return Err(ApiError::validation(format!("entries[{i}].account_code is not an account code like 4.2.1.01")));
+            return Err(ApiError::validation(format!(
+                "entries[{i}].account_code is not an account code like 4.2.1.01"
+            )));
         }
         if let Some(a) = &e.activity_code {
             if !is_valid_activity_code(a) {
-                return Err(ApiError::validation(format!("entries[{i}].activity_code must look like 02.03.10 (bidang 01-05)")));
+                return Err(ApiError::validation(format!(
+                    "entries[{i}].activity_code must look like 02.03.10 (bidang 01-05)"
+                )));
             }
         }
         if let Some(s) = &e.source {
@@ -218,7 +224,8 @@ pub async fn list_transactions(
     } else {
         None
     };
-    Ok(HttpResponse::Ok().json(TransactionPage { items: rows.iter().map(TransactionView::from).collect(), next_cursor }))
+    Ok(HttpResponse::Ok()
+        .json(TransactionPage { items: rows.iter().map(TransactionView::from).collect(), next_cursor }))
 }
 
 /// One transaction with its entries.

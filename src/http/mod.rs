@@ -52,12 +52,14 @@ pub fn configure(state: Arc<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
         let max_body = state.settings.max_body_bytes;
         cfg.app_data(web::Data::from(state))
             .app_data(web::PayloadConfig::new(max_body))
-            .app_data(web::QueryConfig::default().error_handler(|e, _| {
-                ApiError::validation(format!("bad query parameter: {e}")).into()
-            }))
-            .app_data(web::PathConfig::default().error_handler(|e, _| {
-                ApiError::validation(format!("bad path parameter: {e}")).into()
-            }))
+            .app_data(
+                web::QueryConfig::default()
+                    .error_handler(|e, _| ApiError::validation(format!("bad query parameter: {e}")).into()),
+            )
+            .app_data(
+                web::PathConfig::default()
+                    .error_handler(|e, _| ApiError::validation(format!("bad path parameter: {e}")).into()),
+            )
             .service(
                 web::scope("/api/v1")
                     .route("/auth/login", web::post().to(admin::login))
@@ -116,8 +118,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
 }
 
 pub fn parse_body<T: DeserializeOwned>(signature: &str, bytes: &[u8]) -> Result<Body<T>, ApiError> {
-    let value: serde_json::Value = serde_json::from_slice(bytes)
-        .map_err(|e| ApiError::validation(format!("the body is not valid JSON: {e}")))?;
+    let value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| ApiError::validation(format!("the body is not valid JSON: {e}")))?;
     // serde_json's maps are sorted, so this canonical form ignores key order and white space.
     let canonical = serde_json::to_vec(&value).map_err(|_| ApiError::internal())?;
     let mut h = Sha256::new();

@@ -315,8 +315,6 @@ impl Db {
     }
 }
 
-
-
 /// A retried write's identity: who sent it, the key they chose, and a hash of what they asked.
 #[derive(Debug, Clone)]
 pub struct IdempotencyKey {

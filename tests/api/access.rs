@@ -68,7 +68,15 @@ async fn access_matrix() {
                     assert_eq!(status, 404, "{} {} as {}: {}", method, template, c.name, r.body);
                     assert_eq!(r.code(), "not_found");
                 } else if allowed.contains(&c.role) {
-                    assert!(![401, 403, 404].contains(&status), "{} {} as {}: {} {}", method, template, c.name, status, r.body);
+                    assert!(
+                        ![401, 403, 404].contains(&status),
+                        "{} {} as {}: {} {}",
+                        method,
+                        template,
+                        c.name,
+                        status,
+                        r.body
+                    );
                 } else {
                     assert_eq!(status, 403, "{} {} as {}: {}", method, template, c.name, r.body);
                     assert_eq!(r.code(), "forbidden");
@@ -81,7 +89,10 @@ async fn access_matrix() {
     // Administration: admin only; everyone else is refused whatever the body.
     let admin_endpoints: Vec<(&str, Value)> = vec![
         ("/api/v1/regencies", json!({"code": "61.99", "name": "X"})),
-        ("/api/v1/villages", json!({"code": "X.1", "name": "X", "regency_id": r1, "bank_account": "123456", "cash_limit": "1.00"})),
+        (
+            "/api/v1/villages",
+            json!({"code": "X.1", "name": "X", "regency_id": r1, "bank_account": "123456", "cash_limit": "1.00"}),
+        ),
         ("/api/v1/users", json!({"username": "x-user", "password": PASSWORD, "role": "treasurer", "village_id": a.id})),
         ("/api/v1/bank-clients", json!({"name": "X", "village_ids": [a.id]})),
     ];
@@ -121,7 +132,13 @@ async fn access_matrix() {
         }
         // The village list never shows another scope's villages.
         let villages = app.get("/api/v1/villages").token(&c.token).send().await;
-        let ids: Vec<String> = villages.assert_status(200).as_array().unwrap().iter().map(|v| v["id"].as_str().unwrap().to_string()).collect();
+        let ids: Vec<String> = villages
+            .assert_status(200)
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["id"].as_str().unwrap().to_string())
+            .collect();
         assert_eq!(ids.contains(&b.id), c.role == "admin", "{}", c.name);
         cells += 4;
     }

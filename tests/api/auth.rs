@@ -15,14 +15,21 @@ fn decode_payload(token: &str) -> Value {
 #[tokio::test]
 async fn login_answers_the_same_for_unknown_user_and_wrong_password() {
     let app = spawn_app().await;
-    let wrong = app.post("/api/v1/auth/login").json(&json!({"username": "admin", "password": "nope-nope-nope"})).send().await;
+    let wrong =
+        app.post("/api/v1/auth/login").json(&json!({"username": "admin", "password": "nope-nope-nope"})).send().await;
     wrong.assert_problem(401, "unauthorized");
-    let unknown = app.post("/api/v1/auth/login").json(&json!({"username": "ghost", "password": "nope-nope-nope"})).send().await;
+    let unknown =
+        app.post("/api/v1/auth/login").json(&json!({"username": "ghost", "password": "nope-nope-nope"})).send().await;
     unknown.assert_problem(401, "unauthorized");
     assert_eq!(wrong.body, unknown.body);
-    app.post("/api/v1/auth/login").json(&json!({"username": "admin"})).send().await.assert_problem(422, "validation_failed");
+    app.post("/api/v1/auth/login")
+        .json(&json!({"username": "admin"}))
+        .send()
+        .await
+        .assert_problem(422, "validation_failed");
 
-    let ok = app.post("/api/v1/auth/login").json(&json!({"username": "admin", "password": ADMIN_PASSWORD})).send().await;
+    let ok =
+        app.post("/api/v1/auth/login").json(&json!({"username": "admin", "password": ADMIN_PASSWORD})).send().await;
     let body = ok.assert_status(200);
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["expires_in"], 3600);
@@ -35,20 +42,34 @@ async fn login_answers_the_same_for_unknown_user_and_wrong_password() {
     // Bank clients: a good secret works, a wrong one does not, and the token is scoped to its villages.
     let regency = app.create_regency("61.12").await;
     let v = app.create_village(&regency, "61.12.01.2001", "1000.00").await;
-    let created = app.post("/api/v1/bank-clients").token(&app.admin_token)
-        .json(&json!({"name": "Bank Kalbar", "village_ids": [v.id]})).send().await;
+    let created = app
+        .post("/api/v1/bank-clients")
+        .token(&app.admin_token)
+        .json(&json!({"name": "Bank Kalbar", "village_ids": [v.id]}))
+        .send()
+        .await;
     let created = created.assert_status(201).clone();
-    let bad = app.post("/api/v1/auth/token")
-        .json(&json!({"client_id": created["client_id"], "client_secret": "wrong"})).send().await;
+    let bad = app
+        .post("/api/v1/auth/token")
+        .json(&json!({"client_id": created["client_id"], "client_secret": "wrong"}))
+        .send()
+        .await;
     bad.assert_problem(401, "unauthorized");
-    let good = app.post("/api/v1/auth/token")
-        .json(&json!({"client_id": created["client_id"], "client_secret": created["client_secret"]})).send().await;
+    let good = app
+        .post("/api/v1/auth/token")
+        .json(&json!({"client_id": created["client_id"], "client_secret": created["client_secret"]}))
+        .send()
+        .await;
     let claims = decode_payload(good.assert_status(200)["access_token"].as_str().unwrap());
     assert_eq!(claims["role"], "bank");
     assert_eq!(claims["village_ids"], json!([v.id]));
     // Users never see password hashes.
-    let u = app.post("/api/v1/users").token(&app.admin_token)
-        .json(&json!({"username": "someone", "password": PASSWORD, "role": "inspector", "regency_id": regency})).send().await;
+    let u = app
+        .post("/api/v1/users")
+        .token(&app.admin_token)
+        .json(&json!({"username": "someone", "password": PASSWORD, "role": "inspector", "regency_id": regency}))
+        .send()
+        .await;
     let text = u.assert_status(201).to_string();
     assert!(!text.contains("argon2") && !text.contains(PASSWORD), "{text}");
 }
@@ -64,7 +85,8 @@ async fn forged_and_malformed_tokens_are_401() {
     let key = std::fs::read(app.data_dir.path().join("jwt.key")).unwrap();
     let good = decode_payload(&v.treasurer);
     let now = jsonwebtoken::get_current_timestamp();
-    let sign = |claims: &Value, secret: &[u8]| encode(&Header::default(), claims, &EncodingKey::from_secret(secret)).unwrap();
+    let sign =
+        |claims: &Value, secret: &[u8]| encode(&Header::default(), claims, &EncodingKey::from_secret(secret)).unwrap();
     let with = |field: &str, value: Value| {
         let mut c = good.clone();
         c[field] = value;
@@ -90,12 +112,16 @@ async fn forged_and_malformed_tokens_are_401() {
             format!("{}.{}.{}", parts[0], b64(with("role", json!("admin")).to_string().as_bytes()), parts[2])
         }),
         ("alg none", format!("{}.{}.", b64(br#"{"alg":"none","typ":"JWT"}"#), b64(good.to_string().as_bytes()))),
-        ("HS512 with the right key", encode(&Header::new(jsonwebtoken::Algorithm::HS512), &good, &EncodingKey::from_secret(&key)).unwrap()),
+        (
+            "HS512 with the right key",
+            encode(&Header::new(jsonwebtoken::Algorithm::HS512), &good, &EncodingKey::from_secret(&key)).unwrap(),
+        ),
         ("garbage", "not-a-token".into()),
         ("empty", "".into()),
         ("village role without village", sign(&without("village_id"), &key)),
     ];
-    attacks.push(("scope of another village", sign(&with("village_id", json!(uuid::Uuid::now_v7().to_string())), &key)));
+    attacks
+        .push(("scope of another village", sign(&with("village_id", json!(uuid::Uuid::now_v7().to_string())), &key)));
 
     for (what, token) in &attacks {
         let r = app.get(&path).header("authorization", &format!("Bearer {token}")).send().await;
@@ -124,8 +150,13 @@ async fn health_docs_and_metrics_need_no_token() {
     let doc = app.get("/api/v1/openapi.json").send().await;
     let doc = doc.assert_status(200).clone();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
-    for path in ["/api/v1/villages/{id}/transactions", "/api/v1/transactions/{id}/reverse", "/api/v1/auth/login",
-                 "/api/v1/villages/{id}/audit/verify", "/api/v1/bank-clients"] {
+    for path in [
+        "/api/v1/villages/{id}/transactions",
+        "/api/v1/transactions/{id}/reverse",
+        "/api/v1/auth/login",
+        "/api/v1/villages/{id}/audit/verify",
+        "/api/v1/bank-clients",
+    ] {
         assert!(doc["paths"][path].is_object(), "{path} missing from the OpenAPI document");
     }
     let ui = app.client.get(format!("{}/docs/", app.base)).send().await.unwrap();

@@ -83,7 +83,8 @@ async fn an_edited_amount_breaks_the_chain_and_the_balances() {
     .unwrap();
     let report = app.verify(&v).await;
     assert_eq!(report["first_broken"]["seq"], 2, "{report}");
-    let mismatched: Vec<&str> = report["balance_mismatches"].as_array().unwrap().iter().map(|x| x.as_str().unwrap()).collect();
+    let mismatched: Vec<&str> =
+        report["balance_mismatches"].as_array().unwrap().iter().map(|x| x.as_str().unwrap()).collect();
     assert_eq!(mismatched, vec!["1.1.1.02", "4.1.4.01"]);
 }
 

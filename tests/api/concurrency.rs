@@ -133,8 +133,11 @@ async fn concurrent_retries_of_one_request_post_once() {
     for _ in 0..16 {
         let (app, v, id) = (app.clone(), v.clone(), id.clone());
         handles.push(tokio::spawn(async move {
-            app.post(&format!("/api/v1/transactions/{id}/reverse")).token(&v.treasurer)
-                .json(&json!({"reason": "balapan"})).send().await
+            app.post(&format!("/api/v1/transactions/{id}/reverse"))
+                .token(&v.treasurer)
+                .json(&json!({"reason": "balapan"}))
+                .send()
+                .await
         }));
     }
     let mut winners = 0;

@@ -151,7 +151,8 @@ impl<'a> Req<'a> {
         let status = r.status();
         let headers = r.headers().clone();
         let text = r.text().await.unwrap_or_default();
-        let body = serde_json::from_str(&text).unwrap_or(if text.is_empty() { Value::Null } else { Value::String(text) });
+        let body =
+            serde_json::from_str(&text).unwrap_or(if text.is_empty() { Value::Null } else { Value::String(text) });
         Resp { status, headers, body }
     }
 }
@@ -179,11 +180,7 @@ impl TestApp {
     }
 
     pub async fn login(&self, username: &str, password: &str) -> String {
-        let r = self
-            .post("/api/v1/auth/login")
-            .json(&json!({"username": username, "password": password}))
-            .send()
-            .await;
+        let r = self.post("/api/v1/auth/login").json(&json!({"username": username, "password": password})).send().await;
         r.assert_status(200)["access_token"].as_str().expect("a token").to_string()
     }
 
@@ -272,7 +269,12 @@ impl TestApp {
     }
 
     pub async fn verify(&self, v: &Village) -> Value {
-        self.get(&format!("/api/v1/villages/{}/audit/verify", v.id)).token(&v.treasurer).send().await.assert_status(200).clone()
+        self.get(&format!("/api/v1/villages/{}/audit/verify", v.id))
+            .token(&v.treasurer)
+            .send()
+            .await
+            .assert_status(200)
+            .clone()
     }
 }
 

@@ -34,11 +34,7 @@ async fn receipt_reversal_and_balances_happy_path() {
     assert_eq!(app.balance(&v, "1.1.1.02").await, "1250000.25");
 
     // Balances at a past date come from the entries dated up to it.
-    let at = app
-        .get(&format!("/api/v1/villages/{}/balances?at=2026-03-02", v.id))
-        .token(&v.secretary)
-        .send()
-        .await;
+    let at = app.get(&format!("/api/v1/villages/{}/balances?at=2026-03-02", v.id)).token(&v.secretary).send().await;
     let accounts = at.assert_status(200)["accounts"].as_array().unwrap().clone();
     let bal = |code: &str| accounts.iter().find(|a| a["code"] == code).unwrap()["balance"].clone();
     assert_eq!(bal("1.1.1.02"), "1500000.50");
@@ -60,7 +56,8 @@ async fn receipt_reversal_and_balances_happy_path() {
     assert_eq!(app.balance(&v, "1.1.1.01").await, "0.00");
     assert_eq!(app.balance(&v, "1.1.1.02").await, "1500000.50");
 
-    let original = app.get(&format!("/api/v1/transactions/{}", w.body["id"].as_str().unwrap())).token(&v.implementer).send().await;
+    let original =
+        app.get(&format!("/api/v1/transactions/{}", w.body["id"].as_str().unwrap())).token(&v.implementer).send().await;
     assert_eq!(original.assert_status(200)["reversed_by"], rev["id"]);
 
     let again = app
@@ -95,8 +92,19 @@ async fn every_ledger_error_code() {
     r.assert_problem(422, "unbalanced");
     assert_eq!(r.body["errors"]["debits"], "10.00");
 
-    for bad in [json!("-5.00"), json!("0"), json!("1.001"), json!("1e3"), json!(12.5), json!("NaN"), json!(""),
-                json!("1,000.00"), json!("1000000000000000.00"), json!(null), json!(" 5")] {
+    for bad in [
+        json!("-5.00"),
+        json!("0"),
+        json!("1.001"),
+        json!("1e3"),
+        json!(12.5),
+        json!("NaN"),
+        json!(""),
+        json!("1,000.00"),
+        json!("1000000000000000.00"),
+        json!(null),
+        json!(" 5"),
+    ] {
         let mut body = receipt("10.00", "4.1.4.01");
         body["entries"][0]["amount"] = bad.clone();
         let r = app.post_txn(&v, &body).await;
@@ -111,32 +119,99 @@ async fn every_ledger_error_code() {
     assert_eq!(r.body["errors"][0]["account_code"], "4.9.9.99");
 
     let cases: Vec<(&str, Value)> = vec![
-        ("one entry", json!({"kind": "receipt", "value_date": "2026-03-02", "description": "x",
-            "entries": [{"account_code": "1.1.1.02", "side": "debit", "amount": "1.00"}]})),
-        ("unknown field", {let mut b = receipt("1.00", "4.1.4.01"); b["extra"] = json!(1); b}),
-        ("unknown kind", {let mut b = receipt("1.00", "4.1.4.01"); b["kind"] = json!("gift"); b}),
-        ("bad side", {let mut b = receipt("1.00", "4.1.4.01"); b["entries"][0]["side"] = json!("left"); b}),
-        ("bad date", {let mut b = receipt("1.00", "4.1.4.01"); b["value_date"] = json!("2026-02-30"); b}),
-        ("future date", {let mut b = receipt("1.00", "4.1.4.01"); b["value_date"] = json!("2099-01-01"); b}),
-        ("ancient date", {let mut b = receipt("1.00", "4.1.4.01"); b["value_date"] = json!("1999-12-31"); b}),
-        ("empty description", {let mut b = receipt("1.00", "4.1.4.01"); b["description"] = json!("  "); b}),
-        ("long description", {let mut b = receipt("1.00", "4.1.4.01"); b["description"] = json!("x".repeat(501)); b}),
-        ("control chars", {let mut b = receipt("1.00", "4.1.4.01"); b["description"] = json!("a\u{0000}b"); b}),
-        ("bad account code", {let mut b = receipt("1.00", "4.1.4.01"); b["entries"][1]["account_code"] = json!("4.x"); b}),
-        ("bad source", {let mut b = receipt("1.00", "4.1.4.01"); b["entries"][1]["source"] = json!("XYZ"); b}),
-        ("bad activity", {let mut b = receipt("1.00", "4.1.4.01"); b["entries"][1]["activity_code"] = json!("09.01.01"); b}),
-        ("disbursement by hand", json!({"kind": "disbursement", "value_date": "2026-03-02", "description": "x",
+        (
+            "one entry",
+            json!({"kind": "receipt", "value_date": "2026-03-02", "description": "x",
+            "entries": [{"account_code": "1.1.1.02", "side": "debit", "amount": "1.00"}]}),
+        ),
+        ("unknown field", {
+            let mut b = receipt("1.00", "4.1.4.01");
+            b["extra"] = json!(1);
+            b
+        }),
+        ("unknown kind", {
+            let mut b = receipt("1.00", "4.1.4.01");
+            b["kind"] = json!("gift");
+            b
+        }),
+        ("bad side", {
+            let mut b = receipt("1.00", "4.1.4.01");
+            b["entries"][0]["side"] = json!("left");
+            b
+        }),
+        ("bad date", {
+            let mut b = receipt("1.00", "4.1.4.01");
+            b["value_date"] = json!("2026-02-30");
+            b
+        }),
+        ("future date", {
+            let mut b = receipt("1.00", "4.1.4.01");
+            b["value_date"] = json!("2099-01-01");
+            b
+        }),
+        ("ancient date", {
+            let mut b = receipt("1.00", "4.1.4.01");
+            b["value_date"] = json!("1999-12-31");
+            b
+        }),
+        ("empty description", {
+            let mut b = receipt("1.00", "4.1.4.01");
+            b["description"] = json!("  ");
+            b
+        }),
+        ("long description", {
+            let mut b = receipt("1.00", "4.1.4.01");
+            b["description"] = json!("x".repeat(501));
+            b
+        }),
+        ("control chars", {
+            let mut b = receipt("1.00", "4.1.4.01");
+            b["description"] = json!("a\u{0000}b");
+            b
+        }),
+        ("bad account code", {
+            let mut b = receipt("1.00", "4.1.4.01");
+            b["entries"][1]["account_code"] = json!("4.x");
+            b
+        }),
+        ("bad source", {
+            let mut b = receipt("1.00", "4.1.4.01");
+            b["entries"][1]["source"] = json!("XYZ");
+            b
+        }),
+        ("bad activity", {
+            let mut b = receipt("1.00", "4.1.4.01");
+            b["entries"][1]["activity_code"] = json!("09.01.01");
+            b
+        }),
+        (
+            "disbursement by hand",
+            json!({"kind": "disbursement", "value_date": "2026-03-02", "description": "x",
             "entries": [{"account_code": "5.2.1.01", "side": "debit", "amount": "1.00"},
-                        {"account_code": "1.1.1.02", "side": "credit", "amount": "1.00"}]})),
-        ("receipt crediting the bank", json!({"kind": "receipt", "value_date": "2026-03-02", "description": "x",
+                        {"account_code": "1.1.1.02", "side": "credit", "amount": "1.00"}]}),
+        ),
+        (
+            "receipt crediting the bank",
+            json!({"kind": "receipt", "value_date": "2026-03-02", "description": "x",
             "entries": [{"account_code": "5.2.1.01", "side": "debit", "amount": "1.00"},
-                        {"account_code": "1.1.1.02", "side": "credit", "amount": "1.00"}]})),
-        ("adjustment touching cash", json!({"kind": "adjustment", "value_date": "2026-03-02", "description": "x",
+                        {"account_code": "1.1.1.02", "side": "credit", "amount": "1.00"}]}),
+        ),
+        (
+            "adjustment touching cash",
+            json!({"kind": "adjustment", "value_date": "2026-03-02", "description": "x",
             "entries": [{"account_code": "1.1.1.02", "side": "debit", "amount": "1.00"},
-                        {"account_code": "4.1.4.01", "side": "credit", "amount": "1.00"}]})),
-        ("reversal by hand", {let mut b = receipt("1.00", "4.1.4.01"); b["kind"] = json!("reversal"); b}),
-        ("too many entries", json!({"kind": "adjustment", "value_date": "2026-03-02", "description": "x",
-            "entries": (0..201).map(|i| json!({"account_code": "2.1.9.99", "side": if i % 2 == 0 {"debit"} else {"credit"}, "amount": "1.00"})).collect::<Vec<_>>()})),
+                        {"account_code": "4.1.4.01", "side": "credit", "amount": "1.00"}]}),
+        ),
+        ("reversal by hand", {
+            let mut b = receipt("1.00", "4.1.4.01");
+            b["kind"] = json!("reversal");
+            b
+        }),
+        (
+            "too many entries",
+            json!({"kind": "adjustment", "value_date": "2026-03-02", "description": "x",
+            "entries": (0..201).map(|i| json!({"account_code": "2.1.9.99", "side": if i % 2 == 0 {"debit"} else {"credit"}, "amount": "1.00"})).collect::<Vec<_>>()}),
+        ),
     ];
     for (what, body) in cases {
         let r = app.post_txn(&v, &body).await;
@@ -145,11 +220,20 @@ async fn every_ledger_error_code() {
     }
 
     // Malformed JSON and a missing Idempotency-Key.
-    let r = app.post(&format!("/api/v1/villages/{}/transactions", v.id)).token(&v.treasurer).key("k-raw")
-        .raw("{\"kind\": ", "application/json").send().await;
+    let r = app
+        .post(&format!("/api/v1/villages/{}/transactions", v.id))
+        .token(&v.treasurer)
+        .key("k-raw")
+        .raw("{\"kind\": ", "application/json")
+        .send()
+        .await;
     r.assert_problem(422, "validation_failed");
-    let r = app.post(&format!("/api/v1/villages/{}/transactions", v.id)).token(&v.treasurer)
-        .json(&receipt("1.00", "4.1.4.01")).send().await;
+    let r = app
+        .post(&format!("/api/v1/villages/{}/transactions", v.id))
+        .token(&v.treasurer)
+        .json(&receipt("1.00", "4.1.4.01"))
+        .send()
+        .await;
     r.assert_problem(422, "validation_failed");
     assert!(r.body["detail"].as_str().unwrap().contains("Idempotency-Key"));
 
@@ -164,21 +248,40 @@ async fn every_ledger_error_code() {
 
     // Oversized body.
     let huge = format!("{{\"description\": \"{}\"}}", "x".repeat(300_000));
-    let r = app.post(&format!("/api/v1/villages/{}/transactions", v.id)).token(&v.treasurer).key("k-huge")
-        .raw(huge, "application/json").send().await;
+    let r = app
+        .post(&format!("/api/v1/villages/{}/transactions", v.id))
+        .token(&v.treasurer)
+        .key("k-huge")
+        .raw(huge, "application/json")
+        .send()
+        .await;
     r.assert_problem(413, "payload_too_large");
 
     // Deeply nested JSON is refused by the parser's recursion limit, not by a stack overflow.
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
-    let r = app.post(&format!("/api/v1/villages/{}/transactions", v.id)).token(&v.treasurer).key("k-deep")
-        .raw(deep, "application/json").send().await;
+    let r = app
+        .post(&format!("/api/v1/villages/{}/transactions", v.id))
+        .token(&v.treasurer)
+        .key("k-deep")
+        .raw(deep, "application/json")
+        .send()
+        .await;
     assert!(r.status.as_u16() == 413 || r.code() == "validation_failed", "{:?}", r.body);
 
     // Unknown transaction and village.
     let missing = uuid::Uuid::now_v7();
-    app.get(&format!("/api/v1/transactions/{missing}")).token(&v.treasurer).send().await.assert_problem(404, "not_found");
-    app.post(&format!("/api/v1/villages/{missing}/transactions")).token(&v.treasurer).key("k-x")
-        .json(&receipt("1.00", "4.1.4.01")).send().await.assert_problem(404, "not_found");
+    app.get(&format!("/api/v1/transactions/{missing}"))
+        .token(&v.treasurer)
+        .send()
+        .await
+        .assert_problem(404, "not_found");
+    app.post(&format!("/api/v1/villages/{missing}/transactions"))
+        .token(&v.treasurer)
+        .key("k-x")
+        .json(&receipt("1.00", "4.1.4.01"))
+        .send()
+        .await
+        .assert_problem(404, "not_found");
 
     // Bad query parameters.
     let r = app.get(&format!("/api/v1/villages/{}/transactions?limit=0", v.id)).token(&v.treasurer).send().await;
@@ -201,18 +304,34 @@ async fn closed_fiscal_year_refuses_postings() {
     old["value_date"] = json!("2025-12-31");
     let first = app.post_txn(&v, &old).await;
     first.assert_status(201);
-    app.post(&format!("/api/v1/villages/{}/fiscal-years/2025/close", v.id)).token(&v.treasurer).send().await.assert_problem(403, "forbidden");
+    app.post(&format!("/api/v1/villages/{}/fiscal-years/2025/close", v.id))
+        .token(&v.treasurer)
+        .send()
+        .await
+        .assert_problem(403, "forbidden");
     let r = app.post(&format!("/api/v1/villages/{}/fiscal-years/2025/close", v.id)).token(&v.head).send().await;
     assert_eq!(r.assert_status(200)["status"], "closed");
     app.post_txn(&v, &old).await.assert_problem(422, "fiscal_year_closed");
-    app.post(&format!("/api/v1/villages/{}/fiscal-years/2025/close", v.id)).token(&v.head).send().await.assert_problem(422, "fiscal_year_closed");
+    app.post(&format!("/api/v1/villages/{}/fiscal-years/2025/close", v.id))
+        .token(&v.head)
+        .send()
+        .await
+        .assert_problem(422, "fiscal_year_closed");
     // A reversal dated in the closed year is refused too; dated today, it lands in the open year.
     let id = first.body["id"].as_str().unwrap();
-    let r = app.post(&format!("/api/v1/transactions/{id}/reverse")).token(&v.treasurer)
-        .json(&json!({"reason": "koreksi", "value_date": "2025-12-31"})).send().await;
+    let r = app
+        .post(&format!("/api/v1/transactions/{id}/reverse"))
+        .token(&v.treasurer)
+        .json(&json!({"reason": "koreksi", "value_date": "2025-12-31"}))
+        .send()
+        .await;
     r.assert_problem(422, "fiscal_year_closed");
-    let r = app.post(&format!("/api/v1/transactions/{id}/reverse")).token(&v.treasurer)
-        .json(&json!({"reason": "koreksi"})).send().await;
+    let r = app
+        .post(&format!("/api/v1/transactions/{id}/reverse"))
+        .token(&v.treasurer)
+        .json(&json!({"reason": "koreksi"}))
+        .send()
+        .await;
     assert_eq!(r.assert_status(201)["fiscal_year"], 2026);
     let years = app.get(&format!("/api/v1/villages/{}/fiscal-years", v.id)).token(&v.secretary).send().await;
     let years = years.assert_status(200).as_array().unwrap().clone();
@@ -236,18 +355,41 @@ async fn idempotent_replay_and_conflict() {
     assert_eq!(replay.headers.get("idempotent-replayed").unwrap(), "true");
     // Same key, different body.
     let other = receipt("750000.01", "4.1.4.01");
-    app.post(&path).token(&v.treasurer).key("receipt-001").json(&other).send().await.assert_problem(409, "idempotency_conflict");
+    app.post(&path)
+        .token(&v.treasurer)
+        .key("receipt-001")
+        .json(&other)
+        .send()
+        .await
+        .assert_problem(409, "idempotency_conflict");
     // Same key on another endpoint is a different request too.
     let id = first.body["id"].as_str().unwrap();
-    app.post(&format!("/api/v1/transactions/{id}/reverse")).token(&v.treasurer).key("receipt-001")
-        .json(&json!({"reason": "x"})).send().await.assert_problem(409, "idempotency_conflict");
+    app.post(&format!("/api/v1/transactions/{id}/reverse"))
+        .token(&v.treasurer)
+        .key("receipt-001")
+        .json(&json!({"reason": "x"}))
+        .send()
+        .await
+        .assert_problem(409, "idempotency_conflict");
     // Keys are per caller: another treasurer's identical key is theirs alone.
     let v2 = app.create_village(&v.regency_id, "61.12.01.2002", "5000000.00").await;
     let p2 = format!("/api/v1/villages/{}/transactions", v2.id);
     app.post(&p2).token(&v2.treasurer).key("receipt-001").json(&body).send().await.assert_status(201);
     // A failed request stores nothing: after the failure is fixed, the same key posts.
-    app.post(&path).token(&v.treasurer).key("w-1").json(&withdrawal("999999999.00")).send().await.assert_problem(422, "insufficient_funds");
-    app.post(&path).token(&v.treasurer).key("w-1").json(&withdrawal("999999999.00")).send().await.assert_problem(422, "insufficient_funds");
+    app.post(&path)
+        .token(&v.treasurer)
+        .key("w-1")
+        .json(&withdrawal("999999999.00"))
+        .send()
+        .await
+        .assert_problem(422, "insufficient_funds");
+    app.post(&path)
+        .token(&v.treasurer)
+        .key("w-1")
+        .json(&withdrawal("999999999.00"))
+        .send()
+        .await
+        .assert_problem(422, "insufficient_funds");
     let bad_key = app.post(&path).token(&v.treasurer).key("has space").json(&body).send().await;
     bad_key.assert_problem(422, "validation_failed");
 
@@ -291,14 +433,21 @@ async fn listing_filters_and_cursor_pagination() {
         }
     }
     assert_eq!(seen, (1..=8).collect::<Vec<_>>());
-    let ranged = app.get(&format!("/api/v1/villages/{}/transactions?from=2026-04-03&to=2026-04-05", v.id))
-        .token(&v.head).send().await;
-    let seqs: Vec<i64> = ranged.assert_status(200)["items"].as_array().unwrap().iter().map(|t| t["seq"].as_i64().unwrap()).collect();
+    let ranged = app
+        .get(&format!("/api/v1/villages/{}/transactions?from=2026-04-03&to=2026-04-05", v.id))
+        .token(&v.head)
+        .send()
+        .await;
+    let seqs: Vec<i64> =
+        ranged.assert_status(200)["items"].as_array().unwrap().iter().map(|t| t["seq"].as_i64().unwrap()).collect();
     assert_eq!(seqs, vec![3, 4, 5]);
     let cash = app.get(&format!("/api/v1/villages/{}/transactions?account=1.1.1.01", v.id)).token(&v.head).send().await;
     let items = cash.assert_status(200)["items"].as_array().unwrap().clone();
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["kind"], "transfer");
     app.get(&format!("/api/v1/villages/{}/transactions?from=2026-04-05&to=2026-04-03", v.id))
-        .token(&v.head).send().await.assert_problem(422, "validation_failed");
+        .token(&v.head)
+        .send()
+        .await
+        .assert_problem(422, "validation_failed");
 }

@@ -61,7 +61,9 @@ impl Drop for Fixture {
     fn drop(&mut self) {
         if let Some((base, name)) = self.pg.take() {
             // Close the pool first so the database can be dropped.
-            self.db = Db::connect(&format!("sqlite://{}", self._dir.path().join("x.db").display()), &PoolOptions::default()).unwrap();
+            self.db =
+                Db::connect(&format!("sqlite://{}", self._dir.path().join("x.db").display()), &PoolOptions::default())
+                    .unwrap();
             if let Ok(mut c) = PgConnection::establish(&base) {
                 let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
             }
