@@ -5,3 +5,4 @@ pub mod chain;
 pub mod money;
 pub mod posting;
 pub mod roles;
+pub mod workflow;

@@ -125,7 +125,8 @@ pub fn check_cash_constraints(
     for (code, delta) in effects.iter().filter(|(code, _)| is_cash_account(code)) {
         let before = balance_before(code);
         let after = before.checked_add(*delta).ok_or(PostingError::Overflow)?;
-        if after < 0 {
+        // A posting that adds money is never refused for lack of it.
+        if *delta < 0 && after < 0 {
             return Err(PostingError::InsufficientFunds {
                 account: code.clone(),
                 balance: Amount(before),

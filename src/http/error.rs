@@ -244,6 +244,40 @@ impl From<StoreError> for ApiError {
                 ApiError::new(ErrorCode::FiscalYearClosed, format!("fiscal year {y} is closed"))
             }
             StoreError::Validation(m) => ApiError::validation(m),
+            StoreError::Workflow(w) => {
+                use crate::domain::workflow::WorkflowError as W;
+                let code = match w {
+                    W::Forbidden { .. } => ErrorCode::Forbidden,
+                    W::InvalidTransition { .. } => ErrorCode::InvalidTransition,
+                    W::SeparationOfDuties { .. } => ErrorCode::SeparationOfDuties,
+                };
+                ApiError::new(code, w.to_string())
+            }
+            StoreError::BudgetExceeded(lines) => {
+                let detail = lines
+                    .iter()
+                    .map(|l| {
+                        format!(
+                            "{} {} {}: asks {}, available {} of ceiling {} (committed {}, realised {})",
+                            l.account_code,
+                            l.activity_code.as_deref().unwrap_or("-"),
+                            l.source,
+                            l.requested,
+                            l.available,
+                            l.ceiling,
+                            l.committed,
+                            l.realised
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                ApiError::new(ErrorCode::BudgetExceeded, format!("the budget does not cover this: {detail}"))
+                    .with_errors(serde_json::to_value(&lines).unwrap_or_default())
+            }
+            StoreError::NoAdoptedBudget(y) => ApiError::new(
+                ErrorCode::FiscalYearClosed,
+                format!("fiscal year {y} has no adopted budget: nothing may be spent in it yet"),
+            ),
             StoreError::Unavailable(m) => {
                 tracing::warn!(error = %m, "database unavailable");
                 ApiError::new(ErrorCode::Unavailable, "the database is unavailable; retry shortly")

@@ -2,10 +2,12 @@
 
 pub mod admin;
 pub mod auth;
+pub mod bank;
 pub mod error;
 pub mod ledger;
 pub mod openapi;
 pub mod ops;
+pub mod payments;
 pub mod views;
 
 use crate::config::Settings;
@@ -81,6 +83,25 @@ pub fn configure(state: Arc<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
                     .route("/villages/{id}/audit/verify", web::get().to(ledger::verify_chain))
                     .route("/transactions/{id}", web::get().to(ledger::get_transaction))
                     .route("/transactions/{id}/reverse", web::post().to(ledger::reverse_transaction))
+                    .route("/villages/{id}/budgets/{year}", web::put().to(payments::put_budget))
+                    .route("/villages/{id}/budgets/{year}", web::get().to(payments::get_budget))
+                    .route("/villages/{id}/budgets/{year}/adopt", web::post().to(payments::adopt_budget))
+                    .route("/villages/{id}/budgets/{year}/revisions", web::post().to(payments::revise_budget))
+                    .route("/villages/{id}/payments", web::post().to(payments::create_payment))
+                    .route("/villages/{id}/payments", web::get().to(payments::list_payments))
+                    .route("/villages/{id}/tax-deposits", web::post().to(payments::create_tax_deposit))
+                    .route("/payments/{id}", web::get().to(payments::get_payment))
+                    .route("/payments/{id}/submit", web::post().to(payments::submit))
+                    .route("/payments/{id}/verify", web::post().to(payments::verify))
+                    .route("/payments/{id}/return", web::post().to(payments::return_))
+                    .route("/payments/{id}/approve", web::post().to(payments::approve))
+                    .route("/payments/{id}/reject", web::post().to(payments::reject))
+                    .route("/payments/{id}/release", web::post().to(payments::release))
+                    .route("/payments/{id}/cancel", web::post().to(payments::cancel))
+                    .route("/bank/transfers", web::get().to(bank::list_transfers))
+                    .route("/bank/transfers/{id}/result", web::post().to(bank::transfer_result))
+                    .route("/bank/credits", web::post().to(bank::credit))
+                    .route("/bank/statements", web::post().to(bank::statements))
                     .route("/openapi.json", web::get().to(openapi::openapi_json)),
             )
             .route("/health/live", web::get().to(ops::live))

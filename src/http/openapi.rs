@@ -3,11 +3,12 @@
 
 use super::error::{ErrorCode, Problem};
 use super::views::*;
-use super::{admin, ledger, ops};
+use super::{admin, bank, ledger, ops, payments};
 use crate::domain::accounts::Side;
 use crate::domain::posting::TxnKind;
 use crate::domain::roles::Role;
-use crate::store::{ChainBreak, ChainReport};
+use crate::domain::workflow::PaymentStatus;
+use crate::store::{ChainBreak, ChainReport, Shortfall};
 use actix_web::HttpResponse;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -22,12 +23,20 @@ use utoipa_swagger_ui::SwaggerUi;
         ledger::accounts, ledger::balances, ledger::create_transaction, ledger::list_transactions,
         ledger::get_transaction, ledger::reverse_transaction, ledger::fiscal_years, ledger::close_fiscal_year,
         ledger::verify_chain, ops::live, ops::ready, ops::metrics,
+        payments::put_budget, payments::get_budget, payments::adopt_budget, payments::revise_budget,
+        payments::create_payment, payments::create_tax_deposit, payments::list_payments, payments::get_payment,
+        payments::submit, payments::verify, payments::return_, payments::approve, payments::reject, payments::release,
+        payments::cancel, bank::list_transfers, bank::transfer_result, bank::credit, bank::statements,
     ),
     components(schemas(
         Problem, ErrorCode, Role, Side, TxnKind, LoginRequest, ClientTokenRequest, TokenResponse, NewRegency,
         RegencyView, NewVillage, VillageView, NewUser, UserView, NewBankClient, BankClientCreated, AccountView,
         BalancesView, EntryRequest, TransactionRequest, ReverseRequest, EntryView, TransactionView, TransactionPage,
-        FiscalYearView, ChainReport, ChainBreak,
+        FiscalYearView, ChainReport, ChainBreak, BudgetLineRequest, BudgetRequest, BudgetLineView, BudgetVersionView,
+        BudgetView, Payee, WithholdingRequest, PaymentLineRequest, PaymentRequest, TaxDepositLineRequest,
+        TaxDepositRequest, TransitionRequest, WithholdingView, PaymentLineView, EventView, TransferView, PaymentView,
+        PaymentPage, TransferPage, ResultStatus, TransferResultRequest, SettlementView, CreditRequest,
+        StatementLineRequest, StatementRequest, StatementReceipt, Shortfall, PaymentStatus,
     )),
     modifiers(&BearerAuth),
 )]

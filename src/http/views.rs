@@ -320,3 +320,475 @@ pub struct FiscalYearView {
     pub closed_at: Option<DateTime<Utc>>,
     pub closed_by: Option<String>,
 }
+
+// ---- budgets ----------------------------------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BudgetLineRequest {
+    #[schema(example = "5.2.1.07")]
+    pub account_code: String,
+    /// Required on spending lines (5.x, 6.2.x): `BB.SS.KK`.
+    #[schema(example = "02.03.10")]
+    pub activity_code: Option<String>,
+    #[schema(example = "Pembangunan/Rehabilitasi Jalan Desa")]
+    pub activity_name: Option<String>,
+    #[schema(example = "DDS")]
+    pub source: String,
+    /// The ceiling (pagu).
+    #[schema(value_type = String, example = "250000000.00")]
+    pub amount: AmountInput,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BudgetRequest {
+    pub lines: Vec<BudgetLineRequest>,
+    /// For revisions: the regulation or reason (e.g. "Perdes 5/2026 tentang APBDes Perubahan").
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BudgetLineView {
+    pub account_code: String,
+    pub activity_code: Option<String>,
+    pub activity_name: Option<String>,
+    pub source: String,
+    #[schema(value_type = String)]
+    pub ceiling: Amount,
+    #[schema(value_type = String)]
+    pub committed: Amount,
+    #[schema(value_type = String)]
+    pub realised: Amount,
+    /// ceiling − committed − realised.
+    #[schema(value_type = String)]
+    pub available: Amount,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BudgetVersionView {
+    pub version: i32,
+    pub status: String,
+    pub note: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub adopted_at: Option<DateTime<Utc>>,
+    pub adopted_by: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BudgetView {
+    pub village_id: String,
+    pub year: i32,
+    pub version: i32,
+    /// `draft` or `adopted`.
+    pub status: String,
+    pub lines: Vec<BudgetLineView>,
+    pub versions: Vec<BudgetVersionView>,
+}
+
+impl From<&crate::store::rows::BudgetRecord> for BudgetView {
+    fn from(b: &crate::store::rows::BudgetRecord) -> Self {
+        let lines = if b.current.status == "adopted" {
+            b.positions
+                .iter()
+                .map(|p| BudgetLineView {
+                    account_code: p.account_code.clone(),
+                    activity_code: Some(p.activity_code.clone()).filter(|a| !a.is_empty()),
+                    activity_name: p.activity_name.clone(),
+                    source: p.source.clone(),
+                    ceiling: Amount(p.ceiling),
+                    committed: Amount(p.committed),
+                    realised: Amount(p.realised),
+                    available: Amount(p.ceiling - p.committed - p.realised),
+                })
+                .collect()
+        } else {
+            b.lines
+                .iter()
+                .map(|l| BudgetLineView {
+                    account_code: l.account_code.clone(),
+                    activity_code: Some(l.activity_code.clone()).filter(|a| !a.is_empty()),
+                    activity_name: l.activity_name.clone(),
+                    source: l.source.clone(),
+                    ceiling: Amount(l.ceiling),
+                    committed: Amount(0),
+                    realised: Amount(0),
+                    available: Amount(l.ceiling),
+                })
+                .collect()
+        };
+        BudgetView {
+            village_id: b.current.village_id.clone(),
+            year: b.current.year,
+            version: b.current.version,
+            status: b.current.status.clone(),
+            lines,
+            versions: b
+                .versions
+                .iter()
+                .map(|v| BudgetVersionView {
+                    version: v.version,
+                    status: v.status.clone(),
+                    note: v.note.clone(),
+                    created_at: utc(v.created_at),
+                    adopted_at: v.adopted_at.map(utc),
+                    adopted_by: v.adopted_by.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+// ---- payments ---------------------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Payee {
+    #[schema(example = "CV Maju Bersama")]
+    pub name: String,
+    /// The payee bank's 3-digit code (e.g. 123) or its BIC.
+    #[schema(example = "123")]
+    pub bank_code: String,
+    /// Digits only, 6 to 20.
+    #[schema(example = "1009876543")]
+    pub account_number: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub npwp: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WithholdingRequest {
+    /// PPN, PPH21, PPH22, PPH23 or PAJAK_DAERAH.
+    #[schema(example = "PPN")]
+    pub tax: String,
+    #[schema(value_type = String, example = "1100000.00")]
+    pub amount: AmountInput,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentLineRequest {
+    #[schema(example = "5.2.1.07")]
+    pub account_code: String,
+    #[schema(example = "DDS")]
+    pub source: String,
+    #[schema(value_type = String, example = "10000000.00")]
+    pub amount: AmountInput,
+    #[serde(default)]
+    pub withholdings: Vec<WithholdingRequest>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentRequest {
+    #[schema(example = "02.03.10")]
+    pub activity_code: String,
+    #[schema(example = "Pembelian semen dan pasir, rehabilitasi jalan dusun II")]
+    pub description: String,
+    pub payee: Payee,
+    pub lines: Vec<PaymentLineRequest>,
+    pub invoice_number: Option<String>,
+    pub invoice_date: Option<NaiveDate>,
+    /// Defaults to the current year (Asia/Jakarta).
+    pub fiscal_year: Option<i32>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TaxDepositLineRequest {
+    #[schema(example = "PPN")]
+    pub tax: String,
+    #[schema(value_type = String, example = "1100000.00")]
+    pub amount: AmountInput,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TaxDepositRequest {
+    #[schema(example = "Setor PPN dan PPh Oktober")]
+    pub description: String,
+    /// The state revenue billing code (kode billing), 15 digits.
+    #[schema(example = "820261100012345")]
+    pub billing_code: String,
+    pub lines: Vec<TaxDepositLineRequest>,
+    pub fiscal_year: Option<i32>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransitionRequest {
+    /// Required to return, reject or cancel.
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WithholdingView {
+    pub tax: String,
+    #[schema(value_type = String)]
+    pub amount: Amount,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PaymentLineView {
+    pub line_no: i32,
+    pub account_code: String,
+    pub activity_code: Option<String>,
+    pub source: Option<String>,
+    #[schema(value_type = String)]
+    pub amount: Amount,
+    pub withholdings: Vec<WithholdingView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventView {
+    pub id: String,
+    pub chain_seq: i64,
+    pub action: String,
+    pub actor: String,
+    pub actor_name: String,
+    pub role: String,
+    pub from: Option<String>,
+    pub to: String,
+    pub at: DateTime<Utc>,
+    pub note: Option<String>,
+    pub hash: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TransferView {
+    pub id: String,
+    pub payment_id: String,
+    pub village_id: String,
+    pub attempt: i32,
+    /// The net amount to transfer.
+    #[schema(value_type = String)]
+    pub amount: Amount,
+    pub status: String,
+    pub payee: Payee,
+    pub description: String,
+    pub released_at: DateTime<Utc>,
+    /// The village account to debit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub debit_account: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bank_reference: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value_date: Option<NaiveDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub billing_code: Option<String>,
+}
+
+impl TransferView {
+    pub fn new(
+        t: &crate::store::rows::TransferRow,
+        p: &crate::store::rows::PaymentRow,
+        debit_account: Option<String>,
+    ) -> Self {
+        TransferView {
+            id: t.id.clone(),
+            payment_id: t.payment_id.clone(),
+            village_id: t.village_id.clone(),
+            attempt: t.attempt,
+            amount: Amount(t.amount),
+            status: t.status.clone(),
+            payee: payee_of(p),
+            description: p.description.clone(),
+            released_at: utc(t.released_at),
+            debit_account,
+            bank_reference: t.bank_reference.clone(),
+            value_date: t.value_date,
+            reason: t.reason.clone(),
+            billing_code: p.billing_code.clone(),
+        }
+    }
+}
+
+fn payee_of(p: &crate::store::rows::PaymentRow) -> Payee {
+    Payee {
+        name: p.payee_name.clone(),
+        bank_code: p.payee_bank_code.clone(),
+        account_number: p.payee_account_number.clone(),
+        npwp: p.payee_npwp.clone(),
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PaymentView {
+    pub id: String,
+    pub village_id: String,
+    /// `spp` (a payment request) or `tax_deposit`.
+    pub kind: String,
+    pub fiscal_year: i32,
+    pub status: crate::domain::workflow::PaymentStatus,
+    pub activity_code: Option<String>,
+    pub description: String,
+    pub payee: Payee,
+    pub invoice_number: Option<String>,
+    pub invoice_date: Option<NaiveDate>,
+    pub billing_code: Option<String>,
+    pub lines: Vec<PaymentLineView>,
+    #[schema(value_type = String)]
+    pub gross: Amount,
+    #[schema(value_type = String)]
+    pub withheld: Amount,
+    #[schema(value_type = String)]
+    pub net: Amount,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub bank_reference: Option<String>,
+    pub ntpn: Option<String>,
+    pub transaction_id: Option<String>,
+    pub failure_reason: Option<String>,
+    pub events: Vec<EventView>,
+    pub transfers: Vec<TransferView>,
+}
+
+impl From<&crate::store::rows::PaymentRecord> for PaymentView {
+    fn from(r: &crate::store::rows::PaymentRecord) -> Self {
+        let p = &r.payment;
+        PaymentView {
+            id: p.id.clone(),
+            village_id: p.village_id.clone(),
+            kind: p.kind.clone(),
+            fiscal_year: p.fiscal_year,
+            status: crate::domain::workflow::PaymentStatus::parse(&p.status)
+                .unwrap_or(crate::domain::workflow::PaymentStatus::Draft),
+            activity_code: p.activity_code.clone(),
+            description: p.description.clone(),
+            payee: payee_of(p),
+            invoice_number: p.invoice_number.clone(),
+            invoice_date: p.invoice_date,
+            billing_code: p.billing_code.clone(),
+            lines: r
+                .lines
+                .iter()
+                .map(|l| PaymentLineView {
+                    line_no: l.line_no,
+                    account_code: l.account_code.clone(),
+                    activity_code: l.activity_code.clone(),
+                    source: l.source.clone(),
+                    amount: Amount(l.amount),
+                    withholdings: r
+                        .withholdings
+                        .iter()
+                        .filter(|w| w.line_no == l.line_no)
+                        .map(|w| WithholdingView { tax: w.tax.clone(), amount: Amount(w.amount) })
+                        .collect(),
+                })
+                .collect(),
+            gross: Amount(p.gross),
+            withheld: Amount(p.withheld),
+            net: Amount(p.net),
+            created_by: p.created_by.clone(),
+            created_at: utc(p.created_at),
+            updated_at: utc(p.updated_at),
+            bank_reference: p.bank_reference.clone(),
+            ntpn: p.ntpn.clone(),
+            transaction_id: p.transaction_id.clone(),
+            failure_reason: p.failure_reason.clone(),
+            events: r
+                .events
+                .iter()
+                .map(|e| EventView {
+                    id: e.id.clone(),
+                    chain_seq: e.chain_seq,
+                    action: e.action.clone(),
+                    actor: e.actor.clone(),
+                    actor_name: e.actor_name.clone(),
+                    role: e.role.clone(),
+                    from: e.from_status.clone(),
+                    to: e.to_status.clone(),
+                    at: utc(e.at),
+                    note: e.note.clone(),
+                    hash: e.hash.clone(),
+                })
+                .collect(),
+            transfers: r.transfers.iter().map(|t| TransferView::new(t, p, None)).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PaymentPage {
+    pub items: Vec<PaymentView>,
+    pub next_cursor: Option<String>,
+}
+
+// ---- bank -------------------------------------------------------------------------------------------------------
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TransferPage {
+    pub items: Vec<TransferView>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ResultStatus {
+    Paid,
+    Failed,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransferResultRequest {
+    pub status: ResultStatus,
+    #[schema(example = "KALBAR-20261124-000123")]
+    pub bank_reference: String,
+    pub value_date: NaiveDate,
+    /// Required when `failed`.
+    pub reason: Option<String>,
+    /// For tax deposits: the state revenue receipt number.
+    pub ntpn: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SettlementView {
+    pub transfer: TransferView,
+    pub payment_status: String,
+    /// The disbursement (or tax deposit) posted on `paid`.
+    pub transaction: Option<TransactionView>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreditRequest {
+    pub village_id: String,
+    #[schema(value_type = String, example = "285000000.00")]
+    pub amount: AmountInput,
+    /// DDS, ADD, PBH, PAD, PBP, PBK, SWD or DLL; anything else lands in suspense (2.1.9.99).
+    #[schema(example = "DDS")]
+    pub source: String,
+    pub bank_reference: String,
+    pub value_date: NaiveDate,
+    #[schema(example = "Penyaluran Dana Desa tahap I")]
+    pub description: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatementLineRequest {
+    pub bank_reference: String,
+    pub value_date: NaiveDate,
+    #[schema(value_type = String)]
+    pub amount: AmountInput,
+    pub direction: Side,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatementRequest {
+    pub village_id: String,
+    pub lines: Vec<StatementLineRequest>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatementReceipt {
+    pub stored: usize,
+    /// Lines received before with the same figures (ignored).
+    pub duplicates: usize,
+}

@@ -65,11 +65,19 @@ pub const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/post
 mod sqlite_q {
     pub type Conn = diesel::SqliteConnection;
     include!("queries.rs");
+    pub mod workflow {
+        pub type Conn = super::Conn;
+        include!("workflow_queries.rs");
+    }
 }
 #[allow(clippy::duplicate_mod)]
 mod pg_q {
     pub type Conn = diesel::PgConnection;
     include!("queries.rs");
+    pub mod workflow {
+        pub type Conn = super::Conn;
+        include!("workflow_queries.rs");
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -90,6 +98,12 @@ pub enum StoreError {
     FiscalYearClosed(i32),
     #[error("{0}")]
     Validation(String),
+    #[error(transparent)]
+    Workflow(#[from] crate::domain::workflow::WorkflowError),
+    #[error("the budget does not cover this")]
+    BudgetExceeded(Vec<Shortfall>),
+    #[error("fiscal year {0} has no adopted budget")]
+    NoAdoptedBudget(i32),
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
     /// A transient conflict between concurrent writers; the write loop retries it.
@@ -368,8 +382,16 @@ pub struct ChainBreak {
     /// The transaction's own sequence number, when the broken link is a transaction.
     pub seq: Option<i64>,
     pub transaction_id: Option<String>,
+    /// The payment event's id, when the broken link is a workflow event.
+    pub payment_event_id: Option<String>,
     /// `hash_mismatch`, `prev_hash_mismatch`, `missing_link` or `head_mismatch`.
     pub reason: String,
+}
+
+impl ChainBreak {
+    pub fn missing(chain_seq: i64) -> ChainBreak {
+        ChainBreak { chain_seq, seq: None, transaction_id: None, payment_event_id: None, reason: "missing_link".into() }
+    }
 }
 
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
@@ -379,6 +401,102 @@ pub struct ChainReport {
     pub first_broken: Option<ChainBreak>,
     /// Accounts whose stored balance differs from the sum of their entries.
     pub balance_mismatches: Vec<String>,
+    /// Payment requests whose stored content no longer matches the digest in their latest chained event.
+    pub payment_mismatches: Vec<String>,
+}
+
+/// A budget line a request (or a revision) does not fit in.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Shortfall {
+    pub account_code: String,
+    pub activity_code: Option<String>,
+    pub source: String,
+    #[schema(value_type = String)]
+    pub ceiling: crate::domain::money::Amount,
+    #[schema(value_type = String)]
+    pub committed: crate::domain::money::Amount,
+    #[schema(value_type = String)]
+    pub realised: crate::domain::money::Amount,
+    #[schema(value_type = String)]
+    pub available: crate::domain::money::Amount,
+    /// What this request (or this revision's ceiling) asks of the line.
+    #[schema(value_type = String)]
+    pub requested: crate::domain::money::Amount,
+}
+
+/// Who acts on a request: recorded in its events.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub id: String,
+    pub name: String,
+    pub role: crate::domain::roles::Role,
+}
+
+#[derive(Debug, Clone)]
+pub struct BudgetLineInput {
+    pub account_code: String,
+    /// Empty for lines without an activity.
+    pub activity_code: String,
+    pub activity_name: Option<String>,
+    pub source: String,
+    pub ceiling: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewPaymentLine {
+    pub account_code: String,
+    pub source: Option<String>,
+    pub amount: i64,
+    /// (tax, amount in sen)
+    pub withholdings: Vec<(String, i64)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewPayment {
+    pub village_id: String,
+    /// `spp` or `tax_deposit`.
+    pub kind: &'static str,
+    pub fiscal_year: i32,
+    pub activity_code: Option<String>,
+    pub description: String,
+    pub payee_name: String,
+    pub payee_bank_code: String,
+    pub payee_account_number: String,
+    pub payee_npwp: Option<String>,
+    pub invoice_number: Option<String>,
+    pub invoice_date: Option<NaiveDate>,
+    pub billing_code: Option<String>,
+    pub lines: Vec<NewPaymentLine>,
+    pub totals: crate::domain::workflow::Totals,
+    pub actor: Actor,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BankResult {
+    pub paid: bool,
+    pub bank_reference: String,
+    pub value_date: NaiveDate,
+    pub reason: Option<String>,
+    pub ntpn: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewCredit {
+    pub village_id: String,
+    pub amount: i64,
+    pub source: String,
+    pub bank_reference: String,
+    pub value_date: NaiveDate,
+    pub description: String,
+    pub client_id: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewStatementLine {
+    pub bank_reference: String,
+    pub value_date: NaiveDate,
+    pub amount: i64,
+    pub direction: String,
 }
 
 /// Truncated to microseconds: what both backends store, and so what the hash covers.
@@ -470,5 +588,102 @@ impl Db {
     /// Walks the village's chain in bounded batches and checks every link, then every stored balance.
     pub fn verify_chain(&self, village_id: &str) -> Result<ChainReport, StoreError> {
         dispatch!(self, read, c => q::verify_chain(c, village_id))
+    }
+}
+
+impl Db {
+    pub fn put_budget_draft(
+        &self,
+        village_id: &str,
+        year: i32,
+        lines: &[BudgetLineInput],
+        actor: &str,
+    ) -> Result<BudgetRecord, StoreError> {
+        dispatch!(self, write, c => q::workflow::put_budget_draft(c, village_id, year, lines, actor))
+    }
+    pub fn adopt_budget(&self, village_id: &str, year: i32, actor: &str) -> Result<BudgetRecord, StoreError> {
+        dispatch!(self, write, c => q::workflow::adopt_budget(c, village_id, year, actor))
+    }
+    pub fn revise_budget(
+        &self,
+        village_id: &str,
+        year: i32,
+        lines: &[BudgetLineInput],
+        note: Option<&str>,
+        actor: &str,
+    ) -> Result<BudgetRecord, StoreError> {
+        dispatch!(self, write, c => q::workflow::revise_budget(c, village_id, year, lines, note, actor))
+    }
+    pub fn get_budget(&self, village_id: &str, year: i32) -> Result<Option<BudgetRecord>, StoreError> {
+        dispatch!(self, read, c => q::workflow::get_budget(c, village_id, year))
+    }
+    pub fn create_payment(
+        &self,
+        new: &NewPayment,
+        idem: Option<&IdempotencyKey>,
+        render: &dyn Fn(&PaymentRecord) -> String,
+    ) -> Result<Written<PaymentRecord>, StoreError> {
+        dispatch!(self, write, c => q::workflow::create_payment(c, new, idem, render))
+    }
+    pub fn get_payment(&self, id: &str) -> Result<Option<PaymentRecord>, StoreError> {
+        dispatch!(self, read, c => q::workflow::get_payment(c, id))
+    }
+    pub fn list_payments(
+        &self,
+        village_id: &str,
+        status: Option<&str>,
+        after_id: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<PaymentRecord>, StoreError> {
+        dispatch!(self, read, c => q::workflow::list_payments(c, village_id, status, after_id, limit))
+    }
+    pub fn transition_payment(
+        &self,
+        payment_id: &str,
+        action: crate::domain::workflow::Action,
+        actor: &Actor,
+        note: Option<&str>,
+    ) -> Result<PaymentRecord, StoreError> {
+        dispatch!(self, write, c => q::workflow::transition_payment(c, payment_id, action, actor, note))
+    }
+    pub fn list_transfers(
+        &self,
+        village_ids: &[String],
+        status: &str,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<(TransferRow, PaymentRow)>, StoreError> {
+        dispatch!(self, read, c => q::workflow::list_transfers(c, village_ids, status, after, limit))
+    }
+    pub fn get_transfer(&self, id: &str) -> Result<Option<TransferRow>, StoreError> {
+        dispatch!(self, read, c => q::workflow::get_transfer(c, id))
+    }
+    pub fn settle_transfer(
+        &self,
+        transfer_id: &str,
+        result: &BankResult,
+        actor: &Actor,
+        idem: Option<&IdempotencyKey>,
+        render: &dyn Fn(&Settlement) -> String,
+    ) -> Result<Written<Settlement>, StoreError> {
+        dispatch!(self, write, c => q::workflow::settle_transfer(c, transfer_id, result, actor, idem, render))
+    }
+    pub fn post_credit(
+        &self,
+        credit: &NewCredit,
+        idem: Option<&IdempotencyKey>,
+        render: &dyn Fn(&TransactionRecord) -> String,
+    ) -> Result<Written<TransactionRecord>, StoreError> {
+        dispatch!(self, write, c => q::workflow::post_credit(c, credit, idem, render))
+    }
+    pub fn store_statement(
+        &self,
+        village_id: &str,
+        lines: &[NewStatementLine],
+        client_id: &str,
+        idem: Option<&IdempotencyKey>,
+        render: &dyn Fn(&(usize, usize)) -> String,
+    ) -> Result<Written<(usize, usize)>, StoreError> {
+        dispatch!(self, write, c => q::workflow::store_statement(c, village_id, lines, client_id, idem, render))
     }
 }

@@ -7,7 +7,7 @@ use super::{
     now_micros, BackendOps, ChainBreak, ChainReport, IdempotencyKey, NewTransaction, StoreError, TxnQuery,
     VillageFilter, Written,
 };
-use crate::domain::accounts::{Side, STANDARD_CHART};
+use crate::domain::accounts::{Side, BANK_ACCOUNT, STANDARD_CHART};
 use crate::domain::chain::{link_hash, CanonicalEntry, CanonicalTransaction, GENESIS};
 use crate::domain::posting::{check_balanced, check_cash_constraints, net_effects, reversal_entries, EntryDraft, TxnKind};
 use chrono::{Datelike, NaiveDate};
@@ -162,31 +162,32 @@ fn store_idempotent(
 }
 
 /// The idempotent write skeleton: replay if the key is known (checked again under the village lock), else run
-/// `write` and store its rendered response in the same database transaction.
-fn idempotent_write(
+/// `write` and store its rendered response (with `status`) in the same database transaction.
+pub(super) fn idempotent_write<T>(
     c: &mut Conn,
     village_id: &str,
     idem: Option<&IdempotencyKey>,
-    render: &dyn Fn(&TransactionRecord) -> String,
-    write: &mut dyn FnMut(&mut Conn, &VillageRow) -> Result<TransactionRecord, StoreError>,
-) -> Result<Written<TransactionRecord>, StoreError> {
+    status: u16,
+    render: &dyn Fn(&T) -> String,
+    write: &mut dyn FnMut(&mut Conn, &mut VillageRow) -> Result<T, StoreError>,
+) -> Result<Written<T>, StoreError> {
     if let Some(idem) = idem {
         if let Some((status, body)) = find_idempotent(c, idem)? {
             return Ok(Written::Replay { status, body });
         }
     }
     c.write_txn(&mut |c| {
-        let village = c.lock_village(village_id)?.ok_or(StoreError::NotFound("village"))?;
+        let mut village = c.lock_village(village_id)?.ok_or(StoreError::NotFound("village"))?;
         if let Some(idem) = idem {
             if let Some((status, body)) = find_idempotent(c, idem)? {
                 return Ok(Written::Replay { status, body });
             }
         }
-        let record = write(c, &village)?;
+        let result = write(c, &mut village)?;
         if let Some(idem) = idem {
-            store_idempotent(c, idem, village_id, 201, render(&record))?;
+            store_idempotent(c, idem, village_id, status, render(&result))?;
         }
-        Ok(Written::Fresh(record))
+        Ok(Written::Fresh(result))
     })
 }
 
@@ -196,7 +197,7 @@ pub fn post_transaction(
     idem: Option<&IdempotencyKey>,
     render: &dyn Fn(&TransactionRecord) -> String,
 ) -> Result<Written<TransactionRecord>, StoreError> {
-    idempotent_write(c, &new.village_id, idem, render, &mut |c, village| post_locked(c, village, new))
+    idempotent_write(c, &new.village_id, idem, 201, render, &mut |c, village| post_locked(c, village, new, None))
 }
 
 pub fn reverse_transaction(
@@ -210,7 +211,7 @@ pub fn reverse_transaction(
 ) -> Result<Written<TransactionRecord>, StoreError> {
     let original = get_transaction(c, original_id)?.ok_or(StoreError::NotFound("transaction"))?;
     let village_id = original.txn.village_id.clone();
-    idempotent_write(c, &village_id, idem, render, &mut |c, village| {
+    idempotent_write(c, &village_id, idem, 201, render, &mut |c, village| {
         // Re-read under the lock: a concurrent reversal may have committed since the first read.
         let original = get_transaction(c, original_id)?.ok_or(StoreError::NotFound("transaction"))?;
         if original.txn.kind == TxnKind::Reversal.as_str() {
@@ -239,11 +240,11 @@ pub fn reverse_transaction(
             bank_reference: None,
             created_by: actor.to_string(),
         };
-        post_locked(c, village, &new)
+        post_locked(c, village, &new, None)
     })
 }
 
-fn entry_draft(e: &EntryRow) -> Result<EntryDraft, StoreError> {
+pub(super) fn entry_draft(e: &EntryRow) -> Result<EntryDraft, StoreError> {
     Ok(EntryDraft {
         account_code: e.account_code.clone(),
         side: Side::parse(&e.side).ok_or_else(|| StoreError::Internal(format!("bad side {}", e.side)))?,
@@ -255,7 +256,7 @@ fn entry_draft(e: &EntryRow) -> Result<EntryDraft, StoreError> {
 }
 
 /// Ensures the value date's fiscal year is open (opening it on first use).
-fn ensure_year_open(c: &mut Conn, village_id: &str, year: i32) -> Result<(), StoreError> {
+pub(super) fn ensure_year_open(c: &mut Conn, village_id: &str, year: i32) -> Result<(), StoreError> {
     let existing: Option<FiscalYearRow> = fiscal_years::table
         .find((village_id, year))
         .select(FiscalYearRow::as_select())
@@ -279,8 +280,29 @@ fn ensure_year_open(c: &mut Conn, village_id: &str, year: i32) -> Result<(), Sto
     }
 }
 
-/// Posts under the village lock: every check, then every write, or nothing.
-fn post_locked(c: &mut Conn, village: &VillageRow, new: &NewTransaction) -> Result<TransactionRecord, StoreError> {
+/// The net amount of transfers released to the bank and not yet settled: money the bank account has promised away.
+/// `except` leaves out the transfer being settled.
+pub(super) fn reserved_for_transfers(c: &mut Conn, village_id: &str, except: Option<&str>) -> Result<i64, StoreError> {
+    let mut q = transfers::table
+        .filter(transfers::village_id.eq(village_id.to_string()))
+        .filter(transfers::status.eq("released"))
+        .select(sql::<BigInt>("CAST(COALESCE(SUM(amount), 0) AS BIGINT)"))
+        .into_boxed();
+    if let Some(id) = except {
+        q = q.filter(transfers::id.ne(id.to_string()));
+    }
+    Ok(q.first(c)?)
+}
+
+/// Posts under the village lock: every check, then every write, or nothing. Advances the village's sequence and
+/// chain in `village` too, so a caller can append more to the chain in the same database transaction.
+/// `settling` names the transfer whose settlement this is (its reservation of bank money is then spent, not held).
+pub(super) fn post_locked(
+    c: &mut Conn,
+    village: &mut VillageRow,
+    new: &NewTransaction,
+    settling: Option<&str>,
+) -> Result<TransactionRecord, StoreError> {
     // The HTTP layer checks this too; the store refuses an unbalanced posting whoever calls it.
     check_balanced(&new.entries)?;
     let year = new.value_date.year();
@@ -305,7 +327,20 @@ fn post_locked(c: &mut Conn, village: &VillageRow, new: &NewTransaction) -> Resu
     }
 
     let effects: BTreeMap<String, i64> = net_effects(&new.entries)?;
-    check_cash_constraints(&effects, |code| accs.get(code).map_or(0, |a| a.balance), village.cash_limit)?;
+    // Money released to the bank for payments is not available to anything else until the bank settles it.
+    let reserved = if effects.get(BANK_ACCOUNT).is_some_and(|d| *d < 0) {
+        reserved_for_transfers(c, &village.id, settling)?
+    } else {
+        0
+    };
+    check_cash_constraints(
+        &effects,
+        |code| {
+            let balance = accs.get(code).map_or(0, |a| a.balance);
+            if code == BANK_ACCOUNT { balance - reserved } else { balance }
+        },
+        village.cash_limit,
+    )?;
     let mut new_balances: Vec<(&String, i64)> = Vec::with_capacity(effects.len());
     for (code, delta) in &effects {
         let after = accs[code].balance.checked_add(*delta).ok_or_else(|| {
@@ -365,6 +400,9 @@ fn post_locked(c: &mut Conn, village: &VillageRow, new: &NewTransaction) -> Resu
             villages::chain_head.eq(&txn.hash),
         ))
         .execute(c)?;
+    village.last_seq = seq;
+    village.chain_len = chain_seq;
+    village.chain_head = txn.hash.clone();
     Ok(TransactionRecord { txn, entries: entry_rows, reversed_by: None })
 }
 
@@ -399,7 +437,7 @@ pub fn transaction_hash(txn: &TransactionRow, entries: &[EntryRow]) -> String {
 }
 
 /// Attaches entries and `reversed_by` to a page of transaction rows, with two queries for the whole page.
-fn with_entries(c: &mut Conn, txns: Vec<TransactionRow>) -> Result<Vec<TransactionRecord>, StoreError> {
+pub(super) fn with_entries(c: &mut Conn, txns: Vec<TransactionRow>) -> Result<Vec<TransactionRecord>, StoreError> {
     if txns.is_empty() {
         return Ok(Vec::new());
     }
@@ -517,57 +555,131 @@ pub fn close_fiscal_year(c: &mut Conn, village_id: &str, year: i32, actor: &str)
     })
 }
 
+/// One link of a village's chain: a transaction or a payment event.
+enum Link {
+    Txn(TransactionRecord),
+    Event(PaymentEventRow),
+}
+
+impl Link {
+    fn chain_seq(&self) -> i64 {
+        match self {
+            Link::Txn(t) => t.txn.chain_seq,
+            Link::Event(e) => e.chain_seq,
+        }
+    }
+    fn prev_hash(&self) -> &str {
+        match self {
+            Link::Txn(t) => &t.txn.prev_hash,
+            Link::Event(e) => &e.prev_hash,
+        }
+    }
+    fn hash(&self) -> &str {
+        match self {
+            Link::Txn(t) => &t.txn.hash,
+            Link::Event(e) => &e.hash,
+        }
+    }
+    fn recomputed(&self) -> String {
+        match self {
+            Link::Txn(t) => transaction_hash(&t.txn, &t.entries),
+            Link::Event(e) => workflow::event_hash(e),
+        }
+    }
+    fn brk(&self, reason: &str) -> ChainBreak {
+        match self {
+            Link::Txn(t) => ChainBreak {
+                chain_seq: t.txn.chain_seq,
+                seq: Some(t.txn.seq),
+                transaction_id: Some(t.txn.id.clone()),
+                payment_event_id: None,
+                reason: reason.into(),
+            },
+            Link::Event(e) => ChainBreak {
+                chain_seq: e.chain_seq,
+                seq: None,
+                transaction_id: None,
+                payment_event_id: Some(e.id.clone()),
+                reason: reason.into(),
+            },
+        }
+    }
+}
+
+/// The links with chain_seq in [from, from + VERIFY_BATCH), in order.
+fn chain_batch(c: &mut Conn, village_id: &str, from: i64) -> Result<Vec<Link>, StoreError> {
+    let until = from + VERIFY_BATCH;
+    let txns: Vec<TransactionRow> = transactions::table
+        .filter(transactions::village_id.eq(village_id))
+        .filter(transactions::chain_seq.ge(from))
+        .filter(transactions::chain_seq.lt(until))
+        .order(transactions::chain_seq)
+        .select(TransactionRow::as_select())
+        .load(c)?;
+    let events: Vec<PaymentEventRow> = payment_events::table
+        .filter(payment_events::village_id.eq(village_id))
+        .filter(payment_events::chain_seq.ge(from))
+        .filter(payment_events::chain_seq.lt(until))
+        .order(payment_events::chain_seq)
+        .select(PaymentEventRow::as_select())
+        .load(c)?;
+    let mut links: Vec<Link> =
+        with_entries(c, txns)?.into_iter().map(Link::Txn).chain(events.into_iter().map(Link::Event)).collect();
+    links.sort_by_key(Link::chain_seq);
+    Ok(links)
+}
+
+fn chain_has_links_from(c: &mut Conn, village_id: &str, from: i64) -> Result<bool, StoreError> {
+    let t: i64 = transactions::table
+        .filter(transactions::village_id.eq(village_id))
+        .filter(transactions::chain_seq.ge(from))
+        .count()
+        .get_result(c)?;
+    let e: i64 = payment_events::table
+        .filter(payment_events::village_id.eq(village_id))
+        .filter(payment_events::chain_seq.ge(from))
+        .count()
+        .get_result(c)?;
+    Ok(t + e > 0)
+}
+
 pub fn verify_chain(c: &mut Conn, village_id: &str) -> Result<ChainReport, StoreError> {
     let village = get_village(c, village_id)?.ok_or(StoreError::NotFound("village"))?;
     let mut expected_prev = GENESIS.to_string();
-    let mut expected_chain_seq = 1i64;
+    let mut expected = 1i64;
     let mut checked = 0i64;
     let mut first_broken: Option<ChainBreak> = None;
     'batches: loop {
-        let rows: Vec<TransactionRow> = transactions::table
-            .filter(transactions::village_id.eq(village_id))
-            .filter(transactions::chain_seq.ge(expected_chain_seq))
-            .order(transactions::chain_seq)
-            .limit(VERIFY_BATCH)
-            .select(TransactionRow::as_select())
-            .load(c)?;
-        if rows.is_empty() {
+        let links = chain_batch(c, village_id, expected)?;
+        if links.is_empty() {
+            if chain_has_links_from(c, village_id, expected)? {
+                first_broken = Some(ChainBreak::missing(expected));
+            }
             break;
         }
-        let records = with_entries(c, rows)?;
-        for r in records {
-            let t = &r.txn;
-            let brk = |reason: &str, chain_seq: i64, with_txn: bool| ChainBreak {
-                chain_seq,
-                seq: with_txn.then_some(t.seq),
-                transaction_id: with_txn.then(|| t.id.clone()),
-                reason: reason.to_string(),
-            };
-            if t.chain_seq != expected_chain_seq {
-                first_broken = Some(brk("missing_link", expected_chain_seq, false));
+        for link in links {
+            if link.chain_seq() != expected {
+                first_broken = Some(ChainBreak::missing(expected));
                 break 'batches;
             }
-            if t.prev_hash != expected_prev {
-                first_broken = Some(brk("prev_hash_mismatch", t.chain_seq, true));
+            if link.prev_hash() != expected_prev {
+                first_broken = Some(link.brk("prev_hash_mismatch"));
                 break 'batches;
             }
-            if transaction_hash(t, &r.entries) != t.hash {
-                first_broken = Some(brk("hash_mismatch", t.chain_seq, true));
+            if link.recomputed() != link.hash() {
+                first_broken = Some(link.brk("hash_mismatch"));
                 break 'batches;
             }
             checked += 1;
-            expected_prev = t.hash.clone();
-            expected_chain_seq += 1;
+            expected_prev = link.hash().to_string();
+            expected += 1;
         }
     }
-    if first_broken.is_none() && (village.chain_len != expected_chain_seq - 1 || village.chain_head != expected_prev) {
-        // The last rows were removed, or rows were appended without going through the village's chain head.
-        first_broken = Some(ChainBreak {
-            chain_seq: expected_chain_seq.min(village.chain_len + 1),
-            seq: None,
-            transaction_id: None,
-            reason: "head_mismatch".into(),
-        });
+    if first_broken.is_none() && (village.chain_len != expected - 1 || village.chain_head != expected_prev) {
+        // The newest links were removed, or links were added without advancing the village's chain head.
+        let mut b = ChainBreak::missing(expected.min(village.chain_len + 1));
+        b.reason = "head_mismatch".into();
+        first_broken = Some(b);
     }
 
     // Every stored balance must equal the sum of its entries (computed in the database, not in memory).
@@ -583,5 +695,12 @@ pub fn verify_chain(c: &mut Conn, village_id: &str) -> Result<ChainReport, Store
         .filter(|a| sums.get(&a.code).copied().unwrap_or(0) != a.balance)
         .map(|a| a.code)
         .collect::<Vec<_>>();
-    Ok(ChainReport { ok: first_broken.is_none() && balance_mismatches.is_empty(), checked, first_broken, balance_mismatches })
+    let payment_mismatches = workflow::payment_mismatches(c, village_id)?;
+    Ok(ChainReport {
+        ok: first_broken.is_none() && balance_mismatches.is_empty() && payment_mismatches.is_empty(),
+        checked,
+        first_broken,
+        balance_mismatches,
+        payment_mismatches,
+    })
 }

@@ -126,3 +126,190 @@ pub struct TransactionRecord {
     pub entries: Vec<EntryRow>,
     pub reversed_by: Option<String>,
 }
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = budgets)]
+pub struct BudgetRow {
+    pub village_id: String,
+    pub year: i32,
+    pub version: i32,
+    pub status: String,
+    pub note: Option<String>,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+    pub adopted_by: Option<String>,
+    pub adopted_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = budget_lines)]
+pub struct BudgetLineRow {
+    pub village_id: String,
+    pub year: i32,
+    pub version: i32,
+    pub line_no: i32,
+    pub account_code: String,
+    pub activity_code: String,
+    pub activity_name: Option<String>,
+    pub source: String,
+    pub ceiling: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = budget_positions)]
+pub struct BudgetPositionRow {
+    pub village_id: String,
+    pub year: i32,
+    pub account_code: String,
+    pub activity_code: String,
+    pub source: String,
+    pub activity_name: Option<String>,
+    pub ceiling: i64,
+    pub committed: i64,
+    pub realised: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = payments)]
+pub struct PaymentRow {
+    pub id: String,
+    pub village_id: String,
+    pub kind: String,
+    pub fiscal_year: i32,
+    pub status: String,
+    pub activity_code: Option<String>,
+    pub description: String,
+    pub payee_name: String,
+    pub payee_bank_code: String,
+    pub payee_account_number: String,
+    pub payee_npwp: Option<String>,
+    pub invoice_number: Option<String>,
+    pub invoice_date: Option<NaiveDate>,
+    pub billing_code: Option<String>,
+    pub gross: i64,
+    pub withheld: i64,
+    pub net: i64,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub bank_reference: Option<String>,
+    pub ntpn: Option<String>,
+    pub transaction_id: Option<String>,
+    pub failure_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = payment_lines)]
+pub struct PaymentLineRow {
+    pub payment_id: String,
+    pub line_no: i32,
+    pub village_id: String,
+    pub account_code: String,
+    pub activity_code: Option<String>,
+    pub source: Option<String>,
+    pub amount: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = payment_withholdings)]
+pub struct WithholdingRow {
+    pub payment_id: String,
+    pub line_no: i32,
+    pub seq_no: i32,
+    pub village_id: String,
+    pub tax: String,
+    pub amount: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = payment_events)]
+pub struct PaymentEventRow {
+    pub id: String,
+    pub village_id: String,
+    pub payment_id: String,
+    pub chain_seq: i64,
+    pub step: String,
+    pub action: String,
+    pub actor: String,
+    pub actor_name: String,
+    pub role: String,
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub note: Option<String>,
+    pub at: NaiveDateTime,
+    pub payment_digest: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = transfers)]
+pub struct TransferRow {
+    pub id: String,
+    pub village_id: String,
+    pub payment_id: String,
+    pub attempt: i32,
+    pub amount: i64,
+    pub status: String,
+    pub released_by: String,
+    pub released_at: NaiveDateTime,
+    pub result_at: Option<NaiveDateTime>,
+    pub bank_reference: Option<String>,
+    pub value_date: Option<NaiveDate>,
+    pub reason: Option<String>,
+    pub ntpn: Option<String>,
+    pub settled_by: Option<String>,
+    pub transaction_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = bank_credits)]
+pub struct BankCreditRow {
+    pub village_id: String,
+    pub bank_reference: String,
+    pub amount: i64,
+    pub source: String,
+    pub transaction_id: String,
+    pub client_id: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = statement_lines)]
+pub struct StatementLineRow {
+    pub id: String,
+    pub village_id: String,
+    pub bank_reference: String,
+    pub value_date: NaiveDate,
+    pub amount: i64,
+    pub direction: String,
+    pub client_id: String,
+    pub received_at: NaiveDateTime,
+}
+
+/// A payment request with everything that belongs to it.
+#[derive(Debug, Clone)]
+pub struct PaymentRecord {
+    pub payment: PaymentRow,
+    pub lines: Vec<PaymentLineRow>,
+    pub withholdings: Vec<WithholdingRow>,
+    pub events: Vec<PaymentEventRow>,
+    pub transfers: Vec<TransferRow>,
+}
+
+/// An adopted or draft budget: the version's lines, the live positions, and every version's header.
+#[derive(Debug, Clone)]
+pub struct BudgetRecord {
+    pub current: BudgetRow,
+    pub lines: Vec<BudgetLineRow>,
+    pub positions: Vec<BudgetPositionRow>,
+    pub versions: Vec<BudgetRow>,
+}
+
+/// What a bank's result did: the transfer as settled and, for `paid`, the transaction posted.
+#[derive(Debug, Clone)]
+pub struct Settlement {
+    pub transfer: TransferRow,
+    pub payment: PaymentRow,
+    pub transaction: Option<TransactionRecord>,
+}

@@ -122,6 +122,166 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    budgets (village_id, year, version) {
+        village_id -> Text,
+        year -> Integer,
+        version -> Integer,
+        status -> Text,
+        note -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        adopted_by -> Nullable<Text>,
+        adopted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    budget_lines (village_id, year, version, line_no) {
+        village_id -> Text,
+        year -> Integer,
+        version -> Integer,
+        line_no -> Integer,
+        account_code -> Text,
+        activity_code -> Text,
+        activity_name -> Nullable<Text>,
+        source -> Text,
+        ceiling -> BigInt,
+    }
+}
+
+diesel::table! {
+    budget_positions (village_id, year, account_code, activity_code, source) {
+        village_id -> Text,
+        year -> Integer,
+        account_code -> Text,
+        activity_code -> Text,
+        source -> Text,
+        activity_name -> Nullable<Text>,
+        ceiling -> BigInt,
+        committed -> BigInt,
+        realised -> BigInt,
+    }
+}
+
+diesel::table! {
+    payments (id) {
+        id -> Text,
+        village_id -> Text,
+        kind -> Text,
+        fiscal_year -> Integer,
+        status -> Text,
+        activity_code -> Nullable<Text>,
+        description -> Text,
+        payee_name -> Text,
+        payee_bank_code -> Text,
+        payee_account_number -> Text,
+        payee_npwp -> Nullable<Text>,
+        invoice_number -> Nullable<Text>,
+        invoice_date -> Nullable<Date>,
+        billing_code -> Nullable<Text>,
+        gross -> BigInt,
+        withheld -> BigInt,
+        net -> BigInt,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        bank_reference -> Nullable<Text>,
+        ntpn -> Nullable<Text>,
+        transaction_id -> Nullable<Text>,
+        failure_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    payment_lines (payment_id, line_no) {
+        payment_id -> Text,
+        line_no -> Integer,
+        village_id -> Text,
+        account_code -> Text,
+        activity_code -> Nullable<Text>,
+        source -> Nullable<Text>,
+        amount -> BigInt,
+    }
+}
+
+diesel::table! {
+    payment_withholdings (payment_id, line_no, seq_no) {
+        payment_id -> Text,
+        line_no -> Integer,
+        seq_no -> Integer,
+        village_id -> Text,
+        tax -> Text,
+        amount -> BigInt,
+    }
+}
+
+diesel::table! {
+    payment_events (id) {
+        id -> Text,
+        village_id -> Text,
+        payment_id -> Text,
+        chain_seq -> BigInt,
+        step -> Text,
+        action -> Text,
+        actor -> Text,
+        actor_name -> Text,
+        role -> Text,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        note -> Nullable<Text>,
+        at -> Timestamp,
+        payment_digest -> Text,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    transfers (id) {
+        id -> Text,
+        village_id -> Text,
+        payment_id -> Text,
+        attempt -> Integer,
+        amount -> BigInt,
+        status -> Text,
+        released_by -> Text,
+        released_at -> Timestamp,
+        result_at -> Nullable<Timestamp>,
+        bank_reference -> Nullable<Text>,
+        value_date -> Nullable<Date>,
+        reason -> Nullable<Text>,
+        ntpn -> Nullable<Text>,
+        settled_by -> Nullable<Text>,
+        transaction_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    bank_credits (village_id, bank_reference) {
+        village_id -> Text,
+        bank_reference -> Text,
+        amount -> BigInt,
+        source -> Text,
+        transaction_id -> Text,
+        client_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    statement_lines (id) {
+        id -> Text,
+        village_id -> Text,
+        bank_reference -> Text,
+        value_date -> Date,
+        amount -> BigInt,
+        direction -> Text,
+        client_id -> Text,
+        received_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(villages -> regencies (regency_id));
 diesel::joinable!(entries -> transactions (transaction_id));
 
@@ -136,4 +296,14 @@ diesel::allow_tables_to_appear_in_same_query!(
     bank_clients,
     bank_client_villages,
     idempotency_keys,
+    budgets,
+    budget_lines,
+    budget_positions,
+    payments,
+    payment_lines,
+    payment_withholdings,
+    payment_events,
+    transfers,
+    bank_credits,
+    statement_lines,
 );

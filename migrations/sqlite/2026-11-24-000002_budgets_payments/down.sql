@@ -1,0 +1,11 @@
+DROP INDEX transactions_payment;
+DROP TABLE statement_lines;
+DROP TABLE bank_credits;
+DROP TABLE transfers;
+DROP TABLE payment_events;
+DROP TABLE payment_withholdings;
+DROP TABLE payment_lines;
+DROP TABLE payments;
+DROP TABLE budget_positions;
+DROP TABLE budget_lines;
+DROP TABLE budgets;

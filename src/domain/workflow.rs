@@ -1,0 +1,283 @@
+//! The payment request (SPP) state machine, who may take each step, separation of duties, and the request's
+//! arithmetic (gross, withheld, net). Pure: the store applies these under the village's lock.
+
+use super::roles::Role;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentStatus {
+    Draft,
+    Submitted,
+    Verified,
+    Approved,
+    Released,
+    Paid,
+    Returned,
+    Rejected,
+    Cancelled,
+    Failed,
+}
+
+impl PaymentStatus {
+    pub const ALL: [PaymentStatus; 10] = [
+        PaymentStatus::Draft,
+        PaymentStatus::Submitted,
+        PaymentStatus::Verified,
+        PaymentStatus::Approved,
+        PaymentStatus::Released,
+        PaymentStatus::Paid,
+        PaymentStatus::Returned,
+        PaymentStatus::Rejected,
+        PaymentStatus::Cancelled,
+        PaymentStatus::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentStatus::Draft => "draft",
+            PaymentStatus::Submitted => "submitted",
+            PaymentStatus::Verified => "verified",
+            PaymentStatus::Approved => "approved",
+            PaymentStatus::Released => "released",
+            PaymentStatus::Paid => "paid",
+            PaymentStatus::Returned => "returned",
+            PaymentStatus::Rejected => "rejected",
+            PaymentStatus::Cancelled => "cancelled",
+            PaymentStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PaymentStatus> {
+        PaymentStatus::ALL.iter().copied().find(|p| p.as_str() == s)
+    }
+
+    /// While committed, the request's lines hold budget: from approval until paid (realised) or cancelled.
+    pub fn holds_commitment(self) -> bool {
+        matches!(self, PaymentStatus::Approved | PaymentStatus::Released | PaymentStatus::Failed)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Submit,
+    Verify,
+    Return,
+    Approve,
+    Reject,
+    Release,
+    Cancel,
+    /// The bank confirms the transfer.
+    Pay,
+    /// The bank reports the transfer failed.
+    Fail,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Submit => "submit",
+            Action::Verify => "verify",
+            Action::Return => "return",
+            Action::Approve => "approve",
+            Action::Reject => "reject",
+            Action::Release => "release",
+            Action::Cancel => "cancel",
+            Action::Pay => "pay",
+            Action::Fail => "fail",
+        }
+    }
+}
+
+/// The duties that separation of duties keeps apart: one user performs at most one of them on a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    Draft,
+    Verify,
+    Approve,
+    Release,
+    Settle,
+}
+
+impl Step {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Step::Draft => "draft",
+            Step::Verify => "verify",
+            Step::Approve => "approve",
+            Step::Release => "release",
+            Step::Settle => "settle",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Step> {
+        [Step::Draft, Step::Verify, Step::Approve, Step::Release, Step::Settle].into_iter().find(|x| x.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WorkflowError {
+    #[error("a {role} may not {action} a payment request")]
+    Forbidden { role: &'static str, action: &'static str },
+    #[error("cannot {action} a payment request that is {from}")]
+    InvalidTransition { action: &'static str, from: &'static str },
+    #[error("you already performed the {done} step of this request; the {step} step must be someone else's")]
+    SeparationOfDuties { done: &'static str, step: &'static str },
+}
+
+/// Checks role then state. Returns the new status and the duty this action belongs to.
+pub fn transition(from: PaymentStatus, action: Action, role: Role) -> Result<(PaymentStatus, Step), WorkflowError> {
+    use PaymentStatus as S;
+    let forbidden = || WorkflowError::Forbidden { role: role.as_str(), action: action.as_str() };
+    let invalid = || WorkflowError::InvalidTransition { action: action.as_str(), from: from.as_str() };
+    let (allowed_role, step) = match action {
+        Action::Submit => (Role::Implementer, Step::Draft),
+        Action::Verify | Action::Return => (Role::Secretary, Step::Verify),
+        Action::Approve | Action::Reject => (Role::Head, Step::Approve),
+        Action::Release => (Role::Treasurer, Step::Release),
+        Action::Pay | Action::Fail => (Role::Bank, Step::Settle),
+        Action::Cancel => {
+            // The implementer withdraws their own unsubmitted request; the head cancels an approved one.
+            return match (from, role) {
+                (S::Draft | S::Returned, Role::Implementer) => Ok((S::Cancelled, Step::Draft)),
+                (S::Approved | S::Failed, Role::Head) => Ok((S::Cancelled, Step::Approve)),
+                (S::Draft | S::Returned, Role::Head) | (S::Approved | S::Failed, Role::Implementer) => Err(forbidden()),
+                (_, Role::Implementer | Role::Head) => Err(invalid()),
+                _ => Err(forbidden()),
+            };
+        }
+    };
+    if role != allowed_role {
+        return Err(forbidden());
+    }
+    let to = match (action, from) {
+        (Action::Submit, S::Draft | S::Returned) => S::Submitted,
+        (Action::Verify, S::Submitted) => S::Verified,
+        (Action::Return, S::Submitted | S::Verified) => S::Returned,
+        (Action::Approve, S::Verified) => S::Approved,
+        (Action::Reject, S::Verified) => S::Rejected,
+        (Action::Release, S::Approved | S::Failed) => S::Released,
+        (Action::Pay, S::Released) => S::Paid,
+        (Action::Fail, S::Released) => S::Failed,
+        _ => return Err(invalid()),
+    };
+    Ok((to, step))
+}
+
+/// Separation of duties: `actor` may take `step` only if every step they already took on this request is the same.
+pub fn check_separation(history: &[(String, Step)], actor: &str, step: Step) -> Result<(), WorkflowError> {
+    match history.iter().find(|(who, done)| who == actor && *done != step) {
+        Some((_, done)) => Err(WorkflowError::SeparationOfDuties { done: done.as_str(), step: step.as_str() }),
+        None => Ok(()),
+    }
+}
+
+/// A line's gross and the sum of its withholdings; the request's totals. Net must stay positive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Totals {
+    pub gross: i64,
+    pub withheld: i64,
+    pub net: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TotalsError {
+    #[error("line {line}: withholdings {withheld} sen are not less than the line's amount {amount} sen")]
+    WithholdingTooLarge { line: usize, amount: i64, withheld: i64 },
+    #[error("the request's total exceeds the largest amount the ledger holds")]
+    Overflow,
+}
+
+/// `lines` is (amount, [withholding amounts]) in sen.
+pub fn totals(lines: &[(i64, Vec<i64>)]) -> Result<Totals, TotalsError> {
+    let (mut gross, mut withheld) = (0i64, 0i64);
+    for (i, (amount, taxes)) in lines.iter().enumerate() {
+        let line_withheld = taxes.iter().try_fold(0i64, |acc, t| acc.checked_add(*t)).ok_or(TotalsError::Overflow)?;
+        if line_withheld >= *amount {
+            return Err(TotalsError::WithholdingTooLarge { line: i, amount: *amount, withheld: line_withheld });
+        }
+        gross = gross.checked_add(*amount).ok_or(TotalsError::Overflow)?;
+        withheld = withheld.checked_add(line_withheld).ok_or(TotalsError::Overflow)?;
+    }
+    if gross > super::money::Money::MAX_SEN {
+        return Err(TotalsError::Overflow);
+    }
+    Ok(Totals { gross, withheld, net: gross - withheld })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use PaymentStatus as S;
+
+    #[test]
+    fn the_happy_path() {
+        let steps = [
+            (S::Draft, Action::Submit, Role::Implementer, S::Submitted),
+            (S::Submitted, Action::Verify, Role::Secretary, S::Verified),
+            (S::Verified, Action::Approve, Role::Head, S::Approved),
+            (S::Approved, Action::Release, Role::Treasurer, S::Released),
+            (S::Released, Action::Pay, Role::Bank, S::Paid),
+        ];
+        for (from, action, role, to) in steps {
+            assert_eq!(transition(from, action, role).unwrap().0, to);
+        }
+    }
+
+    #[test]
+    fn every_other_pair_is_refused() {
+        let roles = Role::ALL;
+        let actions = [
+            Action::Submit,
+            Action::Verify,
+            Action::Return,
+            Action::Approve,
+            Action::Reject,
+            Action::Release,
+            Action::Cancel,
+            Action::Pay,
+            Action::Fail,
+        ];
+        let mut allowed = 0;
+        for from in PaymentStatus::ALL {
+            for action in actions {
+                for role in roles {
+                    if transition(from, action, role).is_ok() {
+                        allowed += 1;
+                    }
+                }
+            }
+        }
+        // submit×2, verify, return×2, approve, reject, release×2, pay, fail, cancel×4
+        assert_eq!(allowed, 16);
+        assert!(matches!(
+            transition(S::Paid, Action::Cancel, Role::Head),
+            Err(WorkflowError::InvalidTransition { .. })
+        ));
+        assert!(matches!(
+            transition(S::Approved, Action::Cancel, Role::Implementer),
+            Err(WorkflowError::Forbidden { .. })
+        ));
+        assert!(matches!(
+            transition(S::Draft, Action::Verify, Role::Secretary),
+            Err(WorkflowError::InvalidTransition { .. })
+        ));
+        assert!(matches!(transition(S::Submitted, Action::Verify, Role::Head), Err(WorkflowError::Forbidden { .. })));
+    }
+
+    #[test]
+    fn separation_of_duties() {
+        let history = vec![("ani".to_string(), Step::Draft), ("budi".to_string(), Step::Verify)];
+        assert!(check_separation(&history, "ani", Step::Draft).is_ok());
+        assert!(check_separation(&history, "budi", Step::Approve).is_err());
+        assert!(check_separation(&history, "citra", Step::Approve).is_ok());
+    }
+
+    #[test]
+    fn arithmetic() {
+        let t = totals(&[(100_000, vec![11_000, 2_000]), (50_000, vec![])]).unwrap();
+        assert_eq!(t, Totals { gross: 150_000, withheld: 13_000, net: 137_000 });
+        assert!(totals(&[(100, vec![100])]).is_err());
+    }
+}

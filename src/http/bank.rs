@@ -1,0 +1,218 @@
+//! The bank API (role `bank`, scoped to its villages): released transfers, their results, incoming credits and
+//! statement lines. Every POST requires `Idempotency-Key`.
+
+use super::auth::Principal;
+use super::error::{ApiError, Problem};
+use super::payments::actor;
+use super::views::*;
+use super::{blocking, idempotency_key, load_village, respond_written, text_field, Body, State};
+use crate::domain::roles::Role;
+use crate::store::{BankResult, NewCredit, NewStatementLine};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::Datelike;
+use serde::Deserialize;
+use std::collections::HashMap;
+
+const MAX_STATEMENT_LINES: usize = 1000;
+
+fn require_bank(who: &Principal) -> Result<Vec<String>, ApiError> {
+    if who.role() != Role::Bank {
+        return Err(ApiError::forbidden());
+    }
+    Ok(who.0.village_ids.clone().unwrap_or_default())
+}
+
+fn bank_date(d: chrono::NaiveDate) -> Result<(), ApiError> {
+    if d.year() < 2000 || d > crate::domain::posting::latest_allowed_value_date(chrono::Utc::now()) {
+        return Err(ApiError::validation(format!("value_date {d} is out of range")));
+    }
+    Ok(())
+}
+
+fn reference(r: &str) -> Result<String, ApiError> {
+    let r = text_field("bank_reference", r, 100)?;
+    if !r.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(ApiError::validation("bank_reference must be visible ASCII characters"));
+    }
+    Ok(r)
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct TransferQuery {
+    /// `released` (default): waiting for the bank; `paid` or `failed`: settled.
+    pub status: Option<String>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// Released, unsettled transfer instructions for the caller's villages, oldest first.
+#[utoipa::path(get, path = "/api/v1/bank/transfers", tag = "bank", security(("bearer" = [])), params(TransferQuery),
+    responses((status = 200, body = TransferPage), (status = 403, body = Problem)))]
+pub async fn list_transfers(
+    state: State,
+    who: Principal,
+    query: web::Query<TransferQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let villages = require_bank(&who)?;
+    let q = query.into_inner();
+    let status = q.status.unwrap_or_else(|| "released".into());
+    if !["released", "paid", "failed"].contains(&status.as_str()) {
+        return Err(ApiError::validation("status must be released, paid or failed"));
+    }
+    let limit = super::ledger::page_limit(q.limit)?;
+    if let Some(c) = &q.cursor {
+        if uuid::Uuid::parse_str(c).is_err() {
+            return Err(ApiError::validation("cursor is not one this server issued"));
+        }
+    }
+    let db = state.db.clone();
+    let ids = villages.clone();
+    let (mut rows, accounts) = blocking(move || {
+        let rows = db.list_transfers(&ids, &status, q.cursor.as_deref(), limit + 1)?;
+        let accounts: HashMap<String, String> = db
+            .list_villages(crate::store::VillageFilter::Ids(&ids))?
+            .into_iter()
+            .map(|v| (v.id, v.bank_account))
+            .collect();
+        Ok((rows, accounts))
+    })
+    .await?;
+    let next_cursor = if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|(t, _)| t.id.clone())
+    } else {
+        None
+    };
+    let items = rows.iter().map(|(t, p)| TransferView::new(t, p, accounts.get(&t.village_id).cloned())).collect();
+    Ok(HttpResponse::Ok().json(TransferPage { items, next_cursor }))
+}
+
+fn render_settlement(s: &crate::store::rows::Settlement) -> String {
+    serde_json::to_string(&settlement_view(s)).unwrap_or_default()
+}
+
+fn settlement_view(s: &crate::store::rows::Settlement) -> SettlementView {
+    SettlementView {
+        transfer: TransferView::new(&s.transfer, &s.payment, None),
+        payment_status: s.payment.status.clone(),
+        transaction: s.transaction.as_ref().map(TransactionView::from),
+    }
+}
+
+/// Settle a transfer: `paid` posts the disbursement exactly once however often it is retried; `failed` records the
+/// reason. The same result again is answered as before; a different one is `409 conflict`.
+#[utoipa::path(post, path = "/api/v1/bank/transfers/{id}/result", tag = "bank", request_body = TransferResultRequest,
+    security(("bearer" = [])), params(("id" = String, Path), ("Idempotency-Key" = String, Header)),
+    responses((status = 200, body = SettlementView), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn transfer_result(
+    state: State,
+    who: Principal,
+    id: web::Path<String>,
+    req: HttpRequest,
+    body: Body<TransferResultRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let villages = require_bank(&who)?;
+    let key = idempotency_key(&req, &who, &body.request_hash, true)?;
+    let db = state.db.clone();
+    let tid = id.clone();
+    let transfer = blocking(move || db.get_transfer(&tid)).await?.ok_or_else(ApiError::not_found)?;
+    if !villages.contains(&transfer.village_id) {
+        return Err(ApiError::not_found());
+    }
+    let r = body.value;
+    bank_date(r.value_date)?;
+    let paid = r.status == ResultStatus::Paid;
+    let reason = r.reason.as_deref().map(|x| text_field("reason", x, 300)).transpose()?;
+    if !paid && reason.is_none() {
+        return Err(ApiError::validation("a failed transfer needs a reason"));
+    }
+    let ntpn = r.ntpn.as_deref().map(|x| text_field("ntpn", x, 32)).transpose()?;
+    let result =
+        BankResult { paid, bank_reference: reference(&r.bank_reference)?, value_date: r.value_date, reason, ntpn };
+    let db = state.db.clone();
+    let actor = actor(&who);
+    let written =
+        blocking(move || db.settle_transfer(&transfer.id, &result, &actor, key.as_ref(), &render_settlement)).await?;
+    Ok(respond_written(&state, written, StatusCode::OK, settlement_view))
+}
+
+fn render_txn(r: &crate::store::rows::TransactionRecord) -> String {
+    serde_json::to_string(&TransactionView::from(r)).unwrap_or_default()
+}
+
+/// An incoming credit to a village account: a receipt (Dr 1.1.1.02, Cr the source's revenue account; unknown
+/// sources into suspense 2.1.9.99). One bank reference posts once per village.
+#[utoipa::path(post, path = "/api/v1/bank/credits", tag = "bank", request_body = CreditRequest,
+    security(("bearer" = [])), params(("Idempotency-Key" = String, Header)),
+    responses((status = 201, body = TransactionView), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn credit(
+    state: State,
+    who: Principal,
+    req: HttpRequest,
+    body: Body<CreditRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let villages = require_bank(&who)?;
+    let key = idempotency_key(&req, &who, &body.request_hash, true)?;
+    let c = body.value;
+    if !villages.contains(&c.village_id) {
+        return Err(ApiError::not_found());
+    }
+    let village = load_village(&state, &c.village_id).await?;
+    let amount = c.amount.money().map_err(|e| ApiError::amount("amount", e))?;
+    bank_date(c.value_date)?;
+    let source = text_field("source", &c.source, 20)?;
+    let credit = NewCredit {
+        village_id: village.id,
+        amount: amount.sen(),
+        source,
+        bank_reference: reference(&c.bank_reference)?,
+        value_date: c.value_date,
+        description: text_field("description", &c.description, 400)?,
+        client_id: who.id().to_string(),
+    };
+    let db = state.db.clone();
+    let written = blocking(move || db.post_credit(&credit, key.as_ref(), &render_txn)).await?;
+    Ok(respond_written(&state, written, StatusCode::CREATED, |r| TransactionView::from(r)))
+}
+
+/// Statement lines of a village account, kept for reconciliation. A line received again with the same figures is
+/// counted as a duplicate; with other figures it is `409 conflict`.
+#[utoipa::path(post, path = "/api/v1/bank/statements", tag = "bank", request_body = StatementRequest,
+    security(("bearer" = [])), params(("Idempotency-Key" = String, Header)),
+    responses((status = 201, body = StatementReceipt), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn statements(
+    state: State,
+    who: Principal,
+    req: HttpRequest,
+    body: Body<StatementRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let villages = require_bank(&who)?;
+    let key = idempotency_key(&req, &who, &body.request_hash, true)?;
+    let s = body.value;
+    if !villages.contains(&s.village_id) {
+        return Err(ApiError::not_found());
+    }
+    if s.lines.is_empty() || s.lines.len() > MAX_STATEMENT_LINES {
+        return Err(ApiError::validation(format!("a statement has 1 to {MAX_STATEMENT_LINES} lines")));
+    }
+    let mut lines = Vec::with_capacity(s.lines.len());
+    for (i, l) in s.lines.into_iter().enumerate() {
+        let amount = l.amount.money().map_err(|e| ApiError::amount(&format!("lines[{i}].amount"), e))?;
+        bank_date(l.value_date)?;
+        lines.push(NewStatementLine {
+            bank_reference: reference(&l.bank_reference)?,
+            value_date: l.value_date,
+            amount: amount.sen(),
+            direction: l.direction.as_str().to_string(),
+        });
+    }
+    let db = state.db.clone();
+    let client = who.id().to_string();
+    let render = |r: &(usize, usize)| {
+        serde_json::to_string(&StatementReceipt { stored: r.0, duplicates: r.1 }).unwrap_or_default()
+    };
+    let written = blocking(move || db.store_statement(&s.village_id, &lines, &client, key.as_ref(), &render)).await?;
+    Ok(respond_written(&state, written, StatusCode::CREATED, |r| StatementReceipt { stored: r.0, duplicates: r.1 }))
+}

@@ -1,0 +1,486 @@
+//! Budgets (APBDes) and payment requests (SPP, tax deposits) through their approval chain.
+
+use super::auth::{Principal, READERS};
+use super::error::{ApiError, ErrorCode, Problem};
+use super::ledger::{page_limit, today_wib};
+use super::views::*;
+use super::{blocking, idempotency_key, load_village, respond_written, text_field, Body, State};
+use crate::domain::accounts::{
+    class_of_code, is_source, is_valid_account_code, is_valid_activity_code, AccountClass, TAXES,
+};
+use crate::domain::roles::Role;
+use crate::domain::workflow::{totals, Action, PaymentStatus, TotalsError};
+use crate::store::{Actor, BudgetLineInput, NewPayment, NewPaymentLine};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::Datelike;
+use serde::Deserialize;
+use std::collections::HashSet;
+
+const MAX_BUDGET_LINES: usize = 2000;
+const MAX_PAYMENT_LINES: usize = 50;
+const MAX_WITHHOLDINGS_PER_LINE: usize = 5;
+
+pub fn actor(who: &Principal) -> Actor {
+    Actor { id: who.id().to_string(), name: who.0.name.clone(), role: who.role() }
+}
+
+fn check_year(year: i32) -> Result<(), ApiError> {
+    let this = today_wib().year();
+    if !(2000..=this + 1).contains(&year) {
+        return Err(ApiError::validation(format!("year must be between 2000 and {}", this + 1)));
+    }
+    Ok(())
+}
+
+fn is_spending(code: &str) -> bool {
+    matches!(class_of_code(code), Some(AccountClass::Expenditure | AccountClass::FinancingExpenditure))
+}
+
+fn budget_lines(lines: Vec<BudgetLineRequest>) -> Result<Vec<BudgetLineInput>, ApiError> {
+    if lines.is_empty() || lines.len() > MAX_BUDGET_LINES {
+        return Err(ApiError::validation(format!("a budget has 1 to {MAX_BUDGET_LINES} lines")));
+    }
+    let mut seen = HashSet::new();
+    let mut out = Vec::with_capacity(lines.len());
+    for (i, l) in lines.into_iter().enumerate() {
+        let ceiling = l.amount.money().map_err(|e| ApiError::amount(&format!("lines[{i}].amount"), e))?;
+        let class = is_valid_account_code(&l.account_code).then(|| class_of_code(&l.account_code)).flatten();
+        if !matches!(
+            class,
+            Some(
+                AccountClass::Revenue
+                    | AccountClass::Expenditure
+                    | AccountClass::FinancingReceipt
+                    | AccountClass::FinancingExpenditure
+            )
+        ) {
+            return Err(ApiError::validation(format!(
+                "lines[{i}].account_code must be a revenue (4), spending (5) or financing (6) account"
+            )));
+        }
+        if !is_source(&l.source) {
+            return Err(ApiError::validation(format!("lines[{i}].source is not a source of funds")));
+        }
+        let activity = match (&l.activity_code, is_spending(&l.account_code)) {
+            (Some(a), _) if is_valid_activity_code(a) => a.clone(),
+            (Some(_), _) => {
+                return Err(ApiError::validation(format!("lines[{i}].activity_code must look like 02.03.10")))
+            }
+            (None, true) => {
+                return Err(ApiError::validation(format!("lines[{i}] spends, so it needs an activity_code")))
+            }
+            (None, false) => String::new(),
+        };
+        if !seen.insert((l.account_code.clone(), activity.clone(), l.source.clone())) {
+            return Err(ApiError::validation(format!(
+                "lines[{i}] repeats account {}, activity {}, source {}",
+                l.account_code, activity, l.source
+            )));
+        }
+        let activity_name = l.activity_name.as_deref().map(|n| text_field("activity_name", n, 200)).transpose()?;
+        out.push(BudgetLineInput {
+            account_code: l.account_code,
+            activity_code: activity,
+            activity_name,
+            source: l.source,
+            ceiling: ceiling.sen(),
+        });
+    }
+    Ok(out)
+}
+
+type BudgetPath = web::Path<(String, i32)>;
+
+/// Create or replace the draft budget of a year (treasurer or head).
+#[utoipa::path(put, path = "/api/v1/villages/{id}/budgets/{year}", tag = "budget", request_body = BudgetRequest,
+    security(("bearer" = [])), params(("id" = String, Path), ("year" = i32, Path)),
+    responses((status = 200, body = BudgetView), (status = 409, body = Problem, description = "invalid_transition: already adopted"),
+        (status = 422, body = Problem)))]
+pub async fn put_budget(
+    state: State,
+    who: Principal,
+    path: BudgetPath,
+    body: Body<BudgetRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, year) = path.into_inner();
+    let village = load_village(&state, &id).await?;
+    who.require(&village, &[Role::Treasurer, Role::Head])?;
+    check_year(year)?;
+    let lines = budget_lines(body.value.lines)?;
+    let db = state.db.clone();
+    let actor = who.id().to_string();
+    let b = blocking(move || db.put_budget_draft(&village.id, year, &lines, &actor)).await?;
+    Ok(HttpResponse::Ok().json(BudgetView::from(&b)))
+}
+
+/// Adopt the draft budget (head): the year opens for spending.
+#[utoipa::path(post, path = "/api/v1/villages/{id}/budgets/{year}/adopt", tag = "budget", security(("bearer" = [])),
+    params(("id" = String, Path), ("year" = i32, Path)),
+    responses((status = 200, body = BudgetView), (status = 409, body = Problem)))]
+pub async fn adopt_budget(state: State, who: Principal, path: BudgetPath) -> Result<HttpResponse, ApiError> {
+    let (id, year) = path.into_inner();
+    let village = load_village(&state, &id).await?;
+    who.require(&village, &[Role::Head])?;
+    let db = state.db.clone();
+    let actor = who.id().to_string();
+    let b = blocking(move || db.adopt_budget(&village.id, year, &actor)).await?;
+    Ok(HttpResponse::Ok().json(BudgetView::from(&b)))
+}
+
+/// Revise the adopted budget (APBDes Perubahan, head). A line may not go below its realised + committed.
+#[utoipa::path(post, path = "/api/v1/villages/{id}/budgets/{year}/revisions", tag = "budget", request_body = BudgetRequest,
+    security(("bearer" = [])), params(("id" = String, Path), ("year" = i32, Path)),
+    responses((status = 201, body = BudgetView), (status = 422, body = Problem, description = "budget_exceeded: a line below what it already used")))]
+pub async fn revise_budget(
+    state: State,
+    who: Principal,
+    path: BudgetPath,
+    body: Body<BudgetRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, year) = path.into_inner();
+    let village = load_village(&state, &id).await?;
+    who.require(&village, &[Role::Head])?;
+    let note = body.value.note.as_deref().map(|n| text_field("note", n, 300)).transpose()?;
+    let lines = budget_lines(body.value.lines)?;
+    let db = state.db.clone();
+    let actor = who.id().to_string();
+    let b = blocking(move || db.revise_budget(&village.id, year, &lines, note.as_deref(), &actor)).await?;
+    Ok(HttpResponse::Created().json(BudgetView::from(&b)))
+}
+
+/// The budget of a year, with ceiling, committed, realised and available per line.
+#[utoipa::path(get, path = "/api/v1/villages/{id}/budgets/{year}", tag = "budget", security(("bearer" = [])),
+    params(("id" = String, Path), ("year" = i32, Path)),
+    responses((status = 200, body = BudgetView), (status = 404, body = Problem)))]
+pub async fn get_budget(state: State, who: Principal, path: BudgetPath) -> Result<HttpResponse, ApiError> {
+    let (id, year) = path.into_inner();
+    let village = load_village(&state, &id).await?;
+    who.require(&village, READERS)?;
+    let db = state.db.clone();
+    let b = blocking(move || db.get_budget(&village.id, year)).await?.ok_or_else(ApiError::not_found)?;
+    Ok(HttpResponse::Ok().json(BudgetView::from(&b)))
+}
+
+fn digits(s: &str) -> String {
+    s.chars().filter(|c| !matches!(c, '.' | '-' | ' ')).collect()
+}
+
+fn check_payee(p: &Payee) -> Result<Payee, ApiError> {
+    let name = text_field("payee.name", &p.name, 200)?;
+    let bank = p.bank_code.trim().to_uppercase();
+    let bank_ok = (bank.len() == 3 && bank.bytes().all(|b| b.is_ascii_digit()))
+        || ((bank.len() == 8 || bank.len() == 11) && bank.bytes().all(|b| b.is_ascii_alphanumeric()));
+    if !bank_ok {
+        return Err(ApiError::validation("payee.bank_code must be a 3-digit bank code or an 8/11-character BIC"));
+    }
+    let account = p.account_number.trim().to_string();
+    if !(6..=20).contains(&account.len()) || !account.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::validation("payee.account_number must be 6 to 20 digits"));
+    }
+    let npwp = match &p.npwp {
+        Some(n) => {
+            let d = digits(n);
+            if !(d.len() == 15 || d.len() == 16) || !d.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(ApiError::validation("payee.npwp must have 15 or 16 digits"));
+            }
+            Some(d)
+        }
+        None => None,
+    };
+    Ok(Payee { name, bank_code: bank, account_number: account, npwp })
+}
+
+fn totals_error(e: TotalsError) -> ApiError {
+    match e {
+        TotalsError::WithholdingTooLarge { line, .. } => ApiError::new(
+            ErrorCode::InvalidAmount,
+            format!("lines[{line}]: the withholdings must be less than the line's amount"),
+        ),
+        TotalsError::Overflow => ApiError::new(ErrorCode::InvalidAmount, "the request's total is too large"),
+    }
+}
+
+fn tax_account(tax: &str) -> Option<&'static str> {
+    TAXES.iter().find(|(t, _)| *t == tax).map(|(_, a)| *a)
+}
+
+fn render_payment(r: &crate::store::rows::PaymentRecord) -> String {
+    serde_json::to_string(&PaymentView::from(r)).unwrap_or_default()
+}
+
+/// Draft a payment request (implementer). Gross, withheld and net are computed here. Requires `Idempotency-Key`.
+#[utoipa::path(post, path = "/api/v1/villages/{id}/payments", tag = "payments", request_body = PaymentRequest,
+    security(("bearer" = [])), params(("id" = String, Path), ("Idempotency-Key" = String, Header)),
+    responses((status = 201, body = PaymentView), (status = 422, body = Problem)))]
+pub async fn create_payment(
+    state: State,
+    who: Principal,
+    id: web::Path<String>,
+    req: HttpRequest,
+    body: Body<PaymentRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let village = load_village(&state, &id).await?;
+    who.require(&village, &[Role::Implementer])?;
+    let key = idempotency_key(&req, &who, &body.request_hash, true)?;
+    let p = body.value;
+    if !is_valid_activity_code(&p.activity_code) {
+        return Err(ApiError::validation("activity_code must look like 02.03.10 (bidang 01-05)"));
+    }
+    let description = text_field("description", &p.description, 500)?;
+    let payee = check_payee(&p.payee)?;
+    let fiscal_year = p.fiscal_year.unwrap_or_else(|| today_wib().year());
+    check_year(fiscal_year)?;
+    if p.lines.is_empty() || p.lines.len() > MAX_PAYMENT_LINES {
+        return Err(ApiError::validation(format!("a request has 1 to {MAX_PAYMENT_LINES} lines")));
+    }
+    let mut lines = Vec::with_capacity(p.lines.len());
+    for (i, l) in p.lines.into_iter().enumerate() {
+        let amount = l.amount.money().map_err(|e| ApiError::amount(&format!("lines[{i}].amount"), e))?;
+        if !is_valid_account_code(&l.account_code) || !is_spending(&l.account_code) {
+            return Err(ApiError::validation(format!(
+                "lines[{i}].account_code must be a spending account (5.x or 6.2.x)"
+            )));
+        }
+        if !is_source(&l.source) {
+            return Err(ApiError::validation(format!("lines[{i}].source is not a source of funds")));
+        }
+        if l.withholdings.len() > MAX_WITHHOLDINGS_PER_LINE {
+            return Err(ApiError::validation(format!(
+                "lines[{i}] has more than {MAX_WITHHOLDINGS_PER_LINE} withholdings"
+            )));
+        }
+        let mut taxes = HashSet::new();
+        let mut withholdings = Vec::new();
+        for (j, w) in l.withholdings.into_iter().enumerate() {
+            let a =
+                w.amount.money().map_err(|e| ApiError::amount(&format!("lines[{i}].withholdings[{j}].amount"), e))?;
+            if tax_account(&w.tax).is_none() {
+                return Err(ApiError::validation(format!(
+                    "lines[{i}].withholdings[{j}].tax must be PPN, PPH21, PPH22, PPH23 or PAJAK_DAERAH"
+                )));
+            }
+            if !taxes.insert(w.tax.clone()) {
+                return Err(ApiError::validation(format!("lines[{i}] withholds {} twice", w.tax)));
+            }
+            withholdings.push((w.tax, a.sen()));
+        }
+        lines.push(NewPaymentLine {
+            account_code: l.account_code,
+            source: Some(l.source),
+            amount: amount.sen(),
+            withholdings,
+        });
+    }
+    let t = totals(&lines.iter().map(|l| (l.amount, l.withholdings.iter().map(|w| w.1).collect())).collect::<Vec<_>>())
+        .map_err(totals_error)?;
+    let invoice_number = p.invoice_number.as_deref().map(|n| text_field("invoice_number", n, 100)).transpose()?;
+    let new = NewPayment {
+        village_id: village.id,
+        kind: "spp",
+        fiscal_year,
+        activity_code: Some(p.activity_code),
+        description,
+        payee_name: payee.name,
+        payee_bank_code: payee.bank_code,
+        payee_account_number: payee.account_number,
+        payee_npwp: payee.npwp,
+        invoice_number,
+        invoice_date: p.invoice_date,
+        billing_code: None,
+        lines,
+        totals: t,
+        actor: actor(&who),
+    };
+    let db = state.db.clone();
+    let written = blocking(move || db.create_payment(&new, key.as_ref(), &render_payment)).await?;
+    Ok(respond_written(&state, written, StatusCode::CREATED, |r| PaymentView::from(r)))
+}
+
+/// Draft a tax deposit request (implementer): withheld taxes paid to the state treasury through the same approval
+/// chain; on `paid` it debits the tax liabilities and credits the bank account. Requires `Idempotency-Key`.
+#[utoipa::path(post, path = "/api/v1/villages/{id}/tax-deposits", tag = "payments", request_body = TaxDepositRequest,
+    security(("bearer" = [])), params(("id" = String, Path), ("Idempotency-Key" = String, Header)),
+    responses((status = 201, body = PaymentView), (status = 422, body = Problem)))]
+pub async fn create_tax_deposit(
+    state: State,
+    who: Principal,
+    id: web::Path<String>,
+    req: HttpRequest,
+    body: Body<TaxDepositRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let village = load_village(&state, &id).await?;
+    who.require(&village, &[Role::Implementer])?;
+    let key = idempotency_key(&req, &who, &body.request_hash, true)?;
+    let d = body.value;
+    let description = text_field("description", &d.description, 500)?;
+    let billing = d.billing_code.trim().to_string();
+    if billing.len() != 15 || !billing.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::validation("billing_code must be the 15-digit state revenue billing code"));
+    }
+    let fiscal_year = d.fiscal_year.unwrap_or_else(|| today_wib().year());
+    check_year(fiscal_year)?;
+    if d.lines.is_empty() || d.lines.len() > TAXES.len() {
+        return Err(ApiError::validation("a tax deposit has one line per tax, at least one"));
+    }
+    let mut seen = HashSet::new();
+    let mut lines = Vec::new();
+    for (i, l) in d.lines.into_iter().enumerate() {
+        let amount = l.amount.money().map_err(|e| ApiError::amount(&format!("lines[{i}].amount"), e))?;
+        let account = tax_account(&l.tax).ok_or_else(|| {
+            ApiError::validation(format!("lines[{i}].tax must be PPN, PPH21, PPH22, PPH23 or PAJAK_DAERAH"))
+        })?;
+        if !seen.insert(l.tax.clone()) {
+            return Err(ApiError::validation(format!("{} appears twice", l.tax)));
+        }
+        lines.push(NewPaymentLine {
+            account_code: account.into(),
+            source: None,
+            amount: amount.sen(),
+            withholdings: vec![],
+        });
+    }
+    let t = totals(&lines.iter().map(|l| (l.amount, vec![])).collect::<Vec<_>>()).map_err(totals_error)?;
+    let new = NewPayment {
+        village_id: village.id,
+        kind: "tax_deposit",
+        fiscal_year,
+        activity_code: None,
+        description,
+        payee_name: "Kas Negara (MPN)".into(),
+        payee_bank_code: "MPN".into(),
+        payee_account_number: billing.clone(),
+        payee_npwp: None,
+        invoice_number: None,
+        invoice_date: None,
+        billing_code: Some(billing),
+        lines,
+        totals: t,
+        actor: actor(&who),
+    };
+    let db = state.db.clone();
+    let written = blocking(move || db.create_payment(&new, key.as_ref(), &render_payment)).await?;
+    Ok(respond_written(&state, written, StatusCode::CREATED, |r| PaymentView::from(r)))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentListQuery {
+    pub status: Option<PaymentStatus>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// The village's payment requests, oldest first, optionally by status.
+#[utoipa::path(get, path = "/api/v1/villages/{id}/payments", tag = "payments", security(("bearer" = [])),
+    params(("id" = String, Path), PaymentListQuery), responses((status = 200, body = PaymentPage)))]
+pub async fn list_payments(
+    state: State,
+    who: Principal,
+    id: web::Path<String>,
+    query: web::Query<PaymentListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let village = load_village(&state, &id).await?;
+    who.require(&village, READERS)?;
+    let q = query.into_inner();
+    let limit = page_limit(q.limit)?;
+    let after = q.cursor.clone();
+    if let Some(c) = &after {
+        if uuid::Uuid::parse_str(c).is_err() {
+            return Err(ApiError::validation("cursor is not one this server issued"));
+        }
+    }
+    let db = state.db.clone();
+    let status = q.status.map(|s| s.as_str());
+    let mut rows = blocking(move || db.list_payments(&village.id, status, after.as_deref(), limit + 1)).await?;
+    let next_cursor = if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| r.payment.id.clone())
+    } else {
+        None
+    };
+    Ok(HttpResponse::Ok().json(PaymentPage { items: rows.iter().map(PaymentView::from).collect(), next_cursor }))
+}
+
+/// One request with its lines, events (the approval trail) and transfers.
+#[utoipa::path(get, path = "/api/v1/payments/{id}", tag = "payments", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 200, body = PaymentView), (status = 404, body = Problem)))]
+pub async fn get_payment(state: State, who: Principal, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let db = state.db.clone();
+    let rec = blocking(move || db.get_payment(&id)).await?.ok_or_else(ApiError::not_found)?;
+    let village = load_village(&state, &rec.payment.village_id).await?;
+    who.require(&village, READERS)?;
+    Ok(HttpResponse::Ok().json(PaymentView::from(&rec)))
+}
+
+async fn act(
+    state: State,
+    who: Principal,
+    id: String,
+    action: Action,
+    body: Body<TransitionRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let db = state.db.clone();
+    let pid = id.clone();
+    let rec = blocking(move || db.get_payment(&pid)).await?.ok_or_else(ApiError::not_found)?;
+    let village = load_village(&state, &rec.payment.village_id).await?;
+    if !who.sees_village(&village) {
+        return Err(ApiError::not_found());
+    }
+    let note = body.value.note.as_deref().map(|n| text_field("note", n, 500)).transpose()?;
+    if matches!(action, Action::Return | Action::Reject | Action::Cancel) && note.is_none() {
+        return Err(ApiError::validation(format!("a note saying why is required to {}", action.as_str())));
+    }
+    let db = state.db.clone();
+    let actor = actor(&who);
+    let rec = blocking(move || db.transition_payment(&id, action, &actor, note.as_deref())).await?;
+    Ok(HttpResponse::Ok().json(PaymentView::from(&rec)))
+}
+
+macro_rules! action_handler {
+    ($name:ident, $action:expr, $path:literal, $doc:literal) => {
+        #[doc = $doc]
+        #[utoipa::path(post, path = $path, tag = "payments", request_body = Option<TransitionRequest>,
+                    security(("bearer" = [])), params(("id" = String, Path)),
+                    responses((status = 200, body = PaymentView),
+                        (status = 403, body = Problem, description = "forbidden (role) or separation_of_duties"),
+                        (status = 409, body = Problem, description = "invalid_transition"),
+                        (status = 422, body = Problem)))]
+        pub async fn $name(
+            state: State,
+            who: Principal,
+            id: web::Path<String>,
+            body: Body<TransitionRequest>,
+        ) -> Result<HttpResponse, ApiError> {
+            act(state, who, id.into_inner(), $action, body).await
+        }
+    };
+}
+
+action_handler!(submit, Action::Submit, "/api/v1/payments/{id}/submit", "draft/returned → submitted (implementer).");
+action_handler!(verify, Action::Verify, "/api/v1/payments/{id}/verify", "submitted → verified (secretary).");
+action_handler!(
+    return_,
+    Action::Return,
+    "/api/v1/payments/{id}/return",
+    "submitted/verified → returned (secretary; note required)."
+);
+action_handler!(
+    approve,
+    Action::Approve,
+    "/api/v1/payments/{id}/approve",
+    "verified → approved (head): commits the budget (`422 budget_exceeded`)."
+);
+action_handler!(reject, Action::Reject, "/api/v1/payments/{id}/reject", "verified → rejected (head; note required).");
+action_handler!(
+    release,
+    Action::Release,
+    "/api/v1/payments/{id}/release",
+    "approved/failed → released (treasurer): a transfer instruction for the net amount (`422 insufficient_funds`)."
+);
+action_handler!(
+    cancel,
+    Action::Cancel,
+    "/api/v1/payments/{id}/cancel",
+    "→ cancelled: implementer from draft/returned, head from approved/failed (releases the commitment; note required)."
+);
