@@ -216,40 +216,7 @@ pub async fn create_user(state: State, who: Principal, body: Body<NewUser>) -> R
         return Err(ApiError::validation("password must be 10 to 128 characters"));
     }
     let db = state.db.clone();
-    let (village_id, regency_id) = match u.role {
-        r if r.is_village_role() => {
-            let vid = u.village_id.ok_or_else(|| ApiError::validation("village_id is required for this role"))?;
-            if u.regency_id.is_some() {
-                return Err(ApiError::validation("a village role has a village_id, not a regency_id"));
-            }
-            let d = db.clone();
-            let v = vid.clone();
-            if blocking(move || d.get_village(&v)).await?.is_none() {
-                return Err(ApiError::validation(format!("village {vid} does not exist")));
-            }
-            (Some(vid), None)
-        }
-        Role::Inspector => {
-            let rid = u.regency_id.ok_or_else(|| ApiError::validation("regency_id is required for an inspector"))?;
-            if u.village_id.is_some() {
-                return Err(ApiError::validation("an inspector has a regency_id, not a village_id"));
-            }
-            let d = db.clone();
-            let r = rid.clone();
-            if blocking(move || d.get_regency(&r)).await?.is_none() {
-                return Err(ApiError::validation(format!("regency {rid} does not exist")));
-            }
-            (None, Some(rid))
-        }
-        Role::Admin => {
-            if u.village_id.is_some() || u.regency_id.is_some() {
-                return Err(ApiError::validation("an administrator has no village or regency"));
-            }
-            (None, None)
-        }
-        Role::Bank => return Err(ApiError::validation("banks are registered with POST /bank-clients")),
-        _ => unreachable!("every role is matched above"),
-    };
+    let (village_id, regency_id) = user_scope(&state, u.role, u.village_id, u.regency_id).await?;
     let password = u.password;
     let hash = web::block(move || hash_password(&password)).await??;
     let row = UserRow {
@@ -264,6 +231,82 @@ pub async fn create_user(state: State, who: Principal, body: Body<NewUser>) -> R
     };
     let row = blocking(move || db.create_user(row)).await?;
     Ok(HttpResponse::Created().json(UserView::from(row)))
+}
+
+/// Checks that a role comes with exactly the scope it needs, and that the scope exists.
+async fn user_scope(
+    state: &State,
+    role: Role,
+    village_id: Option<String>,
+    regency_id: Option<String>,
+) -> Result<(Option<String>, Option<String>), ApiError> {
+    let db = state.db.clone();
+    Ok(match role {
+        r if r.is_village_role() => {
+            let vid = village_id.ok_or_else(|| ApiError::validation("village_id is required for this role"))?;
+            if regency_id.is_some() {
+                return Err(ApiError::validation("a village role has a village_id, not a regency_id"));
+            }
+            let v = vid.clone();
+            if blocking(move || db.get_village(&v)).await?.is_none() {
+                return Err(ApiError::validation(format!("village {vid} does not exist")));
+            }
+            (Some(vid), None)
+        }
+        Role::Inspector => {
+            let rid = regency_id.ok_or_else(|| ApiError::validation("regency_id is required for an inspector"))?;
+            if village_id.is_some() {
+                return Err(ApiError::validation("an inspector has a regency_id, not a village_id"));
+            }
+            let r = rid.clone();
+            if blocking(move || db.get_regency(&r)).await?.is_none() {
+                return Err(ApiError::validation(format!("regency {rid} does not exist")));
+            }
+            (None, Some(rid))
+        }
+        Role::Admin => {
+            if village_id.is_some() || regency_id.is_some() {
+                return Err(ApiError::validation("an administrator has no village or regency"));
+            }
+            (None, None)
+        }
+        Role::Bank => return Err(ApiError::validation("banks are registered with POST /bank-clients")),
+        _ => unreachable!("every role is matched above"),
+    })
+}
+
+/// Change a user's role or scope, or deactivate them (admin). An acting village head (Plt.) is the village's
+/// secretary given the head's role: separation of duties still keeps them from approving what they verified.
+/// The change applies from the user's next login.
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "administration", request_body = UserUpdate,
+    security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = UserView), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn update_user(
+    state: State,
+    who: Principal,
+    id: web::Path<String>,
+    body: Body<UserUpdate>,
+) -> Result<HttpResponse, ApiError> {
+    who.require_admin()?;
+    let db = state.db.clone();
+    let uid = id.clone();
+    let mut user = blocking(move || db.get_user(&uid)).await?.ok_or_else(ApiError::not_found)?;
+    let u = body.value;
+    let role = u.role.unwrap_or(Role::parse(&user.role).ok_or_else(ApiError::internal)?);
+    // A new role brings its own scope; otherwise the given fields replace the current ones.
+    let rescoped = u.role.is_some() || u.village_id.is_some() || u.regency_id.is_some();
+    let (village, regency) =
+        if rescoped { (u.village_id, u.regency_id) } else { (user.village_id.clone(), user.regency_id.clone()) };
+    let (village_id, regency_id) = user_scope(&state, role, village, regency).await?;
+    user.role = role.as_str().to_string();
+    user.village_id = village_id;
+    user.regency_id = regency_id;
+    if let Some(active) = u.active {
+        user.active = active;
+    }
+    let db = state.db.clone();
+    let row = blocking(move || db.update_user(&user)).await?;
+    Ok(HttpResponse::Ok().json(UserView::from(row)))
 }
 
 /// Register a bank client for a set of villages (admin). The secret is shown once.

@@ -73,6 +73,7 @@ pub fn configure(state: Arc<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
                     .route("/villages", web::get().to(admin::list_villages))
                     .route("/villages/{id}", web::get().to(admin::get_village))
                     .route("/users", web::post().to(admin::create_user))
+                    .route("/users/{id}", web::patch().to(admin::update_user))
                     .route("/bank-clients", web::post().to(admin::create_bank_client))
                     .route("/villages/{id}/accounts", web::get().to(ledger::accounts))
                     .route("/villages/{id}/balances", web::get().to(ledger::balances))
@@ -139,6 +140,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
 }
 
 pub fn parse_body<T: DeserializeOwned>(signature: &str, bytes: &[u8]) -> Result<Body<T>, ApiError> {
+    // An action with nothing to say (submit, approve, ...) may send no body at all.
+    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { bytes };
     let value: serde_json::Value =
         serde_json::from_slice(bytes).map_err(|e| ApiError::validation(format!("the body is not valid JSON: {e}")))?;
     // serde_json's maps are sorted, so this canonical form ignores key order and white space.

@@ -119,11 +119,21 @@ pub struct NewUser {
     pub regency_id: Option<String>,
 }
 
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserUpdate {
+    pub role: Option<Role>,
+    pub village_id: Option<String>,
+    pub regency_id: Option<String>,
+    pub active: Option<bool>,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserView {
     pub id: String,
     pub username: String,
     pub role: Role,
+    pub active: bool,
     pub village_id: Option<String>,
     pub regency_id: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -135,6 +145,7 @@ impl From<UserRow> for UserView {
             id: u.id,
             username: u.username,
             role: Role::parse(&u.role).unwrap_or(Role::Implementer),
+            active: u.active,
             village_id: u.village_id,
             regency_id: u.regency_id,
             created_at: utc(u.created_at),

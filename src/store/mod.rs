@@ -531,6 +531,12 @@ impl Db {
     pub fn create_user(&self, u: UserRow) -> Result<UserRow, StoreError> {
         dispatch!(self, write, c => q::create_user(c, u))
     }
+    pub fn get_user(&self, id: &str) -> Result<Option<UserRow>, StoreError> {
+        dispatch!(self, read, c => q::get_user(c, id))
+    }
+    pub fn update_user(&self, u: &UserRow) -> Result<UserRow, StoreError> {
+        dispatch!(self, write, c => q::update_user(c, u))
+    }
     pub fn find_user(&self, username: &str) -> Result<Option<UserRow>, StoreError> {
         dispatch!(self, read, c => q::find_user(c, username))
     }

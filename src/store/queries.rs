@@ -84,6 +84,23 @@ pub fn create_user(c: &mut Conn, u: UserRow) -> Result<UserRow, StoreError> {
     Ok(u)
 }
 
+pub fn get_user(c: &mut Conn, id: &str) -> Result<Option<UserRow>, StoreError> {
+    Ok(users::table.find(id).select(UserRow::as_select()).first(c).optional()?)
+}
+
+/// Replaces a user's role, scope and active flag.
+pub fn update_user(c: &mut Conn, u: &UserRow) -> Result<UserRow, StoreError> {
+    diesel::update(users::table.find(&u.id))
+        .set((
+            users::role.eq(&u.role),
+            users::village_id.eq(&u.village_id),
+            users::regency_id.eq(&u.regency_id),
+            users::active.eq(u.active),
+        ))
+        .execute(c)?;
+    get_user(c, &u.id)?.ok_or(StoreError::NotFound("user"))
+}
+
 pub fn find_user(c: &mut Conn, username: &str) -> Result<Option<UserRow>, StoreError> {
     Ok(users::table.filter(users::username.eq(username)).select(UserRow::as_select()).first(c).optional()?)
 }

@@ -3,8 +3,11 @@
 
 mod access;
 mod auth;
+mod bank;
 mod chain;
 mod concurrency;
 mod helpers;
 mod ledger;
+mod payments;
 mod props;
+mod workflow_helpers;
