@@ -23,10 +23,17 @@ async fn access_matrix() {
     let inspector = app.inspector(&r1, "inspektorat-kkr").await;
     let bank = app.bank(&[&a.id]).await;
     let mut txn = Vec::new();
+    let mut pay = Vec::new();
     for v in [&a, &b] {
         let r = app.post_txn(v, &receipt("100000.00", "4.1.4.01")).await;
         txn.push(r.assert_status(201)["id"].as_str().unwrap().to_string());
+        app.adopt_budget(v, &crate::workflow_helpers::standard_budget()).await;
+        pay.push(app.draft(v, &crate::workflow_helpers::spp("5.2.1.07", "02.03.10", "DDS", "10.00", json!([]))).await);
     }
+    let budget = crate::workflow_helpers::standard_budget();
+    let spp = crate::workflow_helpers::spp("5.2.1.07", "02.03.10", "DDS", "10.00", json!([]));
+    let deposit =
+        json!({"description": "Setor", "billing_code": "820261100012345", "lines": [{"tax": "PPN", "amount": "1.00"}]});
 
     let callers = vec![
         Caller { name: "implementer A", role: "implementer", token: a.implementer.clone(), sees: [true, false] },
@@ -52,12 +59,21 @@ async fn access_matrix() {
         (Method::POST, "/api/v1/villages/{v}/transactions", Some(receipt("1.00", "4.1.4.01")), &["treasurer"]),
         (Method::POST, "/api/v1/transactions/{t}/reverse", Some(json!({"reason": "uji akses"})), &["treasurer"]),
         (Method::POST, "/api/v1/villages/{v}/fiscal-years/2024/close", None, &["head"]),
+        (Method::GET, "/api/v1/villages/{v}/budgets/2026", None, &readers),
+        (Method::PUT, "/api/v1/villages/{v}/budgets/2027", Some(budget.clone()), &["treasurer", "head"]),
+        (Method::POST, "/api/v1/villages/{v}/budgets/2027/adopt", None, &["head"]),
+        (Method::POST, "/api/v1/villages/{v}/budgets/2026/revisions", Some(budget.clone()), &["head"]),
+        (Method::GET, "/api/v1/villages/{v}/payments", None, &readers),
+        (Method::POST, "/api/v1/villages/{v}/payments", Some(spp.clone()), &["implementer"]),
+        (Method::POST, "/api/v1/villages/{v}/tax-deposits", Some(deposit.clone()), &["implementer"]),
+        (Method::GET, "/api/v1/payments/{p}", None, &readers),
+        (Method::POST, "/api/v1/payments/{p}/submit", None, &["implementer"]),
     ];
     let mut cells = 0;
     for (method, template, body, allowed) in &village_endpoints {
         for c in &callers {
             for (i, v) in [&a, &b].iter().enumerate() {
-                let path = template.replace("{v}", &v.id).replace("{t}", &txn[i]);
+                let path = template.replace("{v}", &v.id).replace("{t}", &txn[i]).replace("{p}", &pay[i]);
                 let mut req = app.req(method.clone(), &path).token(&c.token).key(&uuid::Uuid::new_v4().to_string());
                 if let Some(b) = body {
                     req = req.json(b);
@@ -142,6 +158,30 @@ async fn access_matrix() {
         assert_eq!(ids.contains(&b.id), c.role == "admin", "{}", c.name);
         cells += 4;
     }
+    // The bank API: only banks, only their villages.
+    let credit = |vid: &str| json!({"village_id": vid, "amount": "1.00", "source": "DDS", "bank_reference": uuid::Uuid::new_v4().to_string(), "value_date": "2026-04-01", "description": "x"});
+    let statement = |vid: &str| json!({"village_id": vid, "lines": [{"bank_reference": uuid::Uuid::new_v4().to_string(), "value_date": "2026-04-01", "amount": "1.00", "direction": "credit"}]});
+    for c in &callers {
+        for (i, v) in [&a, &b].iter().enumerate() {
+            for (path, body) in [("/api/v1/bank/credits", credit(&v.id)), ("/api/v1/bank/statements", statement(&v.id))]
+            {
+                let r = app.post(path).token(&c.token).key(&uuid::Uuid::new_v4().to_string()).json(&body).send().await;
+                match (c.role, i) {
+                    ("bank", 0) => assert_eq!(r.status.as_u16(), 201, "{path}: {}", r.body),
+                    ("bank", _) => r.assert_problem(404, "not_found"),
+                    _ => r.assert_problem(403, "forbidden"),
+                }
+                cells += 1;
+            }
+        }
+        let r = app.get("/api/v1/bank/transfers").token(&c.token).send().await;
+        if c.role == "bank" {
+            r.assert_status(200);
+        } else {
+            r.assert_problem(403, "forbidden");
+        }
+        cells += 1;
+    }
     eprintln!("access matrix: {cells} cells checked");
-    assert!(cells >= 190);
+    assert!(cells >= 350, "{cells}");
 }
