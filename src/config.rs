@@ -21,6 +21,9 @@ pub struct Settings {
     /// Creates the user `admin` on first start with an empty database.
     #[serde(default)]
     pub admin_password: Option<String>,
+    /// Thresholds of the regency's anomaly rules.
+    #[serde(default)]
+    pub anomalies: crate::reports::anomalies::AnomalyRules,
 }
 
 impl Default for Settings {
@@ -37,6 +40,7 @@ impl Default for Settings {
             log_format: "pretty".into(),
             workers: 0,
             admin_password: None,
+            anomalies: Default::default(),
         }
     }
 }

@@ -103,8 +103,12 @@ pub async fn create_regency(state: State, who: Principal, body: Body<NewRegency>
     who.require_admin()?;
     let code = code_field("code", &body.value.code)?;
     let name = text_field("name", &body.value.name, 200)?;
+    let offset = body.value.utc_offset_minutes.unwrap_or(420);
+    if ![420, 480, 540].contains(&offset) {
+        return Err(ApiError::validation("utc_offset_minutes must be 420 (WIB), 480 (WITA) or 540 (WIT)"));
+    }
     let db = state.db.clone();
-    let row = blocking(move || db.create_regency(&code, &name)).await?;
+    let row = blocking(move || db.create_regency(&code, &name, offset)).await?;
     Ok(HttpResponse::Created().json(RegencyView::from(row)))
 }
 
@@ -148,10 +152,7 @@ pub async fn create_village(state: State, who: Principal, body: Body<NewVillage>
     who.require_admin()?;
     let v = body.value;
     let cash_limit = v.cash_limit.money().map_err(|e| ApiError::amount("cash_limit", e))?;
-    let account = v.bank_account.trim().to_string();
-    if !(6..=20).contains(&account.len()) || !account.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ApiError::validation("bank_account must be 6 to 20 digits"));
-    }
+    let account = bank_account(&v.bank_account)?;
     let row = VillageRow {
         id: uuid::Uuid::now_v7().to_string(),
         regency_id: v.regency_id.trim().to_string(),
@@ -167,6 +168,42 @@ pub async fn create_village(state: State, who: Principal, body: Body<NewVillage>
     let db = state.db.clone();
     let row = blocking(move || db.create_village(row)).await?;
     Ok(HttpResponse::Created().json(VillageView::from(row)))
+}
+
+fn bank_account(a: &str) -> Result<String, ApiError> {
+    let account = a.trim().to_string();
+    if !(6..=20).contains(&account.len()) || !account.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::validation("bank_account must be 6 to 20 digits"));
+    }
+    Ok(account)
+}
+
+/// Change a village's name, bank account or cash limit (admin). A lowered cash limit applies to postings from
+/// now on; cash already above it is reported by the regency's anomalies.
+#[utoipa::path(patch, path = "/api/v1/villages/{id}", tag = "administration", request_body = VillageUpdate,
+    security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = VillageView), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn update_village(
+    state: State,
+    who: Principal,
+    id: web::Path<String>,
+    body: Body<VillageUpdate>,
+) -> Result<HttpResponse, ApiError> {
+    who.require_admin()?;
+    let mut v = load_village(&state, &id).await?;
+    let u = body.value;
+    if let Some(name) = &u.name {
+        v.name = text_field("name", name, 200)?;
+    }
+    if let Some(account) = &u.bank_account {
+        v.bank_account = bank_account(account)?;
+    }
+    if let Some(limit) = &u.cash_limit {
+        v.cash_limit = limit.money().map_err(|e| ApiError::amount("cash_limit", e))?.sen();
+    }
+    let db = state.db.clone();
+    let row = blocking(move || db.update_village(&v)).await?;
+    Ok(HttpResponse::Ok().json(VillageView::from(row)))
 }
 
 /// The villages in the caller's scope.

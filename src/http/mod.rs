@@ -8,6 +8,7 @@ pub mod ledger;
 pub mod openapi;
 pub mod ops;
 pub mod payments;
+pub mod reports;
 pub mod views;
 
 use crate::config::Settings;
@@ -72,6 +73,7 @@ pub fn configure(state: Arc<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
                     .route("/villages", web::post().to(admin::create_village))
                     .route("/villages", web::get().to(admin::list_villages))
                     .route("/villages/{id}", web::get().to(admin::get_village))
+                    .route("/villages/{id}", web::patch().to(admin::update_village))
                     .route("/users", web::post().to(admin::create_user))
                     .route("/users/{id}", web::patch().to(admin::update_user))
                     .route("/bank-clients", web::post().to(admin::create_bank_client))
@@ -103,6 +105,16 @@ pub fn configure(state: Arc<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
                     .route("/bank/transfers/{id}/result", web::post().to(bank::transfer_result))
                     .route("/bank/credits", web::post().to(bank::credit))
                     .route("/bank/statements", web::post().to(bank::statements))
+                    .route("/villages/{id}/reports/cash-book", web::get().to(reports::cash_book))
+                    .route("/villages/{id}/reports/bank-book", web::get().to(reports::bank_book))
+                    .route("/villages/{id}/reports/tax-book", web::get().to(reports::tax_book))
+                    .route("/villages/{id}/reports/realisation", web::get().to(reports::realisation))
+                    .route("/villages/{id}/reports/trial-balance", web::get().to(reports::trial_balance))
+                    .route("/villages/{id}/reports/general-ledger", web::get().to(reports::general_ledger))
+                    .route("/villages/{id}/reports/reconciliation", web::get().to(reports::reconciliation))
+                    .route("/payments/{id}/trail", web::get().to(reports::payment_trail))
+                    .route("/regencies/{id}/reports/realisation", web::get().to(reports::regency_realisation))
+                    .route("/regencies/{id}/anomalies", web::get().to(reports::regency_anomalies))
                     .route("/openapi.json", web::get().to(openapi::openapi_json)),
             )
             .route("/health/live", web::get().to(ops::live))

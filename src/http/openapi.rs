@@ -3,7 +3,7 @@
 
 use super::error::{ErrorCode, Problem};
 use super::views::*;
-use super::{admin, bank, ledger, ops, payments};
+use super::{admin, bank, ledger, ops, payments, reports};
 use crate::domain::accounts::Side;
 use crate::domain::posting::TxnKind;
 use crate::domain::roles::Role;
@@ -19,7 +19,7 @@ use utoipa_swagger_ui::SwaggerUi;
     info(title = "kasdesa", description = "Village treasury ledger: double-entry ledger, non-cash payment approvals, regency audit, bank API. Money is a decimal string with at most two decimals; errors are application/problem+json with a stable `code`."),
     paths(
         admin::login, admin::client_token, admin::create_regency, admin::list_regencies, admin::get_regency,
-        admin::create_village, admin::list_villages, admin::get_village, admin::create_user, admin::update_user, admin::create_bank_client,
+        admin::create_village, admin::update_village, admin::list_villages, admin::get_village, admin::create_user, admin::update_user, admin::create_bank_client,
         ledger::accounts, ledger::balances, ledger::create_transaction, ledger::list_transactions,
         ledger::get_transaction, ledger::reverse_transaction, ledger::fiscal_years, ledger::close_fiscal_year,
         ledger::verify_chain, ops::live, ops::ready, ops::metrics,
@@ -27,10 +27,13 @@ use utoipa_swagger_ui::SwaggerUi;
         payments::create_payment, payments::create_tax_deposit, payments::list_payments, payments::get_payment,
         payments::submit, payments::verify, payments::return_, payments::approve, payments::reject, payments::release,
         payments::cancel, bank::list_transfers, bank::transfer_result, bank::credit, bank::statements,
+        reports::cash_book, reports::bank_book, reports::tax_book, reports::realisation, reports::reconciliation,
+        reports::trial_balance, reports::general_ledger, reports::payment_trail, reports::regency_realisation,
+        reports::regency_anomalies,
     ),
     components(schemas(
         Problem, ErrorCode, Role, Side, TxnKind, LoginRequest, ClientTokenRequest, TokenResponse, NewRegency,
-        RegencyView, NewVillage, VillageView, NewUser, UserUpdate, UserView, NewBankClient, BankClientCreated, AccountView,
+        RegencyView, NewVillage, VillageUpdate, VillageView, NewUser, UserUpdate, UserView, NewBankClient, BankClientCreated, AccountView,
         BalancesView, EntryRequest, TransactionRequest, ReverseRequest, EntryView, TransactionView, TransactionPage,
         FiscalYearView, ChainReport, ChainBreak, BudgetLineRequest, BudgetRequest, BudgetLineView, BudgetVersionView,
         BudgetView, Payee, WithholdingRequest, PaymentLineRequest, PaymentRequest, TaxDepositLineRequest,

@@ -43,6 +43,8 @@ pub struct NewRegency {
     pub code: String,
     #[schema(example = "Kabupaten Kubu Raya")]
     pub name: String,
+    /// The regency's time zone in minutes east of UTC: 420 (WIB, default), 480 (WITA) or 540 (WIT).
+    pub utc_offset_minutes: Option<i32>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -50,12 +52,19 @@ pub struct RegencyView {
     pub id: String,
     pub code: String,
     pub name: String,
+    pub utc_offset_minutes: i32,
     pub created_at: DateTime<Utc>,
 }
 
 impl From<RegencyRow> for RegencyView {
     fn from(r: RegencyRow) -> Self {
-        RegencyView { id: r.id, code: r.code, name: r.name, created_at: utc(r.created_at) }
+        RegencyView {
+            id: r.id,
+            code: r.code,
+            name: r.name,
+            utc_offset_minutes: r.utc_offset_minutes,
+            created_at: utc(r.created_at),
+        }
     }
 }
 
@@ -73,6 +82,16 @@ pub struct NewVillage {
     /// Batas kas tunai: the most cash in hand the village may hold.
     #[schema(value_type = String, example = "10000000.00")]
     pub cash_limit: AmountInput,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VillageUpdate {
+    pub name: Option<String>,
+    pub bank_account: Option<String>,
+    /// A new cash limit (the regency's regulation changed).
+    #[schema(value_type = Option<String>, example = "5000000.00")]
+    pub cash_limit: Option<AmountInput>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -69,6 +69,10 @@ mod sqlite_q {
         pub type Conn = super::Conn;
         include!("workflow_queries.rs");
     }
+    pub mod reports {
+        pub type Conn = super::Conn;
+        include!("report_queries.rs");
+    }
 }
 #[allow(clippy::duplicate_mod)]
 mod pg_q {
@@ -77,6 +81,10 @@ mod pg_q {
     pub mod workflow {
         pub type Conn = super::Conn;
         include!("workflow_queries.rs");
+    }
+    pub mod reports {
+        pub type Conn = super::Conn;
+        include!("report_queries.rs");
     }
 }
 
@@ -499,6 +507,38 @@ pub struct NewStatementLine {
     pub direction: String,
 }
 
+/// Spending realised on (account, activity, source), in sen.
+pub type SpendingByKey = (String, Option<String>, Option<String>, i64);
+
+/// One journal entry with its transaction's header, as the books list it.
+#[derive(Debug, Clone)]
+pub struct LedgerLine {
+    pub txn_id: String,
+    pub seq: i64,
+    pub kind: String,
+    pub value_date: NaiveDate,
+    pub description: String,
+    pub bank_reference: Option<String>,
+    pub payment_id: Option<String>,
+    pub line_no: i32,
+    pub account_code: String,
+    pub side: String,
+    pub amount: i64,
+    pub activity_code: Option<String>,
+    pub source: Option<String>,
+}
+
+impl LedgerLine {
+    /// Debit-positive amount.
+    pub fn signed(&self) -> i64 {
+        if self.side == "debit" {
+            self.amount
+        } else {
+            -self.amount
+        }
+    }
+}
+
 /// Truncated to microseconds: what both backends store, and so what the hash covers.
 pub fn now_micros() -> NaiveDateTime {
     let now = chrono::Utc::now().naive_utc();
@@ -507,8 +547,8 @@ pub fn now_micros() -> NaiveDateTime {
 }
 
 impl Db {
-    pub fn create_regency(&self, code: &str, name: &str) -> Result<RegencyRow, StoreError> {
-        dispatch!(self, write, c => q::create_regency(c, code, name))
+    pub fn create_regency(&self, code: &str, name: &str, utc_offset_minutes: i32) -> Result<RegencyRow, StoreError> {
+        dispatch!(self, write, c => q::create_regency(c, code, name, utc_offset_minutes))
     }
     pub fn get_regency(&self, id: &str) -> Result<Option<RegencyRow>, StoreError> {
         dispatch!(self, read, c => q::get_regency(c, id))
@@ -521,6 +561,9 @@ impl Db {
     }
     pub fn get_village(&self, id: &str) -> Result<Option<VillageRow>, StoreError> {
         dispatch!(self, read, c => q::get_village(c, id))
+    }
+    pub fn update_village(&self, v: &VillageRow) -> Result<VillageRow, StoreError> {
+        dispatch!(self, write, c => q::update_village(c, v))
     }
     pub fn find_village_by_code(&self, code: &str) -> Result<Option<VillageRow>, StoreError> {
         dispatch!(self, read, c => q::find_village_by_code(c, code))
@@ -691,5 +734,84 @@ impl Db {
         render: &dyn Fn(&(usize, usize)) -> String,
     ) -> Result<Written<(usize, usize)>, StoreError> {
         dispatch!(self, write, c => q::workflow::store_statement(c, village_id, lines, client_id, idem, render))
+    }
+}
+
+impl Db {
+    pub fn account_lines(
+        &self,
+        village_id: &str,
+        accounts: &[&str],
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<LedgerLine>, StoreError> {
+        dispatch!(self, read, c => q::reports::account_lines(c, village_id, accounts, from, to))
+    }
+    pub fn cash_counter_lines(
+        &self,
+        village_id: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<LedgerLine>, StoreError> {
+        dispatch!(self, read, c => q::reports::cash_counter_lines(c, village_id, from, to))
+    }
+    pub fn transaction_accounts(
+        &self,
+        txn_ids: &[String],
+    ) -> Result<std::collections::BTreeMap<String, std::collections::BTreeSet<String>>, StoreError> {
+        dispatch!(self, read, c => q::reports::transaction_accounts(c, txn_ids))
+    }
+    /// Σdebit, Σcredit per (village, account) with value dates in [from, to] (from the start when None).
+    pub fn period_totals(
+        &self,
+        village_ids: &[String],
+        from: Option<NaiveDate>,
+        to: NaiveDate,
+    ) -> Result<Vec<(String, String, i64, i64)>, StoreError> {
+        dispatch!(self, read, c => q::reports::period_totals(c, village_ids, from, to))
+    }
+    pub fn account_days(
+        &self,
+        village_id: &str,
+        account: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<(NaiveDate, i64, i64)>, StoreError> {
+        dispatch!(self, read, c => q::reports::account_days(c, village_id, account, from, to))
+    }
+    pub fn spending_by_key(
+        &self,
+        village_id: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<SpendingByKey>, StoreError> {
+        dispatch!(self, read, c => q::reports::spending_by_key(c, village_id, from, to))
+    }
+    pub fn budget_positions(&self, village_ids: &[String], year: i32) -> Result<Vec<BudgetPositionRow>, StoreError> {
+        dispatch!(self, read, c => q::reports::budget_positions(c, village_ids, year))
+    }
+    pub fn statement_lines(
+        &self,
+        village_id: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<StatementLineRow>, StoreError> {
+        dispatch!(self, read, c => q::reports::statement_lines(c, village_id, from, to))
+    }
+    pub fn approved_payments(
+        &self,
+        village_ids: &[String],
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<PaymentRow>, StoreError> {
+        dispatch!(self, read, c => q::reports::approved_payments(c, village_ids, from, to))
+    }
+    pub fn transfers_released(
+        &self,
+        village_ids: &[String],
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<TransferRow>, StoreError> {
+        dispatch!(self, read, c => q::reports::transfers_released(c, village_ids, from, to))
     }
 }

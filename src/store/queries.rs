@@ -9,7 +9,9 @@ use super::{
 };
 use crate::domain::accounts::{Side, BANK_ACCOUNT, STANDARD_CHART};
 use crate::domain::chain::{link_hash, CanonicalEntry, CanonicalTransaction, GENESIS};
-use crate::domain::posting::{check_balanced, check_cash_constraints, net_effects, reversal_entries, EntryDraft, TxnKind};
+use crate::domain::posting::{
+    check_balanced, check_cash_constraints, net_effects, reversal_entries, EntryDraft, TxnKind,
+};
 use chrono::{Datelike, NaiveDate};
 use diesel::dsl::sql;
 use diesel::prelude::*;
@@ -19,12 +21,13 @@ use std::collections::{BTreeMap, HashMap};
 /// How many chained rows verification reads at a time: memory stays bounded whatever the village's history.
 const VERIFY_BATCH: i64 = 1000;
 
-pub fn create_regency(c: &mut Conn, code: &str, name: &str) -> Result<RegencyRow, StoreError> {
+pub fn create_regency(c: &mut Conn, code: &str, name: &str, utc_offset_minutes: i32) -> Result<RegencyRow, StoreError> {
     let row = RegencyRow {
         id: uuid::Uuid::now_v7().to_string(),
         code: code.to_string(),
         name: name.to_string(),
         created_at: now_micros(),
+        utc_offset_minutes,
     };
     diesel::insert_into(regencies::table).values(&row).execute(c)?;
     Ok(row)
@@ -63,6 +66,21 @@ pub fn create_village(c: &mut Conn, v: VillageRow) -> Result<VillageRow, StoreEr
 
 pub fn get_village(c: &mut Conn, id: &str) -> Result<Option<VillageRow>, StoreError> {
     Ok(villages::table.find(id).select(VillageRow::as_select()).first(c).optional()?)
+}
+
+/// Replaces a village's name, bank account and cash limit.
+pub fn update_village(c: &mut Conn, v: &VillageRow) -> Result<VillageRow, StoreError> {
+    c.write_txn(&mut |c| {
+        c.lock_village(&v.id)?.ok_or(StoreError::NotFound("village"))?;
+        diesel::update(villages::table.find(&v.id))
+            .set((
+                villages::name.eq(&v.name),
+                villages::bank_account.eq(&v.bank_account),
+                villages::cash_limit.eq(v.cash_limit),
+            ))
+            .execute(c)?;
+        get_village(c, &v.id)?.ok_or(StoreError::NotFound("village"))
+    })
 }
 
 pub fn find_village_by_code(c: &mut Conn, code: &str) -> Result<Option<VillageRow>, StoreError> {
@@ -149,9 +167,7 @@ pub fn find_idempotent(c: &mut Conn, idem: &IdempotencyKey) -> Result<Option<(u1
         .optional()?;
     match row {
         None => Ok(None),
-        Some(r) if r.request_hash == idem.request_hash => {
-            Ok(Some((u16::try_from(r.status).unwrap_or(200), r.body)))
-        }
+        Some(r) if r.request_hash == idem.request_hash => Ok(Some((u16::try_from(r.status).unwrap_or(200), r.body))),
         Some(_) => Err(StoreError::IdempotencyConflict),
     }
 }
@@ -274,11 +290,8 @@ pub(super) fn entry_draft(e: &EntryRow) -> Result<EntryDraft, StoreError> {
 
 /// Ensures the value date's fiscal year is open (opening it on first use).
 pub(super) fn ensure_year_open(c: &mut Conn, village_id: &str, year: i32) -> Result<(), StoreError> {
-    let existing: Option<FiscalYearRow> = fiscal_years::table
-        .find((village_id, year))
-        .select(FiscalYearRow::as_select())
-        .first(c)
-        .optional()?;
+    let existing: Option<FiscalYearRow> =
+        fiscal_years::table.find((village_id, year)).select(FiscalYearRow::as_select()).first(c).optional()?;
     match existing {
         Some(fy) if fy.status == "closed" => Err(StoreError::FiscalYearClosed(year)),
         Some(_) => Ok(()),
@@ -354,7 +367,11 @@ pub(super) fn post_locked(
         &effects,
         |code| {
             let balance = accs.get(code).map_or(0, |a| a.balance);
-            if code == BANK_ACCOUNT { balance - reserved } else { balance }
+            if code == BANK_ACCOUNT {
+                balance - reserved
+            } else {
+                balance
+            }
         },
         village.cash_limit,
     )?;
@@ -410,12 +427,34 @@ pub(super) fn post_locked(
     for (code, after) in new_balances {
         diesel::update(accounts::table.find((&village.id, code))).set(accounts::balance.eq(after)).execute(c)?;
     }
+    // The daily totals that reports sum, kept in step in the same database transaction.
+    let mut daily: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
+    for e in &new.entries {
+        let slot = daily.entry(e.account_code.as_str()).or_insert((0, 0));
+        match e.side {
+            Side::Debit => slot.0 += e.amount.sen(),
+            Side::Credit => slot.1 += e.amount.sen(),
+        }
+    }
+    for (code, (debit, credit)) in daily {
+        diesel::insert_into(account_daily::table)
+            .values((
+                account_daily::village_id.eq(&village.id),
+                account_daily::account_code.eq(code),
+                account_daily::value_date.eq(new.value_date),
+                account_daily::debit.eq(debit),
+                account_daily::credit.eq(credit),
+            ))
+            .on_conflict((account_daily::village_id, account_daily::account_code, account_daily::value_date))
+            .do_update()
+            .set((
+                account_daily::debit.eq(account_daily::debit + debit),
+                account_daily::credit.eq(account_daily::credit + credit),
+            ))
+            .execute(c)?;
+    }
     diesel::update(villages::table.find(&village.id))
-        .set((
-            villages::last_seq.eq(seq),
-            villages::chain_len.eq(chain_seq),
-            villages::chain_head.eq(&txn.hash),
-        ))
+        .set((villages::last_seq.eq(seq), villages::chain_len.eq(chain_seq), villages::chain_head.eq(&txn.hash)))
         .execute(c)?;
     village.last_seq = seq;
     village.chain_len = chain_seq;
@@ -534,11 +573,11 @@ pub fn accounts(c: &mut Conn, village_id: &str) -> Result<Vec<AccountRow>, Store
 const SIGNED_SUM: &str = "CAST(COALESCE(SUM(CASE WHEN side = 'debit' THEN amount ELSE -amount END), 0) AS BIGINT)";
 
 pub fn balances_at(c: &mut Conn, village_id: &str, at: NaiveDate) -> Result<Vec<(String, i64)>, StoreError> {
-    Ok(entries::table
-        .filter(entries::village_id.eq(village_id))
-        .filter(entries::value_date.le(at))
-        .group_by(entries::account_code)
-        .select((entries::account_code, sql::<BigInt>(SIGNED_SUM)))
+    Ok(account_daily::table
+        .filter(account_daily::village_id.eq(village_id))
+        .filter(account_daily::value_date.le(at))
+        .group_by(account_daily::account_code)
+        .select((account_daily::account_code, sql::<BigInt>("CAST(COALESCE(SUM(debit - credit), 0) AS BIGINT)")))
         .load(c)?)
 }
 
@@ -707,9 +746,15 @@ pub fn verify_chain(c: &mut Conn, village_id: &str) -> Result<ChainReport, Store
         .load::<(String, i64)>(c)?
         .into_iter()
         .collect();
+    // ... and so must the daily totals the reports read.
+    let daily: HashMap<String, i64> =
+        balances_at(c, village_id, NaiveDate::from_ymd_opt(9999, 12, 31).expect("a valid date"))?.into_iter().collect();
     let balance_mismatches = accounts(c, village_id)?
         .into_iter()
-        .filter(|a| sums.get(&a.code).copied().unwrap_or(0) != a.balance)
+        .filter(|a| {
+            let entries_sum = sums.get(&a.code).copied().unwrap_or(0);
+            entries_sum != a.balance || daily.get(&a.code).copied().unwrap_or(0) != entries_sum
+        })
         .map(|a| a.code)
         .collect::<Vec<_>>();
     let payment_mismatches = workflow::payment_mismatches(c, village_id)?;

@@ -11,6 +11,8 @@ pub struct RegencyRow {
     pub code: String,
     pub name: String,
     pub created_at: NaiveDateTime,
+    /// The regency's time zone (WIB +420, WITA +480, WIT +540).
+    pub utc_offset_minutes: i32,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -6,6 +6,7 @@ diesel::table! {
         code -> Text,
         name -> Text,
         created_at -> Timestamp,
+        utc_offset_minutes -> Integer,
     }
 }
 
@@ -282,6 +283,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    account_daily (village_id, account_code, value_date) {
+        village_id -> Text,
+        account_code -> Text,
+        value_date -> Date,
+        debit -> BigInt,
+        credit -> BigInt,
+    }
+}
+
 diesel::joinable!(villages -> regencies (regency_id));
 diesel::joinable!(entries -> transactions (transaction_id));
 
@@ -306,4 +317,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     transfers,
     bank_credits,
     statement_lines,
+    account_daily,
 );

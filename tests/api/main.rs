@@ -10,4 +10,5 @@ mod helpers;
 mod ledger;
 mod payments;
 mod props;
+mod reports;
 mod workflow_helpers;

@@ -1,0 +1,208 @@
+#!/usr/bin/env bash
+# The benchmark of docs/benchmarks.md. On this machine, in one go:
+#   1. the machine (CPUs, model, memory, kernel, PostgreSQL and its durability settings) and the commit;
+#   2. a release build;
+#   3. kasdesa-load --spawn against SQLite and against PostgreSQL (a fresh database each time, dropped after):
+#      credits only, then the realistic mix; 118 villages, 32 clients, 30 s each by default;
+#   4. the floor: pgbench on a database prepared by `kasdesa migrate` plus the same number of seeded villages,
+#      one transaction per posting doing what one bank credit does in SQL (lock the village row, insert the
+#      transaction and its two entries, update two balances and the village's sequence and chain head) — and a
+#      second script that also does every other statement the service issues for a credit (idempotency look-ups
+#      and record, bank-credit de-duplication, fiscal year and account reads);
+#   5. a summary: postings/s, latency percentiles, peak RSS, and the service's postings/s as a share of the floor.
+# Results (text and JSON per run, the pgbench output, the summary) go to target/bench/<UTC time>/.
+#
+# Knobs (environment): DURATION (s, default 30), CLIENTS (32), VILLAGES (118), PG_URL (a maintenance database on
+# the server to use, default postgres://postgres@127.0.0.1:5432/postgres), SKIP_SQLITE=1, SKIP_PG=1,
+# PROFILE=1 (system-wide `perf record` during the PostgreSQL credit run, summarised by command and by symbol).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION="${DURATION:-30}"
+CLIENTS="${CLIENTS:-32}"
+VILLAGES="${VILLAGES:-118}"
+PG_URL="${PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+PG_BASE="${PG_URL%/*}"
+OUT="${OUT:-target/bench/$(date -u +%Y%m%dT%H%M%SZ)}"
+BIN=target/release
+mkdir -p "$OUT"
+CREATED_DBS=()
+
+cleanup() {
+  for db in "${CREATED_DBS[@]}"; do
+    psql "$PG_URL" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+  done
+}
+trap cleanup EXIT
+
+fresh_db() { # name → creates it, remembers it for clean-up
+  psql "$PG_URL" -qc "DROP DATABASE IF EXISTS $1 WITH (FORCE)" >/dev/null
+  psql "$PG_URL" -qc "CREATE DATABASE $1"
+  CREATED_DBS+=("$1")
+}
+
+drop_db() {
+  psql "$PG_URL" -qc "DROP DATABASE IF EXISTS $1 WITH (FORCE)" >/dev/null
+}
+
+pg_up=0
+if [ "${SKIP_PG:-0}" != 1 ] && pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then pg_up=1; fi
+
+echo "== machine" | tee "$OUT/machine.txt"
+{
+  echo "date:     $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "commit:   $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet 2>/dev/null || echo ' (with uncommitted changes)')"
+  echo "cpus:     $(nproc)"
+  echo "cpu:      $(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -n1)"
+  echo "memory:   $(free -m | awk '/^Mem:/ {print $2 " MB"}')"
+  echo "kernel:   $(uname -sr)"
+  echo "virt:     $(lscpu 2>/dev/null | sed -n 's/^Hypervisor vendor:[[:space:]]*//p' | head -n1)"
+  echo "disk:     $(df -h . | awk 'NR==2 {print $1 " " $2}')"
+  echo "rustc:    $(rustc --version)"
+  if [ "$pg_up" = 1 ]; then
+    echo "postgres: $(psql "$PG_URL" -Atc 'SHOW server_version')," \
+      "fsync=$(psql "$PG_URL" -Atc 'SHOW fsync')," \
+      "synchronous_commit=$(psql "$PG_URL" -Atc 'SHOW synchronous_commit')," \
+      "shared_buffers=$(psql "$PG_URL" -Atc 'SHOW shared_buffers')," \
+      "max_connections=$(psql "$PG_URL" -Atc 'SHOW max_connections')"
+  fi
+  echo "sqlite:   bundled; WAL, synchronous=FULL (src/store/mod.rs)"
+  echo "load:     $VILLAGES villages, $CLIENTS clients, $DURATION s per run"
+} | tee -a "$OUT/machine.txt"
+
+echo "== release build"
+cargo build --release --bins --quiet
+
+run_load() { # label, then extra arguments
+  local label="$1"; shift
+  echo "== $label"
+  "$BIN/kasdesa-load" --spawn --label "$label" --villages "$VILLAGES" --clients "$CLIENTS" --duration "$DURATION" \
+    --json-out "$OUT/$label.json" "$@" | tee "$OUT/$label.txt"
+}
+
+if [ "${SKIP_SQLITE:-0}" != 1 ]; then
+  run_load sqlite-credits --mix credits
+  run_load sqlite-mix --mix realistic
+fi
+
+if [ "$pg_up" = 1 ]; then
+  db="kasdesa_bench_$$_credits"; fresh_db "$db"
+  if [ "${PROFILE:-0}" = 1 ]; then
+    # System-wide, so the service, PostgreSQL and the generator are all seen; starts after setup is likely done.
+    ( sleep 8; perf record -a -g -F 499 -o "$OUT/perf-pg-credits.data" -- sleep $((DURATION - 10)) \
+        >/dev/null 2>"$OUT/perf-record.log" ) &
+    perf_pid=$!
+  fi
+  run_load pg-credits --mix credits --database-url "$PG_BASE/$db"
+  drop_db "$db"
+  if [ "${PROFILE:-0}" = 1 ]; then
+    wait "$perf_pid" || true
+    perf report -i "$OUT/perf-pg-credits.data" --no-children --sort comm --stdio 2>/dev/null \
+      | grep -v '^#' | grep -v '^$' | head -n 15 > "$OUT/perf-by-command.txt" || true
+    perf report -i "$OUT/perf-pg-credits.data" --no-children --sort comm,dso,sym --stdio 2>/dev/null \
+      | grep -v '^#' | grep -v '^$' | grep '%' | head -n 40 > "$OUT/perf-by-symbol.txt" || true
+    echo "-- where the CPU went (perf, system-wide, by command):"; cat "$OUT/perf-by-command.txt"
+  fi
+
+  db="kasdesa_bench_$$_mix"; fresh_db "$db"
+  run_load pg-mix --mix realistic --database-url "$PG_BASE/$db"
+  drop_db "$db"
+
+  echo "== floor: pgbench, the same postings in plain SQL"
+  db="kasdesa_bench_$$_floor"; fresh_db "$db"
+  KASDESA_DATABASE_URL="$PG_BASE/$db" KASDESA_DATA_DIR="$OUT/floor-data" RUST_LOG=warn "$BIN/kasdesa" migrate
+  psql -v ON_ERROR_STOP=1 -q "$PG_BASE/$db" -v nvillages="$VILLAGES" <<'SQL'
+INSERT INTO regencies (id, code, name, created_at) VALUES ('floor-regency', 'FLOOR', 'Kabupaten Lantai', now());
+INSERT INTO villages (id, regency_id, code, name, bank_account, cash_limit, last_seq, chain_len, chain_head, created_at)
+SELECT 'floor-v-' || lpad(n::text, 4, '0'), 'floor-regency', 'FLOOR.' || lpad(n::text, 4, '0'), 'Desa Lantai ' || n,
+       '10' || lpad(n::text, 8, '0'), 1000000000, 0, 0, repeat('0', 64), now()
+FROM generate_series(1, :nvillages) AS n;
+-- The two accounts a credit touches (the service seeds the whole chart; only these two rows are written).
+INSERT INTO accounts (village_id, code, name, class, normal_side, balance)
+SELECT v.id, a.code, a.name, a.class, a.side, 0
+FROM villages v CROSS JOIN (VALUES ('1.1.1.02', 'Rekening Kas Desa', 'asset', 'debit'),
+                                   ('4.2.1.01', 'Dana Desa', 'revenue', 'credit')) AS a(code, name, class, side);
+INSERT INTO fiscal_years (village_id, year, status)
+SELECT id, EXTRACT(YEAR FROM CURRENT_DATE)::int, 'open' FROM villages;
+ANALYZE;
+SQL
+
+  # One bank credit, in SQL: what the brief calls the floor.
+  cat > "$OUT/floor.sql" <<'SQL'
+\set v random(1, :nvillages)
+\set amount random(100000, 5000000000)
+BEGIN;
+SELECT id AS vid, last_seq + 1 AS seq, chain_len + 1 AS cseq, chain_head AS prev, gen_random_uuid()::text AS txid FROM villages WHERE id = 'floor-v-' || lpad((:v)::text, 4, '0') FOR UPDATE \gset
+INSERT INTO transactions (id, village_id, seq, chain_seq, fiscal_year, kind, value_date, description, bank_reference, created_by, created_at, prev_hash, hash) VALUES ((:txid)::text, (:vid)::text, (:seq)::bigint, (:cseq)::bigint, EXTRACT(YEAR FROM CURRENT_DATE)::int, 'receipt', CURRENT_DATE, 'Transfer masuk ke rekening kas desa', 'FLOOR-' || (:txid)::text, 'floor-bank', now(), (:prev)::text, encode(sha256(convert_to((:prev)::text || (:txid)::text, 'UTF8')), 'hex'));
+INSERT INTO entries (transaction_id, line_no, village_id, account_code, side, amount, source, value_date) VALUES ((:txid)::text, 1, (:vid)::text, '1.1.1.02', 'debit', (:amount)::bigint, 'DDS', CURRENT_DATE), ((:txid)::text, 2, (:vid)::text, '4.2.1.01', 'credit', (:amount)::bigint, 'DDS', CURRENT_DATE);
+UPDATE accounts SET balance = balance + (:amount)::bigint WHERE village_id = (:vid)::text AND code = '1.1.1.02';
+UPDATE accounts SET balance = balance - (:amount)::bigint WHERE village_id = (:vid)::text AND code = '4.2.1.01';
+UPDATE villages SET last_seq = (:seq)::bigint, chain_len = (:cseq)::bigint, chain_head = encode(sha256(convert_to((:prev)::text || (:txid)::text, 'UTF8')), 'hex') WHERE id = (:vid)::text;
+END;
+SQL
+
+  # The same, plus every other statement the service runs for a credit (src/store: idempotent_write, post_credit,
+  # post_locked): the database's share of a credit as the service issues it, without the service.
+  cat > "$OUT/floor-full.sql" <<'SQL'
+\set v random(1, :nvillages)
+\set amount random(100000, 5000000000)
+SELECT gen_random_uuid()::text AS idem, 'floor-v-' || lpad((:v)::text, 4, '0') AS vid \gset
+SELECT principal, key, request_hash, status, body FROM idempotency_keys WHERE principal = 'floor-bank' AND key = (:idem)::text;
+SELECT id, regency_id, code, name, bank_account, cash_limit, last_seq, chain_len, chain_head, created_at FROM villages WHERE id = (:vid)::text;
+BEGIN;
+SELECT id, last_seq + 1 AS seq, chain_len + 1 AS cseq, chain_head AS prev, gen_random_uuid()::text AS txid FROM villages WHERE id = (:vid)::text FOR UPDATE \gset
+SELECT principal, key, request_hash, status, body FROM idempotency_keys WHERE principal = 'floor-bank' AND key = (:idem)::text;
+SELECT village_id, bank_reference, amount, source, transaction_id FROM bank_credits WHERE village_id = (:vid)::text AND bank_reference = 'FLOOR-' || (:txid)::text;
+SELECT village_id, year, status FROM fiscal_years WHERE village_id = (:vid)::text AND year = EXTRACT(YEAR FROM CURRENT_DATE)::int;
+SELECT village_id, code, name, class, normal_side, balance FROM accounts WHERE village_id = (:vid)::text AND code IN ('1.1.1.02', '4.2.1.01');
+INSERT INTO transactions (id, village_id, seq, chain_seq, fiscal_year, kind, value_date, description, bank_reference, created_by, created_at, prev_hash, hash) VALUES ((:txid)::text, (:vid)::text, (:seq)::bigint, (:cseq)::bigint, EXTRACT(YEAR FROM CURRENT_DATE)::int, 'receipt', CURRENT_DATE, 'Transfer masuk ke rekening kas desa', 'FLOOR-' || (:txid)::text, 'floor-bank', now(), (:prev)::text, encode(sha256(convert_to((:prev)::text || (:txid)::text, 'UTF8')), 'hex'));
+INSERT INTO entries (transaction_id, line_no, village_id, account_code, side, amount, source, value_date) VALUES ((:txid)::text, 1, (:vid)::text, '1.1.1.02', 'debit', (:amount)::bigint, 'DDS', CURRENT_DATE), ((:txid)::text, 2, (:vid)::text, '4.2.1.01', 'credit', (:amount)::bigint, 'DDS', CURRENT_DATE);
+UPDATE accounts SET balance = balance + (:amount)::bigint WHERE village_id = (:vid)::text AND code = '1.1.1.02';
+UPDATE accounts SET balance = balance - (:amount)::bigint WHERE village_id = (:vid)::text AND code = '4.2.1.01';
+UPDATE villages SET last_seq = (:seq)::bigint, chain_len = (:cseq)::bigint, chain_head = encode(sha256(convert_to((:prev)::text || (:txid)::text, 'UTF8')), 'hex') WHERE id = (:vid)::text;
+INSERT INTO bank_credits (village_id, bank_reference, amount, source, transaction_id, client_id, created_at) VALUES ((:vid)::text, 'FLOOR-' || (:txid)::text, (:amount)::bigint, 'DDS', (:txid)::text, 'floor-bank', now());
+INSERT INTO idempotency_keys (principal, key, request_hash, village_id, status, body, created_at) VALUES ('floor-bank', (:idem)::text, encode(sha256(convert_to((:idem)::text, 'UTF8')), 'hex'), (:vid)::text, 201, repeat('x', 1100), now());
+END;
+SQL
+
+  for script in floor floor-full; do
+    echo "-- pgbench $script: $CLIENTS clients, $DURATION s"
+    pgbench -n -M prepared -c "$CLIENTS" -j 2 -T "$DURATION" -D nvillages="$VILLAGES" -f "$OUT/$script.sql" \
+      "$PG_BASE/$db" 2>&1 | tee "$OUT/pgbench-$script.txt"
+  done
+  psql "$PG_BASE/$db" -Atc "SELECT 'floor check: ' || (SELECT count(*) FROM transactions) || ' transactions posted, '
+    || 'sum of all balances ' || (SELECT sum(balance) FROM accounts) || ' (0 = balanced)'" | tee -a "$OUT/pgbench-floor-full.txt"
+  drop_db "$db"
+else
+  echo "== PostgreSQL is not reachable at 127.0.0.1:5432 (or SKIP_PG=1): PostgreSQL runs and the floor skipped"
+fi
+
+echo "== summary" | tee "$OUT/summary.txt"
+{
+  printf '%-15s %10s %9s %9s %9s %9s %9s %8s %7s %s\n' run postings/s req/s "p50 ms" "p95 ms" "p99 ms" "max ms" "RSS MB" errors books
+  for f in "$OUT"/sqlite-credits.json "$OUT"/sqlite-mix.json "$OUT"/pg-credits.json "$OUT"/pg-mix.json; do
+    [ -f "$f" ] || continue
+    # The latency of the posting request itself: the credit for credits-only runs, the bank result for the mix.
+    jq -r '
+      (if .config.mix.payment > 0 then "bank result" else "credit" end) as $op
+      | (.run.latency[] | select(.op == $op)) as $l
+      | [ .label, (.run.postings_per_s|floor), (.run.requests_per_s|floor), $l.p50_ms, $l.p95_ms, $l.p99_ms, $l.max_ms,
+          (.server.peak_rss_mb_run // 0 | floor), .run.errors_total, (if .pass then "pass" else "FAIL" end) ]
+      | @tsv' "$f" | awk -F'\t' '{printf "%-15s %10s %9s %9.2f %9.2f %9.2f %9.2f %8s %7s %s\n", $1,$2,$3,$4,$5,$6,$7,$8,$9,$10}'
+  done
+  for f in "$OUT"/pg-mix.json "$OUT"/sqlite-mix.json; do
+    [ -f "$f" ] || continue
+    jq -r '"\(.label): \(.run.scenarios["payments (paid)"].per_s|floor) full payments/s (p99 of the whole chain \((.run.scenario_latency[] | select(.op=="payment chain") | .p99_ms)) ms), \(.run.scenarios["tax deposits"].per_s|floor) tax deposits/s, \(.run.scenarios.credits.per_s|floor) credits/s, \(.run.scenarios.reads.per_s|floor) reads/s"' "$f"
+  done
+  if [ -f "$OUT/pgbench-floor.txt" ] && [ -f "$OUT/pg-credits.json" ]; then
+    floor=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$OUT/pgbench-floor.txt" | head -n1)
+    full=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$OUT/pgbench-floor-full.txt" | head -n1)
+    service=$(jq -r '.run.postings_per_s' "$OUT/pg-credits.json")
+    echo "floor (pgbench, one credit's rows per transaction):       ${floor} postings/s"
+    echo "floor with every statement the service issues per credit:  ${full} postings/s"
+    echo "service on PostgreSQL, credits only:                       ${service} postings/s"
+    awk -v s="$service" -v f="$floor" -v g="$full" 'BEGIN {
+      printf "service / floor = %.1f%%; service / full floor = %.1f%%\n", 100*s/f, 100*s/g }'
+  fi
+} | tee -a "$OUT/summary.txt"
+echo "results in $OUT"

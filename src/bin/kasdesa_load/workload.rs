@@ -1,0 +1,434 @@
+//! The clients: each loops over scenarios picked from the mix until the deadline or the operation budget is spent.
+//! A scenario is what one real actor does: the bank credits a village, a village pays a supplier through its full
+//! approval chain, a village deposits the tax it withheld, an official reads the books.
+
+use crate::api::{str_field, Api, Failure, Resp};
+use crate::stats::Recorder;
+use crate::util::{fmt_sen, Rng};
+use crate::world::{Village, World, SPENDING};
+use reqwest::Method;
+use serde_json::{json, Value};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// Relative weights of the scenarios.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mix {
+    pub credit: u32,
+    pub payment: u32,
+    pub tax: u32,
+    pub read: u32,
+}
+
+impl Mix {
+    /// `realistic` (the default), `credits`, `payments`, `reads`, or weights such as
+    /// `credit=40,payment=25,tax=5,read=30`.
+    pub fn parse(s: &str) -> anyhow::Result<Mix> {
+        let m = match s {
+            "realistic" | "default" => Mix { credit: 40, payment: 25, tax: 5, read: 30 },
+            "credits" => Mix { credit: 1, payment: 0, tax: 0, read: 0 },
+            "payments" => Mix { credit: 0, payment: 1, tax: 0, read: 0 },
+            "reads" => Mix { credit: 0, payment: 0, tax: 0, read: 1 },
+            custom => {
+                let mut m = Mix { credit: 0, payment: 0, tax: 0, read: 0 };
+                for part in custom.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                    let (name, w) = part
+                        .split_once('=')
+                        .ok_or_else(|| anyhow::anyhow!("--mix: expected NAME=WEIGHT, got `{part}`"))?;
+                    let w: u32 = w.trim().parse().map_err(|_| anyhow::anyhow!("--mix: bad weight in `{part}`"))?;
+                    match name.trim() {
+                        "credit" | "credits" => m.credit = w,
+                        "payment" | "payments" => m.payment = w,
+                        "tax" | "taxes" => m.tax = w,
+                        "read" | "reads" => m.read = w,
+                        other => anyhow::bail!("--mix: unknown scenario `{other}` (credit, payment, tax, read)"),
+                    }
+                }
+                m
+            }
+        };
+        anyhow::ensure!(m.total() > 0, "--mix: all weights are zero");
+        anyhow::ensure!(m.total() <= 1_000_000, "--mix: weights too large");
+        Ok(m)
+    }
+
+    pub fn total(&self) -> u32 {
+        self.credit + self.payment + self.tax + self.read
+    }
+
+    /// Payments and tax deposits need officials, budgets and funded villages.
+    pub fn needs_officials(&self) -> bool {
+        self.payment > 0 || self.tax > 0
+    }
+
+    pub fn describe(&self) -> String {
+        let t = f64::from(self.total());
+        let pct = |w: u32| f64::from(w) * 100.0 / t;
+        format!(
+            "credit {:.0}%, payment {:.0}%, tax {:.0}%, read {:.0}%",
+            pct(self.credit),
+            pct(self.payment),
+            pct(self.tax),
+            pct(self.read)
+        )
+    }
+
+    pub fn to_json(&self) -> Value {
+        json!({"credit": self.credit, "payment": self.payment, "tax": self.tax, "read": self.read})
+    }
+}
+
+#[derive(Default)]
+pub struct Counters {
+    pub postings: AtomicU64,
+    pub credits: AtomicU64,
+    pub payments: AtomicU64,
+    pub tax_deposits: AtomicU64,
+    pub reads: AtomicU64,
+    pub failed: AtomicU64,
+    pub tax_fallbacks: AtomicU64,
+    pub replays: AtomicU64,
+    pub replay_mismatches: AtomicU64,
+    pub unknown_outcomes: AtomicU64,
+}
+
+pub struct Run {
+    pub world: Arc<World>,
+    pub api: Arc<Api>,
+    /// Every HTTP request of the run, by operation.
+    pub rec: Recorder,
+    /// Every scenario of the run, end to end.
+    pub scen: Recorder,
+    pub c: Counters,
+    pub mix: Mix,
+    pub replay_share: f64,
+    pub deadline: Option<Instant>,
+    pub max_ops: Option<u64>,
+    started: AtomicU64,
+    examples: Mutex<Vec<String>>,
+}
+
+pub fn load(c: &AtomicU64) -> u64 {
+    c.load(Ordering::Relaxed)
+}
+
+fn inc(c: &AtomicU64) {
+    c.fetch_add(1, Ordering::Relaxed);
+}
+
+/// The order operations are reported in.
+pub const OPS: &[&str] = &[
+    "credit",
+    "credit (replay)",
+    "spp draft",
+    "tax draft",
+    "submit",
+    "verify",
+    "approve",
+    "release",
+    "bank result",
+    "bank result (replay)",
+    "read accounts",
+    "read balances",
+    "read budget",
+    "read transactions",
+];
+pub const SCENARIOS: &[&str] = &["credit", "payment chain", "tax deposit chain", "read"];
+
+type StepResult<T> = Result<T, (&'static str, Failure)>;
+
+impl Run {
+    pub fn new(
+        world: Arc<World>,
+        api: Arc<Api>,
+        mix: Mix,
+        replay_share: f64,
+        deadline: Option<Instant>,
+        max_ops: Option<u64>,
+    ) -> Run {
+        Run {
+            world,
+            api,
+            rec: Recorder::default(),
+            scen: Recorder::default(),
+            c: Counters::default(),
+            mix,
+            replay_share,
+            deadline,
+            max_ops,
+            started: AtomicU64::new(0),
+            examples: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The first few failures, with detail, for the report.
+    pub fn examples(&self) -> Vec<String> {
+        self.examples.lock().expect("examples lock").clone()
+    }
+
+    fn example(&self, s: String) {
+        let mut e = self.examples.lock().expect("examples lock");
+        if e.len() < 12 {
+            e.push(s);
+        }
+    }
+
+    fn village<'a>(&'a self, rng: &mut Rng) -> &'a Village {
+        let n = self.world.villages.len() as u64;
+        &self.world.villages[rng.below(n) as usize]
+    }
+
+    fn record_posting(&self, v: &Village, txn: &Value) -> Result<(), Failure> {
+        v.book.lock().expect("book lock").record_posting(txn)?;
+        inc(&self.c.postings);
+        Ok(())
+    }
+}
+
+/// One client: scenarios back to back until the deadline or the shared operation budget is reached.
+pub async fn client(run: Arc<Run>, seed: u64) {
+    let mut rng = Rng::new(seed);
+    let total = u64::from(run.mix.total());
+    // Bounded however the flags are set: at most this many scenarios per client.
+    for _ in 0..10_000_000u64 {
+        if run.deadline.is_some_and(|d| Instant::now() >= d) {
+            break;
+        }
+        if run.max_ops.is_some_and(|m| run.started.fetch_add(1, Ordering::Relaxed) >= m) {
+            break;
+        }
+        let mut pick = u32::try_from(rng.below(total)).unwrap_or(0);
+        let started = Instant::now();
+        let (name, result) = if pick < run.mix.credit {
+            ("credit", credit(&run, &mut rng).await)
+        } else {
+            pick -= run.mix.credit;
+            if pick < run.mix.payment {
+                ("payment chain", payment(&run, &mut rng).await)
+            } else {
+                pick -= run.mix.payment;
+                if pick < run.mix.tax {
+                    match tax_deposit(&run, &mut rng).await {
+                        Some(r) => ("tax deposit chain", r),
+                        None => {
+                            // Nothing withheld yet anywhere we looked: the bank credits someone instead.
+                            inc(&run.c.tax_fallbacks);
+                            ("credit", credit(&run, &mut rng).await)
+                        }
+                    }
+                } else {
+                    ("read", read(&run, &mut rng).await)
+                }
+            }
+        };
+        let error = match result {
+            Ok(()) => None,
+            Err((step, f)) => {
+                inc(&run.c.failed);
+                run.example(format!("{name} failed at {step}: {f}"));
+                Some(format!("failed at {step}"))
+            }
+        };
+        run.scen.record(name, started.elapsed(), error);
+    }
+}
+
+/// Sends a bank POST a second time with the same key (share `replay_share` of them): the answer must be the same.
+async fn maybe_replay(run: &Run, rng: &mut Rng, op: &'static str, path: &str, key: &str, body: &Value, first: &Resp) {
+    if !rng.chance(run.replay_share) {
+        return;
+    }
+    inc(&run.c.replays);
+    let again = run.api.call(&run.rec, op, Method::POST, path, Some(&run.world.bank), Some(key), Some(body)).await;
+    let problem = match again {
+        Ok(r) if r.status == first.status && r.body == first.body && r.replayed => None,
+        Ok(r) if r.status == first.status && r.body == first.body => Some("no `Idempotent-Replayed: true` header".into()),
+        Ok(r) => Some(format!(
+            "status {} (first {}), body {}",
+            r.status,
+            first.status,
+            crate::api::truncate(&r.body.to_string(), 200)
+        )),
+        Err(e) => Some(e.to_string()),
+    };
+    if let Some(p) = problem {
+        inc(&run.c.replay_mismatches);
+        run.example(format!("{op} of {path} differs from the first answer: {p}"));
+    }
+}
+
+/// A bank POST that posts a transaction: retried on no answer; the posting is recorded when acknowledged.
+async fn bank_posting(
+    run: &Run,
+    rng: &mut Rng,
+    v: &Village,
+    op: &'static str,
+    replay_op: &'static str,
+    path: &str,
+    body: &Value,
+) -> StepResult<Resp> {
+    let key = uuid::Uuid::new_v4().to_string();
+    let r = match run.api.bank_post(&run.rec, op, path, &run.world.bank, &key, body).await {
+        Ok(r) => r,
+        Err(f) => {
+            if f.is_transport() {
+                v.book.lock().expect("book lock").unknown += 1;
+                inc(&run.c.unknown_outcomes);
+            }
+            return Err((op, f));
+        }
+    };
+    maybe_replay(run, rng, replay_op, path, &key, body, &r).await;
+    Ok(r)
+}
+
+async fn credit(run: &Run, rng: &mut Rng) -> StepResult<()> {
+    let v = run.village(rng);
+    // Rp 1,000 to Rp 50,000,000 in whole rupiah, from one of the usual sources.
+    let amount = rng.range(100_000, 5_000_000_000) / 100 * 100;
+    let source = ["DDS", "ADD", "PAD", "PBH", "DLL"][rng.below(5) as usize];
+    let body = json!({"village_id": v.id, "amount": fmt_sen(amount), "source": source,
+                      "bank_reference": run.world.next_reference("CR"), "value_date": run.world.value_date(),
+                      "description": "Transfer masuk ke rekening kas desa"});
+    let r = bank_posting(run, rng, v, "credit", "credit (replay)", "/api/v1/bank/credits", &body).await?;
+    run.record_posting(v, &r.body).map_err(|f| ("credit", f))?;
+    inc(&run.c.credits);
+    Ok(())
+}
+
+async fn transition(run: &Run, token: &str, payment: &str, action: &'static str) -> StepResult<Resp> {
+    let path = format!("/api/v1/payments/{payment}/{action}");
+    run.api.call(&run.rec, action, Method::POST, &path, Some(token), None, None).await.map_err(|f| (action, f))
+}
+
+/// submit → verify → approve → release, each by its own official; the released transfer's id.
+async fn approval_chain(run: &Run, v: &Village, payment: &str) -> StepResult<String> {
+    let o = v.officials.as_ref().expect("payments run only with officials");
+    transition(run, &o.implementer, payment, "submit").await?;
+    transition(run, &o.secretary, payment, "verify").await?;
+    transition(run, &o.head, payment, "approve").await?;
+    let released = transition(run, &o.treasurer, payment, "release").await?;
+    released.body["transfers"]
+        .as_array()
+        .and_then(|ts| ts.iter().rev().find(|t| t["status"] == "released"))
+        .and_then(|t| t["id"].as_str())
+        .map(str::to_string)
+        .ok_or_else(|| ("release", Failure::Unexpected("no released transfer in the answer".into())))
+}
+
+/// The bank pays the transfer; the answer's transaction is the posting.
+async fn settle(run: &Run, rng: &mut Rng, v: &Village, transfer: &str, ntpn: Option<String>) -> StepResult<Value> {
+    let mut body = json!({"status": "paid", "bank_reference": run.world.next_reference("TRF"),
+                          "value_date": run.world.value_date()});
+    if let Some(n) = ntpn {
+        body["ntpn"] = json!(n);
+    }
+    let path = format!("/api/v1/bank/transfers/{transfer}/result");
+    let r = bank_posting(run, rng, v, "bank result", "bank result (replay)", &path, &body).await?;
+    if r.body["payment_status"] != "paid" || !r.body["transaction"].is_object() {
+        return Err((
+            "bank result",
+            Failure::Unexpected(format!("not paid: {}", crate::api::truncate(&r.body.to_string(), 200))),
+        ));
+    }
+    let txn = r.body["transaction"].clone();
+    run.record_posting(v, &txn).map_err(|f| ("bank result", f))?;
+    Ok(txn)
+}
+
+async fn payment(run: &Run, rng: &mut Rng) -> StepResult<()> {
+    let v = run.village(rng);
+    let o = v.officials.as_ref().expect("payments run only with officials");
+    let line = rng.below(SPENDING.len() as u64) as usize;
+    let (account, activity, _, source) = SPENDING[line];
+    // Rp 100,000 to Rp 20,000,000, whole rupiah; half of them with taxes withheld.
+    let gross = rng.range(10_000_000, 2_000_000_000) / 100 * 100;
+    let mut withheld: Vec<(&str, i64)> = Vec::new();
+    if rng.chance(0.5) {
+        if line == 0 {
+            withheld.push(("PPN", gross * 10 / 110 / 100 * 100));
+            withheld.push(("PPH22", gross * 15 / 1000 / 100 * 100));
+        } else {
+            withheld.push(("PPH21", gross * 5 / 100 / 100 * 100));
+        }
+        withheld.retain(|(_, a)| *a > 0);
+    }
+    let withholdings: Vec<Value> = withheld.iter().map(|(t, a)| json!({"tax": t, "amount": fmt_sen(*a)})).collect();
+    let n = rng.below(1_000_000);
+    let body = json!({
+        "activity_code": activity,
+        "description": "Belanja material kegiatan desa",
+        "payee": {"name": "CV Maju Bersama", "bank_code": "123", "account_number": format!("1009{:06}", n)},
+        "lines": [{"account_code": account, "source": source, "amount": fmt_sen(gross), "withholdings": withholdings}],
+        "invoice_number": format!("INV-{n:06}"),
+        "invoice_date": run.world.value_date(),
+        "fiscal_year": run.world.year,
+    });
+    let key = uuid::Uuid::new_v4().to_string();
+    let path = format!("/api/v1/villages/{}/payments", v.id);
+    let draft = run
+        .api
+        .call(&run.rec, "spp draft", Method::POST, &path, Some(&o.implementer), Some(&key), Some(&body))
+        .await
+        .map_err(|f| ("spp draft", f))?;
+    let id = str_field(&draft.body, "id").map_err(|f| ("spp draft", f))?;
+    let transfer = approval_chain(run, v, &id).await?;
+    settle(run, rng, v, &transfer, None).await?;
+    {
+        let mut b = v.book.lock().expect("book lock");
+        *b.realised.entry((account.into(), activity.into(), source.into())).or_insert(0) += gross;
+        for (tax, amount) in withheld {
+            *b.tax_owed.entry(tax.to_string()).or_insert(0) += amount;
+        }
+    }
+    inc(&run.c.payments);
+    Ok(())
+}
+
+/// Deposits everything a village has withheld; `None` when no village tried had anything to deposit.
+async fn tax_deposit(run: &Run, rng: &mut Rng) -> Option<StepResult<()>> {
+    let (v, owed) = (0..4).find_map(|_| {
+        let v = run.village(rng);
+        let owed = std::mem::take(&mut v.book.lock().expect("book lock").tax_owed);
+        let owed: Vec<(String, i64)> = owed.into_iter().filter(|(_, a)| *a > 0).collect();
+        (!owed.is_empty()).then_some((v, owed))
+    })?;
+    Some(tax_chain(run, rng, v, owed).await)
+}
+
+async fn tax_chain(run: &Run, rng: &mut Rng, v: &Village, owed: Vec<(String, i64)>) -> StepResult<()> {
+    let o = v.officials.as_ref().expect("tax deposits run only with officials");
+    let lines: Vec<Value> = owed.iter().map(|(t, a)| json!({"tax": t, "amount": fmt_sen(*a)})).collect();
+    let body = json!({"description": "Setor pajak yang dipungut", "billing_code": format!("8202{:011}", rng.below(100_000_000_000)),
+                      "lines": lines, "fiscal_year": run.world.year});
+    let key = uuid::Uuid::new_v4().to_string();
+    let path = format!("/api/v1/villages/{}/tax-deposits", v.id);
+    let draft = run
+        .api
+        .call(&run.rec, "tax draft", Method::POST, &path, Some(&o.implementer), Some(&key), Some(&body))
+        .await
+        .map_err(|f| ("tax draft", f))?;
+    let id = str_field(&draft.body, "id").map_err(|f| ("tax draft", f))?;
+    let transfer = approval_chain(run, v, &id).await?;
+    let ntpn = format!("{:016X}", rng.next_u64());
+    settle(run, rng, v, &transfer, Some(ntpn)).await?;
+    inc(&run.c.tax_deposits);
+    Ok(())
+}
+
+async fn read(run: &Run, rng: &mut Rng) -> StepResult<()> {
+    let v = run.village(rng);
+    let w = &run.world;
+    let token = v.officials.as_ref().map_or(&w.inspector, |o| &o.treasurer);
+    let (op, path) = match rng.below(4) {
+        0 => ("read accounts", format!("/api/v1/villages/{}/accounts", v.id)),
+        1 => ("read balances", format!("/api/v1/villages/{}/balances?at={}", v.id, w.value_date())),
+        2 if w.budgets => ("read budget", format!("/api/v1/villages/{}/budgets/{}", v.id, w.year)),
+        2 => ("read accounts", format!("/api/v1/villages/{}/accounts", v.id)),
+        _ => ("read transactions", format!("/api/v1/villages/{}/transactions?limit=20", v.id)),
+    };
+    run.api.call(&run.rec, op, Method::GET, &path, Some(token), None, None).await.map_err(|f| (op, f))?;
+    inc(&run.c.reads);
+    Ok(())
+}

@@ -1,0 +1,7 @@
+//! Reports for the village and the regency: what they compute (from the store's bounded, indexed queries) and how
+//! they are rendered (JSON, CSV, XLSX).
+
+pub mod anomalies;
+pub mod regency;
+pub mod table;
+pub mod village;

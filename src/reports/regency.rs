@@ -1,0 +1,282 @@
+//! Roll-ups over a regency: realisation per village with regency totals, and anomalies across its villages.
+
+use super::anomalies::{self, AnomalyRules, Flag, PaymentFact, ReleaseFact, TaxMove};
+use super::table::{col, percent, Cell, Kind, Report, Section};
+use super::village::{ClassFigures, Period};
+use crate::domain::accounts::{class_of_code, AccountClass, CASH_IN_HAND, TAXES};
+use crate::domain::money::Amount;
+use crate::store::rows::{RegencyRow, VillageRow};
+use crate::store::{Db, StoreError, VillageFilter};
+use chrono::NaiveDate;
+use serde_json::json;
+use std::collections::{BTreeMap, HashMap};
+
+fn regency_meta(r: &RegencyRow, p: &Period) -> Vec<(&'static str, &'static str, String)> {
+    vec![
+        ("regency_id", "ID Kabupaten", r.id.clone()),
+        ("regency_code", "Kode Kabupaten", r.code.clone()),
+        ("regency_name", "Kabupaten", r.name.clone()),
+        ("year", "Tahun Anggaran", p.year.to_string()),
+        ("to", "Sampai", p.to.format("%Y-%m-%d").to_string()),
+    ]
+}
+
+/// One row per village: revenue and spending, budget and realised, and the surplus; regency totals. Two queries
+/// for the whole regency: the budget positions and the daily totals.
+pub fn realisation(db: &Db, r: &RegencyRow, p: &Period) -> Result<Report, StoreError> {
+    let villages = db.list_villages(VillageFilter::Regency(&r.id))?;
+    let ids: Vec<String> = villages.iter().map(|v| v.id.clone()).collect();
+    let mut figures: HashMap<String, ClassFigures> = HashMap::new();
+    for pos in db.budget_positions(&ids, p.year)? {
+        if let Some(class) = class_of_code(&pos.account_code) {
+            figures.entry(pos.village_id.clone()).or_default().add(class, pos.ceiling, 0);
+        }
+    }
+    for (village, account, debit, credit) in db.period_totals(&ids, Some(p.from), p.to)? {
+        if let Some(class) = class_of_code(&account) {
+            let realised = match class {
+                AccountClass::Revenue | AccountClass::FinancingReceipt => credit - debit,
+                AccountClass::Expenditure | AccountClass::FinancingExpenditure => debit - credit,
+                _ => continue,
+            };
+            figures.entry(village).or_default().add(class, 0, realised);
+        }
+    }
+    let mut rows = Vec::with_capacity(villages.len());
+    let mut total = ClassFigures::default();
+    let row = |code: &str, name: &str, f: &ClassFigures| {
+        vec![
+            Cell::text(code),
+            Cell::text(name),
+            Cell::Money(f.revenue.0),
+            Cell::Money(f.revenue.1),
+            Cell::Percent(percent(f.revenue.1, f.revenue.0)),
+            Cell::Money(f.spending.0),
+            Cell::Money(f.spending.1),
+            Cell::Percent(percent(f.spending.1, f.spending.0)),
+            Cell::Money(f.revenue.1 - f.spending.1),
+        ]
+    };
+    for v in &villages {
+        let f = figures.get(&v.id).copied().unwrap_or_default();
+        for (dst, src) in [
+            (&mut total.revenue, f.revenue),
+            (&mut total.spending, f.spending),
+            (&mut total.financing_in, f.financing_in),
+            (&mut total.financing_out, f.financing_out),
+        ] {
+            dst.0 += src.0;
+            dst.1 += src.1;
+        }
+        rows.push(row(&v.code, &v.name, &f));
+    }
+    let totals = row("", "Jumlah Kabupaten", &total);
+    let mut extra = serde_json::Map::new();
+    extra.insert("village_count".into(), json!(villages.len()));
+    Ok(Report {
+        key: "regency_realisation",
+        title: "Rekapitulasi Realisasi APBDes".into(),
+        meta: regency_meta(r, p),
+        sections: vec![Section {
+            key: "villages",
+            title: "Per Desa".into(),
+            columns: vec![
+                col("village_code", "Kode Desa", Kind::Text),
+                col("village_name", "Nama Desa", Kind::Text),
+                col("revenue_budget", "Anggaran Pendapatan", Kind::Money),
+                col("revenue_realised", "Realisasi Pendapatan", Kind::Money),
+                col("revenue_percent", "% Pendapatan", Kind::Percent),
+                col("spending_budget", "Anggaran Belanja", Kind::Money),
+                col("spending_realised", "Realisasi Belanja", Kind::Money),
+                col("spending_percent", "% Belanja", Kind::Percent),
+                col("surplus", "Surplus/(Defisit)", Kind::Money),
+            ],
+            rows,
+            totals: Some(totals),
+        }],
+        extra,
+    })
+}
+
+/// Every anomaly of one village for the period, as of `as_of` (for the tax deadline).
+pub fn village_anomalies(
+    db: &Db,
+    v: &VillageRow,
+    utc_offset_minutes: i32,
+    p: &Period,
+    as_of: NaiveDate,
+    rules: &AnomalyRules,
+) -> Result<Vec<Flag>, StoreError> {
+    let ids = [v.id.clone()];
+    let payments: Vec<PaymentFact> = db
+        .approved_payments(&ids, p.from, p.to)?
+        .into_iter()
+        .map(|p| PaymentFact {
+            id: p.id,
+            payee: format!("{}/{}", p.payee_bank_code, p.payee_account_number),
+            gross: p.gross,
+            at: p.created_at,
+        })
+        .collect();
+    let mut flags = anomalies::split_payments(&payments, rules);
+    flags.extend(anomalies::duplicate_payments(&payments, rules));
+
+    let before: i64 = match p.from.pred_opt() {
+        Some(d) => db
+            .period_totals(&ids, None, d)?
+            .into_iter()
+            .filter(|(_, a, _, _)| a == CASH_IN_HAND)
+            .map(|(_, _, debit, credit)| debit - credit)
+            .sum(),
+        None => 0,
+    };
+    let days = db.account_days(&v.id, CASH_IN_HAND, p.from, p.to)?;
+    flags.extend(anomalies::cash_over_limit(before, &days, v.cash_limit));
+
+    let tax_accounts: Vec<&str> = TAXES.iter().map(|(_, a)| *a).collect();
+    let tax_of: HashMap<&str, &str> = TAXES.iter().map(|(t, a)| (*a, *t)).collect();
+    let mut moves: Vec<TaxMove> = Vec::new();
+    if let Some(d) = p.from.pred_opt() {
+        // What was owed at the start counts as withheld on the first day.
+        for (_, account, debit, credit) in db.period_totals(&ids, None, d)? {
+            if let Some(tax) = tax_of.get(account.as_str()) {
+                if credit > debit {
+                    moves.push(TaxMove {
+                        tax: tax.to_string(),
+                        date: p.from,
+                        withheld: credit - debit,
+                        deposited: 0,
+                        transaction_id: "opening".into(),
+                    });
+                }
+            }
+        }
+    }
+    for l in db.account_lines(&v.id, &tax_accounts, p.from, as_of.max(p.from))? {
+        let tax = tax_of.get(l.account_code.as_str()).copied().unwrap_or("?");
+        let (w, d) = if l.side == "credit" { (l.amount, 0) } else { (0, l.amount) };
+        moves.push(TaxMove {
+            tax: tax.into(),
+            date: l.value_date,
+            withheld: w,
+            deposited: d,
+            transaction_id: l.txn_id,
+        });
+    }
+    flags.extend(anomalies::tax_not_deposited(&moves, as_of, rules));
+
+    let releases: Vec<ReleaseFact> = db
+        .transfers_released(&ids, p.from, p.to)?
+        .into_iter()
+        .map(|t| ReleaseFact { transfer_id: t.id, payment_id: t.payment_id, released_at: t.released_at })
+        .collect();
+    flags.extend(anomalies::released_outside_hours(&releases, utc_offset_minutes, rules));
+
+    // Spending over a line's ceiling: impossible through the service, so a sign of tampering.
+    let positions = db.budget_positions(&ids, p.year)?;
+    let mut ceilings: BTreeMap<(String, String, String), i64> = BTreeMap::new();
+    let mut flagged = std::collections::BTreeSet::new();
+    for pos in &positions {
+        if pos.committed + pos.realised > pos.ceiling {
+            flagged.insert((pos.account_code.clone(), pos.activity_code.clone(), pos.source.clone()));
+            flags.push(Flag {
+                rule: "budget_over_ceiling",
+                description: format!("budget line {} {} {} is used beyond its ceiling", pos.account_code, pos.activity_code, pos.source),
+                evidence: json!({"account_code": pos.account_code, "activity_code": pos.activity_code, "source": pos.source,
+                    "ceiling": Amount(pos.ceiling).to_string(), "committed": Amount(pos.committed).to_string(),
+                    "realised": Amount(pos.realised).to_string()}),
+            });
+        }
+        ceilings.insert((pos.account_code.clone(), pos.activity_code.clone(), pos.source.clone()), pos.ceiling);
+    }
+    let year_start = NaiveDate::from_ymd_opt(p.year, 1, 1).expect("valid");
+    let year_end = NaiveDate::from_ymd_opt(p.year, 12, 31).expect("valid");
+    if !positions.is_empty() {
+        for (account, activity, source, spent) in db.spending_by_key(&v.id, year_start, year_end)? {
+            let key = (account.clone(), activity.clone().unwrap_or_default(), source.clone().unwrap_or_default());
+            let ceiling = ceilings.get(&key).copied().unwrap_or(0);
+            if spent > ceiling && !flagged.contains(&key) {
+                flags.push(Flag {
+                    rule: "budget_over_ceiling",
+                    description: format!(
+                        "the ledger shows {} spent on {} {} {}, above its ceiling of {}",
+                        Amount(spent),
+                        key.0,
+                        key.1,
+                        key.2,
+                        Amount(ceiling)
+                    ),
+                    evidence: json!({"account_code": key.0, "activity_code": key.1, "source": key.2,
+                        "ceiling": Amount(ceiling).to_string(), "ledger_realised": Amount(spent).to_string()}),
+                });
+            }
+        }
+    }
+
+    let report = db.verify_chain(&v.id)?;
+    if !report.ok {
+        flags.push(Flag {
+            rule: "chain_break",
+            description: match &report.first_broken {
+                Some(b) => format!("the hash chain breaks at position {} ({})", b.chain_seq, b.reason),
+                None => "stored figures disagree with the journal".into(),
+            },
+            evidence: serde_json::to_value(&report).unwrap_or_default(),
+        });
+    }
+    Ok(flags)
+}
+
+pub fn anomalies(
+    db: &Db,
+    r: &RegencyRow,
+    p: &Period,
+    as_of: NaiveDate,
+    rules: &AnomalyRules,
+) -> Result<Report, StoreError> {
+    let villages = db.list_villages(VillageFilter::Regency(&r.id))?;
+    let mut rows = Vec::new();
+    let mut items = Vec::new();
+    for v in &villages {
+        for f in village_anomalies(db, v, r.utc_offset_minutes, p, as_of, rules)? {
+            rows.push(vec![
+                Cell::text(&v.code),
+                Cell::text(&v.name),
+                Cell::text(f.rule),
+                Cell::text(&f.description),
+                Cell::text(f.evidence.to_string()),
+            ]);
+            items.push(json!({"village_id": v.id, "village_code": v.code, "village_name": v.name,
+                "rule": f.rule, "description": f.description, "evidence": f.evidence}));
+        }
+    }
+    let mut extra = serde_json::Map::new();
+    extra.insert("items".into(), json!(items));
+    extra.insert("rules".into(), json!({
+        "approval_threshold": Amount(rules.approval_threshold_sen).to_string(),
+        "split_window_days": rules.split_window_days,
+        "duplicate_window_days": rules.duplicate_window_days,
+        "tax_deposit_days": rules.tax_deposit_days,
+        "working_hours": format!("{:02}:00-{:02}:00 UTC{:+}", rules.work_start_hour, rules.work_end_hour, r.utc_offset_minutes / 60),
+    }));
+    extra.insert("as_of".into(), json!(as_of));
+    Ok(Report {
+        key: "anomalies",
+        title: "Temuan Anomali".into(),
+        meta: regency_meta(r, p),
+        sections: vec![Section {
+            key: "findings",
+            title: "Temuan".into(),
+            columns: vec![
+                col("village_code", "Kode Desa", Kind::Text),
+                col("village_name", "Nama Desa", Kind::Text),
+                col("rule", "Aturan", Kind::Text),
+                col("description", "Keterangan", Kind::Text),
+                col("evidence", "Bukti", Kind::Text),
+            ],
+            rows,
+            totals: None,
+        }],
+        extra,
+    })
+}

@@ -1,0 +1,259 @@
+//! The shape every report takes — titled sections of typed columns, rows and a totals row — and its three
+//! renderings: JSON for machines, CSV and XLSX (with Indonesian headings, numbers as numbers) for people.
+
+use crate::domain::money::Amount;
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde_json::{json, Map, Value};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Text,
+    Int,
+    Money,
+    Date,
+    Percent,
+}
+
+#[derive(Debug, Clone)]
+pub struct Column {
+    /// The JSON field name.
+    pub key: &'static str,
+    /// The heading people read (Bahasa Indonesia, Permendagri layouts).
+    pub heading: &'static str,
+    pub kind: Kind,
+}
+
+pub const fn col(key: &'static str, heading: &'static str, kind: Kind) -> Column {
+    Column { key, heading, kind }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Empty,
+    Text(String),
+    Int(i64),
+    /// Sen.
+    Money(i64),
+    Date(NaiveDate),
+    /// A percentage with two decimals; None where the base is zero.
+    Percent(Option<Decimal>),
+}
+
+impl Cell {
+    pub fn text(s: impl Into<String>) -> Cell {
+        Cell::Text(s.into())
+    }
+    pub fn opt(s: Option<impl Into<String>>) -> Cell {
+        s.map_or(Cell::Empty, |s| Cell::Text(s.into()))
+    }
+
+    fn json(&self) -> Value {
+        match self {
+            Cell::Empty => Value::Null,
+            Cell::Text(s) => json!(s),
+            Cell::Int(i) => json!(i),
+            Cell::Money(m) => json!(Amount(*m).to_string()),
+            Cell::Date(d) => json!(d.format("%Y-%m-%d").to_string()),
+            Cell::Percent(p) => p.map_or(Value::Null, |p| json!(p.to_string())),
+        }
+    }
+
+    fn csv(&self) -> String {
+        match self {
+            Cell::Empty => String::new(),
+            Cell::Text(s) => s.clone(),
+            Cell::Int(i) => i.to_string(),
+            Cell::Money(m) => Amount(*m).to_string(),
+            Cell::Date(d) => d.format("%Y-%m-%d").to_string(),
+            Cell::Percent(p) => p.map_or(String::new(), |p| p.to_string()),
+        }
+    }
+}
+
+/// `part / whole × 100`, two decimals, or None when `whole` is zero.
+pub fn percent(part: i64, whole: i64) -> Option<Decimal> {
+    if whole == 0 {
+        return None;
+    }
+    let mut p = (Decimal::from(part) * Decimal::from(100) / Decimal::from(whole)).round_dp(2);
+    p.rescale(2);
+    Some(p)
+}
+
+#[derive(Debug, Clone)]
+pub struct Section {
+    pub key: &'static str,
+    pub title: String,
+    pub columns: Vec<Column>,
+    pub rows: Vec<Vec<Cell>>,
+    pub totals: Option<Vec<Cell>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub key: &'static str,
+    pub title: String,
+    /// Who and what period, as label/value pairs (shown above the table in files; fields in JSON).
+    pub meta: Vec<(&'static str, &'static str, String)>,
+    pub sections: Vec<Section>,
+    /// Anything else machines want in JSON (e.g. checks that hold).
+    pub extra: Map<String, Value>,
+}
+
+fn row_object(columns: &[Column], row: &[Cell]) -> Value {
+    let mut m = Map::new();
+    for (c, v) in columns.iter().zip(row) {
+        m.insert(c.key.to_string(), v.json());
+    }
+    Value::Object(m)
+}
+
+impl Report {
+    pub fn to_json(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("report".into(), json!(self.key));
+        m.insert("title".into(), json!(self.title));
+        for (key, _, value) in &self.meta {
+            m.insert((*key).to_string(), json!(value));
+        }
+        for s in &self.sections {
+            let mut sec = Map::new();
+            sec.insert("title".into(), json!(s.title));
+            sec.insert(
+                "columns".into(),
+                Value::Array(s.columns.iter().map(|c| json!({"key": c.key, "heading": c.heading})).collect()),
+            );
+            sec.insert("rows".into(), Value::Array(s.rows.iter().map(|r| row_object(&s.columns, r)).collect()));
+            sec.insert("totals".into(), s.totals.as_ref().map_or(Value::Null, |t| row_object(&s.columns, t)));
+            m.insert(s.key.to_string(), Value::Object(sec));
+        }
+        for (k, v) in &self.extra {
+            m.insert(k.clone(), v.clone());
+        }
+        Value::Object(m)
+    }
+
+    pub fn to_csv(&self) -> String {
+        let mut out = String::new();
+        let line = |out: &mut String, fields: Vec<String>| {
+            out.push_str(&fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
+            out.push_str("\r\n");
+        };
+        line(&mut out, vec![self.title.clone()]);
+        for (_, label, value) in &self.meta {
+            line(&mut out, vec![(*label).to_string(), value.clone()]);
+        }
+        for s in &self.sections {
+            out.push_str("\r\n");
+            line(&mut out, vec![s.title.clone()]);
+            line(&mut out, s.columns.iter().map(|c| c.heading.to_string()).collect());
+            for r in &s.rows {
+                line(&mut out, r.iter().map(Cell::csv).collect());
+            }
+            if let Some(t) = &s.totals {
+                line(&mut out, t.iter().map(Cell::csv).collect());
+            }
+        }
+        out
+    }
+
+    pub fn to_xlsx(&self) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+        use rust_xlsxwriter::{Format, Workbook};
+        let mut wb = Workbook::new();
+        let bold = Format::new().set_bold();
+        let money = Format::new().set_num_format("#,##0.00");
+        let money_bold = Format::new().set_num_format("#,##0.00").set_bold();
+        let pct = Format::new().set_num_format("0.00");
+        let date = Format::new().set_num_format("yyyy-mm-dd");
+        for s in &self.sections {
+            let ws = wb.add_worksheet();
+            // Sheet names: at most 31 characters, none of []:*?/\
+            let name: String =
+                s.title.chars().filter(|c| !"[]:*?/\\".contains(*c)).take(31).collect::<String>().trim().to_string();
+            ws.set_name(if name.is_empty() { s.key } else { &name })?;
+            ws.write_string_with_format(0, 0, &self.title, &bold)?;
+            let mut r: u32 = 1;
+            for (_, label, value) in &self.meta {
+                ws.write_string(r, 0, *label)?;
+                ws.write_string(r, 1, value)?;
+                r += 1;
+            }
+            r += 1;
+            for (c, col) in s.columns.iter().enumerate() {
+                ws.write_string_with_format(r, c as u16, col.heading, &bold)?;
+                ws.set_column_width(c as u16, if col.kind == Kind::Text { 32 } else { 16 })?;
+            }
+            r += 1;
+            let rows = s.rows.iter().map(|row| (row, false)).chain(s.totals.iter().map(|t| (t, true)));
+            for (row, is_total) in rows {
+                for (c, cell) in row.iter().enumerate() {
+                    let c = c as u16;
+                    match cell {
+                        Cell::Empty => {}
+                        Cell::Text(t) if is_total => {
+                            ws.write_string_with_format(r, c, t, &bold)?;
+                        }
+                        Cell::Text(t) => {
+                            ws.write_string(r, c, t)?;
+                        }
+                        Cell::Int(i) => {
+                            ws.write_number(r, c, *i as f64)?;
+                        }
+                        Cell::Money(m) => {
+                            // Rupiah with sen as an Excel number: exact for every amount below 2^53 sen.
+                            let v = *m as f64 / 100.0;
+                            ws.write_number_with_format(r, c, v, if is_total { &money_bold } else { &money })?;
+                        }
+                        Cell::Date(d) => {
+                            let excel = rust_xlsxwriter::ExcelDateTime::from_ymd(
+                                d.format("%Y").to_string().parse().unwrap_or(1900),
+                                d.format("%m").to_string().parse().unwrap_or(1),
+                                d.format("%d").to_string().parse().unwrap_or(1),
+                            )?;
+                            ws.write_datetime_with_format(r, c, &excel, &date)?;
+                        }
+                        Cell::Percent(Some(p)) => {
+                            let v: f64 = p.to_string().parse().unwrap_or(0.0);
+                            ws.write_number_with_format(r, c, v, &pct)?;
+                        }
+                        Cell::Percent(None) => {}
+                    }
+                }
+                r += 1;
+            }
+        }
+        if self.sections.is_empty() {
+            let ws = wb.add_worksheet();
+            ws.write_string(0, 0, &self.title)?;
+        }
+        wb.save_to_buffer()
+    }
+}
+
+fn csv_field(f: &str) -> String {
+    if f.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", f.replace('"', "\"\""))
+    } else {
+        f.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_rounds_and_handles_zero() {
+        assert_eq!(percent(1, 3), Some(Decimal::new(3333, 2)));
+        assert_eq!(percent(5, 0), None);
+        assert_eq!(percent(200, 100), Some(Decimal::new(20000, 2)));
+    }
+
+    #[test]
+    fn csv_quotes_what_needs_it() {
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("plain"), "plain");
+    }
+}

@@ -1,0 +1,260 @@
+// What the reports read. Compiled once per backend inside `queries.rs`'s module (see `mod.rs`). Every query is
+// bounded by a village (or a regency's villages) and a date range, and served by an index.
+
+use crate::domain::accounts::{BANK_ACCOUNT, CASH_IN_HAND};
+use crate::store::rows::*;
+use crate::store::schema::*;
+use crate::store::{LedgerLine, StoreError};
+use chrono::NaiveDate;
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+use std::collections::{BTreeMap, BTreeSet};
+
+type SpendingByKey = crate::store::SpendingByKey;
+
+type LineTuple = (
+    String,
+    i64,
+    String,
+    NaiveDate,
+    String,
+    Option<String>,
+    Option<String>,
+    i32,
+    String,
+    String,
+    i64,
+    Option<String>,
+    Option<String>,
+);
+
+fn to_line(t: LineTuple) -> LedgerLine {
+    LedgerLine {
+        txn_id: t.0,
+        seq: t.1,
+        kind: t.2,
+        value_date: t.3,
+        description: t.4,
+        bank_reference: t.5,
+        payment_id: t.6,
+        line_no: t.7,
+        account_code: t.8,
+        side: t.9,
+        amount: t.10,
+        activity_code: t.11,
+        source: t.12,
+    }
+}
+
+macro_rules! line_select {
+    () => {
+        (
+            transactions::id,
+            transactions::seq,
+            transactions::kind,
+            entries::value_date,
+            transactions::description,
+            transactions::bank_reference,
+            transactions::payment_id,
+            entries::line_no,
+            entries::account_code,
+            entries::side,
+            entries::amount,
+            entries::activity_code,
+            entries::source,
+        )
+    };
+}
+
+/// The entries on `accounts` dated in [from, to], in book order (date, sequence, line).
+pub fn account_lines(
+    c: &mut Conn,
+    village_id: &str,
+    accounts: &[&str],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<LedgerLine>, StoreError> {
+    let codes: Vec<String> = accounts.iter().map(|a| a.to_string()).collect();
+    let rows: Vec<LineTuple> = entries::table
+        .inner_join(transactions::table)
+        .filter(entries::village_id.eq(village_id))
+        .filter(entries::account_code.eq_any(codes))
+        .filter(entries::value_date.ge(from))
+        .filter(entries::value_date.le(to))
+        .order((entries::value_date, transactions::seq, entries::line_no))
+        .select(line_select!())
+        .load(c)?;
+    Ok(rows.into_iter().map(to_line).collect())
+}
+
+/// For the cash book: the non-cash entries of every transaction that moves cash (bank or cash in hand).
+pub fn cash_counter_lines(
+    c: &mut Conn,
+    village_id: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<LedgerLine>, StoreError> {
+    let cash = [CASH_IN_HAND.to_string(), BANK_ACCOUNT.to_string()];
+    let cash_entries = diesel::alias!(entries as cash_entries);
+    let moving = cash_entries
+        .filter(cash_entries.field(entries::village_id).eq(village_id.to_string()))
+        .filter(cash_entries.field(entries::account_code).eq_any(cash.clone()))
+        .filter(cash_entries.field(entries::value_date).ge(from))
+        .filter(cash_entries.field(entries::value_date).le(to))
+        .select(cash_entries.field(entries::transaction_id));
+    let rows: Vec<LineTuple> = entries::table
+        .inner_join(transactions::table)
+        .filter(entries::village_id.eq(village_id))
+        .filter(entries::account_code.ne_all(cash))
+        .filter(entries::value_date.ge(from))
+        .filter(entries::value_date.le(to))
+        .filter(entries::transaction_id.eq_any(moving))
+        .order((entries::value_date, transactions::seq, entries::line_no))
+        .select(line_select!())
+        .load(c)?;
+    Ok(rows.into_iter().map(to_line).collect())
+}
+
+/// The accounts each of these transactions touches.
+pub fn transaction_accounts(
+    c: &mut Conn,
+    txn_ids: &[String],
+) -> Result<BTreeMap<String, BTreeSet<String>>, StoreError> {
+    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for chunk in txn_ids.chunks(500) {
+        let rows: Vec<(String, String)> = entries::table
+            .filter(entries::transaction_id.eq_any(chunk))
+            .select((entries::transaction_id, entries::account_code))
+            .load(c)?;
+        for (t, a) in rows {
+            out.entry(t).or_default().insert(a);
+        }
+    }
+    Ok(out)
+}
+
+/// Σdebit and Σcredit per (village, account) over [from, to], from the daily totals.
+pub fn period_totals(
+    c: &mut Conn,
+    village_ids: &[String],
+    from: Option<NaiveDate>,
+    to: NaiveDate,
+) -> Result<Vec<(String, String, i64, i64)>, StoreError> {
+    let mut q = account_daily::table
+        .filter(account_daily::village_id.eq_any(village_ids.to_vec()))
+        .filter(account_daily::value_date.le(to))
+        .group_by((account_daily::village_id, account_daily::account_code))
+        .select((
+            account_daily::village_id,
+            account_daily::account_code,
+            sql::<BigInt>("CAST(COALESCE(SUM(debit), 0) AS BIGINT)"),
+            sql::<BigInt>("CAST(COALESCE(SUM(credit), 0) AS BIGINT)"),
+        ))
+        .into_boxed();
+    if let Some(f) = from {
+        q = q.filter(account_daily::value_date.ge(f));
+    }
+    Ok(q.load(c)?)
+}
+
+/// Daily (debit, credit) of one account over [from, to], for running balances.
+pub fn account_days(
+    c: &mut Conn,
+    village_id: &str,
+    account: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<(NaiveDate, i64, i64)>, StoreError> {
+    Ok(account_daily::table
+        .filter(account_daily::village_id.eq(village_id))
+        .filter(account_daily::account_code.eq(account))
+        .filter(account_daily::value_date.ge(from))
+        .filter(account_daily::value_date.le(to))
+        .order(account_daily::value_date)
+        .select((account_daily::value_date, account_daily::debit, account_daily::credit))
+        .load(c)?)
+}
+
+/// Spending realised per (account, activity, source) over [from, to]: debits less credits on 5.x and 6.2.x.
+pub fn spending_by_key(
+    c: &mut Conn,
+    village_id: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<SpendingByKey>, StoreError> {
+    Ok(entries::table
+        .filter(entries::village_id.eq(village_id))
+        .filter(entries::value_date.ge(from))
+        .filter(entries::value_date.le(to))
+        .filter(entries::account_code.like("5.%").or(entries::account_code.like("6.2.%")))
+        .group_by((entries::account_code, entries::activity_code, entries::source))
+        .select((
+            entries::account_code,
+            entries::activity_code,
+            entries::source,
+            sql::<BigInt>("CAST(COALESCE(SUM(CASE WHEN side = 'debit' THEN amount ELSE -amount END), 0) AS BIGINT)"),
+        ))
+        .load(c)?)
+}
+
+pub fn budget_positions(c: &mut Conn, village_ids: &[String], year: i32) -> Result<Vec<BudgetPositionRow>, StoreError> {
+    Ok(budget_positions::table
+        .filter(budget_positions::village_id.eq_any(village_ids.to_vec()))
+        .filter(budget_positions::year.eq(year))
+        .order((budget_positions::village_id, budget_positions::account_code))
+        .select(BudgetPositionRow::as_select())
+        .load(c)?)
+}
+
+pub fn statement_lines(
+    c: &mut Conn,
+    village_id: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<StatementLineRow>, StoreError> {
+    Ok(statement_lines::table
+        .filter(statement_lines::village_id.eq(village_id))
+        .filter(statement_lines::value_date.ge(from))
+        .filter(statement_lines::value_date.le(to))
+        .order((statement_lines::value_date, statement_lines::bank_reference))
+        .select(StatementLineRow::as_select())
+        .load(c)?)
+}
+
+/// Requests of these villages created in [from, to] that went at least as far as approval.
+pub fn approved_payments(
+    c: &mut Conn,
+    village_ids: &[String],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<PaymentRow>, StoreError> {
+    let start = from.and_hms_opt(0, 0, 0).expect("midnight");
+    let end = to.succ_opt().unwrap_or(to).and_hms_opt(0, 0, 0).expect("midnight");
+    Ok(payments::table
+        .filter(payments::village_id.eq_any(village_ids.to_vec()))
+        .filter(payments::kind.eq("spp"))
+        .filter(payments::status.eq_any(["approved", "released", "failed", "paid"]))
+        .filter(payments::created_at.ge(start))
+        .filter(payments::created_at.lt(end))
+        .order((payments::village_id, payments::created_at))
+        .select(PaymentRow::as_select())
+        .load(c)?)
+}
+
+pub fn transfers_released(
+    c: &mut Conn,
+    village_ids: &[String],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<TransferRow>, StoreError> {
+    let start = from.and_hms_opt(0, 0, 0).expect("midnight") - chrono::Duration::hours(14);
+    let end = to.succ_opt().unwrap_or(to).and_hms_opt(0, 0, 0).expect("midnight") + chrono::Duration::hours(14);
+    Ok(transfers::table
+        .filter(transfers::village_id.eq_any(village_ids.to_vec()))
+        .filter(transfers::released_at.ge(start))
+        .filter(transfers::released_at.lt(end))
+        .order((transfers::village_id, transfers::released_at))
+        .select(TransferRow::as_select())
+        .load(c)?)
+}
