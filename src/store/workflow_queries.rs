@@ -254,7 +254,10 @@ pub fn revise_budget(
             match new_ceilings.get(&k) {
                 Some(l) => {
                     diesel::update(target)
-                        .set((budget_positions::ceiling.eq(l.ceiling), budget_positions::activity_name.eq(&l.activity_name)))
+                        .set((
+                            budget_positions::ceiling.eq(l.ceiling),
+                            budget_positions::activity_name.eq(&l.activity_name),
+                        ))
                         .execute(c)?;
                 }
                 // Dropped and unused (checked above): the line goes.
@@ -265,7 +268,12 @@ pub fn revise_budget(
         }
         let fresh: Vec<BudgetPositionRow> = lines
             .iter()
-            .filter(|l| !existing.iter().any(|p| key(&p.account_code, &p.activity_code, &p.source) == key(&l.account_code, &l.activity_code, &l.source)))
+            .filter(|l| {
+                !existing.iter().any(|p| {
+                    key(&p.account_code, &p.activity_code, &p.source)
+                        == key(&l.account_code, &l.activity_code, &l.source)
+                })
+            })
             .map(|l| BudgetPositionRow {
                 village_id: village_id.to_string(),
                 year,
@@ -580,11 +588,8 @@ pub fn list_payments(
 fn line_keys(p: &PaymentRecord) -> BTreeMap<(String, String, String), i64> {
     let mut keys = BTreeMap::new();
     for l in &p.lines {
-        let k = (
-            l.account_code.clone(),
-            l.activity_code.clone().unwrap_or_default(),
-            l.source.clone().unwrap_or_default(),
-        );
+        let k =
+            (l.account_code.clone(), l.activity_code.clone().unwrap_or_default(), l.source.clone().unwrap_or_default());
         *keys.entry(k).or_insert(0) += l.amount;
     }
     keys
@@ -671,10 +676,7 @@ fn realise_budget(c: &mut Conn, rec: &PaymentRecord) -> Result<(), StoreError> {
 fn check_tax_outstanding(c: &mut Conn, rec: &PaymentRecord) -> Result<(), StoreError> {
     let p = &rec.payment;
     for l in &rec.lines {
-        let balance: i64 = accounts::table
-            .find((&p.village_id, &l.account_code))
-            .select(accounts::balance)
-            .first(c)?;
+        let balance: i64 = accounts::table.find((&p.village_id, &l.account_code)).select(accounts::balance).first(c)?;
         let owed = -balance; // liabilities are credit-normal
         let pending: Vec<i64> = payment_lines::table
             .inner_join(payments::table.on(payments::id.eq(payment_lines::payment_id)))
@@ -733,8 +735,7 @@ pub fn transition_payment(
             }
             Action::Cancel if is_spp && from.holds_commitment() => commit_budget(c, &rec, -1)?,
             Action::Release => {
-                let bank: i64 =
-                    accounts::table.find((&village.id, BANK_ACCOUNT)).select(accounts::balance).first(c)?;
+                let bank: i64 = accounts::table.find((&village.id, BANK_ACCOUNT)).select(accounts::balance).first(c)?;
                 let available = bank - reserved_for_transfers(c, &village.id, None)?;
                 if available < rec.payment.net {
                     return Err(StoreError::Posting(PostingError::InsufficientFunds {
@@ -974,7 +975,13 @@ pub fn post_credit(
             value_date: credit.value_date,
             description,
             entries: vec![
-                EntryDraft { account_code: BANK_ACCOUNT.into(), side: Side::Debit, amount, activity_code: None, source: source.clone() },
+                EntryDraft {
+                    account_code: BANK_ACCOUNT.into(),
+                    side: Side::Debit,
+                    amount,
+                    activity_code: None,
+                    source: source.clone(),
+                },
                 EntryDraft { account_code: account.into(), side: Side::Credit, amount, activity_code: None, source },
             ],
             reverses: None,

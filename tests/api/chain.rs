@@ -6,7 +6,7 @@ use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection, SqliteConnection};
 
 /// Runs SQL straight against the test's database, as an attacker with database access would.
-fn raw_sql(app: &TestApp, sqlite: &str, pg: &str) -> Result<(), String> {
+pub fn raw_sql(app: &TestApp, sqlite: &str, pg: &str) -> Result<(), String> {
     let url = &app.database_url;
     if let Some(path) = url.strip_prefix("sqlite://") {
         let mut c = SqliteConnection::establish(path).map_err(|e| e.to_string())?;

@@ -2,6 +2,7 @@
 //! KASDESA_TEST_DATABASE_URL is set (see `.ci/run`).
 
 mod access;
+mod anomalies;
 mod auth;
 mod bank;
 mod chain;
