@@ -40,7 +40,11 @@ pub fn build_state(settings: Settings) -> anyhow::Result<Arc<AppState>> {
             tracing::info!("created the administrator 'admin'");
         }
     }
-    Ok(Arc::new(AppState { db, jwt, settings, metrics: Metrics::default() }))
+    let login_guard = crate::http::guard::LoginGuard::new(
+        settings.login_max_failures,
+        std::time::Duration::from_secs(settings.login_lockout_secs),
+    );
+    Ok(Arc::new(AppState { db, jwt, settings, metrics: Metrics::default(), login_guard }))
 }
 
 /// Starts serving on an already bound listener (tests bind port 0).

@@ -21,6 +21,10 @@ pub struct Settings {
     /// Creates the user `admin` on first start with an empty database.
     #[serde(default)]
     pub admin_password: Option<String>,
+    /// Failed logins (per username, known or not) before it is locked; ten times as many per address.
+    pub login_max_failures: u32,
+    /// How long a lockout lasts, and the window failures are counted in.
+    pub login_lockout_secs: u64,
     /// Thresholds of the regency's anomaly rules.
     #[serde(default)]
     pub anomalies: crate::reports::anomalies::AnomalyRules,
@@ -40,6 +44,8 @@ impl Default for Settings {
             log_format: "pretty".into(),
             workers: 0,
             admin_password: None,
+            login_max_failures: 5,
+            login_lockout_secs: 900,
             anomalies: Default::default(),
         }
     }

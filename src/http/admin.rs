@@ -1,17 +1,33 @@
 //! Login, bank client tokens, and administration: regencies, villages, users, bank clients.
 
 use super::auth::{dummy_hash, hash_password, hash_secret, random_token, verify_password, Claims, Principal};
-use super::error::{ApiError, Problem};
+use super::error::{ApiError, ErrorCode, Problem};
 use super::views::*;
 use super::{blocking, load_village, text_field, Body, State};
 use crate::domain::roles::Role;
 use crate::store::rows::{BankClientRow, UserRow, VillageRow};
 use crate::store::{now_micros, VillageFilter};
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 
 fn token_response(state: &State, claims: Claims) -> Result<HttpResponse, ApiError> {
     let access_token = state.jwt.issue(claims)?;
     Ok(HttpResponse::Ok().json(TokenResponse { access_token, token_type: "Bearer", expires_in: state.jwt.ttl_secs }))
+}
+
+/// The caller's address as the socket sees it (a proxy's X-Forwarded-For is not trusted: it can be forged).
+fn client_address(req: &HttpRequest) -> String {
+    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default()
+}
+
+/// `429 rate_limited` while a name or address is locked out: the same for names that exist and names that do not.
+fn throttled(state: &State, name: &str, address: &str) -> Result<(), ApiError> {
+    match state.login_guard.check(name, address) {
+        Some(wait) => Err(ApiError::new(
+            ErrorCode::RateLimited,
+            format!("too many failed attempts; try again in {} minutes", wait.as_secs().div_ceil(60).max(1)),
+        )),
+        None => Ok(()),
+    }
 }
 
 fn bad_credentials() -> ApiError {
@@ -37,13 +53,17 @@ fn blank_claims(sub: String, role: Role, name: String) -> Claims {
 /// Log in with a username and password.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = TokenResponse), (status = 401, body = Problem, description = "unknown user or wrong password: the same answer")))]
-pub async fn login(state: State, body: Body<LoginRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn login(state: State, req: HttpRequest, body: Body<LoginRequest>) -> Result<HttpResponse, ApiError> {
     let LoginRequest { username, password } = body.value;
+    let address = client_address(&req);
+    throttled(&state, &username, &address)?;
     if username.len() > 64 || password.len() > 128 {
+        state.login_guard.failure(&username, &address);
         return Err(bad_credentials());
     }
     let db = state.db.clone();
-    let user = blocking(move || db.find_user(&username)).await?;
+    let name = username.clone();
+    let user = blocking(move || db.find_user(&name)).await?;
     // Verify against a dummy hash for unknown users, so timing does not reveal which usernames exist.
     let (hash, user) = match user {
         Some(u) if u.active => (u.password_hash.clone(), Some(u)),
@@ -52,8 +72,12 @@ pub async fn login(state: State, body: Body<LoginRequest>) -> Result<HttpRespons
     let ok = web::block(move || verify_password(&password, &hash)).await?;
     let user = match (ok, user) {
         (true, Some(u)) => u,
-        _ => return Err(bad_credentials()),
+        _ => {
+            state.login_guard.failure(&username, &address);
+            return Err(bad_credentials());
+        }
     };
+    state.login_guard.success(&user.username);
     let role = Role::parse(&user.role).ok_or_else(ApiError::internal)?;
     let mut claims = blank_claims(user.id, role, user.username);
     claims.village_id = user.village_id;
@@ -64,20 +88,25 @@ pub async fn login(state: State, body: Body<LoginRequest>) -> Result<HttpRespons
 /// Exchange a bank client's credentials for a token with role `bank`.
 #[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth", request_body = ClientTokenRequest,
     responses((status = 200, body = TokenResponse), (status = 401, body = Problem)))]
-pub async fn client_token(state: State, body: Body<ClientTokenRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn client_token(state: State, req: HttpRequest, body: Body<ClientTokenRequest>) -> Result<HttpResponse, ApiError> {
     let ClientTokenRequest { client_id, client_secret } = body.value;
+    let address = client_address(&req);
+    throttled(&state, &client_id, &address)?;
     if client_id.len() > 100 || client_secret.len() > 200 {
+        state.login_guard.failure(&client_id, &address);
         return Err(ApiError::unauthorized("invalid client credentials"));
     }
     let db = state.db.clone();
-    let found = blocking(move || db.find_bank_client(&client_id)).await?;
-    let Some((client, villages)) = found.filter(|(c, _)| c.active) else {
+    let id = client_id.clone();
+    let found = blocking(move || db.find_bank_client(&id)).await?;
+    let presented = hash_secret(&client_secret);
+    let Some((client, villages)) = found
+        .filter(|(c, _)| c.active && constant_time_eq(presented.as_bytes(), c.secret_hash.as_bytes()))
+    else {
+        state.login_guard.failure(&client_id, &address);
         return Err(ApiError::unauthorized("invalid client credentials"));
     };
-    let presented = hash_secret(&client_secret);
-    if !constant_time_eq(presented.as_bytes(), client.secret_hash.as_bytes()) {
-        return Err(ApiError::unauthorized("invalid client credentials"));
-    }
+    state.login_guard.success(&client.client_id);
     let mut claims = blank_claims(client.client_id, Role::Bank, client.name);
     claims.village_ids = Some(villages);
     token_response(&state, claims)

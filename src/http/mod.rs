@@ -4,6 +4,7 @@ pub mod admin;
 pub mod auth;
 pub mod bank;
 pub mod error;
+pub mod guard;
 pub mod ledger;
 pub mod openapi;
 pub mod ops;
@@ -30,6 +31,7 @@ pub struct AppState {
     pub jwt: JwtKeys,
     pub settings: Settings,
     pub metrics: Metrics,
+    pub login_guard: guard::LoginGuard,
 }
 
 #[derive(Default)]

@@ -165,3 +165,27 @@ async fn health_docs_and_metrics_need_no_token() {
     let metrics = app.client.get(format!("{}/metrics", app.base)).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains("kasdesa_http_requests_total"));
 }
+
+#[tokio::test]
+async fn repeated_failures_lock_a_name_whether_or_not_it_exists() {
+    let app = spawn_app().await;
+    let regency = app.create_regency("61.12").await;
+    app.create_user("bendahara", "inspector", None, Some(&regency)).await;
+    for name in ["bendahara", "tidak-ada"] {
+        for _ in 0..5 {
+            let r = app.post("/api/v1/auth/login").json(&json!({"username": name, "password": "salah-salah-salah"})).send().await;
+            r.assert_problem(401, "unauthorized");
+        }
+        // Locked now, even with the right password, and the answer is the same for both names.
+        let r = app.post("/api/v1/auth/login").json(&json!({"username": name, "password": PASSWORD})).send().await;
+        r.assert_problem(429, "rate_limited");
+        assert!(r.headers.get("retry-after").is_some());
+    }
+    // Someone else from the same address is not locked out.
+    app.login("admin", ADMIN_PASSWORD).await;
+    // Bank credentials are throttled the same way.
+    for _ in 0..5 {
+        app.post("/api/v1/auth/token").json(&json!({"client_id": "bank_x", "client_secret": "y"})).send().await.assert_problem(401, "unauthorized");
+    }
+    app.post("/api/v1/auth/token").json(&json!({"client_id": "bank_x", "client_secret": "y"})).send().await.assert_problem(429, "rate_limited");
+}
