@@ -19,7 +19,10 @@ use tracing_actix_web::{RequestId, TracingLogger};
 pub fn build_state(settings: Settings) -> anyhow::Result<Arc<AppState>> {
     let db = Db::connect(
         &settings.database_url,
-        &PoolOptions { max_connections: settings.pool_size, ..PoolOptions::default() },
+        &PoolOptions {
+            max_connections: settings.pool_size,
+            connect_timeout: std::time::Duration::from_secs(settings.pool_timeout_secs.max(1)),
+        },
     )?;
     let secret = JwtKeys::load_or_create_secret(&settings.data_dir)?;
     let jwt = JwtKeys::new(&secret, &settings.jwt_issuer, &settings.jwt_audience, settings.token_ttl_secs);

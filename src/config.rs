@@ -11,6 +11,8 @@ pub struct Settings {
     pub bind: String,
     pub database_url: String,
     pub pool_size: u32,
+    /// How long a request waits for a database connection before answering 503.
+    pub pool_timeout_secs: u64,
     pub token_ttl_secs: u64,
     pub jwt_issuer: String,
     pub jwt_audience: String,
@@ -37,6 +39,7 @@ impl Default for Settings {
             bind: "127.0.0.1:8080".into(),
             database_url: String::new(),
             pool_size: 16,
+            pool_timeout_secs: 5,
             token_ttl_secs: 3600,
             jwt_issuer: "kasdesa".into(),
             jwt_audience: "kasdesa-api".into(),

@@ -140,9 +140,7 @@ impl From<DieselError> for StoreError {
                     }
                     DatabaseErrorKind::ClosedConnection => StoreError::Unavailable(msg),
                     _ if msg.contains("deadlock detected") || msg.contains("database is locked") => StoreError::Retry,
-                    _ if msg.contains("terminating connection") || msg.contains("server closed the connection") => {
-                        StoreError::Unavailable(msg)
-                    }
+                    _ if CONNECTION_LOST.iter().any(|m| msg.contains(m)) => StoreError::Unavailable(msg),
                     _ => StoreError::Internal(format!("{kind:?}: {msg}")),
                 }
             }
@@ -151,6 +149,20 @@ impl From<DieselError> for StoreError {
         }
     }
 }
+
+/// How libpq and the server say a connection went away (a restart, `pg_terminate_backend`, a network cut).
+const CONNECTION_LOST: &[&str] = &[
+    "terminating connection",
+    "server closed the connection",
+    "no connection to the server",
+    "connection not open",
+    "could not receive data",
+    "could not send data",
+    "the database system is shutting down",
+    "the database system is starting up",
+    "connection to server",
+    "broken pipe",
+];
 
 fn unique_message(constraint: Option<&str>, msg: &str) -> String {
     let what = constraint.unwrap_or(msg);

@@ -61,9 +61,14 @@ pub fn fresh_database(dir: &std::path::Path) -> (String, Option<(String, String)
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Like `spawn_app`, with the settings adjusted first (e.g. a database URL through a fault-injecting proxy).
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let data_dir = tempfile::tempdir().expect("temp dir");
     let (database_url, pg_cleanup) = fresh_database(data_dir.path());
-    let settings = Settings {
+    let mut settings = Settings {
         data_dir: data_dir.path().to_path_buf(),
         bind: "127.0.0.1:0".into(),
         database_url: database_url.clone(),
@@ -72,6 +77,7 @@ pub async fn spawn_app() -> TestApp {
         admin_password: Some(ADMIN_PASSWORD.into()),
         ..Settings::default()
     };
+    adjust(&mut settings);
     let state = kasdesa::app::build_state(settings).expect("state builds");
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a random port");
     let port = listener.local_addr().unwrap().port();

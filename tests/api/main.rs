@@ -7,6 +7,7 @@ mod auth;
 mod bank;
 mod chain;
 mod concurrency;
+mod faults;
 mod helpers;
 mod ledger;
 mod payments;
