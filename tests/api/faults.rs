@@ -75,7 +75,13 @@ async fn a_lost_database_is_503_then_recovers_by_itself() {
     let regency = app.create_regency("61.12").await;
     let v = app.create_village(&regency, "61.12.01.2001", "5000000.00").await;
     let path = format!("/api/v1/villages/{}/transactions", v.id);
-    app.post(&path).token(&v.treasurer).key("before").json(&receipt("10.00", "4.1.4.01")).send().await.assert_status(201);
+    app.post(&path)
+        .token(&v.treasurer)
+        .key("before")
+        .json(&receipt("10.00", "4.1.4.01"))
+        .send()
+        .await
+        .assert_status(201);
 
     proxy.cut();
     let r = app.post(&path).token(&v.treasurer).key("during").json(&receipt("20.00", "4.1.4.01")).send().await;
@@ -84,7 +90,11 @@ async fn a_lost_database_is_503_then_recovers_by_itself() {
     let ready = app.get("/health/ready").send().await;
     ready.assert_problem(503, "unavailable");
     app.get("/health/live").send().await.assert_status(200);
-    app.get(&format!("/api/v1/villages/{}/accounts", v.id)).token(&v.treasurer).send().await.assert_problem(503, "unavailable");
+    app.get(&format!("/api/v1/villages/{}/accounts", v.id))
+        .token(&v.treasurer)
+        .send()
+        .await
+        .assert_problem(503, "unavailable");
 
     proxy.restore();
     let mut recovered = false;
@@ -140,8 +150,13 @@ async fn killed_backends_under_load_lose_and_duplicate_nothing() {
             let mut outcomes = Vec::new();
             for n in 0..15 {
                 let key = format!("c{client}-{n}");
-                let r = app.post(&format!("/api/v1/villages/{}/transactions", v.id)).token(&v.treasurer).key(&key)
-                    .json(&receipt("1.00", "4.1.4.01")).send().await;
+                let r = app
+                    .post(&format!("/api/v1/villages/{}/transactions", v.id))
+                    .token(&v.treasurer)
+                    .key(&key)
+                    .json(&receipt("1.00", "4.1.4.01"))
+                    .send()
+                    .await;
                 let status = r.status.as_u16();
                 assert!(status == 201 || (status == 503 && r.code() == "unavailable"), "{status}: {}", r.body);
                 outcomes.push((key, status));
@@ -162,8 +177,13 @@ async fn killed_backends_under_load_lose_and_duplicate_nothing() {
         if *status == 503 {
             let mut landed = false;
             for _ in 0..50 {
-                let r = app.post(&format!("/api/v1/villages/{}/transactions", v.id)).token(&v.treasurer).key(key)
-                    .json(&receipt("1.00", "4.1.4.01")).send().await;
+                let r = app
+                    .post(&format!("/api/v1/villages/{}/transactions", v.id))
+                    .token(&v.treasurer)
+                    .key(key)
+                    .json(&receipt("1.00", "4.1.4.01"))
+                    .send()
+                    .await;
                 if r.status.as_u16() == 201 {
                     landed = true;
                     break;

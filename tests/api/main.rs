@@ -7,6 +7,7 @@ mod auth;
 mod bank;
 mod chain;
 mod concurrency;
+mod crash;
 mod faults;
 mod helpers;
 mod ledger;
