@@ -31,6 +31,13 @@ pub enum Command {
         #[command(subcommand)]
         action: UserAction,
     },
+    /// Write a consistent backup while the service runs: SQLite with VACUUM INTO, PostgreSQL with pg_dump
+    /// (custom format; restore with pg_restore).
+    Backup {
+        /// The file to write (must not exist).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Verify a village's hash chain and balances; exits 1 if anything is broken.
     VerifyChain {
         /// The village code (or id).
@@ -102,6 +109,21 @@ pub fn main_entry() -> anyhow::Result<std::process::ExitCode> {
                 created_at: now_micros(),
             })?;
             println!("{}", user.id);
+        }
+        Command::Backup { out } => {
+            if crate::store::is_postgres_url(&settings.database_url) {
+                anyhow::ensure!(!out.exists(), "{} exists already", out.display());
+                let status = std::process::Command::new("pg_dump")
+                    .args(["--format=custom", "--no-owner", "--file"])
+                    .arg(&out)
+                    .arg(&settings.database_url)
+                    .status()
+                    .map_err(|e| anyhow::anyhow!("could not run pg_dump: {e}"))?;
+                anyhow::ensure!(status.success(), "pg_dump failed: {status}");
+            } else {
+                Db::connect(&settings.database_url, &PoolOptions::default())?.backup_sqlite(&out)?;
+            }
+            println!("backup written to {}", out.display());
         }
         Command::VerifyChain { village } => {
             let db = Db::connect(&settings.database_url, &PoolOptions::default())?;

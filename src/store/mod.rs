@@ -343,6 +343,17 @@ impl Db {
         }
     }
 
+    /// An online, consistent copy of an SQLite database (`VACUUM INTO`), written to `path` (which must not exist).
+    pub fn backup_sqlite(&self, path: &std::path::Path) -> anyhow::Result<()> {
+        let Db::Sqlite { read, .. } = self else {
+            anyhow::bail!("backup_sqlite is for SQLite; for PostgreSQL use pg_dump (kasdesa backup does)");
+        };
+        anyhow::ensure!(!path.exists(), "{} exists already", path.display());
+        let target = path.to_str().ok_or_else(|| anyhow::anyhow!("the path is not UTF-8"))?.replace('\'', "''");
+        read.get()?.batch_execute(&format!("VACUUM INTO '{target}'"))?;
+        Ok(())
+    }
+
     /// A cheap round trip, for readiness.
     pub fn ping(&self) -> Result<(), StoreError> {
         dispatch!(self, read, c => c.batch_execute("SELECT 1").map_err(StoreError::from))

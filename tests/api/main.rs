@@ -3,6 +3,7 @@
 
 mod access;
 mod anomalies;
+mod backup;
 mod auth;
 mod bank;
 mod chain;
