@@ -120,3 +120,61 @@ async fn a_deleted_row_is_reported() {
     assert_eq!(report["first_broken"]["reason"], "head_mismatch", "{report}");
     assert_eq!(report["first_broken"]["chain_seq"], 3);
 }
+
+#[tokio::test]
+async fn workflow_events_and_payments_are_tamper_evident_too() {
+    use crate::workflow_helpers::*;
+    let app = spawn_app().await;
+    let regency = app.create_regency("61.12").await;
+    let v = app.create_village(&regency, "61.12.01.2001", "5000000.00").await;
+    let inspector = app.inspector(&regency, "inspektorat").await;
+    app.adopt_budget(&v, &standard_budget()).await;
+    let p = app.draft(&v, &spp("5.2.1.07", "02.03.10", "DDS", "1000000.00", serde_json::json!([]))).await;
+    app.approve_chain(&v, &p).await;
+    assert_eq!(app.verify(&v).await["ok"], true);
+    let approve_event = app.payment(&v, &p).await["events"][3].clone();
+    assert_eq!(approve_event["action"], "approve");
+
+    // The approval's actor rewritten: the chain breaks at exactly that event.
+    let sql = format!("UPDATE payment_events SET actor_name = 'orang lain' WHERE id = '{}';", approve_event["id"].as_str().unwrap());
+    raw_sql(&app, &format!("DROP TRIGGER payment_events_no_update; {sql}"),
+        &format!("ALTER TABLE payment_events DISABLE TRIGGER payment_events_immutable; {sql}")).unwrap();
+    let report = app.verify(&v).await;
+    assert_eq!(report["first_broken"]["payment_event_id"], approve_event["id"], "{report}");
+    assert_eq!(report["first_broken"]["chain_seq"], approve_event["chain_seq"]);
+    assert_eq!(report["first_broken"]["reason"], "hash_mismatch");
+    let (code, out) = cli_verify(&app, &v.code);
+    assert_eq!(code, 1);
+    assert!(out.contains(approve_event["id"].as_str().unwrap()));
+    let anomalies = app.get(&format!("/api/v1/regencies/{regency}/anomalies?year=2026")).token(&inspector).send().await;
+    let items = anomalies.assert_status(200)["items"].as_array().unwrap().clone();
+    assert!(items.iter().any(|i| i["rule"] == "chain_break" && i["evidence"]["first_broken"]["payment_event_id"] == approve_event["id"]));
+}
+
+#[tokio::test]
+async fn an_edited_payment_and_an_inserted_row_are_reported() {
+    use crate::workflow_helpers::*;
+    let app = spawn_app().await;
+    let regency = app.create_regency("61.12").await;
+    let v = app.create_village(&regency, "61.12.01.2001", "5000000.00").await;
+    app.adopt_budget(&v, &standard_budget()).await;
+    let p = app.draft(&v, &spp("5.2.1.07", "02.03.10", "DDS", "1000000.00", serde_json::json!([]))).await;
+    app.approve_chain(&v, &p).await;
+    // The approved payee's account number changed behind the service's back.
+    let sql = format!("UPDATE payments SET payee_account_number = '9999999999' WHERE id = '{p}';");
+    raw_sql(&app, &sql, &sql).unwrap();
+    let report = app.verify(&v).await;
+    assert_eq!(report["ok"], false);
+    assert_eq!(report["payment_mismatches"], serde_json::json!([p]));
+
+    // A forged transaction appended without going through the village's chain head.
+    let (app, v) = village_with_postings(2).await;
+    let forged = format!(
+        "INSERT INTO transactions (id, village_id, seq, chain_seq, fiscal_year, kind, value_date, description, created_by, created_at, prev_hash, hash) \
+         SELECT 'forged', village_id, 3, 3, fiscal_year, kind, value_date, 'palsu', created_by, created_at, hash, hash FROM transactions WHERE seq = 2;"
+    );
+    raw_sql(&app, &forged, &forged).unwrap();
+    let report = app.verify(&v).await;
+    assert_eq!(report["first_broken"]["chain_seq"], 3, "{report}");
+    assert_eq!(report["first_broken"]["seq"], 3);
+}
