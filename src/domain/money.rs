@@ -212,6 +212,36 @@ mod tests {
         assert_eq!(Amount(i64::MIN).to_string(), "-92233720368547758.08");
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_string_parses_or_is_refused_without_panic(s in "\\PC{0,40}") {
+            if let Ok(m) = Money::parse(&s) {
+                proptest::prop_assert!(m.sen() > 0 && m.sen() <= Money::MAX_SEN);
+            }
+        }
+
+        #[test]
+        fn every_amount_round_trips(sen in 1i64..=Money::MAX_SEN) {
+            let m = Money::from_sen(sen).unwrap();
+            proptest::prop_assert_eq!(Money::parse(&m.to_string()), Ok(m));
+        }
+
+        #[test]
+        fn decimal_shaped_strings_are_judged_by_their_value(int in "[1-9][0-9]{0,16}", frac in "[0-9]{0,3}") {
+            let s = if frac.is_empty() { int.clone() } else { format!("{int}.{frac}") };
+            let r = Money::parse(&s);
+            if frac.len() > 2 {
+                proptest::prop_assert!(r.is_err());
+            } else if int.len() > 15 {
+                proptest::prop_assert_eq!(r, Err(MoneyError::TooLarge));
+            } else {
+                let expected = int.parse::<i64>().unwrap() * 100
+                    + format!("{frac:0<2}").parse::<i64>().unwrap();
+                proptest::prop_assert_eq!(r.map(Money::sen), Ok(expected));
+            }
+        }
+    }
+
     #[test]
     fn json_numbers_are_not_amounts() {
         let a: AmountInput = serde_json::from_str("1500000").unwrap();

@@ -241,5 +241,9 @@ pub fn text_field(name: &str, value: &str, max: usize) -> Result<String, ApiErro
     if v.chars().any(|c| c.is_control()) {
         return Err(ApiError::validation(format!("{name} may not contain control characters")));
     }
+    // Bidirectional overrides can make a report read differently from what is stored ("Trojan source").
+    if v.chars().any(|c| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')) {
+        return Err(ApiError::validation(format!("{name} may not contain bidirectional control characters")));
+    }
     Ok(v.to_string())
 }

@@ -11,6 +11,7 @@ mod concurrency;
 mod crash;
 mod faults;
 mod helpers;
+mod hostile;
 mod ledger;
 mod payments;
 mod props;
