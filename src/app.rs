@@ -60,6 +60,7 @@ pub fn run(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Serve
         let metrics_state = state.clone();
         App::new()
             .configure(configure(state.clone()))
+            .configure(crate::web::configure)
             .wrap(
                 DefaultHeaders::new()
                     .add(("X-Content-Type-Options", "nosniff"))

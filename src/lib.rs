@@ -10,3 +10,4 @@ pub mod domain;
 pub mod http;
 pub mod reports;
 pub mod store;
+pub mod web;

@@ -88,7 +88,11 @@ pub async fn login(state: State, req: HttpRequest, body: Body<LoginRequest>) -> 
 /// Exchange a bank client's credentials for a token with role `bank`.
 #[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth", request_body = ClientTokenRequest,
     responses((status = 200, body = TokenResponse), (status = 401, body = Problem)))]
-pub async fn client_token(state: State, req: HttpRequest, body: Body<ClientTokenRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn client_token(
+    state: State,
+    req: HttpRequest,
+    body: Body<ClientTokenRequest>,
+) -> Result<HttpResponse, ApiError> {
     let ClientTokenRequest { client_id, client_secret } = body.value;
     let address = client_address(&req);
     throttled(&state, &client_id, &address)?;
@@ -100,8 +104,8 @@ pub async fn client_token(state: State, req: HttpRequest, body: Body<ClientToken
     let id = client_id.clone();
     let found = blocking(move || db.find_bank_client(&id)).await?;
     let presented = hash_secret(&client_secret);
-    let Some((client, villages)) = found
-        .filter(|(c, _)| c.active && constant_time_eq(presented.as_bytes(), c.secret_hash.as_bytes()))
+    let Some((client, villages)) =
+        found.filter(|(c, _)| c.active && constant_time_eq(presented.as_bytes(), c.secret_hash.as_bytes()))
     else {
         state.login_guard.failure(&client_id, &address);
         return Err(ApiError::unauthorized("invalid client credentials"));

@@ -220,10 +220,22 @@ pub async fn create_payment(
     req: HttpRequest,
     body: Body<PaymentRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let village = load_village(&state, &id).await?;
-    who.require(&village, &[Role::Implementer])?;
     let key = idempotency_key(&req, &who, &body.request_hash, true)?;
-    let p = body.value;
+    let written = draft_payment(&state, &who, &id, key, body.value).await?;
+    Ok(respond_written(&state, written, StatusCode::CREATED, |r| PaymentView::from(r)))
+}
+
+/// Validates a payment request and drafts it: the one path for the API and the web console, so both keep exactly
+/// the same rules.
+pub async fn draft_payment(
+    state: &State,
+    who: &Principal,
+    village_id: &str,
+    key: Option<crate::store::IdempotencyKey>,
+    p: PaymentRequest,
+) -> Result<crate::store::Written<crate::store::rows::PaymentRecord>, ApiError> {
+    let village = load_village(state, village_id).await?;
+    who.require(&village, &[Role::Implementer])?;
     if !is_valid_activity_code(&p.activity_code) {
         return Err(ApiError::validation("activity_code must look like 02.03.10 (bidang 01-05)"));
     }
@@ -290,11 +302,10 @@ pub async fn create_payment(
         billing_code: None,
         lines,
         totals: t,
-        actor: actor(&who),
+        actor: actor(who),
     };
     let db = state.db.clone();
-    let written = blocking(move || db.create_payment(&new, key.as_ref(), &render_payment)).await?;
-    Ok(respond_written(&state, written, StatusCode::CREATED, |r| PaymentView::from(r)))
+    blocking(move || db.create_payment(&new, key.as_ref(), &render_payment)).await
 }
 
 /// Draft a tax deposit request (implementer): withheld taxes paid to the state treasury through the same approval

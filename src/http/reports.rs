@@ -7,7 +7,7 @@ use super::ledger::today_wib;
 use super::{blocking, load_village, State};
 use crate::domain::roles::Role;
 use crate::reports::regency;
-use crate::reports::table::{col, Cell, Kind, Report, Section};
+use crate::reports::table::Report;
 use crate::reports::village::{self, Period};
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
@@ -36,14 +36,14 @@ pub struct ReportQuery {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Format {
+pub enum Format {
     Json,
     Csv,
     Xlsx,
 }
 
 impl ReportQuery {
-    fn format(&self) -> Result<Format, ApiError> {
+    pub fn format(&self) -> Result<Format, ApiError> {
         match self.format.as_deref().unwrap_or("json") {
             "json" => Ok(Format::Json),
             "csv" => Ok(Format::Csv),
@@ -67,7 +67,8 @@ impl ReportQuery {
     }
 }
 
-fn respond(report: Report, format: Format, file_stem: &str) -> Result<HttpResponse, ApiError> {
+/// The report as JSON, or as a CSV or XLSX download named after it.
+pub fn respond(report: Report, format: Format, file_stem: &str) -> Result<HttpResponse, ApiError> {
     let name = format!("{}-{}", report.key, file_stem).replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "-");
     Ok(match format {
         Format::Json => HttpResponse::Ok().json(report.to_json()),
@@ -207,55 +208,8 @@ pub async fn payment_trail(
     let rec = blocking(move || db.get_payment(&id)).await?.ok_or_else(ApiError::not_found)?;
     let village = load_village(&state, &rec.payment.village_id).await?;
     who.require(&village, READERS)?;
-    let rows = rec
-        .events
-        .iter()
-        .map(|e| {
-            vec![
-                Cell::Int(e.chain_seq),
-                Cell::text(e.at.and_utc().to_rfc3339()),
-                Cell::text(&e.action),
-                Cell::opt(e.from_status.clone()),
-                Cell::text(&e.to_status),
-                Cell::text(&e.actor_name),
-                Cell::text(&e.role),
-                Cell::opt(e.note.clone()),
-                Cell::text(&e.hash),
-            ]
-        })
-        .collect();
-    let p = &rec.payment;
-    let report = Report {
-        key: "approval_trail",
-        title: "Jejak Persetujuan SPP".into(),
-        meta: vec![
-            ("payment_id", "ID SPP", p.id.clone()),
-            ("village_code", "Kode Desa", village.code.clone()),
-            ("description", "Uraian", p.description.clone()),
-            ("gross", "Jumlah Bruto", crate::domain::money::Amount(p.gross).to_string()),
-            ("net", "Jumlah Neto", crate::domain::money::Amount(p.net).to_string()),
-            ("status", "Status", p.status.clone()),
-        ],
-        sections: vec![Section {
-            key: "events",
-            title: "Jejak".into(),
-            columns: vec![
-                col("chain_seq", "No Rantai", Kind::Int),
-                col("at", "Waktu (UTC)", Kind::Text),
-                col("action", "Tindakan", Kind::Text),
-                col("from", "Dari Status", Kind::Text),
-                col("to", "Ke Status", Kind::Text),
-                col("actor", "Pelaku", Kind::Text),
-                col("role", "Peran", Kind::Text),
-                col("note", "Catatan", Kind::Text),
-                col("hash", "Hash", Kind::Text),
-            ],
-            rows,
-            totals: None,
-        }],
-        extra: Default::default(),
-    };
-    respond(report, format, &p.id)
+    let report = village::approval_trail(&rec, &village.code);
+    respond(report, format, &rec.payment.id)
 }
 
 async fn load_regency_for(

@@ -230,7 +230,8 @@ pub fn money(lang: Lang, sen: i64) -> String {
 /// `1.500.000,50` (Indonesian), `1,500,000.50` (English), with an optional `Rp` and spaces. `None` when it is not a
 /// number at all; the API's own parser then judges range and decimals.
 pub fn normalise_amount(input: &str) -> Option<String> {
-    let s: String = input.trim().trim_start_matches("Rp").trim_start_matches("rp").chars().filter(|c| *c != ' ').collect();
+    let s: String =
+        input.trim().trim_start_matches("Rp").trim_start_matches("rp").chars().filter(|c| *c != ' ').collect();
     if s.is_empty() || !s.chars().all(|c| c.is_ascii_digit() || c == '.' || c == ',') {
         return None;
     }
@@ -243,7 +244,7 @@ pub fn normalise_amount(input: &str) -> Option<String> {
         // Both: whichever comes last is the decimal mark.
         (Some(c), Some(d)) if c > d => format!("{}.{}", s[..c].replace('.', ""), &s[c + 1..]),
         (Some(_), Some(d)) => format!("{}.{}", s[..d].replace(',', ""), &s[d + 1..]),
-        (Some(c), None) if thousands_groups(&s, ',') && s.matches(',').count() > 1 => s.replace(',', ""),
+        (Some(_), None) if thousands_groups(&s, ',') && s.matches(',').count() > 1 => s.replace(',', ""),
         (Some(c), None) => format!("{}.{}", &s[..c], &s[c + 1..]),
         (None, Some(_)) if thousands_groups(&s, '.') => s.replace('.', ""),
         _ => s,

@@ -119,10 +119,7 @@ pub async fn login_page(req: HttpRequest) -> HttpResponse {
     if ctx.session.is_some() {
         return redirect("/console");
     }
-    let notice = match ctx.q("bye") {
-        Some(_) => Some(ctx.t("logged_out")),
-        None => None,
-    };
+    let notice = ctx.q("bye").map(|_| ctx.t("logged_out"));
     login_form(&ctx, StatusCode::OK, ctx.q("next").unwrap_or("/console"), "", None, notice)
 }
 
@@ -177,7 +174,14 @@ pub async fn login(req: HttpRequest, state: web::Data<AppState>, body: web::Byte
         return login_form(&ctx, StatusCode::FORBIDDEN, &next, &username, Some(ctx.t("csrf_login")), None);
     }
     if username.is_empty() || password.is_empty() {
-        return login_form(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &next, &username, Some(ctx.t("login_missing")), None);
+        return login_form(
+            &ctx,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &next,
+            &username,
+            Some(ctx.t("login_missing")),
+            None,
+        );
     }
     let address = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
     if let Some(wait) = state.login_guard.check(&username, &address) {

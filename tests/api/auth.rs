@@ -173,7 +173,11 @@ async fn repeated_failures_lock_a_name_whether_or_not_it_exists() {
     app.create_user("bendahara", "inspector", None, Some(&regency)).await;
     for name in ["bendahara", "tidak-ada"] {
         for _ in 0..5 {
-            let r = app.post("/api/v1/auth/login").json(&json!({"username": name, "password": "salah-salah-salah"})).send().await;
+            let r = app
+                .post("/api/v1/auth/login")
+                .json(&json!({"username": name, "password": "salah-salah-salah"}))
+                .send()
+                .await;
             r.assert_problem(401, "unauthorized");
         }
         // Locked now, even with the right password, and the answer is the same for both names.
@@ -185,7 +189,15 @@ async fn repeated_failures_lock_a_name_whether_or_not_it_exists() {
     app.login("admin", ADMIN_PASSWORD).await;
     // Bank credentials are throttled the same way.
     for _ in 0..5 {
-        app.post("/api/v1/auth/token").json(&json!({"client_id": "bank_x", "client_secret": "y"})).send().await.assert_problem(401, "unauthorized");
+        app.post("/api/v1/auth/token")
+            .json(&json!({"client_id": "bank_x", "client_secret": "y"}))
+            .send()
+            .await
+            .assert_problem(401, "unauthorized");
     }
-    app.post("/api/v1/auth/token").json(&json!({"client_id": "bank_x", "client_secret": "y"})).send().await.assert_problem(429, "rate_limited");
+    app.post("/api/v1/auth/token")
+        .json(&json!({"client_id": "bank_x", "client_secret": "y"}))
+        .send()
+        .await
+        .assert_problem(429, "rate_limited");
 }

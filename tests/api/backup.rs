@@ -38,7 +38,11 @@ async fn a_backup_restores_and_verifies() {
         Some(base) => {
             let name = format!("kasdesa_t_{}", uuid::Uuid::new_v4().simple());
             let db = base.rsplit_once('/').unwrap().0.to_string() + "/" + &name;
-            assert!(Command::new("createdb").args(["-h", "127.0.0.1", "-U", "postgres", &name]).status().unwrap().success());
+            assert!(Command::new("createdb")
+                .args(["-h", "127.0.0.1", "-U", "postgres", &name])
+                .status()
+                .unwrap()
+                .success());
             let status = Command::new("pg_restore").args(["--no-owner", "--dbname", &db]).arg(&file).status().unwrap();
             assert!(status.success());
             db

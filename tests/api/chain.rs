@@ -136,9 +136,16 @@ async fn workflow_events_and_payments_are_tamper_evident_too() {
     assert_eq!(approve_event["action"], "approve");
 
     // The approval's actor rewritten: the chain breaks at exactly that event.
-    let sql = format!("UPDATE payment_events SET actor_name = 'orang lain' WHERE id = '{}';", approve_event["id"].as_str().unwrap());
-    raw_sql(&app, &format!("DROP TRIGGER payment_events_no_update; {sql}"),
-        &format!("ALTER TABLE payment_events DISABLE TRIGGER payment_events_immutable; {sql}")).unwrap();
+    let sql = format!(
+        "UPDATE payment_events SET actor_name = 'orang lain' WHERE id = '{}';",
+        approve_event["id"].as_str().unwrap()
+    );
+    raw_sql(
+        &app,
+        &format!("DROP TRIGGER payment_events_no_update; {sql}"),
+        &format!("ALTER TABLE payment_events DISABLE TRIGGER payment_events_immutable; {sql}"),
+    )
+    .unwrap();
     let report = app.verify(&v).await;
     assert_eq!(report["first_broken"]["payment_event_id"], approve_event["id"], "{report}");
     assert_eq!(report["first_broken"]["chain_seq"], approve_event["chain_seq"]);
@@ -148,7 +155,9 @@ async fn workflow_events_and_payments_are_tamper_evident_too() {
     assert!(out.contains(approve_event["id"].as_str().unwrap()));
     let anomalies = app.get(&format!("/api/v1/regencies/{regency}/anomalies?year=2026")).token(&inspector).send().await;
     let items = anomalies.assert_status(200)["items"].as_array().unwrap().clone();
-    assert!(items.iter().any(|i| i["rule"] == "chain_break" && i["evidence"]["first_broken"]["payment_event_id"] == approve_event["id"]));
+    assert!(items.iter().any(
+        |i| i["rule"] == "chain_break" && i["evidence"]["first_broken"]["payment_event_id"] == approve_event["id"]
+    ));
 }
 
 #[tokio::test]
@@ -169,7 +178,7 @@ async fn an_edited_payment_and_an_inserted_row_are_reported() {
 
     // A forged transaction appended without going through the village's chain head.
     let (app, v) = village_with_postings(2).await;
-    let forged = format!(
+    let forged = String::from(
         "INSERT INTO transactions (id, village_id, seq, chain_seq, fiscal_year, kind, value_date, description, created_by, created_at, prev_hash, hash) \
          SELECT 'forged', village_id, 3, 3, fiscal_year, kind, value_date, 'palsu', created_by, created_at, hash, hash FROM transactions WHERE seq = 2;"
     );

@@ -13,7 +13,8 @@ async fn odd_and_hostile_input_is_refused_or_stored_verbatim() {
     let path = format!("/api/v1/villages/{}/transactions", v.id);
 
     // Stored verbatim: SQL-shaped text, emoji, combining marks, other scripts.
-    for text in ["'; DROP TABLE transactions; --", "Rp 1.000 🎉 Désa Sùngai", "زكاة 和 ไทย", "a\u{200D}b"] {
+    for text in ["'; DROP TABLE transactions; --", "Rp 1.000 🎉 Désa Sùngai", "زكاة 和 ไทย", "a\u{200D}b"]
+    {
         let mut b = receipt("1.00", "4.1.4.01");
         b["description"] = json!(text);
         let r = app.post_txn(&v, &b).await;
@@ -41,10 +42,22 @@ async fn odd_and_hostile_input_is_refused_or_stored_verbatim() {
     // Huge arrays: over the body limit, 413; under it but over the line limit, 422.
     let line = json!({"account_code": "5.2.1.07", "activity_code": "02.03.10", "source": "DDS", "amount": "1.00"});
     let huge = json!({"lines": vec![line.clone(); 5000]});
-    let r = app.req(reqwest::Method::PUT, &format!("/api/v1/villages/{}/budgets/2026", v.id)).token(&v.treasurer).json(&huge).send().await;
+    let r = app
+        .req(reqwest::Method::PUT, &format!("/api/v1/villages/{}/budgets/2026", v.id))
+        .token(&v.treasurer)
+        .json(&huge)
+        .send()
+        .await;
     r.assert_problem(413, "payload_too_large");
-    let many: Vec<Value> = (0..2001).map(|i| json!({"account_code": "4.1.4.01", "source": "PAD", "amount": format!("{}.00", i + 1)})).collect();
-    let r = app.req(reqwest::Method::PUT, &format!("/api/v1/villages/{}/budgets/2026", v.id)).token(&v.treasurer).json(&json!({"lines": many})).send().await;
+    let many: Vec<Value> = (0..2001)
+        .map(|i| json!({"account_code": "4.1.4.01", "source": "PAD", "amount": format!("{}.00", i + 1)}))
+        .collect();
+    let r = app
+        .req(reqwest::Method::PUT, &format!("/api/v1/villages/{}/budgets/2026", v.id))
+        .token(&v.treasurer)
+        .json(&json!({"lines": many}))
+        .send()
+        .await;
     r.assert_problem(422, "validation_failed");
     // Deep nesting inside a field.
     let mut deep = json!(1);
@@ -59,8 +72,16 @@ async fn odd_and_hostile_input_is_refused_or_stored_verbatim() {
     let long_id = "x".repeat(10_000);
     let r = app.get(&format!("/api/v1/transactions/{long_id}")).token(&v.treasurer).send().await;
     assert!(r.status.as_u16() == 404 || r.status.as_u16() == 414 || r.status.as_u16() == 431, "{}", r.status);
-    app.get("/api/v1/transactions/%F0%9F%92%A3%27%20OR%201=1").token(&v.treasurer).send().await.assert_problem(404, "not_found");
-    app.get(&format!("{path}?limit=99999999999999999999")).token(&v.treasurer).send().await.assert_problem(422, "validation_failed");
+    app.get("/api/v1/transactions/%F0%9F%92%A3%27%20OR%201=1")
+        .token(&v.treasurer)
+        .send()
+        .await
+        .assert_problem(404, "not_found");
+    app.get(&format!("{path}?limit=99999999999999999999"))
+        .token(&v.treasurer)
+        .send()
+        .await
+        .assert_problem(422, "validation_failed");
     app.get(&format!("{path}?limit=-1")).token(&v.treasurer).send().await.assert_problem(422, "validation_failed");
     // Method not allowed on a known path is still a problem document.
     let r = app.req(reqwest::Method::DELETE, &path).token(&v.treasurer).send().await;
@@ -87,17 +108,33 @@ impl Rng {
 #[tokio::test]
 async fn seeded_fuzz_of_postings_and_payments() {
     let cases: usize = std::env::var("KASDESA_FUZZ_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(300);
-    let seed = std::env::var("KASDESA_FUZZ_SEED").ok().and_then(|c| c.parse().ok())
-        .unwrap_or_else(|| std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64);
+    let seed = std::env::var("KASDESA_FUZZ_SEED").ok().and_then(|c| c.parse().ok()).unwrap_or_else(|| {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
+    });
     eprintln!("fuzz seed {seed}, {cases} cases");
     let mut rng = Rng(seed);
     let app = spawn_app().await;
     let regency = app.create_regency("61.12").await;
     let v = app.create_village(&regency, "61.12.01.2001", "5000000.00").await;
     app.adopt_budget(&v, &standard_budget()).await;
-    let amounts = [json!("1.00"), json!("0.01"), json!("999999999999999.99"), json!("-1"), json!("1e3"), json!(1), json!(""),
-        json!("12.345"), json!(null), json!("७"), json!("5000000.00"), json!("5000000.01"), json!(" 1"), json!("0")];
-    let accounts = ["1.1.1.01", "1.1.1.02", "4.1.4.01", "4.2.1.01", "5.2.1.07", "2.1.9.99", "9.9.9", "", "1..1", "4.1.4.01'--"];
+    let amounts = [
+        json!("1.00"),
+        json!("0.01"),
+        json!("999999999999999.99"),
+        json!("-1"),
+        json!("1e3"),
+        json!(1),
+        json!(""),
+        json!("12.345"),
+        json!(null),
+        json!("७"),
+        json!("5000000.00"),
+        json!("5000000.01"),
+        json!(" 1"),
+        json!("0"),
+    ];
+    let accounts =
+        ["1.1.1.01", "1.1.1.02", "4.1.4.01", "4.2.1.01", "5.2.1.07", "2.1.9.99", "9.9.9", "", "1..1", "4.1.4.01'--"];
     let kinds = ["receipt", "transfer", "adjustment", "opening_balance", "disbursement", "reversal", "gift", ""];
     let sides = ["debit", "credit", "left", ""];
     let (mut created, mut refused) = (0usize, 0usize);
@@ -136,8 +173,19 @@ async fn seeded_fuzz_of_postings_and_payments() {
             201 => created += 1,
             422 | 409 => {
                 refused += 1;
-                assert!(["validation_failed", "invalid_amount", "unbalanced", "unknown_account", "insufficient_funds", "cash_limit_exceeded"]
-                    .contains(&r.code()), "{}", r.body);
+                assert!(
+                    [
+                        "validation_failed",
+                        "invalid_amount",
+                        "unbalanced",
+                        "unknown_account",
+                        "insufficient_funds",
+                        "cash_limit_exceeded"
+                    ]
+                    .contains(&r.code()),
+                    "{}",
+                    r.body
+                );
             }
             s => panic!("case {i} (seed {seed}): {s} {}\n{body}", r.body),
         }
@@ -148,6 +196,9 @@ async fn seeded_fuzz_of_postings_and_payments() {
     assert_eq!(report["ok"], true, "{report}");
     let list = app.get(&format!("/api/v1/villages/{}/transactions?limit=1000", v.id)).token(&v.treasurer).send().await;
     let payments = app.get(&format!("/api/v1/villages/{}/payments?limit=1000", v.id)).token(&v.treasurer).send().await;
-    assert_eq!(list.body["items"].as_array().unwrap().len() + payments.body["items"].as_array().unwrap().len(), created,
-        "every accepted request wrote once; no refused one wrote anything");
+    assert_eq!(
+        list.body["items"].as_array().unwrap().len() + payments.body["items"].as_array().unwrap().len(),
+        created,
+        "every accepted request wrote once; no refused one wrote anything"
+    );
 }

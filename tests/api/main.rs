@@ -3,8 +3,8 @@
 
 mod access;
 mod anomalies;
-mod backup;
 mod auth;
+mod backup;
 mod bank;
 mod chain;
 mod concurrency;

@@ -1,0 +1,340 @@
+//! The console's words in Bahasa Indonesia (the default) and English, and plain-language messages for the API's
+//! error codes.
+
+use crate::http::error::{ApiError, ErrorCode};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Id,
+    En,
+}
+
+impl Lang {
+    pub fn parse(s: &str) -> Option<Lang> {
+        match s {
+            "id" => Some(Lang::Id),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Id => "id",
+            Lang::En => "en",
+        }
+    }
+}
+
+/// (key, Bahasa Indonesia, English).
+const WORDS: &[(&str, &str, &str)] = &[
+    ("app_name", "Kas Desa", "Village Treasury"),
+    ("skip", "Lompat ke isi", "Skip to content"),
+    ("nav", "Menu utama", "Main menu"),
+    ("inbox", "Kotak masuk", "Inbox"),
+    ("new_payment", "SPP baru", "New payment request"),
+    ("budget", "Anggaran", "Budget"),
+    ("books", "Saldo & Buku Kas", "Balances & cash book"),
+    ("dashboard", "Dasbor kabupaten", "Regency dashboard"),
+    ("logout", "Keluar", "Log out"),
+    ("signed_in_as", "Masuk sebagai", "Signed in as"),
+    ("language", "Bahasa", "Language"),
+    ("login_title", "Masuk ke Kas Desa", "Sign in to Kas Desa"),
+    ("login_intro", "Gunakan akun yang sama dengan aplikasi lain Kas Desa.", "Use the same account as for the other Kas Desa tools."),
+    ("username", "Nama pengguna", "Username"),
+    ("password", "Kata sandi", "Password"),
+    ("login", "Masuk", "Sign in"),
+    ("logged_out", "Anda sudah keluar.", "You have signed out."),
+    ("login_bad", "Nama pengguna atau kata sandi salah.", "Wrong username or password."),
+    ("login_missing", "Isi nama pengguna dan kata sandi.", "Enter your username and password."),
+    ("login_locked", "Terlalu banyak percobaan yang gagal. Coba lagi dalam {n} menit.", "Too many failed attempts. Try again in {n} minutes."),
+    ("csrf_login", "Formulir ini sudah kedaluwarsa. Silakan masuk lagi.", "This form has expired. Please sign in again."),
+    ("csrf_title", "Permintaan ditolak", "Request refused"),
+    ("csrf_text", "Formulir ini kedaluwarsa atau tidak berasal dari konsol ini, jadi tidak ada yang diubah. Muat ulang halaman lalu coba lagi.", "This form has expired or did not come from this console, so nothing was changed. Reload the page and try again."),
+    ("session_expired", "Sesi Anda sudah berakhir. Silakan masuk lagi.", "Your session has ended. Please sign in again."),
+    ("not_found_title", "Halaman tidak ditemukan", "Page not found"),
+    ("not_found_text", "Halaman atau data ini tidak ada, atau bukan wewenang Anda.", "This page or record does not exist, or is outside your responsibility."),
+    ("error_title", "Tidak dapat dilakukan", "Could not be done"),
+    ("technical", "Rincian teknis", "Technical detail"),
+    ("back", "Kembali", "Back"),
+    ("no_console", "Konsol tidak tersedia untuk peran ini", "No console for this role"),
+    ("no_console_text", "Administrator dan bank memakai API (lihat /docs).", "Administrators and banks use the API (see /docs)."),
+    ("forbidden_page", "Halaman ini bukan untuk peran Anda.", "This page is not for your role."),
+    // Inbox
+    ("inbox_title", "Menunggu langkah saya", "Waiting for my step"),
+    ("inbox_empty", "Tidak ada permintaan yang menunggu langkah Anda.", "Nothing is waiting for your step."),
+    ("all_requests", "Semua permintaan pembayaran desa", "All of the village's payment requests"),
+    ("none_yet", "Belum ada.", "None yet."),
+    ("col_date", "Tanggal", "Date"),
+    ("col_description", "Uraian", "Description"),
+    ("col_payee", "Penerima", "Payee"),
+    ("col_gross", "Bruto", "Gross"),
+    ("col_withheld", "Potongan pajak", "Withheld"),
+    ("col_net", "Neto", "Net"),
+    ("col_status", "Status", "Status"),
+    ("col_step", "Langkah", "Step"),
+    ("col_account", "Rekening", "Account"),
+    ("col_source", "Sumber dana", "Source"),
+    ("col_amount", "Jumlah", "Amount"),
+    ("col_tax", "Pajak", "Tax"),
+    ("col_activity", "Kegiatan", "Activity"),
+    ("col_ceiling", "Pagu", "Ceiling"),
+    ("col_committed", "Terikat", "Committed"),
+    ("col_realised", "Realisasi", "Realised"),
+    ("col_available", "Sisa (tersedia)", "Available"),
+    ("col_when", "Waktu (UTC)", "Time (UTC)"),
+    ("col_who", "Oleh", "By"),
+    ("col_role", "Peran", "Role"),
+    ("col_note", "Catatan", "Note"),
+    ("col_action", "Tindakan", "Action"),
+    ("col_balance", "Saldo", "Balance"),
+    ("col_village", "Desa", "Village"),
+    ("col_rule", "Aturan", "Rule"),
+    ("col_evidence", "Bukti", "Evidence"),
+    ("open", "Buka", "Open"),
+    // Payment
+    ("payment_title", "Permintaan pembayaran (SPP)", "Payment request (SPP)"),
+    ("figures", "Angka", "Figures"),
+    ("lines", "Rincian belanja", "Spending lines"),
+    ("budget_remaining", "Sisa anggaran baris ini", "This budget line's remaining amount"),
+    ("no_budget_line", "Tidak ada di anggaran", "Not in the budget"),
+    ("trail", "Jejak persetujuan", "Approval trail"),
+    ("transfers", "Transfer bank", "Bank transfers"),
+    ("actions", "Tindakan", "Actions"),
+    ("no_actions", "Tidak ada tindakan untuk Anda pada status ini.", "No action for you in this status."),
+    ("note_label", "Catatan (wajib untuk mengembalikan, menolak, membatalkan)", "Note (required to return, reject or cancel)"),
+    ("note_required", "Catatan wajib diisi", "A note is required"),
+    ("done", "Berhasil", "Done"),
+    ("payee", "Penerima", "Payee"),
+    ("bank", "Bank", "Bank"),
+    ("account_no", "No. rekening", "Account number"),
+    ("invoice", "Faktur", "Invoice"),
+    ("fiscal_year", "Tahun anggaran", "Fiscal year"),
+    ("created_by", "Dibuat oleh", "Created by"),
+    ("download_trail", "Unduh jejak", "Download trail"),
+    // New payment
+    ("new_title", "Buat permintaan pembayaran (SPP)", "Create a payment request (SPP)"),
+    ("new_intro", "Isi rincian belanja dan potongan pajak. Jumlah boleh ditulis 1500000 atau 1.500.000,00. Permintaan disimpan sebagai draf; ajukan dari halamannya.", "Fill in the spending lines and withholdings. Amounts may be written 1500000 or 1,500,000.00. The request is saved as a draft; submit it from its page."),
+    ("request_section", "Permintaan", "Request"),
+    ("description", "Uraian", "Description"),
+    ("activity", "Kegiatan", "Activity"),
+    ("payee_name", "Nama penerima", "Payee name"),
+    ("bank_code", "Kode bank (3 angka) atau BIC", "Bank code (3 digits) or BIC"),
+    ("npwp", "NPWP (opsional)", "Tax number NPWP (optional)"),
+    ("invoice_number", "No. faktur (opsional)", "Invoice number (optional)"),
+    ("invoice_date", "Tanggal faktur (opsional)", "Invoice date (optional)"),
+    ("line_n", "Baris", "Line"),
+    ("withholding", "Potongan pajak", "Withholding"),
+    ("tax_none", "— tanpa pajak —", "— no tax —"),
+    ("choose", "— pilih —", "— choose —"),
+    ("save_draft", "Simpan draf", "Save draft"),
+    ("form_errors", "Periksa isian berikut:", "Please check the following:"),
+    ("err_amount", "bukan jumlah uang yang valid (contoh: 1500000 atau 1.500.000,00)", "is not a valid amount (e.g. 1500000 or 1,500,000.00)"),
+    ("err_required", "wajib diisi", "is required"),
+    ("err_no_lines", "Isi paling sedikit satu baris belanja (rekening, sumber dana dan jumlah).", "Fill in at least one spending line (account, source and amount)."),
+    ("err_line_incomplete", "belum lengkap: pilih rekening dan sumber dana, dan isi jumlah", "is incomplete: choose an account and a source and enter an amount"),
+    ("err_date", "bukan tanggal yang valid", "is not a valid date"),
+    ("err_year", "bukan tahun yang valid", "is not a valid year"),
+    ("no_budget", "Belum ada anggaran yang ditetapkan untuk tahun ini.", "No budget has been adopted for this year yet."),
+    // Budget and books
+    ("budget_title", "Anggaran (APBDes)", "Budget (APBDes)"),
+    ("budget_status", "Status anggaran", "Budget status"),
+    ("version", "Versi", "Version"),
+    ("year", "Tahun", "Year"),
+    ("show", "Tampilkan", "Show"),
+    ("legend_realised", "Realisasi", "Realised"),
+    ("legend_committed", "Terikat (disetujui, belum dibayar)", "Committed (approved, not yet paid)"),
+    ("legend_available", "Tersedia", "Available"),
+    ("balances", "Saldo rekening", "Account balances"),
+    ("cash_book", "Buku Kas Umum", "Cash book"),
+    ("downloads", "Unduh laporan", "Download reports"),
+    ("realisation", "Realisasi APBDes", "Budget realisation"),
+    ("bank_book", "Buku Bank", "Bank book"),
+    ("tax_book", "Buku Pembantu Pajak", "Tax book"),
+    ("empty_report", "Belum ada data untuk periode ini.", "No data for this period yet."),
+    // Inspector
+    ("dashboard_title", "Dasbor kabupaten", "Regency dashboard"),
+    ("chart_title", "Realisasi per desa", "Realisation per village"),
+    ("chart_spending", "Belanja terealisasi (% dari pagu)", "Spending realised (% of ceiling)"),
+    ("chart_revenue", "Pendapatan terealisasi (% dari anggaran)", "Revenue realised (% of budget)"),
+    ("anomalies", "Temuan anomali", "Anomalies"),
+    ("no_anomalies", "Tidak ada temuan untuk periode ini.", "No findings for this period."),
+    ("villages", "Desa", "Villages"),
+    ("village_books", "Buku dan jejak desa", "The village's books and trail"),
+    ("chain", "Verifikasi rantai hash", "Hash chain verification"),
+    ("chain_ok", "Rantai utuh: {n} catatan diperiksa, saldo sesuai dengan jurnal.", "The chain holds: {n} records checked, balances match the entries."),
+    ("chain_broken", "Rantai RUSAK", "The chain is BROKEN"),
+    ("payments", "Permintaan pembayaran", "Payment requests"),
+    ("regency_realisation", "Rekap realisasi kabupaten", "Regency realisation"),
+    ("totals", "Jumlah", "Totals"),
+];
+
+pub fn t(lang: Lang, key: &'static str) -> &'static str {
+    match WORDS.iter().find(|(k, _, _)| *k == key) {
+        Some((_, id, en)) => match lang {
+            Lang::Id => id,
+            Lang::En => en,
+        },
+        None => key,
+    }
+}
+
+pub fn status(lang: Lang, s: &str) -> &'static str {
+    let (id, en) = match s {
+        "draft" => ("Draf", "Draft"),
+        "submitted" => ("Diajukan", "Submitted"),
+        "verified" => ("Diverifikasi", "Verified"),
+        "approved" => ("Disetujui", "Approved"),
+        "released" => ("Dikirim ke bank", "Released to the bank"),
+        "paid" => ("Dibayar", "Paid"),
+        "returned" => ("Dikembalikan", "Returned"),
+        "rejected" => ("Ditolak", "Rejected"),
+        "cancelled" => ("Dibatalkan", "Cancelled"),
+        "failed" => ("Transfer gagal", "Transfer failed"),
+        "pending" | "released_transfer" => ("Menunggu bank", "Waiting for the bank"),
+        _ => ("?", "?"),
+    };
+    pick(lang, id, en)
+}
+
+pub fn action(lang: Lang, a: &str) -> &'static str {
+    let (id, en) = match a {
+        "submit" => ("Ajukan", "Submit"),
+        "verify" => ("Verifikasi", "Verify"),
+        "return" => ("Kembalikan", "Return"),
+        "approve" => ("Setujui", "Approve"),
+        "reject" => ("Tolak", "Reject"),
+        "release" => ("Kirim ke bank", "Release to the bank"),
+        "cancel" => ("Batalkan", "Cancel"),
+        "create" | "draft" => ("Dibuat", "Created"),
+        "pay" => ("Dibayar bank", "Paid by the bank"),
+        "fail" => ("Gagal di bank", "Failed at the bank"),
+        _ => ("?", "?"),
+    };
+    pick(lang, id, en)
+}
+
+/// What the page says after an action succeeded.
+pub fn action_done(lang: Lang, a: &str) -> &'static str {
+    let (id, en) = match a {
+        "submit" => {
+            ("Permintaan telah diajukan ke sekretaris desa.", "The request was submitted to the village secretary.")
+        }
+        "verify" => (
+            "Permintaan telah diverifikasi dan diteruskan ke kepala desa.",
+            "The request was verified and passed to the village head.",
+        ),
+        "return" => (
+            "Permintaan dikembalikan ke pelaksana untuk diperbaiki.",
+            "The request was returned to the implementer for correction.",
+        ),
+        "approve" => {
+            ("Permintaan disetujui; anggaran telah diikat.", "The request was approved; the budget is committed.")
+        }
+        "reject" => ("Permintaan ditolak.", "The request was rejected."),
+        "release" => ("Perintah transfer telah dikirim ke bank.", "The transfer instruction was sent to the bank."),
+        "cancel" => ("Permintaan dibatalkan.", "The request was cancelled."),
+        "created" => (
+            "Draf permintaan pembayaran tersimpan. Periksa lalu ajukan.",
+            "The draft payment request was saved. Check it, then submit it.",
+        ),
+        _ => ("Selesai.", "Done."),
+    };
+    pick(lang, id, en)
+}
+
+pub fn role(lang: Lang, r: &str) -> &'static str {
+    let (id, en) = match r {
+        "implementer" => ("Pelaksana Kegiatan", "Activity implementer"),
+        "secretary" => ("Sekretaris Desa", "Village secretary"),
+        "head" => ("Kepala Desa", "Village head"),
+        "treasurer" => ("Kaur Keuangan", "Treasurer"),
+        "inspector" => ("Inspektorat", "Inspector"),
+        "bank" => ("Bank", "Bank"),
+        "admin" => ("Administrator", "Administrator"),
+        "system" => ("Sistem", "System"),
+        _ => ("?", "?"),
+    };
+    pick(lang, id, en)
+}
+
+fn pick(lang: Lang, id: &'static str, en: &'static str) -> &'static str {
+    match lang {
+        Lang::Id => id,
+        Lang::En => en,
+    }
+}
+
+/// A plain-language sentence for an error of the API's rules.
+pub fn error_message(lang: Lang, e: &ApiError) -> &'static str {
+    let (id, en) = match e.code {
+        ErrorCode::ValidationFailed => ("Ada isian yang tidak valid.", "Some of what was entered is not valid."),
+        ErrorCode::InvalidAmount => {
+            if e.detail.contains("withholdings must be less") {
+                ("Potongan pajak harus lebih kecil dari jumlah barisnya.", "The withholdings must be less than the line's amount.")
+            } else {
+                ("Ada jumlah uang yang tidak valid.", "An amount is not valid.")
+            }
+        }
+        ErrorCode::Unbalanced => ("Debit dan kredit tidak seimbang.", "Debits do not equal credits."),
+        ErrorCode::UnknownAccount => ("Rekening ini tidak ada di bagan akun desa.", "This account is not in the village's chart."),
+        ErrorCode::BudgetExceeded => (
+            "Sisa anggaran tidak cukup untuk permintaan ini. Ajukan perubahan APBDes atau kurangi jumlahnya.",
+            "The budget line does not have enough left for this request. Revise the budget or reduce the amount.",
+        ),
+        ErrorCode::InsufficientFunds => (
+            "Saldo rekening kas desa tidak cukup untuk pembayaran ini (termasuk transfer yang masih menunggu bank).",
+            "The village's bank balance does not cover this payment (transfers still waiting for the bank included).",
+        ),
+        ErrorCode::CashLimitExceeded => ("Kas tunai akan melebihi batas kas desa.", "Cash in hand would exceed the village's cash limit."),
+        ErrorCode::InvalidTransition => (
+            "Tindakan ini tidak bisa dilakukan pada status permintaan saat ini (mungkin sudah diproses orang lain). Muat ulang halaman.",
+            "This action is not possible in the request's current status (someone may have acted on it already). Reload the page.",
+        ),
+        ErrorCode::SeparationOfDuties => (
+            "Pemisahan tugas: Anda sudah melakukan langkah lain pada permintaan ini, jadi langkah ini harus dilakukan pejabat lain.",
+            "Separation of duties: you already took another step on this request, so this step must be someone else's.",
+        ),
+        ErrorCode::AlreadyReversed => ("Transaksi ini sudah dibalik.", "This transaction has already been reversed."),
+        ErrorCode::FiscalYearClosed => (
+            "Tahun anggaran ini tertutup atau anggarannya belum ditetapkan, jadi belum ada yang boleh dibelanjakan.",
+            "This fiscal year is closed or has no adopted budget, so nothing may be spent in it.",
+        ),
+        ErrorCode::IdempotencyConflict => (
+            "Formulir ini sudah pernah dikirim dengan isi lain. Buka formulir baru.",
+            "This form was already sent with different content. Open a new form.",
+        ),
+        ErrorCode::Unauthorized => ("Sesi Anda sudah berakhir. Silakan masuk lagi.", "Your session has ended. Please sign in again."),
+        ErrorCode::Forbidden => ("Peran Anda tidak boleh melakukan ini.", "Your role may not do this."),
+        ErrorCode::NotFound => ("Data ini tidak ditemukan atau bukan wewenang Anda.", "Not found, or outside your responsibility."),
+        ErrorCode::Conflict => ("Bertentangan dengan data yang sudah ada.", "This conflicts with existing data."),
+        ErrorCode::PayloadTooLarge => ("Isian terlalu besar.", "What was sent is too large."),
+        ErrorCode::RateLimited => ("Terlalu banyak permintaan. Tunggu sebentar lalu coba lagi.", "Too many requests. Wait a moment and try again."),
+        ErrorCode::Unavailable => ("Layanan sedang sibuk atau basis data tidak terjangkau. Coba lagi sebentar lagi.", "The service is busy or the database is unreachable. Try again shortly."),
+        ErrorCode::Internal => ("Terjadi kesalahan di server; sudah dicatat.", "Something went wrong on the server; it has been logged."),
+    };
+    pick(lang, id, en)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_word_has_both_languages_and_keys_are_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for (k, id, en) in WORDS {
+            assert!(seen.insert(*k), "duplicate key {k}");
+            assert!(!id.is_empty() && !en.is_empty(), "{k}");
+        }
+        assert_eq!(t(Lang::En, "login"), "Sign in");
+        assert_eq!(t(Lang::Id, "login"), "Masuk");
+    }
+
+    #[test]
+    fn every_error_code_has_a_message() {
+        let e = ApiError::new(ErrorCode::SeparationOfDuties, "x");
+        assert!(error_message(Lang::Id, &e).starts_with("Pemisahan tugas"));
+        assert!(error_message(Lang::En, &e).starts_with("Separation of duties"));
+    }
+}

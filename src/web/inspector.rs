@@ -1,0 +1,324 @@
+//! Pages of the regency's inspectors: the dashboard (realisation per village as a chart, anomalies with their
+//! evidence, the villages) and each village's books, payment trail and chain verification.
+
+use super::layout::{legend, report_table, status_badge};
+use super::officials::{budget_table, village_books};
+use super::session::to_login;
+use super::{api_error_page, blocking, error_page, money, page, year_param, Ctx};
+use crate::domain::roles::Role;
+use crate::http::auth::{Principal, READERS};
+use crate::http::error::ApiError;
+use crate::http::ledger::today_wib;
+use crate::http::{load_village, AppState};
+use crate::reports::regency;
+use crate::reports::table::{Cell, Report};
+use crate::reports::village::Period;
+use crate::store::rows::RegencyRow;
+use crate::store::{StoreError, VillageFilter};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::NaiveDate;
+use maud::{html, Markup};
+
+type State = web::Data<AppState>;
+
+async fn inspector(req: &HttpRequest, ctx: &Ctx, state: &State) -> Result<(Principal, RegencyRow), HttpResponse> {
+    let Some(s) = &ctx.session else { return Err(to_login(req)) };
+    let p = s.principal.clone();
+    if p.role() != Role::Inspector {
+        return Err(error_page(ctx, StatusCode::FORBIDDEN, ctx.t("error_title"), ctx.t("forbidden_page")));
+    }
+    let id = p.0.regency_id.clone().unwrap_or_default();
+    let db = state.db.clone();
+    match blocking(move || db.get_regency(&id)).await {
+        Ok(Some(r)) => Ok((p, r)),
+        Ok(None) => Err(api_error_page(ctx, &ApiError::not_found())),
+        Err(e) => Err(api_error_page(ctx, &e)),
+    }
+}
+
+fn money_of(c: Option<&Cell>) -> i64 {
+    match c {
+        Some(Cell::Money(m)) => *m,
+        _ => 0,
+    }
+}
+
+fn text_of(c: Option<&Cell>) -> String {
+    match c {
+        Some(Cell::Text(t)) => t.clone(),
+        _ => String::new(),
+    }
+}
+
+fn pct(part: i64, whole: i64) -> f64 {
+    if whole > 0 {
+        part as f64 * 100.0 / whole as f64
+    } else {
+        0.0
+    }
+}
+
+/// Realisation per village as a horizontal bar chart: spending realised of its ceiling, revenue received of its
+/// budget. Server-rendered SVG with a title and description; the same figures are in the table below it.
+fn chart(ctx: &Ctx, report: &Report) -> Markup {
+    let rows: Vec<(String, f64, f64)> = report
+        .sections
+        .first()
+        .map(|s| {
+            s.rows
+                .iter()
+                .map(|r| {
+                    let name = text_of(r.get(1));
+                    let revenue = pct(money_of(r.get(3)), money_of(r.get(2)));
+                    let spending = pct(money_of(r.get(6)), money_of(r.get(5)));
+                    (name, spending, revenue)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let scale = rows.iter().map(|(_, s, r)| s.max(*r)).fold(100.0_f64, f64::max);
+    let (label_w, bar_w, row_h) = (170.0, 380.0, 46.0);
+    let height = rows.len().max(1) as f64 * row_h + 40.0;
+    let width = label_w + bar_w + 70.0;
+    let x = |p: f64| label_w + p / scale * bar_w;
+    html! {
+        figure.chart {
+            svg #realisation-chart viewBox={"0 0 " (width) " " (height)} role="img" aria-labelledby="chart-t chart-d" {
+                title #chart-t { (ctx.t("chart_title")) }
+                desc #chart-d {
+                    @for (name, s, r) in &rows { (name) ": " (ctx.t("chart_spending")) " " (format!("{s:.1}")) "%, " (ctx.t("chart_revenue")) " " (format!("{r:.1}")) "%. " }
+                }
+                // Gridlines at 0, 50 and 100 %.
+                @for g in [0.0, 50.0, 100.0] {
+                    line.grid x1=(x(g)) x2=(x(g)) y1="0" y2=(height - 24.0) {}
+                    text.axis x=(x(g)) y=(height - 8.0) text-anchor="middle" { (g) "%" }
+                }
+                @for (i, (name, s, r)) in rows.iter().enumerate() {
+                    @let y = i as f64 * row_h + 6.0;
+                    text.label x=(label_w - 8.0) y=(y + 20.0) text-anchor="end" { (truncate(name, 22)) }
+                    rect.c-sp x=(label_w) y=(y) width=(format!("{:.2}", x(*s) - label_w)) height="16" {}
+                    text.val x=(x(*s) + 4.0) y=(y + 13.0) { (format!("{s:.1}")) "%" }
+                    rect.c-rev x=(label_w) y=(y + 18.0) width=(format!("{:.2}", x(*r) - label_w)) height="16" {}
+                    text.val x=(x(*r) + 4.0) y=(y + 31.0) { (format!("{r:.1}")) "%" }
+                }
+            }
+            figcaption {
+                ul.legend {
+                    li { span.sw.c-sp {} (ctx.t("chart_spending")) }
+                    li { span.sw.c-rev {} (ctx.t("chart_revenue")) }
+                }
+            }
+        }
+    }
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() > n {
+        format!("{}…", s.chars().take(n - 1).collect::<String>())
+    } else {
+        s.to_string()
+    }
+}
+
+fn evidence(v: &serde_json::Value) -> Markup {
+    html! {
+        @match v {
+            serde_json::Value::Object(m) => {
+                dl.evidence {
+                    @for (k, v) in m {
+                        dt { (k) }
+                        dd { @match v { serde_json::Value::String(s) => (s), other => (other.to_string()) } }
+                    }
+                }
+            }
+            other => span.mono { (other.to_string()) }
+        }
+    }
+}
+
+fn downloads(ctx: &Ctx, report: &str, year: i32, label: &'static str) -> Markup {
+    html! {
+        li {
+            (ctx.t(label)) ": "
+            a.button href={"/console/download?report=" (report) "&year=" (year) "&format=csv"} download { "CSV" }
+            " "
+            a.button href={"/console/download?report=" (report) "&year=" (year) "&format=xlsx"} download { "XLSX" }
+        }
+    }
+}
+
+pub async fn dashboard(req: HttpRequest, state: State) -> HttpResponse {
+    let ctx = Ctx::from_request(&req);
+    let (_, regency) = match inspector(&req, &ctx, &state).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let year = year_param(&ctx);
+    let rules = state.settings.anomalies.clone();
+    let db = state.db.clone();
+    let r = regency.clone();
+    let loaded = blocking(move || {
+        let period = Period::new(year, None, None).map_err(StoreError::Validation)?;
+        let as_of = today_wib().min(NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or_else(today_wib));
+        let realisation = regency::realisation(&db, &r, &period)?;
+        let anomalies = regency::anomalies(&db, &r, &period, as_of, &rules)?;
+        let villages = db.list_villages(VillageFilter::Regency(&r.id))?;
+        Ok((realisation, anomalies, villages))
+    })
+    .await;
+    let (realisation, anomalies, villages) = match loaded {
+        Ok(x) => x,
+        Err(e) => return api_error_page(&ctx, &e),
+    };
+    let items = anomalies.extra.get("items").and_then(|v| v.as_array()).cloned().unwrap_or_default();
+    let body = html! {
+        h1 { (ctx.t("dashboard_title")) ": " (regency.name) " " (year) }
+        form.inline.year method="get" action="/console/dashboard" {
+            label for="year" { (ctx.t("year")) }
+            input #year type="number" name="year" value=(year) min="2000" max="2100";
+            button type="submit" { (ctx.t("show")) }
+        }
+        section aria-labelledby="chart-h" {
+            h2 #chart-h { (ctx.t("chart_title")) }
+            (chart(&ctx, &realisation))
+            @for s in &realisation.sections { (report_table(&ctx, s, ctx.t("regency_realisation"))) }
+        }
+        section #anomalies aria-labelledby="anom-h" {
+            h2 #anom-h { (ctx.t("anomalies")) " (" (items.len()) ")" }
+            @if items.is_empty() { p { (ctx.t("no_anomalies")) } }
+            @else {
+                div.scroll role="region" aria-labelledby="anom-h" tabindex="0" {
+                    table.anomalies {
+                        thead { tr {
+                            th scope="col" { (ctx.t("col_village")) }
+                            th scope="col" { (ctx.t("col_rule")) }
+                            th scope="col" { (ctx.t("col_description")) }
+                            th scope="col" { (ctx.t("col_evidence")) }
+                        } }
+                        tbody {
+                            @for it in &items {
+                                tr {
+                                    td { a href={"/console/villages/" (it["village_id"].as_str().unwrap_or(""))} { (it["village_name"].as_str().unwrap_or("")) } }
+                                    td.mono { (it["rule"].as_str().unwrap_or("")) }
+                                    td { (it["description"].as_str().unwrap_or("")) }
+                                    td { (evidence(&it["evidence"])) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        section aria-labelledby="dl-h" {
+            h2 #dl-h { (ctx.t("downloads")) }
+            ul.downloads {
+                (downloads(&ctx, "regency-realisation", year, "regency_realisation"))
+                (downloads(&ctx, "anomalies", year, "anomalies"))
+            }
+        }
+        section aria-labelledby="vil-h" {
+            h2 #vil-h { (ctx.t("villages")) }
+            ul.villages {
+                @for v in &villages {
+                    li { a href={"/console/villages/" (v.id) "?year=" (year)} { (v.name) } " " span.mono { "(" (v.code) ")" } }
+                }
+            }
+        }
+    };
+    page(&ctx, StatusCode::OK, ctx.t("dashboard_title"), body)
+}
+
+/// One village as the inspector sees it: chain verification, payment requests (each with its trail), the budget,
+/// balances, the cash book and the downloads.
+pub async fn village(req: HttpRequest, state: State, path: web::Path<String>) -> HttpResponse {
+    let ctx = Ctx::from_request(&req);
+    let (who, _) = match inspector(&req, &ctx, &state).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let village = match load_village(&state, &path).await {
+        Ok(v) => v,
+        Err(e) => return api_error_page(&ctx, &e),
+    };
+    if let Err(e) = who.require(&village, READERS) {
+        return api_error_page(&ctx, &e);
+    }
+    let year = year_param(&ctx);
+    let db = state.db.clone();
+    let vid = village.id.clone();
+    let loaded = blocking(move || {
+        let chain = db.verify_chain(&vid)?;
+        let mut payments = db.list_payments(&vid, None, None, 1000)?;
+        payments.reverse();
+        let budget = db.get_budget(&vid, year)?;
+        Ok((chain, payments, budget))
+    })
+    .await;
+    let (chain, payments, budget) = match loaded {
+        Ok(x) => x,
+        Err(e) => return api_error_page(&ctx, &e),
+    };
+    let books = match village_books(&ctx, &state, &village, year).await {
+        Ok(m) => m,
+        Err(e) => return api_error_page(&ctx, &e),
+    };
+    let body = html! {
+        p { a href={"/console/dashboard?year=" (year)} { "← " (ctx.t("dashboard")) } }
+        h1 { (village.name) " (" (village.code) ") " (year) }
+        section.card #chain aria-labelledby="chain-h" {
+            h2 #chain-h { (ctx.t("chain")) }
+            @if chain.ok {
+                p.ok role="status" { "✓ " (ctx.t("chain_ok").replace("{n}", &chain.checked.to_string())) }
+            } @else {
+                div.alert role="alert" {
+                    p { strong { (ctx.t("chain_broken")) } }
+                    @if let Some(b) = &chain.first_broken { p.mono { "chain_seq " (b.chain_seq) ": " (b.reason) } }
+                    @for a in &chain.balance_mismatches { p.mono { (a) } }
+                    @for p in &chain.payment_mismatches { p.mono { (p) } }
+                }
+            }
+        }
+        section aria-labelledby="pay-h" {
+            h2 #pay-h { (ctx.t("payments")) }
+            @if payments.is_empty() { p { (ctx.t("none_yet")) } }
+            @else {
+                div.scroll role="region" aria-labelledby="pay-h" tabindex="0" {
+                    table {
+                        thead { tr {
+                            th scope="col" { (ctx.t("col_date")) }
+                            th scope="col" { (ctx.t("col_description")) }
+                            th scope="col" class="num" { (ctx.t("col_gross")) }
+                            th scope="col" { (ctx.t("col_status")) }
+                            th scope="col" { (ctx.t("trail")) }
+                        } }
+                        tbody {
+                            @for r in &payments {
+                                @let p = &r.payment;
+                                tr {
+                                    td { (p.created_at.format("%d-%m-%Y")) }
+                                    td { a href={"/console/payments/" (p.id)} { (p.description) } }
+                                    td.num { (money(ctx.lang, p.gross)) }
+                                    td { (status_badge(&ctx, &p.status)) }
+                                    td { small { @for (i, e) in r.events.iter().enumerate() {
+                                        @if i > 0 { " → " } (super::i18n::action(ctx.lang, &e.action)) " (" (e.actor_name) ")"
+                                    } } }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        section aria-labelledby="bud-h" {
+            h2 #bud-h { (ctx.t("budget_title")) }
+            @match &budget {
+                None => p { (ctx.t("no_budget")) },
+                Some(b) => { (legend(&ctx)) (budget_table(&ctx, &b.positions)) }
+            }
+        }
+        h2 { (ctx.t("village_books")) }
+        (books)
+    };
+    page(&ctx, StatusCode::OK, &village.name, body)
+}

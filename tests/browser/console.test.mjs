@@ -1,0 +1,438 @@
+// Browser tests of the web console: the real `kasdesa serve` binary on a free port with a temporary SQLite data
+// directory, data set up over the API, and headless Chromium (Debian's) driven by playwright-core through a payment
+// from draft to paid, the inspector's dashboard and downloads, logout, CSRF and bad input.
+//
+// Run: scripts/browser-tests.sh (or `npm test` here after `cargo build`). Screenshots go to docs/screenshots/
+// (KASDESA_SCREENSHOTS overrides). KASDESA_BIN overrides the binary, CHROMIUM the browser.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, '..', '..');
+const BIN = process.env.KASDESA_BIN || join(repo, 'target', 'debug', 'kasdesa');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const SHOTS = process.env.KASDESA_SCREENSHOTS || join(repo, 'docs', 'screenshots');
+const ADMIN_PASSWORD = 'admin-password-123';
+const PASSWORD = 'village-password-123';
+const YEAR = Number(new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Jakarta', year: 'numeric' }).format(new Date()));
+const TODAY = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Jakarta' }).format(new Date());
+const DESCRIPTION = 'Pembelian semen dan pasir, jalan dusun II';
+
+let server;
+let dataDir;
+let base;
+let browser;
+const ids = {};
+
+function freePort() {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function api(method, path, { token, body, key } = {}) {
+  const headers = { 'content-type': 'application/json' };
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (key) headers['idempotency-key'] = key;
+  const r = await fetch(base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await r.text();
+  let json = null;
+  try { json = JSON.parse(text); } catch { json = text; }
+  return { status: r.status, json };
+}
+
+async function ok(method, path, opts, expected = [200, 201]) {
+  const r = await api(method, path, opts);
+  assert.ok(expected.includes(r.status), `${method} ${path} -> ${r.status} ${JSON.stringify(r.json)}`);
+  return r.json;
+}
+
+async function login(username, password = PASSWORD) {
+  return (await ok('POST', '/api/v1/auth/login', { body: { username, password } })).access_token;
+}
+
+let keyN = 0;
+const key = (p) => `${p}-${Date.now()}-${++keyN}`;
+
+async function village(regencyId, code, admin) {
+  const v = await ok('POST', '/api/v1/villages', {
+    token: admin,
+    body: { code, name: `Desa ${code === 'SKJ' ? 'Sukajaya' : 'Mekarsari'}`, regency_id: regencyId, bank_account: '1012345678', cash_limit: '10000000.00' },
+  });
+  const tokens = {};
+  for (const role of ['implementer', 'secretary', 'head', 'treasurer']) {
+    const username = `${role}-${code.toLowerCase()}`;
+    await ok('POST', '/api/v1/users', { token: admin, body: { username, password: PASSWORD, role, village_id: v.id } });
+    tokens[role] = await login(username);
+  }
+  return { id: v.id, tokens };
+}
+
+async function adopt(v, lines) {
+  await ok('PUT', `/api/v1/villages/${v.id}/budgets/${YEAR}`, { token: v.tokens.treasurer, body: { lines } });
+  await ok('POST', `/api/v1/villages/${v.id}/budgets/${YEAR}/adopt`, { token: v.tokens.head });
+}
+
+before(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'kasdesa-browser-'));
+  mkdirSync(SHOTS, { recursive: true });
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  server = spawn(BIN, ['serve'], {
+    cwd: repo,
+    env: {
+      ...process.env,
+      KASDESA_BIND: `127.0.0.1:${port}`,
+      KASDESA_DATA_DIR: dataDir,
+      KASDESA_DATABASE_URL: '',
+      KASDESA_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      KASDESA_WORKERS: '2',
+      KASDESA_POOL_SIZE: '4',
+      RUST_LOG: 'warn',
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  let up = false;
+  for (let i = 0; i < 150 && !up; i++) {
+    try { up = (await fetch(`${base}/health/live`)).ok; } catch { await sleep(200); }
+  }
+  assert.ok(up, 'the server answers /health/live');
+
+  // The data, over the API: a regency with two villages, officials, an inspector, a bank, budgets and money.
+  const admin = await login('admin', ADMIN_PASSWORD);
+  const regency = await ok('POST', '/api/v1/regencies', { token: admin, body: { code: 'KBR', name: 'Kabupaten Kubu Raya' } });
+  const v1 = await village(regency.id, 'SKJ', admin);
+  const v2 = await village(regency.id, 'MKS', admin);
+  await ok('POST', '/api/v1/users', { token: admin, body: { username: 'inspektur', password: PASSWORD, role: 'inspector', regency_id: regency.id } });
+  const client = await ok('POST', '/api/v1/bank-clients', { token: admin, body: { name: 'Bank Kalbar', village_ids: [v1.id, v2.id] } });
+  ids.bank = (await ok('POST', '/api/v1/auth/token', { body: { client_id: client.client_id, client_secret: client.client_secret } })).access_token;
+  await adopt(v1, [
+    { account_code: '4.2.1.01', source: 'DDS', amount: '500000000.00' },
+    { account_code: '5.2.1.07', activity_code: '02.03.10', activity_name: 'Rehabilitasi Jalan Desa', source: 'DDS', amount: '100000000.00' },
+    { account_code: '5.2.2.01', activity_code: '01.01.04', activity_name: 'Operasional Pemerintah Desa', source: 'ADD', amount: '20000000.00' },
+  ]);
+  await adopt(v2, [
+    { account_code: '4.2.1.01', source: 'DDS', amount: '300000000.00' },
+    { account_code: '5.2.1.07', activity_code: '02.03.10', activity_name: 'Rehabilitasi Jalan Desa', source: 'DDS', amount: '80000000.00' },
+  ]);
+  for (const [v, amount, ref] of [[v1, '250000000.00', 'SP2D-001'], [v2, '120000000.00', 'SP2D-002']]) {
+    await ok('POST', '/api/v1/bank/credits', {
+      token: ids.bank, key: key('credit'),
+      body: { village_id: v.id, amount, source: 'DDS', bank_reference: ref, value_date: TODAY, description: 'Penyaluran Dana Desa tahap I' },
+    });
+  }
+  // An earlier request to the same payee for the same gross, approved over the API: the browser's payment will
+  // make it a duplicate, which the inspector's anomalies show with their evidence.
+  const earlier = await ok('POST', `/api/v1/villages/${v1.id}/payments`, {
+    token: v1.tokens.implementer, key: key('spp'),
+    body: {
+      activity_code: '01.01.04', description: 'Alat tulis kantor', fiscal_year: YEAR,
+      payee: { name: 'CV Maju Bersama', bank_code: '123', account_number: '1009876543' },
+      lines: [{ account_code: '5.2.2.01', source: 'ADD', amount: '10000000.00', withholdings: [] }],
+    },
+  });
+  for (const [role, action] of [['implementer', 'submit'], ['secretary', 'verify'], ['head', 'approve']]) {
+    await ok('POST', `/api/v1/payments/${earlier.id}/${action}`, { token: v1.tokens[role] });
+  }
+  ids.v1 = v1;
+  ids.v2 = v2;
+
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  if (browser) await browser.close().catch(() => {});
+  if (server) {
+    server.kill('SIGTERM');
+    await Promise.race([new Promise((r) => server.once('exit', r)), sleep(5000)]);
+  }
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** A fresh browser context (its own cookies) signed in as `username`. */
+async function signIn(username, options = {}) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...options });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15000);
+  await page.goto(`${base}/console/login`);
+  await page.getByLabel('Nama pengguna').fill(username);
+  await page.getByLabel('Kata sandi').fill(PASSWORD);
+  await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/console/login')), page.getByRole('button', { name: 'Masuk' }).click()]);
+  return { context, page };
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+async function statusOf(page) {
+  return page.locator('#payment-status').getAttribute('data-status');
+}
+
+async function actOn(page, label, action) {
+  await Promise.all([
+    page.waitForURL(new RegExp(`done=${action}$`)),
+    page.getByRole('button', { name: label, exact: true }).click(),
+  ]);
+}
+
+test('the login page is served, in Bahasa Indonesia by default and in English on request', async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  const r = await page.goto(`${base}/`);
+  assert.equal(new URL(page.url()).pathname, '/console/login');
+  assert.equal(r.status(), 200);
+  const csp = r.headers()['content-security-policy'];
+  assert.match(csp, /default-src 'none'/);
+  await assert.doesNotReject(page.getByRole('heading', { name: 'Masuk ke Kas Desa' }).waitFor());
+  await shot(page, '01-login');
+  await page.getByRole('link', { name: 'English' }).click();
+  await page.getByRole('heading', { name: 'Sign in to Kas Desa' }).waitFor();
+  // Wrong password: a plain message, not a broken page.
+  await page.getByLabel('Username').fill('implementer-skj');
+  await page.getByLabel('Password').fill('wrong-password-1');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByText('Wrong username or password.').waitFor();
+  await context.close();
+});
+
+test('a payment goes from draft to paid through every official, and the inboxes move', async () => {
+  // Implementer: a bad amount first, then a request with a line and a withholding.
+  const impl = await signIn('implementer-skj');
+  await impl.page.goto(`${base}/console/payments/new`);
+  await impl.page.getByLabel('Uraian', { exact: true }).fill(DESCRIPTION);
+  await impl.page.getByLabel('Kegiatan').selectOption('02.03.10');
+  await impl.page.getByLabel('Nama penerima').fill('CV Maju Bersama');
+  await impl.page.getByLabel('Kode bank (3 angka) atau BIC').fill('123');
+  await impl.page.getByLabel('No. rekening').fill('1009876543');
+  await impl.page.getByLabel('NPWP (opsional)').fill('01.234.567.8-901.000');
+  await impl.page.locator('#l0_account').selectOption('5.2.1.07');
+  await impl.page.locator('#l0_source').selectOption('DDS');
+  await impl.page.locator('#l0_amount').fill('abc');
+  await impl.page.locator('#l0_tax0').selectOption('PPN');
+  await impl.page.locator('#l0_tax0_amount').fill('1.000.000');
+  const bad = impl.page.waitForResponse((r) => r.url().endsWith('/console/payments') && r.request().method() === 'POST');
+  await impl.page.getByRole('button', { name: 'Simpan draf' }).click();
+  assert.equal((await bad).status(), 422);
+  const alert = impl.page.locator('#form-errors');
+  await alert.waitFor();
+  assert.match(await alert.innerText(), /bukan jumlah uang yang valid/);
+  assert.equal(await impl.page.getByLabel('Uraian', { exact: true }).inputValue(), DESCRIPTION, 'what was typed is kept');
+  await shot(impl.page, '02-bad-input');
+
+  await impl.page.locator('#l0_amount').fill('10.000.000');
+  await Promise.all([impl.page.waitForURL(/\/console\/payments\/[0-9a-f-]{36}\?done=created/), impl.page.getByRole('button', { name: 'Simpan draf' }).click()]);
+  const paymentUrl = impl.page.url().split('?')[0];
+  ids.payment = paymentUrl.split('/').pop();
+  assert.equal(await statusOf(impl.page), 'draft');
+  const figures = await impl.page.locator('dl.grid').innerText();
+  assert.match(figures, /Rp 10\.000\.000,00/);
+  assert.match(figures, /Rp 9\.000\.000,00/, 'net = gross - PPN');
+  await shot(impl.page, '03-draft');
+  await actOn(impl.page, 'Ajukan', 'submit');
+  assert.equal(await statusOf(impl.page), 'submitted');
+  await impl.page.goto(`${base}/console/inbox`);
+  assert.equal(await impl.page.locator('#waiting').getByRole('link', { name: DESCRIPTION }).count(), 0, 'no longer waiting for the implementer');
+
+  // Secretary, on a phone-sized screen: the inbox shows it; verify.
+  const sec = await signIn('secretary-skj', { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+  assert.equal(new URL(sec.page.url()).pathname, '/console/inbox');
+  const inSecretaryInbox = sec.page.locator('#waiting').getByRole('link', { name: DESCRIPTION });
+  assert.equal(await inSecretaryInbox.count(), 1);
+  await shot(sec.page, '04-inbox-phone');
+  await inSecretaryInbox.click();
+  await sec.page.locator('#payment-status').waitFor();
+  // The secretary sees the budget line's remaining amount and the trail.
+  assert.match(await sec.page.locator('#lines-h + div').innerText(), /Rp 100\.000\.000,00/);
+  await actOn(sec.page, 'Verifikasi', 'verify');
+  assert.equal(await statusOf(sec.page), 'verified');
+  await sec.page.goto(`${base}/console/inbox`);
+  assert.equal(await sec.page.locator('#waiting').getByRole('link', { name: DESCRIPTION }).count(), 0);
+
+  // Head: approve.
+  const head = await signIn('head-skj');
+  await head.page.locator('#waiting').getByRole('link', { name: DESCRIPTION }).click();
+  await actOn(head.page, 'Setujui', 'approve');
+  assert.equal(await statusOf(head.page), 'approved');
+  assert.match(await head.page.locator('#lines-h + div').innerText(), /Rp 90\.000\.000,00/, 'the approval commits the budget');
+  await shot(head.page, '05-approved');
+
+  // Treasurer: release to the bank.
+  const tre = await signIn('treasurer-skj');
+  await tre.page.locator('#waiting').getByRole('link', { name: DESCRIPTION }).click();
+  await actOn(tre.page, 'Kirim ke bank', 'release');
+  assert.equal(await statusOf(tre.page), 'released');
+
+  // The bank pays, over the API.
+  const transfers = await ok('GET', '/api/v1/bank/transfers?status=released', { token: ids.bank });
+  const transfer = transfers.items.find((t) => t.payment_id === ids.payment);
+  assert.ok(transfer, 'the released transfer is listed for the bank');
+  assert.equal(transfer.amount, '9000000.00');
+  await ok('POST', `/api/v1/bank/transfers/${transfer.id}/result`, {
+    token: ids.bank, key: key('result'), body: { status: 'paid', bank_reference: 'TRF-0001', value_date: TODAY },
+  });
+  await tre.page.goto(paymentUrl);
+  assert.equal(await statusOf(tre.page), 'paid');
+  const trail = await tre.page.locator('ol.trail').innerText();
+  for (const who of ['implementer-skj', 'secretary-skj', 'head-skj', 'treasurer-skj']) assert.match(trail, new RegExp(who));
+  await shot(tre.page, '06-paid');
+
+  await tre.page.goto(`${base}/console/budget`);
+  assert.ok(await tre.page.locator('svg.bar').count() > 0);
+  await shot(tre.page, '07-budget');
+  await tre.page.goto(`${base}/console/books`);
+  await tre.page.getByRole('heading', { name: /Buku Kas Umum/ }).waitFor();
+  await shot(tre.page, '08-books');
+  for (const c of [impl, sec, head, tre]) await c.context.close();
+});
+
+test('separation of duties and the API rules show as plain messages', async () => {
+  // A second request: the secretary returns it with a note; the implementer sees it back in the inbox.
+  const v1 = ids.v1;
+  const p = await ok('POST', `/api/v1/villages/${v1.id}/payments`, {
+    token: v1.tokens.implementer, key: key('spp'),
+    body: {
+      activity_code: '02.03.10', description: 'Upah tukang', fiscal_year: YEAR,
+      payee: { name: 'Budi Santoso', bank_code: '002', account_number: '5550001112' },
+      lines: [{ account_code: '5.2.1.07', source: 'DDS', amount: '200000000.00', withholdings: [] }],
+    },
+  });
+  await ok('POST', `/api/v1/payments/${p.id}/submit`, { token: v1.tokens.implementer });
+  await ok('POST', `/api/v1/payments/${p.id}/verify`, { token: v1.tokens.secretary });
+  // Over the budget line: the head's approval is refused with the figures, in plain words.
+  const head = await signIn('head-skj');
+  await head.page.goto(`${base}/console/payments/${p.id}`);
+  const refused = head.page.waitForResponse((r) => r.url().endsWith('/approve'));
+  await head.page.getByRole('button', { name: 'Setujui', exact: true }).click();
+  assert.equal((await refused).status(), 422);
+  const alert = head.page.getByRole('alert');
+  await alert.waitFor();
+  assert.match(await alert.innerText(), /Sisa anggaran tidak cukup/);
+  assert.equal(await statusOf(head.page), 'verified');
+  // Reject needs a note; with one, it is rejected.
+  await head.page.locator('#note-reject').fill('Melebihi pagu kegiatan');
+  await actOn(head.page, 'Tolak', 'reject');
+  assert.equal(await statusOf(head.page), 'rejected');
+  await head.context.close();
+});
+
+test('an inspector sees the dashboard, the anomalies and a village, and downloads reports', async () => {
+  const ins = await signIn('inspektur');
+  assert.equal(new URL(ins.page.url()).pathname, '/console/dashboard');
+  const chart = ins.page.locator('svg#realisation-chart');
+  await chart.waitFor();
+  assert.equal(await chart.locator('rect.c-sp').count(), 2, 'one spending bar per village');
+  const anomalies = ins.page.locator('#anomalies');
+  assert.match(await anomalies.innerText(), /duplicate_payment/);
+  assert.match(await anomalies.innerText(), /123\/1009876543/, 'with the evidence');
+  await shot(ins.page, '09-dashboard');
+
+  const [csv] = await Promise.all([
+    ins.page.waitForEvent('download'),
+    ins.page.locator('a[href*="report=regency-realisation"][href*="format=csv"]').click(),
+  ]);
+  const csvText = readFileSync(await csv.path(), 'utf8');
+  assert.match(csvText, /Rekapitulasi Realisasi APBDes/);
+  assert.match(csvText, /Desa Sukajaya/);
+  assert.match(csv.suggestedFilename(), /\.csv$/);
+
+  await ins.page.getByRole('link', { name: 'Desa Sukajaya' }).first().click();
+  await ins.page.locator('#chain').waitFor();
+  assert.match(await ins.page.locator('#chain').innerText(), /Rantai utuh/);
+  await shot(ins.page, '10-village');
+  const [xlsx] = await Promise.all([
+    ins.page.waitForEvent('download'),
+    ins.page.locator('a[href*="report=cash-book"][href*="format=xlsx"]').click(),
+  ]);
+  const bytes = readFileSync(await xlsx.path());
+  assert.equal(bytes.subarray(0, 2).toString(), 'PK', 'an XLSX (zip) file');
+  assert.match(xlsx.suggestedFilename(), /\.xlsx$/);
+
+  // The payment's trail from the inspector's side; no action buttons for an inspector.
+  await ins.page.goto(`${base}/console/payments/${ids.payment}`);
+  assert.equal(await statusOf(ins.page), 'paid');
+  assert.equal(await ins.page.locator('form.action').count(), 0);
+
+  // English.
+  await ins.page.goto(`${base}/console/dashboard?lang=en`);
+  await ins.page.getByRole('heading', { name: /Regency dashboard/ }).waitFor();
+  await shot(ins.page, '11-dashboard-en');
+  await ins.page.goto(`${base}/console/dashboard?lang=id`);
+
+  // An inspector may not open an official's page; a village outside nothing; bad input is a plain page.
+  const r1 = await ins.page.goto(`${base}/console/inbox`);
+  assert.equal(r1.status(), 403);
+  const r2 = await ins.page.goto(`${base}/console/villages/not-a-village`);
+  assert.equal(r2.status(), 404);
+  const r3 = await ins.page.goto(`${base}/console/dashboard?year=abc`);
+  assert.equal(r3.status(), 200);
+  const r4 = await ins.page.goto(`${base}/console/download?report=cash-book&format=pdf`);
+  assert.equal(r4.status(), 422);
+  await ins.page.getByRole('alert').waitFor();
+
+  // Logout: the session is gone.
+  await Promise.all([ins.page.waitForURL(/\/console\/login\?bye=1/), ins.page.getByRole('button', { name: 'Keluar' }).click()]);
+  await ins.page.getByText('Anda sudah keluar.').waitFor();
+  await ins.page.goto(`${base}/console/dashboard`);
+  assert.equal(new URL(ins.page.url()).pathname, '/console/login');
+  await ins.context.close();
+});
+
+test('a form without the right CSRF token is refused and changes nothing', async () => {
+  const v1 = ids.v1;
+  const p = await ok('POST', `/api/v1/villages/${v1.id}/payments`, {
+    token: v1.tokens.implementer, key: key('spp'),
+    body: {
+      activity_code: '02.03.10', description: 'Sewa molen', fiscal_year: YEAR,
+      payee: { name: 'UD Sumber Rejeki', bank_code: '009', account_number: '7770001112' },
+      lines: [{ account_code: '5.2.1.07', source: 'DDS', amount: '1500000.00', withholdings: [] }],
+    },
+  });
+  const impl = await signIn('implementer-skj');
+  // The page's CSP forbids scripts from fetching at all, so the forged posts are sent with the context's cookies
+  // (the worst case: an attacker who somehow has the session cookie sent, but not the token).
+  for (const form of [{ csrf: 'forged' }, {}]) {
+    const r = await impl.context.request.post(`${base}/console/payments/${p.id}/submit`, { form, maxRedirects: 0 });
+    assert.equal(r.status(), 403);
+    assert.match(await r.text(), /Permintaan ditolak/);
+  }
+  // A page of another site that posts a form here: the SameSite=Strict cookie is not sent, so nothing happens.
+  await impl.page.goto('about:blank');
+  await impl.page.setContent(`<form method="post" action="${base}/console/payments/${p.id}/submit"><button>go</button></form>`);
+  await Promise.all([impl.page.waitForURL(/\/console\/login/), impl.page.click('button')]);
+  const after = await ok('GET', `/api/v1/payments/${p.id}`, { token: v1.tokens.secretary });
+  assert.equal(after.status, 'draft', 'nothing was submitted');
+  // Logout needs the token too; the login form needs its own.
+  const lo = await impl.context.request.post(`${base}/console/logout`, { form: {}, maxRedirects: 0 });
+  assert.equal(lo.status(), 403);
+  const li = await fetch(`${base}/console/login`, {
+    method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'username=implementer-skj&password=' + PASSWORD + '&csrf=x', redirect: 'manual',
+  });
+  assert.equal(li.status, 403);
+  // The session cookie's attributes.
+  const cookies = await impl.context.cookies();
+  const session = cookies.find((c) => c.name === 'kd_session');
+  assert.ok(session.httpOnly);
+  assert.equal(session.sameSite, 'Strict');
+  await impl.context.close();
+});
