@@ -34,7 +34,8 @@ fn main() -> anyhow::Result<()> {
         // A fresh database each run.
         let (server, name) = url.rsplit_once('/').expect("a database name in the URL");
         let mut c = diesel::PgConnection::establish(&format!("{server}/postgres"))?;
-        c.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE); CREATE DATABASE {name}"))?;
+        c.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))?;
+        c.batch_execute(&format!("CREATE DATABASE {name}"))?;
     }
     let db = Db::connect(&url, &PoolOptions::default())?;
     let regency = db.create_regency("61.12", "Kabupaten Kubu Raya", 420)?;
