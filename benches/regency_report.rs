@@ -41,8 +41,20 @@ fn main() -> anyhow::Result<()> {
     let regency = db.create_regency("61.12", "Kabupaten Kubu Raya", 420)?;
     let started = Instant::now();
     let budget = vec![
-        BudgetLineInput { account_code: "4.2.1.01".into(), activity_code: String::new(), activity_name: None, source: "DDS".into(), ceiling: 200_000_000_000 },
-        BudgetLineInput { account_code: "5.2.1.07".into(), activity_code: "02.03.10".into(), activity_name: None, source: "DDS".into(), ceiling: 150_000_000_000 },
+        BudgetLineInput {
+            account_code: "4.2.1.01".into(),
+            activity_code: String::new(),
+            activity_name: None,
+            source: "DDS".into(),
+            ceiling: 200_000_000_000,
+        },
+        BudgetLineInput {
+            account_code: "5.2.1.07".into(),
+            activity_code: "02.03.10".into(),
+            activity_name: None,
+            source: "DDS".into(),
+            ceiling: 150_000_000_000,
+        },
     ];
     for i in 0..villages {
         let v = db.create_village(VillageRow {
