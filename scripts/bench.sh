@@ -14,7 +14,8 @@
 #
 # Knobs (environment): DURATION (s, default 30), CLIENTS (32), VILLAGES (118), PG_URL (a maintenance database on
 # the server to use, default postgres://postgres@127.0.0.1:5432/postgres), SKIP_SQLITE=1, SKIP_PG=1,
-# PROFILE=1 (system-wide `perf record` during the PostgreSQL credit run, summarised by command and by symbol).
+# PROFILE=1 (system-wide `perf record` during the PostgreSQL credit run, summarised by command and by symbol),
+# WAIT_QUIET=SECONDS (before each run, wait up to that long for the machine's load average to fall below 0.7).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -68,14 +69,26 @@ echo "== machine" | tee "$OUT/machine.txt"
   fi
   echo "sqlite:   bundled; WAL, synchronous=FULL (src/store/mod.rs)"
   echo "load:     $VILLAGES villages, $CLIENTS clients, $DURATION s per run"
+  echo "loadavg:  $(cut -d' ' -f1-3 /proc/loadavg) before the runs (anything else busy on the machine skews the figures)"
 } | tee -a "$OUT/machine.txt"
 
 echo "== release build"
 cargo build --release --bins --quiet
 
+# Other work on the machine skews every figure: wait (up to WAIT_QUIET seconds, default 0) for the 1-minute load
+# average to drop below 0.7, and say so in the output if it did not.
+wait_quiet() {
+  local waited=0 limit="${WAIT_QUIET:-0}"
+  while awk '{exit !($1 >= 0.7)}' /proc/loadavg && [ "$waited" -lt "$limit" ]; do sleep 5; waited=$((waited + 5)); done
+  if awk '{exit !($1 >= 0.7)}' /proc/loadavg; then
+    echo "!! the machine is busy (load average $(cut -d' ' -f1-3 /proc/loadavg)): figures will be low" | tee -a "$OUT/machine.txt"
+  fi
+}
+
 run_load() { # label, then extra arguments
   local label="$1"; shift
-  echo "== $label"
+  [ "${already_waited:-0}" = 1 ] || wait_quiet
+  echo "== $label (load average $(cut -d' ' -f1-3 /proc/loadavg))"
   "$BIN/kasdesa-load" --spawn --label "$label" --villages "$VILLAGES" --clients "$CLIENTS" --duration "$DURATION" \
     --json-out "$OUT/$label.json" "$@" | tee "$OUT/$label.txt"
 }
@@ -87,21 +100,26 @@ fi
 
 if [ "$pg_up" = 1 ]; then
   db="kasdesa_bench_$$_credits"; fresh_db "$db"
+  wait_quiet
   if [ "${PROFILE:-0}" = 1 ]; then
-    # System-wide, so the service, PostgreSQL and the generator are all seen; starts after setup is likely done.
-    ( sleep 8; perf record -a -g -F 499 -o "$OUT/perf-pg-credits.data" -- sleep $((DURATION - 10)) \
+    # System-wide, so the service, PostgreSQL and the generator are all seen; from just after the (short) setup of a
+    # credits-only run to just before its end.
+    ( sleep 4; perf record -a -g -F 499 -o "$OUT/perf-pg-credits.data" -- sleep $((DURATION > 12 ? DURATION - 8 : 3)) \
         >/dev/null 2>"$OUT/perf-record.log" ) &
     perf_pid=$!
   fi
-  run_load pg-credits --mix credits --database-url "$PG_BASE/$db"
+  already_waited=1 run_load pg-credits --mix credits --database-url "$PG_BASE/$db"
   drop_db "$db"
   if [ "${PROFILE:-0}" = 1 ]; then
     wait "$perf_pid" || true
-    perf report -i "$OUT/perf-pg-credits.data" --no-children --sort comm --stdio 2>/dev/null \
+    perf report -i "$OUT/perf-pg-credits.data" --no-children --sort comm -g none --stdio 2>/dev/null \
       | grep -v '^#' | grep -v '^$' | head -n 15 > "$OUT/perf-by-command.txt" || true
-    perf report -i "$OUT/perf-pg-credits.data" --no-children --sort comm,dso,sym --stdio 2>/dev/null \
+    perf report -i "$OUT/perf-pg-credits.data" --no-children --sort comm,dso -g none --stdio 2>/dev/null \
+      | grep -v '^#' | grep -v '^$' | head -n 25 > "$OUT/perf-by-dso.txt" || true
+    perf report -i "$OUT/perf-pg-credits.data" --no-children --sort comm,dso,sym -g none --stdio 2>/dev/null \
       | grep -v '^#' | grep -v '^$' | grep '%' | head -n 40 > "$OUT/perf-by-symbol.txt" || true
-    echo "-- where the CPU went (perf, system-wide, by command):"; cat "$OUT/perf-by-command.txt"
+    echo "-- where the CPU went (perf, system-wide, by command, then by command and library):"
+    cat "$OUT/perf-by-command.txt" "$OUT/perf-by-dso.txt"
   fi
 
   db="kasdesa_bench_$$_mix"; fresh_db "$db"
@@ -141,14 +159,21 @@ UPDATE villages SET last_seq = (:seq)::bigint, chain_len = (:cseq)::bigint, chai
 END;
 SQL
 
-  # The same, plus every other statement the service runs for a credit (src/store: idempotent_write, post_credit,
-  # post_locked): the database's share of a credit as the service issues it, without the service.
-  cat > "$OUT/floor-full.sql" <<'SQL'
+  # The same, plus every other statement the service sends for one credit, in its order (read from the PostgreSQL
+  # log with log_statement=all: r2d2's `SELECT 1` on each pool checkout, the village read, the idempotency look-up
+  # before and under the lock, bank-credit de-duplication, fiscal year and account reads, the daily account totals
+  # if the schema has them, the bank-credit and idempotency records): the database's share of a credit as the
+  # service issues it, without the service.
+  has_daily=$(psql "$PG_BASE/$db" -Atc "SELECT to_regclass('account_daily') IS NOT NULL")
+  {
+    cat <<'SQL'
 \set v random(1, :nvillages)
 \set amount random(100000, 5000000000)
 SELECT gen_random_uuid()::text AS idem, 'floor-v-' || lpad((:v)::text, 4, '0') AS vid \gset
-SELECT principal, key, request_hash, status, body FROM idempotency_keys WHERE principal = 'floor-bank' AND key = (:idem)::text;
+SELECT 1;
 SELECT id, regency_id, code, name, bank_account, cash_limit, last_seq, chain_len, chain_head, created_at FROM villages WHERE id = (:vid)::text;
+SELECT 1;
+SELECT principal, key, request_hash, status, body FROM idempotency_keys WHERE principal = 'floor-bank' AND key = (:idem)::text;
 BEGIN;
 SELECT id, last_seq + 1 AS seq, chain_len + 1 AS cseq, chain_head AS prev, gen_random_uuid()::text AS txid FROM villages WHERE id = (:vid)::text FOR UPDATE \gset
 SELECT principal, key, request_hash, status, body FROM idempotency_keys WHERE principal = 'floor-bank' AND key = (:idem)::text;
@@ -159,14 +184,24 @@ INSERT INTO transactions (id, village_id, seq, chain_seq, fiscal_year, kind, val
 INSERT INTO entries (transaction_id, line_no, village_id, account_code, side, amount, source, value_date) VALUES ((:txid)::text, 1, (:vid)::text, '1.1.1.02', 'debit', (:amount)::bigint, 'DDS', CURRENT_DATE), ((:txid)::text, 2, (:vid)::text, '4.2.1.01', 'credit', (:amount)::bigint, 'DDS', CURRENT_DATE);
 UPDATE accounts SET balance = balance + (:amount)::bigint WHERE village_id = (:vid)::text AND code = '1.1.1.02';
 UPDATE accounts SET balance = balance - (:amount)::bigint WHERE village_id = (:vid)::text AND code = '4.2.1.01';
+SQL
+    if [ "$has_daily" = t ]; then
+      cat <<'SQL'
+INSERT INTO account_daily (village_id, account_code, value_date, debit, credit) VALUES ((:vid)::text, '1.1.1.02', CURRENT_DATE, (:amount)::bigint, 0) ON CONFLICT (village_id, account_code, value_date) DO UPDATE SET debit = account_daily.debit + (:amount)::bigint, credit = account_daily.credit + 0;
+INSERT INTO account_daily (village_id, account_code, value_date, debit, credit) VALUES ((:vid)::text, '4.2.1.01', CURRENT_DATE, 0, (:amount)::bigint) ON CONFLICT (village_id, account_code, value_date) DO UPDATE SET debit = account_daily.debit + 0, credit = account_daily.credit + (:amount)::bigint;
+SQL
+    fi
+    cat <<'SQL'
 UPDATE villages SET last_seq = (:seq)::bigint, chain_len = (:cseq)::bigint, chain_head = encode(sha256(convert_to((:prev)::text || (:txid)::text, 'UTF8')), 'hex') WHERE id = (:vid)::text;
 INSERT INTO bank_credits (village_id, bank_reference, amount, source, transaction_id, client_id, created_at) VALUES ((:vid)::text, 'FLOOR-' || (:txid)::text, (:amount)::bigint, 'DDS', (:txid)::text, 'floor-bank', now());
 INSERT INTO idempotency_keys (principal, key, request_hash, village_id, status, body, created_at) VALUES ('floor-bank', (:idem)::text, encode(sha256(convert_to((:idem)::text, 'UTF8')), 'hex'), (:vid)::text, 201, repeat('x', 1100), now());
 END;
 SQL
+  } > "$OUT/floor-full.sql"
 
   for script in floor floor-full; do
-    echo "-- pgbench $script: $CLIENTS clients, $DURATION s"
+    wait_quiet
+    echo "-- pgbench $script: $CLIENTS clients, $DURATION s (load average $(cut -d' ' -f1-3 /proc/loadavg))"
     pgbench -n -M prepared -c "$CLIENTS" -j 2 -T "$DURATION" -D nvillages="$VILLAGES" -f "$OUT/$script.sql" \
       "$PG_BASE/$db" 2>&1 | tee "$OUT/pgbench-$script.txt"
   done

@@ -63,6 +63,10 @@ struct Args {
     /// Run this many scenarios in all instead.
     #[arg(long)]
     ops: Option<u64>,
+    /// Offer this many scenarios per second in all (open loop, spread over the clients) instead of each client
+    /// starting its next scenario as soon as the last one ends (closed loop, the default: saturation).
+    #[arg(long)]
+    rate: Option<f64>,
     /// `realistic` (credit 40, payment 25, tax 5, read 30), `credits`, `payments`, `reads`, or weights such as
     /// `credit=60,read=40`.
     #[arg(long, default_value = "realistic")]
@@ -163,7 +167,11 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(o) = args.ops {
         anyhow::ensure!((1..=100_000_000).contains(&o), "--ops must be 1 to 100000000");
     }
+    if let Some(r) = args.rate {
+        anyhow::ensure!(r > 0.0 && r <= 1_000_000.0, "--rate must be 0..1000000 scenarios per second");
+    }
     let mix = workload::Mix::parse(&args.mix)?;
+    let started_at = chrono::Utc::now().to_rfc3339();
     let run_tag = format!("{}-{}", std::process::id(), &uuid::Uuid::new_v4().simple().to_string()[..8]);
 
     // The service: spawned, or already running.
@@ -185,7 +193,9 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         let base = args.base_url.clone().expect("clap requires --base-url without --spawn");
         anyhow::ensure!(
-            base.starts_with("http://127.0.0.1") || base.starts_with("http://localhost") || base.starts_with("http://[::1]"),
+            base.starts_with("http://127.0.0.1")
+                || base.starts_with("http://localhost")
+                || base.starts_with("http://[::1]"),
             "--base-url must be a local service (http://127.0.0.1:PORT)"
         );
         let password = args.admin_password.clone().ok_or_else(|| {
@@ -236,8 +246,9 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
 
     // The run.
     eprintln!(
-        "kasdesa-load: {} clients, {}, mix {} …",
+        "kasdesa-load: {} clients{}, {}, mix {} …",
         args.clients,
+        args.rate.map(|r| format!(" offering {r} scenarios/s")).unwrap_or_default(),
         duration.map_or_else(|| format!("{} scenarios", args.ops.unwrap_or(0)), |d| format!("{d} s")),
         mix.describe()
     );
@@ -245,6 +256,7 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
     // the run's by resetting the high-water mark, and sample VmRSS as well in case that is not permitted.
     let setup_peak = spawned.as_ref().and_then(|s| s.peak_rss_kb());
     let peak_reset = spawned.as_ref().is_some_and(|s| s.reset_peak_rss());
+    let rss_run_start = spawned.as_ref().and_then(|s| s.rss_kb());
     let sampled_peak = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let sampling = Arc::new(std::sync::atomic::AtomicBool::new(true));
     let sampler = spawned.as_ref().map(|s| {
@@ -265,6 +277,7 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let seed = args.seed.unwrap_or_else(util::random_seed);
     let me = std::process::id().to_string();
     let (server_cpu0, gen_cpu0) = (spawned.as_ref().and_then(|s| s.cpu_secs()), util::proc_cpu_secs(&me));
+    let system0 = util::system_cpu_ticks();
     let started = Instant::now();
     let run = Arc::new(workload::Run::new(
         world.clone(),
@@ -273,6 +286,7 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
         args.replay_share,
         duration.map(|d| started + Duration::from_secs_f64(d)),
         args.ops,
+        args.rate.map(|r| Duration::from_secs_f64(args.clients as f64 / r)),
     ));
     let mut tasks = Vec::new();
     let mut seeder = util::Rng::new(seed);
@@ -283,6 +297,13 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
         t.await.map_err(|e| anyhow::anyhow!("a client panicked: {e}"))?;
     }
     let run_secs = started.elapsed().as_secs_f64();
+    // Share of all the machine's CPUs busy during the run (service, database, generator, anything else).
+    let system_busy = match (system0, util::system_cpu_ticks()) {
+        (Some((b0, i0)), Some((b1, i1))) if (b1 + i1) > (b0 + i0) => {
+            Some((b1 - b0) as f64 / ((b1 + i1) - (b0 + i0)) as f64)
+        }
+        _ => None,
+    };
     let server_cpu = match (server_cpu0, spawned.as_ref().and_then(|s| s.cpu_secs())) {
         (Some(a), Some(b)) => Some(b - a),
         _ => None,
@@ -306,7 +327,8 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let check_rec = Arc::new(stats::Recorder::default());
     let checks = Arc::new(checks::Checks::default());
     let started = Instant::now();
-    checks::check_api(api.clone(), check_rec.clone(), world.clone(), checks.clone(), args.check_concurrency.max(1)).await;
+    checks::check_api(api.clone(), check_rec.clone(), world.clone(), checks.clone(), args.check_concurrency.max(1))
+        .await;
     let cli = match (&server_bin, &database_url) {
         _ if args.no_cli_check => Err("--no-cli-check"),
         (Some(bin), Some(url)) => Ok(checks::Cli { bin: bin.clone(), database_url: url.clone(), data_dir }),
@@ -325,12 +347,13 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
         "tool": "kasdesa-load",
         "version": env!("CARGO_PKG_VERSION"),
         "label": args.label,
-        "started_at": chrono::Utc::now().to_rfc3339(),
+        "started_at": started_at,
+        "finished_at": chrono::Utc::now().to_rfc3339(),
         "machine": util::machine(),
         "target": {"base_url": base_url, "spawned": spawned.is_some(), "backend": backend_of(database_url.as_deref()),
                    "database": database_url.as_deref().map(redact)},
         "config": {"villages": args.villages, "clients": args.clients, "duration_s": duration, "ops": args.ops,
-                   "mix": mix.to_json(), "mix_description": mix.describe(), "replay_share": args.replay_share,
+                   "rate": args.rate, "mix": mix.to_json(), "mix_description": mix.describe(), "replay_share": args.replay_share,
                    "seed": seed, "run_id": world.run_id, "regency_id": world.regency_id},
         "setup_note": if mix.needs_officials() {
             format!("{} villages, {} officials logged in, budgets adopted, one funding credit each",
@@ -369,12 +392,14 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
                    "peak_rss_mb_run": mb(run_peak),
                    "peak_rss_mb_run_sampled": mb(Some(sampled_peak)),
                    "peak_rss_mb_setup": mb(setup_peak),
+                   "rss_mb_run_start": mb(rss_run_start),
                    "peak_rss_mb_run_and_checks": mb(checks_peak),
                    "peak_rss_method": if peak_reset { "VmHWM, reset after setup" } else { "VmRSS sampled every 200 ms" },
                    "cpu_s_run": server_cpu.map(stats::round3), "cpu_cores_busy_run": busy(server_cpu)})
         }),
         generator: json!({"cpu_s_run": gen_cpu.map(stats::round3), "cpu_cores_busy_run": busy(gen_cpu),
-                          "peak_rss_mb": mb(util::proc_status_kb(&me, "VmHWM"))}),
+                          "peak_rss_mb": mb(util::proc_status_kb(&me, "VmHWM")),
+                          "machine_cpu_busy_run": system_busy.map(stats::round3)}),
         check_secs,
         checks: checks.outcomes(),
         debits_total: *checks.debits_total.lock().expect("checks lock"),

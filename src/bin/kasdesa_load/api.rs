@@ -139,7 +139,8 @@ impl Api {
                     Ok(Resp { status, body, replayed })
                 } else {
                     let code = body["code"].as_str().unwrap_or("-").to_string();
-                    let detail = body["detail"].as_str().map_or_else(|| truncate(&body.to_string(), 200), str::to_string);
+                    let detail =
+                        body["detail"].as_str().map_or_else(|| truncate(&body.to_string(), 200), str::to_string);
                     rec.record(op, elapsed, Some(format!("{status} {code}")));
                     Err(Failure::Status { status, code, detail })
                 }

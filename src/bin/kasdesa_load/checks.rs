@@ -191,7 +191,12 @@ async fn check_village(api: &Api, rec: &Recorder, world: &World, v: &Village, ch
             }
             let total = amount(&t["total"]).unwrap_or(-1);
             checks.expect(TRIAL, dr == cr && dr == total && dr > 0, || {
-                format!("{label}: transaction {id} has debits {} and credits {} (total {})", fmt_sen(dr), fmt_sen(cr), fmt_sen(total))
+                format!(
+                    "{label}: transaction {id} has debits {} and credits {} (total {})",
+                    fmt_sen(dr),
+                    fmt_sen(cr),
+                    fmt_sen(total)
+                )
             });
             *checks.debits_total.lock().expect("checks lock") += dr;
             *seen.entry(id).or_insert(0) += 1;
@@ -291,7 +296,10 @@ async fn check_village(api: &Api, rec: &Recorder, world: &World, v: &Village, ch
             checks.expect(CHAIN_API, ok, || format!("{label}: {r}"));
             let mismatches = r["balance_mismatches"].as_array().map_or(1, Vec::len);
             checks.expect(ENTRIES, mismatches == 0, || {
-                format!("{label}: the server finds balances that differ from their entries: {}", r["balance_mismatches"])
+                format!(
+                    "{label}: the server finds balances that differ from their entries: {}",
+                    r["balance_mismatches"]
+                )
             });
         }
         Err(e) => checks.fail(CHAIN_API, format!("{label}: could not verify: {e}")),
@@ -336,10 +344,11 @@ impl Cli {
             Ok(())
         } else {
             let stderr = String::from_utf8_lossy(&out.stderr);
+            let said = if report.is_null() { stdout.trim().to_string() } else { report.to_string() };
             Err(format!(
-                "exit {:?}: {} {}",
-                out.status.code(),
-                crate::api::truncate(stdout.trim(), 300),
+                "exit {}: {} {}",
+                out.status.code().map_or_else(|| "by signal".into(), |c| c.to_string()),
+                crate::api::truncate(&said, 300),
                 crate::api::truncate(stderr.trim(), 300)
             ))
         }

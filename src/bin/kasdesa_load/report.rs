@@ -99,10 +99,11 @@ impl Report {
         let mut s = String::new();
         let _ = writeln!(
             s,
-            "kasdesa-load{} — {} villages, {} clients, {}, mix: {}",
+            "kasdesa-load{} — {} villages, {} clients{}, {}, mix: {}",
             h["label"].as_str().filter(|l| !l.is_empty()).map(|l| format!(" [{l}]")).unwrap_or_default(),
             h["config"]["villages"],
             h["config"]["clients"],
+            h["config"]["rate"].as_f64().map(|r| format!(" (open loop, {r} scenarios/s offered)")).unwrap_or_default(),
             match (h["config"]["duration_s"].as_f64(), h["config"]["ops"].as_u64()) {
                 (Some(d), _) => format!("{d} s"),
                 (_, Some(o)) => format!("{o} operations"),
@@ -130,7 +131,13 @@ impl Report {
             m["cpu_model"].as_str().unwrap_or("?"),
             m["memory_mb"]
         );
-        let _ = writeln!(s, "setup: {:.1} s, {} requests{}", self.setup_secs, self.setup_requests, h["setup_note"].as_str().map(|n| format!(" ({n})")).unwrap_or_default());
+        let _ = writeln!(
+            s,
+            "setup: {:.1} s, {} requests{}",
+            self.setup_secs,
+            self.setup_requests,
+            h["setup_note"].as_str().map(|n| format!(" ({n})")).unwrap_or_default()
+        );
         let _ = writeln!(s);
         let _ = writeln!(s, "throughput over {:.1} s", self.run_secs);
         let _ = writeln!(s, "  ledger postings   {:>9}  {:>9.1}/s", self.postings, self.rate(self.postings));
@@ -145,11 +152,15 @@ impl Report {
         );
         let _ = writeln!(s);
         let table = |s: &mut String, title: &str, rows: &[OpSummary]| {
-            let _ = writeln!(s, "{:<24} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7}", title, "count", "mean", "p50", "p95", "p99", "max", "errors");
+            let _ = writeln!(
+                s,
+                "{:<28} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7}",
+                title, "count", "mean", "p50", "p95", "p99", "max", "errors"
+            );
             for r in rows {
                 let _ = writeln!(
                     s,
-                    "  {:<22} {:>8} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>7}",
+                    "  {:<26} {:>8} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>7}",
                     r.op, r.count, r.mean_ms, r.p50_ms, r.p95_ms, r.p99_ms, r.max_ms, r.errors
                 );
             }
@@ -160,7 +171,12 @@ impl Report {
         if self.errors.is_empty() {
             let _ = writeln!(s, "errors: none");
         } else {
-            let _ = writeln!(s, "errors by operation and code ({} in all, {} allowed):", self.errors_total(), self.max_errors);
+            let _ = writeln!(
+                s,
+                "errors by operation and code ({} in all, {} allowed):",
+                self.errors_total(),
+                self.max_errors
+            );
             for (k, n) in &self.errors {
                 let _ = writeln!(s, "  {k:<50} {n:>7}");
             }
@@ -175,9 +191,10 @@ impl Report {
         if let Some(sv) = &self.server {
             let _ = writeln!(
                 s,
-                "server: peak RSS {} MB during the run ({}); setup {} MB; run and checks {} MB",
+                "server: peak RSS {} MB during the run ({}; {} MB at its start); setup {} MB; run and checks {} MB",
                 f1(&sv["peak_rss_mb_run"]),
                 sv["peak_rss_method"].as_str().unwrap_or(""),
+                f1(&sv["rss_mb_run_start"]),
                 f1(&sv["peak_rss_mb_setup"]),
                 f1(&sv["peak_rss_mb_run_and_checks"]),
             );
@@ -196,6 +213,16 @@ impl Report {
             f2(&g["cpu_cores_busy_run"]),
             f1(&g["peak_rss_mb"])
         );
+        if let Some(b) = g["machine_cpu_busy_run"].as_f64() {
+            let cpus = h["machine"]["cpus"].as_f64().unwrap_or(1.0);
+            let _ = writeln!(
+                s,
+                "machine: {:.0}% of all CPUs busy during the run ({:.2} of {} cores: service, database, generator)",
+                b * 100.0,
+                b * cpus,
+                cpus
+            );
+        }
         let _ = writeln!(s);
         let _ = writeln!(
             s,

@@ -21,7 +21,11 @@ pub struct Spawned {
 pub fn sibling_binary() -> anyhow::Result<PathBuf> {
     let me = std::env::current_exe()?;
     let bin = me.with_file_name(format!("kasdesa{}", std::env::consts::EXE_SUFFIX));
-    anyhow::ensure!(bin.exists(), "{} does not exist: build it (cargo build --bins) or pass --server-bin", bin.display());
+    anyhow::ensure!(
+        bin.exists(),
+        "{} does not exist: build it (cargo build --bins) or pass --server-bin",
+        bin.display()
+    );
     Ok(bin)
 }
 

@@ -86,12 +86,26 @@ pub fn proc_cpu_secs(pid: &str) -> Option<f64> {
     Some((utime + stime) / 100.0)
 }
 
+/// Machine-wide CPU time from /proc/stat: (busy, idle + iowait), in clock ticks summed over all CPUs.
+pub fn system_cpu_ticks() -> Option<(u64, u64)> {
+    let text = std::fs::read_to_string("/proc/stat").ok()?;
+    let line = text.lines().find(|l| l.starts_with("cpu "))?;
+    let v: Vec<u64> = line.split_whitespace().skip(1).filter_map(|x| x.parse().ok()).collect();
+    // user nice system idle iowait irq softirq steal (guest time is already counted in user).
+    let idle = v.get(3)? + v.get(4).unwrap_or(&0);
+    let busy = v.iter().take(8).sum::<u64>() - idle;
+    Some((busy, idle))
+}
+
 /// The machine: logical CPUs, CPU model and memory, as far as /proc tells.
 pub fn machine() -> serde_json::Value {
     let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
     let model = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|t| t.lines().find_map(|l| l.strip_prefix("model name").map(|r| r.trim_start_matches([' ', '\t', ':']).to_string())))
+        .and_then(|t| {
+            t.lines()
+                .find_map(|l| l.strip_prefix("model name").map(|r| r.trim_start_matches([' ', '\t', ':']).to_string()))
+        })
         .unwrap_or_else(|| "unknown".into());
     let mem_mb = proc_meminfo_kb("MemTotal").map_or(0, |kb| kb / 1024);
     serde_json::json!({"cpus": cpus, "cpu_model": model, "memory_mb": mem_mb})

@@ -10,7 +10,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Relative weights of the scenarios.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,7 +74,7 @@ impl Mix {
         )
     }
 
-    pub fn to_json(&self) -> Value {
+    pub fn to_json(self) -> Value {
         json!({"credit": self.credit, "payment": self.payment, "tax": self.tax, "read": self.read})
     }
 }
@@ -105,6 +105,9 @@ pub struct Run {
     pub replay_share: f64,
     pub deadline: Option<Instant>,
     pub max_ops: Option<u64>,
+    /// Open loop: each client starts a scenario every `interval` (the offered rate split over the clients) instead
+    /// of starting the next as soon as the last one ends.
+    pub interval: Option<Duration>,
     started: AtomicU64,
     examples: Mutex<Vec<String>>,
 }
@@ -133,6 +136,10 @@ pub const OPS: &[&str] = &[
     "read balances",
     "read budget",
     "read transactions",
+    "report trial balance",
+    "report realisation",
+    "report bank book",
+    "report regency realisation",
 ];
 pub const SCENARIOS: &[&str] = &["credit", "payment chain", "tax deposit chain", "read"];
 
@@ -146,6 +153,7 @@ impl Run {
         replay_share: f64,
         deadline: Option<Instant>,
         max_ops: Option<u64>,
+        interval: Option<Duration>,
     ) -> Run {
         Run {
             world,
@@ -157,6 +165,7 @@ impl Run {
             replay_share,
             deadline,
             max_ops,
+            interval,
             started: AtomicU64::new(0),
             examples: Mutex::new(Vec::new()),
         }
@@ -190,8 +199,17 @@ impl Run {
 pub async fn client(run: Arc<Run>, seed: u64) {
     let mut rng = Rng::new(seed);
     let total = u64::from(run.mix.total());
+    // Open loop: staggered start, then one scenario per interval (none skipped when running late).
+    let mut next = run.interval.map(|iv| Instant::now() + iv.mul_f64((rng.below(1000) as f64) / 1000.0));
     // Bounded however the flags are set: at most this many scenarios per client.
     for _ in 0..10_000_000u64 {
+        if let (Some(at), Some(iv)) = (next.as_mut(), run.interval) {
+            if run.deadline.is_some_and(|d| *at >= d) {
+                break;
+            }
+            tokio::time::sleep_until(tokio::time::Instant::from_std(*at)).await;
+            *at += iv;
+        }
         if run.deadline.is_some_and(|d| Instant::now() >= d) {
             break;
         }
@@ -243,7 +261,9 @@ async fn maybe_replay(run: &Run, rng: &mut Rng, op: &'static str, path: &str, ke
     let again = run.api.call(&run.rec, op, Method::POST, path, Some(&run.world.bank), Some(key), Some(body)).await;
     let problem = match again {
         Ok(r) if r.status == first.status && r.body == first.body && r.replayed => None,
-        Ok(r) if r.status == first.status && r.body == first.body => Some("no `Idempotent-Replayed: true` header".into()),
+        Ok(r) if r.status == first.status && r.body == first.body => {
+            Some("no `Idempotent-Replayed: true` header".into())
+        }
         Ok(r) => Some(format!(
             "status {} (first {}), body {}",
             r.status,
@@ -417,16 +437,27 @@ async fn tax_chain(run: &Run, rng: &mut Rng, v: &Village, owed: Vec<(String, i64
     Ok(())
 }
 
+/// What officials read, weighted (of 100): the chart with balances, balances at a date, the budget, a page of the
+/// journal, the village reports (trial balance, budget realisation, bank book), and now and then the inspector's
+/// realisation report over the whole regency.
 async fn read(run: &Run, rng: &mut Rng) -> StepResult<()> {
     let v = run.village(rng);
     let w = &run.world;
     let token = v.officials.as_ref().map_or(&w.inspector, |o| &o.treasurer);
-    let (op, path) = match rng.below(4) {
-        0 => ("read accounts", format!("/api/v1/villages/{}/accounts", v.id)),
-        1 => ("read balances", format!("/api/v1/villages/{}/balances?at={}", v.id, w.value_date())),
-        2 if w.budgets => ("read budget", format!("/api/v1/villages/{}/budgets/{}", v.id, w.year)),
-        2 => ("read accounts", format!("/api/v1/villages/{}/accounts", v.id)),
-        _ => ("read transactions", format!("/api/v1/villages/{}/transactions?limit=20", v.id)),
+    let village = format!("/api/v1/villages/{}", v.id);
+    let (op, token, path) = match rng.below(100) {
+        0..=14 => ("read accounts", token, format!("{village}/accounts")),
+        15..=29 => ("read balances", token, format!("{village}/balances?at={}", w.value_date())),
+        30..=39 if w.budgets => ("read budget", token, format!("{village}/budgets/{}", w.year)),
+        30..=54 => ("read transactions", token, format!("{village}/transactions?limit=20")),
+        55..=69 => ("report trial balance", token, format!("{village}/reports/trial-balance")),
+        70..=84 => ("report realisation", token, format!("{village}/reports/realisation?year={}", w.year)),
+        85..=97 => ("report bank book", token, format!("{village}/reports/bank-book?year={}", w.year)),
+        _ => (
+            "report regency realisation",
+            &w.inspector,
+            format!("/api/v1/regencies/{}/reports/realisation?year={}", w.regency_id, w.year),
+        ),
     };
     run.api.call(&run.rec, op, Method::GET, &path, Some(token), None, None).await.map_err(|f| (op, f))?;
     inc(&run.c.reads);

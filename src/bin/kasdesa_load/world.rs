@@ -51,11 +51,12 @@ impl Book {
     /// Records an acknowledged posting (a transaction view): its id and its entries.
     pub fn record_posting(&mut self, txn: &Value) -> Result<(), Failure> {
         let id = str_field(txn, "id")?;
-        let entries = txn["entries"].as_array().ok_or_else(|| Failure::Unexpected("a posting without entries".into()))?;
+        let entries =
+            txn["entries"].as_array().ok_or_else(|| Failure::Unexpected("a posting without entries".into()))?;
         for e in entries {
             let code = str_field(e, "account_code")?;
-            let amount = parse_sen(&str_field(e, "amount")?)
-                .ok_or_else(|| Failure::Unexpected(format!("bad amount in {e}")))?;
+            let amount =
+                parse_sen(&str_field(e, "amount")?).ok_or_else(|| Failure::Unexpected(format!("bad amount in {e}")))?;
             let delta = if e["side"] == "debit" { amount } else { -amount };
             *self.expected.entry(code).or_insert(0) += delta;
         }
@@ -135,7 +136,14 @@ where
     Ok(all.into_iter().map(|(_, v)| v).collect())
 }
 
-async fn post(api: &Api, rec: &Recorder, op: &'static str, path: &str, token: &str, body: &Value) -> anyhow::Result<Value> {
+async fn post(
+    api: &Api,
+    rec: &Recorder,
+    op: &'static str,
+    path: &str,
+    token: &str,
+    body: &Value,
+) -> anyhow::Result<Value> {
     api.call(rec, op, Method::POST, path, Some(token), None, Some(body))
         .await
         .map(|r| r.body)
@@ -213,7 +221,8 @@ pub async fn setup(api: Arc<Api>, rec: Arc<Recorder>, plan: SetupPlan) -> anyhow
         &json!({"name": format!("Bank Uji Beban {run_id}"), "village_ids": ids}),
     )
     .await?;
-    let creds = json!({"client_id": str_field(&client, "client_id")?, "client_secret": str_field(&client, "client_secret")?});
+    let creds =
+        json!({"client_id": str_field(&client, "client_id")?, "client_secret": str_field(&client, "client_secret")?});
     let token = api
         .call(&rec, "bank token", Method::POST, "/api/v1/auth/token", None, None, Some(&creds))
         .await
@@ -240,9 +249,11 @@ pub async fn setup(api: Arc<Api>, rec: Arc<Recorder>, plan: SetupPlan) -> anyhow
     }
 
     let value_date = world.value_date();
-    let vs: Arc<Vec<(String, String)>> = Arc::new(world.villages.iter().map(|v| (v.id.clone(), v.code.clone())).collect());
+    let vs: Arc<Vec<(String, String)>> =
+        Arc::new(world.villages.iter().map(|v| (v.id.clone(), v.code.clone())).collect());
     let made = {
-        let (api, rec, admin, bank, run_id) = (api.clone(), rec.clone(), admin.clone(), world.bank.clone(), run_id.clone());
+        let (api, rec, admin, bank, run_id) =
+            (api.clone(), rec.clone(), admin.clone(), world.bank.clone(), run_id.clone());
         parallel(vs.len(), plan.concurrency, move |i| {
             let (api, rec, admin, bank, run_id, vs) =
                 (api.clone(), rec.clone(), admin.clone(), bank.clone(), run_id.clone(), vs.clone());
@@ -262,15 +273,24 @@ pub async fn setup(api: Arc<Api>, rec: Arc<Recorder>, plan: SetupPlan) -> anyhow
                     secretary: tokens[2].clone(),
                     implementer: tokens[3].clone(),
                 };
-                let mut lines = vec![json!({"account_code": "4.2.1.01", "source": "DDS", "amount": fmt_sen(CEILING_SEN)})];
+                let mut lines =
+                    vec![json!({"account_code": "4.2.1.01", "source": "DDS", "amount": fmt_sen(CEILING_SEN)})];
                 for (account, activity, name, source) in SPENDING {
                     lines.push(json!({"account_code": account, "activity_code": activity, "activity_name": name,
                                       "source": source, "amount": fmt_sen(CEILING_SEN)}));
                 }
                 let path = format!("/api/v1/villages/{id}/budgets/{year}");
-                api.call(&rec, "budget put", Method::PUT, &path, Some(&o.treasurer), None, Some(&json!({"lines": lines})))
-                    .await
-                    .map_err(|e| anyhow::anyhow!("budget PUT: {e}"))?;
+                api.call(
+                    &rec,
+                    "budget put",
+                    Method::PUT,
+                    &path,
+                    Some(&o.treasurer),
+                    None,
+                    Some(&json!({"lines": lines})),
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("budget PUT: {e}"))?;
                 post(&api, &rec, "budget adopt", &format!("{path}/adopt"), &o.head, &json!({})).await?;
                 let key = uuid::Uuid::new_v4().to_string();
                 let body = json!({"village_id": id, "amount": fmt_sen(FUNDING_SEN), "source": "DDS",
