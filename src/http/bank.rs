@@ -5,7 +5,7 @@ use super::auth::Principal;
 use super::error::{ApiError, Problem};
 use super::payments::actor;
 use super::views::*;
-use super::{blocking, idempotency_key, load_village, respond_written, text_field, Body, State};
+use super::{blocking, idempotency_key, respond_written, text_field, Body, State};
 use crate::domain::roles::Role;
 use crate::store::{BankResult, NewCredit, NewStatementLine};
 use actix_web::http::StatusCode;
@@ -159,12 +159,12 @@ pub async fn credit(
     if !villages.contains(&c.village_id) {
         return Err(ApiError::not_found());
     }
-    let village = load_village(&state, &c.village_id).await?;
+    // No separate read of the village: the write locks it, and answers 404 if it does not exist.
     let amount = c.amount.money().map_err(|e| ApiError::amount("amount", e))?;
     bank_date(c.value_date)?;
     let source = text_field("source", &c.source, 20)?;
     let credit = NewCredit {
-        village_id: village.id,
+        village_id: c.village_id,
         amount: amount.sen(),
         source,
         bank_reference: reference(&c.bank_reference)?,

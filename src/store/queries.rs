@@ -204,11 +204,8 @@ pub(super) fn idempotent_write<T>(
     render: &dyn Fn(&T) -> String,
     write: &mut dyn FnMut(&mut Conn, &mut VillageRow) -> Result<T, StoreError>,
 ) -> Result<Written<T>, StoreError> {
-    if let Some(idem) = idem {
-        if let Some((status, body)) = find_idempotent(c, idem)? {
-            return Ok(Written::Replay { status, body });
-        }
-    }
+    // The key is looked up once, under the village's lock: a replay waits for the first attempt to commit and then
+    // sees its stored response (a look-up before the lock too would only add a round trip to every write).
     c.write_txn(&mut |c| {
         let mut village = c.lock_village(village_id)?.ok_or(StoreError::NotFound("village"))?;
         if let Some(idem) = idem {
