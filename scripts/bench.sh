@@ -159,24 +159,22 @@ UPDATE villages SET last_seq = (:seq)::bigint, chain_len = (:cseq)::bigint, chai
 END;
 SQL
 
-  # The same, plus every other statement the service sends for one credit, in its order (read from the PostgreSQL
-  # log with log_statement=all: r2d2's `SELECT 1` on each pool checkout, the village read, the idempotency look-up
-  # before and under the lock, bank-credit de-duplication, fiscal year and account reads, the daily account totals
-  # if the schema has them, the bank-credit and idempotency records): the database's share of a credit as the
-  # service issues it, without the service.
+  # The same, plus every other statement the service sends for one credit, in its order: 17 with BEGIN and COMMIT as
+  # of commit f7fd45f (r2d2's `SELECT 1` on the pool checkout, the village lock, the idempotency look-up under it,
+  # bank-credit de-duplication, fiscal year and account reads, the inserts and updates, the daily account totals if
+  # the schema has them, the bank-credit and idempotency records): the database's share of a credit as the service
+  # issues it, without the service. When the store changes, re-read the sequence from the PostgreSQL log:
+  #   ALTER DATABASE <db> SET log_statement = 'all'; then a few credits with kasdesa-load --database-url .../<db>.
   has_daily=$(psql "$PG_BASE/$db" -Atc "SELECT to_regclass('account_daily') IS NOT NULL")
   {
     cat <<'SQL'
 \set v random(1, :nvillages)
 \set amount random(100000, 5000000000)
-SELECT gen_random_uuid()::text AS idem, 'floor-v-' || lpad((:v)::text, 4, '0') AS vid \gset
+\set k random(1, 1000000000000)
 SELECT 1;
-SELECT id, regency_id, code, name, bank_account, cash_limit, last_seq, chain_len, chain_head, created_at FROM villages WHERE id = (:vid)::text;
-SELECT 1;
-SELECT principal, key, request_hash, status, body FROM idempotency_keys WHERE principal = 'floor-bank' AND key = (:idem)::text;
 BEGIN;
-SELECT id, last_seq + 1 AS seq, chain_len + 1 AS cseq, chain_head AS prev, gen_random_uuid()::text AS txid FROM villages WHERE id = (:vid)::text FOR UPDATE \gset
-SELECT principal, key, request_hash, status, body FROM idempotency_keys WHERE principal = 'floor-bank' AND key = (:idem)::text;
+SELECT id AS vid, last_seq + 1 AS seq, chain_len + 1 AS cseq, chain_head AS prev, gen_random_uuid()::text AS txid FROM villages WHERE id = 'floor-v-' || lpad((:v)::text, 4, '0') FOR UPDATE \gset
+SELECT principal, key, request_hash, status, body FROM idempotency_keys WHERE principal = 'floor-bank' AND key = 'k-' || (:k)::text || '-' || (:txid)::text;
 SELECT village_id, bank_reference, amount, source, transaction_id FROM bank_credits WHERE village_id = (:vid)::text AND bank_reference = 'FLOOR-' || (:txid)::text;
 SELECT village_id, year, status FROM fiscal_years WHERE village_id = (:vid)::text AND year = EXTRACT(YEAR FROM CURRENT_DATE)::int;
 SELECT village_id, code, name, class, normal_side, balance FROM accounts WHERE village_id = (:vid)::text AND code IN ('1.1.1.02', '4.2.1.01');
@@ -194,7 +192,7 @@ SQL
     cat <<'SQL'
 UPDATE villages SET last_seq = (:seq)::bigint, chain_len = (:cseq)::bigint, chain_head = encode(sha256(convert_to((:prev)::text || (:txid)::text, 'UTF8')), 'hex') WHERE id = (:vid)::text;
 INSERT INTO bank_credits (village_id, bank_reference, amount, source, transaction_id, client_id, created_at) VALUES ((:vid)::text, 'FLOOR-' || (:txid)::text, (:amount)::bigint, 'DDS', (:txid)::text, 'floor-bank', now());
-INSERT INTO idempotency_keys (principal, key, request_hash, village_id, status, body, created_at) VALUES ('floor-bank', (:idem)::text, encode(sha256(convert_to((:idem)::text, 'UTF8')), 'hex'), (:vid)::text, 201, repeat('x', 1100), now());
+INSERT INTO idempotency_keys (principal, key, request_hash, village_id, status, body, created_at) VALUES ('floor-bank', 'k-' || (:k)::text || '-' || (:txid)::text, encode(sha256(convert_to((:txid)::text, 'UTF8')), 'hex'), (:vid)::text, 201, repeat('x', 1100), now());
 END;
 SQL
   } > "$OUT/floor-full.sql"
