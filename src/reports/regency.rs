@@ -2,8 +2,8 @@
 
 use super::anomalies::{self, AnomalyRules, Flag, PaymentFact, ReleaseFact, TaxMove};
 use super::table::{col, percent, Cell, Kind, Report, Section};
-use super::village::{ClassFigures, Period};
-use crate::domain::accounts::{class_of_code, AccountClass, CASH_IN_HAND, TAXES};
+use super::village::{realised_amount, ClassFigures, Period};
+use crate::domain::accounts::{class_of_code, CASH_IN_HAND, TAXES};
 use crate::domain::money::Amount;
 use crate::store::rows::{RegencyRow, VillageRow};
 use crate::store::{Db, StoreError, VillageFilter};
@@ -34,12 +34,8 @@ pub fn realisation(db: &Db, r: &RegencyRow, p: &Period) -> Result<Report, StoreE
     }
     for (village, account, debit, credit) in db.period_totals(&ids, Some(p.from), p.to)? {
         if let Some(class) = class_of_code(&account) {
-            let realised = match class {
-                AccountClass::Revenue | AccountClass::FinancingReceipt => credit - debit,
-                AccountClass::Expenditure | AccountClass::FinancingExpenditure => debit - credit,
-                _ => continue,
-            };
-            figures.entry(village).or_default().add(class, 0, realised);
+            // ClassFigures::add ignores the balance-sheet classes.
+            figures.entry(village).or_default().add(class, 0, realised_amount(class, debit, credit));
         }
     }
     let mut rows = Vec::with_capacity(villages.len());

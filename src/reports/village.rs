@@ -350,7 +350,7 @@ fn class_heading(class: AccountClass) -> &'static str {
 }
 
 /// Realised on the account's normal side, from its debit/credit totals.
-fn realised_amount(class: AccountClass, debit: i64, credit: i64) -> i64 {
+pub fn realised_amount(class: AccountClass, debit: i64, credit: i64) -> i64 {
     match class.normal_side() {
         crate::domain::accounts::Side::Debit => debit - credit,
         crate::domain::accounts::Side::Credit => credit - debit,
