@@ -424,28 +424,31 @@ pub async fn get_payment(state: State, who: Principal, id: web::Path<String>) ->
     Ok(HttpResponse::Ok().json(PaymentView::from(&rec)))
 }
 
-async fn act(
-    state: State,
-    who: Principal,
-    id: String,
+/// Takes one step of a request's chain. The one path for the API's transition endpoints and the web console.
+/// With an Idempotency-Key a retried step is answered with the first answer instead of `409 invalid_transition`.
+pub async fn take_step(
+    state: &State,
+    who: &Principal,
+    id: &str,
     action: Action,
-    body: Body<TransitionRequest>,
-) -> Result<HttpResponse, ApiError> {
+    note: Option<String>,
+    key: Option<crate::store::IdempotencyKey>,
+) -> Result<crate::store::Written<crate::store::rows::PaymentRecord>, ApiError> {
     let db = state.db.clone();
-    let pid = id.clone();
+    let pid = id.to_string();
     let rec = blocking(move || db.get_payment(&pid)).await?.ok_or_else(ApiError::not_found)?;
-    let village = load_village(&state, &rec.payment.village_id).await?;
+    let village = load_village(state, &rec.payment.village_id).await?;
     if !who.sees_village(&village) {
         return Err(ApiError::not_found());
     }
-    let note = body.value.note.as_deref().map(|n| text_field("note", n, 500)).transpose()?;
+    let note = note.as_deref().map(|n| text_field("note", n, 500)).transpose()?;
     if matches!(action, Action::Return | Action::Reject | Action::Cancel) && note.is_none() {
         return Err(ApiError::validation(format!("a note saying why is required to {}", action.as_str())));
     }
     let db = state.db.clone();
-    let actor = actor(&who);
-    let rec = blocking(move || db.transition_payment(&id, action, &actor, note.as_deref())).await?;
-    Ok(HttpResponse::Ok().json(PaymentView::from(&rec)))
+    let actor = actor(who);
+    let id = id.to_string();
+    blocking(move || db.transition_payment(&id, action, &actor, note.as_deref(), key.as_ref(), &render_payment)).await
 }
 
 macro_rules! action_handler {
@@ -461,9 +464,12 @@ macro_rules! action_handler {
             state: State,
             who: Principal,
             id: web::Path<String>,
+            req: HttpRequest,
             body: Body<TransitionRequest>,
         ) -> Result<HttpResponse, ApiError> {
-            act(state, who, id.into_inner(), $action, body).await
+            let key = idempotency_key(&req, &who, &body.request_hash, false)?;
+            let written = take_step(&state, &who, &id, $action, body.value.note, key).await?;
+            Ok(respond_written(&state, written, StatusCode::OK, |r| PaymentView::from(r)))
         }
     };
 }

@@ -709,14 +709,17 @@ impl Db {
     ) -> Result<Vec<PaymentRecord>, StoreError> {
         dispatch!(self, read, c => q::workflow::list_payments(c, village_id, status, after_id, limit))
     }
+    /// Takes one step of a request's chain atomically; with a key, stores `render`'s body for retries.
     pub fn transition_payment(
         &self,
         payment_id: &str,
         action: crate::domain::workflow::Action,
         actor: &Actor,
         note: Option<&str>,
-    ) -> Result<PaymentRecord, StoreError> {
-        dispatch!(self, write, c => q::workflow::transition_payment(c, payment_id, action, actor, note))
+        idem: Option<&IdempotencyKey>,
+        render: &dyn Fn(&PaymentRecord) -> String,
+    ) -> Result<Written<PaymentRecord>, StoreError> {
+        dispatch!(self, write, c => q::workflow::transition_payment(c, payment_id, action, actor, note, idem, render))
     }
     pub fn list_transfers(
         &self,

@@ -704,20 +704,23 @@ fn history(rec: &PaymentRecord) -> Vec<(String, Step)> {
     rec.events.iter().filter_map(|e| Step::parse(&e.step).map(|s| (e.actor.clone(), s))).collect()
 }
 
+#[allow(clippy::too_many_arguments)]
 pub fn transition_payment(
     c: &mut Conn,
     payment_id: &str,
     action: Action,
     actor: &Actor,
     note: Option<&str>,
-) -> Result<PaymentRecord, StoreError> {
+    idem: Option<&IdempotencyKey>,
+    render: &dyn Fn(&PaymentRecord) -> String,
+) -> Result<Written<PaymentRecord>, StoreError> {
     let village_id = payments::table
         .find(payment_id)
         .select(payments::village_id)
         .first::<String>(c)
         .optional()?
         .ok_or(StoreError::NotFound("payment"))?;
-    let written = idempotent_write(c, &village_id, None, 200, &|_| String::new(), &mut |c, village| {
+    idempotent_write(c, &village_id, idem, 200, render, &mut |c, village| {
         let rec = load_payment(c, payment_id)?.ok_or(StoreError::NotFound("payment"))?;
         let from = PaymentStatus::parse(&rec.payment.status)
             .ok_or_else(|| StoreError::Internal(format!("bad status {}", rec.payment.status)))?;
@@ -773,11 +776,7 @@ pub fn transition_payment(
         let digest = payment_digest(&rec.payment, &rec.lines, &rec.withholdings);
         append_event(c, village, &rec.payment, &digest, step, action.as_str(), actor, Some(from), to, note)?;
         load_payment(c, payment_id)?.ok_or(StoreError::Internal("the payment vanished".into()))
-    })?;
-    match written {
-        Written::Fresh(r) => Ok(r),
-        Written::Replay { .. } => Err(StoreError::Internal("no key, no replay".into())),
-    }
+    })
 }
 
 // ---------------------------------------------------------------------------------------------------------------

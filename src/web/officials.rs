@@ -10,8 +10,8 @@ use crate::domain::roles::Role;
 use crate::domain::workflow::{transition, Action, PaymentStatus};
 use crate::http::auth::{random_token, Principal, READERS};
 use crate::http::error::ApiError;
-use crate::http::views::{PaymentRequest, TransitionRequest};
-use crate::http::{load_village, payments, AppState, Body};
+use crate::http::views::PaymentRequest;
+use crate::http::{load_village, payments, AppState};
 use crate::store::rows::{BudgetPositionRow, PaymentRecord, VillageRow};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -325,19 +325,8 @@ pub async fn act(req: HttpRequest, state: State, path: web::Path<(String, String
         return render_payment(&ctx, &state, &id, Some((e, a))).await;
     }
     let who = s.principal.clone();
-    let body = Body { value: TransitionRequest { note }, request_hash: String::new() };
-    let p = web::Path::from(id.clone());
-    let st = state.clone();
-    // The API's own handlers: the same checks, separation of duties, budget and funds rules, and errors.
-    let result = match a {
-        Action::Submit => payments::submit(st, who, p, body).await,
-        Action::Verify => payments::verify(st, who, p, body).await,
-        Action::Return => payments::return_(st, who, p, body).await,
-        Action::Approve => payments::approve(st, who, p, body).await,
-        Action::Reject => payments::reject(st, who, p, body).await,
-        Action::Release => payments::release(st, who, p, body).await,
-        _ => payments::cancel(st, who, p, body).await,
-    };
+    // The API's own path: the same checks, separation of duties, budget and funds rules, and errors.
+    let result = payments::take_step(&state, &who, &id, a, note, None).await;
     match result {
         Ok(_) => redirect(&format!("/console/payments/{id}?done={}", a.as_str())),
         Err(e) => render_payment(&ctx, &state, &id, Some((e, a))).await,

@@ -579,3 +579,31 @@ async fn payment_validation_and_release_funds() {
     assert_eq!(app.balance(&v, "1.1.1.02").await, "0.00");
     assert_eq!(app.verify(&v).await["ok"], true);
 }
+
+#[tokio::test]
+async fn a_retried_step_with_its_key_is_answered_as_before() {
+    let app = spawn_app().await;
+    let regency = app.create_regency("61.12").await;
+    let v = app.create_village(&regency, "61.12.01.2001", "10000000.00").await;
+    app.adopt_budget(&v, &standard_budget()).await;
+    let p = app.draft(&v, &spp("5.2.1.07", "02.03.10", "DDS", "1000.00", json!([]))).await;
+    let submit =
+        |key: &'static str| app.post(&format!("/api/v1/payments/{p}/submit")).token(&v.implementer).key(key).send();
+    let first = submit("submit-1").await;
+    first.assert_status(200);
+    let again = submit("submit-1").await;
+    assert_eq!(again.assert_status(200), &first.body);
+    assert_eq!(again.headers.get("idempotent-replayed").unwrap(), "true");
+    // Without the key (or with a new one) a repeated step is a state conflict, as before.
+    app.act(&v.implementer, &p, "submit", None).await.assert_problem(409, "invalid_transition");
+    submit("submit-2").await.assert_problem(409, "invalid_transition");
+    // The same key on another step is a different request.
+    app.post(&format!("/api/v1/payments/{p}/verify"))
+        .token(&v.implementer)
+        .key("submit-1")
+        .send()
+        .await
+        .assert_problem(409, "idempotency_conflict");
+    let events = app.payment(&v, &p).await["events"].as_array().unwrap().len();
+    assert_eq!(events, 2, "create and one submit");
+}
