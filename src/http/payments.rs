@@ -434,10 +434,11 @@ pub async fn take_step(
     note: Option<String>,
     key: Option<crate::store::IdempotencyKey>,
 ) -> Result<crate::store::Written<crate::store::rows::PaymentRecord>, ApiError> {
+    // Only the village is needed to check scope here; the write re-reads the request under the village's lock.
     let db = state.db.clone();
     let pid = id.to_string();
-    let rec = blocking(move || db.get_payment(&pid)).await?.ok_or_else(ApiError::not_found)?;
-    let village = load_village(state, &rec.payment.village_id).await?;
+    let village_id = blocking(move || db.payment_village_id(&pid)).await?.ok_or_else(ApiError::not_found)?;
+    let village = load_village(state, &village_id).await?;
     if !who.sees_village(&village) {
         return Err(ApiError::not_found());
     }

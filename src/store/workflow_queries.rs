@@ -557,6 +557,11 @@ fn complete_payment(c: &mut Conn, payment: PaymentRow) -> Result<PaymentRecord, 
     Ok(PaymentRecord { payment, lines, withholdings, events, transfers })
 }
 
+/// The village a request belongs to: one indexed read, for scope checks that need nothing else.
+pub fn payment_village_id(c: &mut Conn, id: &str) -> Result<Option<String>, StoreError> {
+    Ok(payments::table.find(id).select(payments::village_id).first::<String>(c).optional()?)
+}
+
 pub fn get_payment(c: &mut Conn, id: &str) -> Result<Option<PaymentRecord>, StoreError> {
     load_payment(c, id)
 }
@@ -714,12 +719,7 @@ pub fn transition_payment(
     idem: Option<&IdempotencyKey>,
     render: &dyn Fn(&PaymentRecord) -> String,
 ) -> Result<Written<PaymentRecord>, StoreError> {
-    let village_id = payments::table
-        .find(payment_id)
-        .select(payments::village_id)
-        .first::<String>(c)
-        .optional()?
-        .ok_or(StoreError::NotFound("payment"))?;
+    let village_id = payment_village_id(c, payment_id)?.ok_or(StoreError::NotFound("payment"))?;
     idempotent_write(c, &village_id, idem, 200, render, &mut |c, village| {
         let rec = load_payment(c, payment_id)?.ok_or(StoreError::NotFound("payment"))?;
         let from = PaymentStatus::parse(&rec.payment.status)
