@@ -5,6 +5,8 @@
 //! `BEGIN IMMEDIATE`, and the two backends need exactly those to serialize writers to one village. What differs
 //! between the backends is confined to the [`BackendOps`] impls below.
 
+mod group_commit;
+mod pg_posting;
 pub mod rows;
 pub mod schema;
 
@@ -25,16 +27,24 @@ macro_rules! dispatch {
             $crate::store::Db::Sqlite { write, .. } => {
                 #[allow(unused_imports)]
                 use $crate::store::sqlite_q as q;
-                let mut pooled = write.get()?;
-                let $c = &mut *pooled;
-                $body
+                // Group commit: `finish` returns the result once the rows it wrote are committed.
+                let mut guard = write.acquire();
+                let out = {
+                    let $c = guard.conn();
+                    $body
+                };
+                guard.finish(out)
             }
             $crate::store::Db::Pg(pool) => {
                 #[allow(unused_imports)]
                 use $crate::store::pg_q as q;
                 let mut pooled = pool.get()?;
-                let $c = &mut *pooled;
-                $body
+                let out = {
+                    let $c = &mut *pooled;
+                    $body
+                };
+                $crate::store::discard_if_lost(&mut pooled, &out);
+                out
             }
         }
     };
@@ -51,11 +61,26 @@ macro_rules! dispatch {
                 #[allow(unused_imports)]
                 use $crate::store::pg_q as q;
                 let mut pooled = pool.get()?;
-                let $c = &mut *pooled;
-                $body
+                let out = {
+                    let $c = &mut *pooled;
+                    $body
+                };
+                $crate::store::discard_if_lost(&mut pooled, &out);
+                out
             }
         }
     };
+}
+
+/// The pools do not test a connection when it is checked out (that is a `SELECT 1` round trip on every request);
+/// instead a connection whose request failed because the database went away is marked broken here, and r2d2
+/// drops it when it comes back instead of handing it out again. Nothing is lost by the request that found it dead:
+/// it fails with `Unavailable` (503, retry) before or without committing.
+pub(crate) fn discard_if_lost<T>(c: &mut diesel::PgConnection, out: &Result<T, StoreError>) {
+    if matches!(out, Err(StoreError::Unavailable(_))) {
+        use diesel::connection::{AnsiTransactionManager, TransactionManager};
+        AnsiTransactionManager::transaction_manager_status_mut(c).set_in_error();
+    }
 }
 
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -199,7 +224,32 @@ pub trait BackendOps: Sized {
     fn write_txn<T>(&mut self, f: &mut dyn FnMut(&mut Self) -> Result<T, StoreError>) -> Result<T, StoreError>;
     /// Reads the village row, holding it locked until the transaction ends.
     fn lock_village(&mut self, id: &str) -> Result<Option<VillageRow>, StoreError>;
+    /// [`Self::lock_village`], and the stored answer for the idempotency key if there is one.
+    fn lock_village_and_key(
+        &mut self,
+        id: &str,
+        idem: Option<&IdempotencyKey>,
+    ) -> Result<Option<(VillageRow, Option<StoredAnswer>)>, StoreError>;
+    /// For a posting dated in `year`: opens the year on first use (refusing a closed one) and returns the balances
+    /// of the accounts among `codes` that exist.
+    fn posting_balances(
+        &mut self,
+        village_id: &str,
+        year: i32,
+        codes: &[String],
+    ) -> Result<std::collections::HashMap<String, i64>, StoreError>;
+    /// Writes a checked posting's rows: the transaction, its entries, the accounts' new balances, the daily totals,
+    /// and the village's new sequence and chain head (from `txn`).
+    fn write_posting(
+        &mut self,
+        txn: &TransactionRow,
+        entries: &[EntryRow],
+        balances: &[(&String, i64)],
+        daily: &std::collections::BTreeMap<&str, (i64, i64)>,
+    ) -> Result<(), StoreError>;
 }
+
+pub use pg_posting::StoredAnswer;
 
 fn retry_loop<T>(mut attempt: impl FnMut() -> Result<T, StoreError>) -> Result<T, StoreError> {
     for n in 1..=WRITE_ATTEMPTS {
@@ -220,13 +270,57 @@ fn retry_loop<T>(mut attempt: impl FnMut() -> Result<T, StoreError>) -> Result<T
 
 impl BackendOps for diesel::SqliteConnection {
     fn write_txn<T>(&mut self, f: &mut dyn FnMut(&mut Self) -> Result<T, StoreError>) -> Result<T, StoreError> {
-        // BEGIN IMMEDIATE takes the write lock up front, so a read-then-write never fails with SQLITE_BUSY midway.
-        retry_loop(|| self.immediate_transaction(|c| f(c)))
+        // The connection is the group writer's (see group_commit.rs): the group's transaction is opened here if no
+        // earlier writer left one open, with BEGIN IMMEDIATE so that a read-then-write never fails with
+        // SQLITE_BUSY midway; the write itself runs in a savepoint and the group's last writer commits.
+        retry_loop(|| {
+            use diesel::connection::{AnsiTransactionManager, TransactionManager};
+            let open = AnsiTransactionManager::transaction_manager_status_mut(self)
+                .transaction_depth()
+                .map_err(StoreError::from)?
+                .is_some();
+            if !open {
+                AnsiTransactionManager::begin_transaction_sql(self, "BEGIN IMMEDIATE")?;
+            }
+            self.transaction(|c| f(c))
+        })
     }
 
     fn lock_village(&mut self, id: &str) -> Result<Option<VillageRow>, StoreError> {
         use schema::villages::dsl;
         Ok(dsl::villages.find(id).select(VillageRow::as_select()).first(self).optional()?)
+    }
+
+    fn lock_village_and_key(
+        &mut self,
+        id: &str,
+        idem: Option<&IdempotencyKey>,
+    ) -> Result<Option<(VillageRow, Option<StoredAnswer>)>, StoreError> {
+        let Some(village) = self.lock_village(id)? else { return Ok(None) };
+        let stored = match idem {
+            Some(k) => sqlite_q::find_idempotent_row(self, k)?,
+            None => None,
+        };
+        Ok(Some((village, stored)))
+    }
+
+    fn posting_balances(
+        &mut self,
+        village_id: &str,
+        year: i32,
+        codes: &[String],
+    ) -> Result<std::collections::HashMap<String, i64>, StoreError> {
+        sqlite_q::posting_balances_rows(self, village_id, year, codes)
+    }
+
+    fn write_posting(
+        &mut self,
+        txn: &TransactionRow,
+        entries: &[EntryRow],
+        balances: &[(&String, i64)],
+        daily: &std::collections::BTreeMap<&str, (i64, i64)>,
+    ) -> Result<(), StoreError> {
+        sqlite_q::write_posting_rows(self, txn, entries, balances, daily)
     }
 }
 
@@ -239,29 +333,64 @@ impl BackendOps for diesel::PgConnection {
         use schema::villages::dsl;
         Ok(dsl::villages.find(id).select(VillageRow::as_select()).for_update().first(self).optional()?)
     }
+
+    fn lock_village_and_key(
+        &mut self,
+        id: &str,
+        idem: Option<&IdempotencyKey>,
+    ) -> Result<Option<(VillageRow, Option<StoredAnswer>)>, StoreError> {
+        pg_posting::lock_village_and_key(self, id, idem)
+    }
+
+    fn posting_balances(
+        &mut self,
+        village_id: &str,
+        year: i32,
+        codes: &[String],
+    ) -> Result<std::collections::HashMap<String, i64>, StoreError> {
+        let (status, balances) = pg_posting::balances_with_year(self, village_id, year, codes)?;
+        match status.as_deref() {
+            Some("open") => Ok(balances),
+            Some(_) => Err(StoreError::FiscalYearClosed(year)),
+            // The year is not open yet (or no account matched, which leaves its status unread): the slow way.
+            None => {
+                pg_q::ensure_year_open(self, village_id, year)?;
+                Ok(balances)
+            }
+        }
+    }
+
+    fn write_posting(
+        &mut self,
+        txn: &TransactionRow,
+        entries: &[EntryRow],
+        balances: &[(&String, i64)],
+        daily: &std::collections::BTreeMap<&str, (i64, i64)>,
+    ) -> Result<(), StoreError> {
+        pg_posting::write_posting(self, txn, entries, balances, daily)
+    }
 }
 
 #[derive(Debug)]
 struct SqlitePragmas;
 
+/// synchronous=FULL: every acknowledged commit is on disk, even across a power cut, not just a process crash.
+const SQLITE_PRAGMAS: &str =
+    "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;";
+
 impl CustomizeConnection<diesel::SqliteConnection, diesel::r2d2::Error> for SqlitePragmas {
     fn on_acquire(&self, conn: &mut diesel::SqliteConnection) -> Result<(), diesel::r2d2::Error> {
-        // synchronous=FULL: every acknowledged commit is on disk, even across a power cut, not just a process crash.
-        conn.batch_execute(
-            "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-             PRAGMA foreign_keys = ON;",
-        )
-        .map_err(diesel::r2d2::Error::QueryError)
+        conn.batch_execute(SQLITE_PRAGMAS).map_err(diesel::r2d2::Error::QueryError)
     }
 }
 
 type SqlitePool = Pool<ConnectionManager<diesel::SqliteConnection>>;
 type PgPool = Pool<ConnectionManager<diesel::PgConnection>>;
 
-/// The database: SQLite (one writer connection, a pool of readers) or PostgreSQL (one pool).
+/// The database: SQLite (one writer connection with group commit, a pool of readers) or PostgreSQL (one pool).
 #[derive(Clone)]
 pub enum Db {
-    Sqlite { write: SqlitePool, read: SqlitePool },
+    Sqlite { write: std::sync::Arc<group_commit::GroupWriter>, read: SqlitePool },
     Pg(PgPool),
 }
 
@@ -302,12 +431,15 @@ impl Db {
                     .connection_customizer(Box::new(SqlitePragmas))
                     .build(ConnectionManager::<diesel::SqliteConnection>::new(path))
             };
-            let write = build(1)?;
+            let mut writer = diesel::SqliteConnection::establish(path)?;
+            writer.batch_execute(SQLITE_PRAGMAS)?;
+            let write = std::sync::Arc::new(group_commit::GroupWriter::new(writer));
             let read = build(opts.max_connections.max(2))?;
             Db::Sqlite { write, read }
         } else if is_postgres_url(url) {
             let pool = Pool::builder()
                 .max_size(opts.max_connections)
+                .test_on_check_out(false)
                 .connection_timeout(opts.connect_timeout)
                 .build(ConnectionManager::<diesel::PgConnection>::new(url))?;
             Db::Pg(pool)
@@ -321,8 +453,10 @@ impl Db {
     pub fn migrate(&self) -> anyhow::Result<()> {
         match self {
             Db::Sqlite { write, .. } => {
-                let mut c = write.get()?;
-                c.run_pending_migrations(SQLITE_MIGRATIONS).map_err(|e| anyhow::anyhow!("{e}"))?;
+                let mut guard = write.acquire();
+                let ran = guard.conn().run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ());
+                let ran = ran.map_err(|e| StoreError::Internal(format!("migrations: {e}")));
+                guard.finish(ran)?;
             }
             Db::Pg(pool) => {
                 let mut c = pool.get()?;

@@ -160,14 +160,28 @@ pub fn find_bank_client(c: &mut Conn, client_id: &str) -> Result<Option<(BankCli
 }
 
 pub fn find_idempotent(c: &mut Conn, idem: &IdempotencyKey) -> Result<Option<(u16, String)>, StoreError> {
+    let stored = find_idempotent_row(c, idem)?;
+    replay_of(idem, stored)
+}
+
+/// The stored answer (request hash, status, body) for a key, if any.
+pub(super) fn find_idempotent_row(
+    c: &mut Conn,
+    idem: &IdempotencyKey,
+) -> Result<Option<super::StoredAnswer>, StoreError> {
     let row: Option<IdempotencyRow> = idempotency_keys::table
         .find((&idem.principal, &idem.key))
         .select(IdempotencyRow::as_select())
         .first(c)
         .optional()?;
-    match row {
+    Ok(row.map(|r| (r.request_hash, r.status, r.body)))
+}
+
+/// A stored answer replays only for the same request; the same key with another request is a conflict.
+fn replay_of(idem: &IdempotencyKey, stored: Option<super::StoredAnswer>) -> Result<Option<(u16, String)>, StoreError> {
+    match stored {
         None => Ok(None),
-        Some(r) if r.request_hash == idem.request_hash => Ok(Some((u16::try_from(r.status).unwrap_or(200), r.body))),
+        Some((hash, status, body)) if hash == idem.request_hash => Ok(Some((u16::try_from(status).unwrap_or(200), body))),
         Some(_) => Err(StoreError::IdempotencyConflict),
     }
 }
@@ -207,9 +221,10 @@ pub(super) fn idempotent_write<T>(
     // The key is looked up once, under the village's lock: a replay waits for the first attempt to commit and then
     // sees its stored response (a look-up before the lock too would only add a round trip to every write).
     c.write_txn(&mut |c| {
-        let mut village = c.lock_village(village_id)?.ok_or(StoreError::NotFound("village"))?;
+        let (mut village, stored) =
+            c.lock_village_and_key(village_id, idem)?.ok_or(StoreError::NotFound("village"))?;
         if let Some(idem) = idem {
-            if let Some((status, body)) = find_idempotent(c, idem)? {
+            if let Some((status, body)) = replay_of(idem, stored)? {
                 return Ok(Written::Replay { status, body });
             }
         }
@@ -333,23 +348,15 @@ pub(super) fn post_locked(
     // The HTTP layer checks this too; the store refuses an unbalanced posting whoever calls it.
     check_balanced(&new.entries)?;
     let year = new.value_date.year();
-    ensure_year_open(c, &village.id, year)?;
-
     let codes: Vec<String> = {
         let mut v: Vec<String> = new.entries.iter().map(|e| e.account_code.clone()).collect();
         v.sort();
         v.dedup();
         v
     };
-    let accs: HashMap<String, AccountRow> = accounts::table
-        .filter(accounts::village_id.eq(&village.id))
-        .filter(accounts::code.eq_any(&codes))
-        .select(AccountRow::as_select())
-        .load(c)?
-        .into_iter()
-        .map(|a| (a.code.clone(), a))
-        .collect();
-    if let Some(missing) = codes.iter().find(|code| !accs.contains_key(*code)) {
+    // Opens the year on first use, refuses a closed one, and reads the balances of the accounts that exist.
+    let balances: HashMap<String, i64> = c.posting_balances(&village.id, year, &codes)?;
+    if let Some(missing) = codes.iter().find(|code| !balances.contains_key(*code)) {
         return Err(StoreError::UnknownAccount(missing.clone()));
     }
 
@@ -363,7 +370,7 @@ pub(super) fn post_locked(
     check_cash_constraints(
         &effects,
         |code| {
-            let balance = accs.get(code).map_or(0, |a| a.balance);
+            let balance = balances.get(code).copied().unwrap_or(0);
             if code == BANK_ACCOUNT {
                 balance - reserved
             } else {
@@ -374,7 +381,7 @@ pub(super) fn post_locked(
     )?;
     let mut new_balances: Vec<(&String, i64)> = Vec::with_capacity(effects.len());
     for (code, delta) in &effects {
-        let after = accs[code].balance.checked_add(*delta).ok_or_else(|| {
+        let after = balances[code].checked_add(*delta).ok_or_else(|| {
             StoreError::Validation(format!("the balance of {code} would exceed what the ledger can hold"))
         })?;
         new_balances.push((code, after));
@@ -419,11 +426,6 @@ pub(super) fn post_locked(
     };
     txn.hash = transaction_hash(&txn, &entry_rows);
 
-    diesel::insert_into(transactions::table).values(&txn).execute(c)?;
-    diesel::insert_into(entries::table).values(&entry_rows).execute(c)?;
-    for (code, after) in new_balances {
-        diesel::update(accounts::table.find((&village.id, code))).set(accounts::balance.eq(after)).execute(c)?;
-    }
     // The daily totals that reports sum, kept in step in the same database transaction.
     let mut daily: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
     for e in &new.entries {
@@ -433,12 +435,53 @@ pub(super) fn post_locked(
             Side::Credit => slot.1 += e.amount.sen(),
         }
     }
+    c.write_posting(&txn, &entry_rows, &new_balances, &daily)?;
+    village.last_seq = seq;
+    village.chain_len = chain_seq;
+    village.chain_head = txn.hash.clone();
+    Ok(TransactionRecord { txn, entries: entry_rows, reversed_by: None })
+}
+
+/// A posting's balances, statement by statement (SQLite's way: its statements cost no round trip).
+#[allow(dead_code)] // PostgreSQL does this in one statement (pg_posting.rs)
+pub(super) fn posting_balances_rows(
+    c: &mut Conn,
+    village_id: &str,
+    year: i32,
+    codes: &[String],
+) -> Result<HashMap<String, i64>, StoreError> {
+    ensure_year_open(c, village_id, year)?;
+    Ok(accounts::table
+        .filter(accounts::village_id.eq(village_id))
+        .filter(accounts::code.eq_any(codes))
+        .select((accounts::code, accounts::balance))
+        .load::<(String, i64)>(c)?
+        .into_iter()
+        .collect())
+}
+
+/// A posting's rows, statement by statement: the transaction, its entries, the new balances, the daily totals and
+/// the village's new sequence and chain head.
+#[allow(dead_code)] // PostgreSQL does this in one statement (pg_posting.rs)
+pub(super) fn write_posting_rows(
+    c: &mut Conn,
+    txn: &TransactionRow,
+    entry_rows: &[EntryRow],
+    balances: &[(&String, i64)],
+    daily: &BTreeMap<&str, (i64, i64)>,
+) -> Result<(), StoreError> {
+    let village_id = &txn.village_id;
+    diesel::insert_into(transactions::table).values(txn).execute(c)?;
+    diesel::insert_into(entries::table).values(entry_rows).execute(c)?;
+    for (code, after) in balances {
+        diesel::update(accounts::table.find((village_id, *code))).set(accounts::balance.eq(after)).execute(c)?;
+    }
     for (code, (debit, credit)) in daily {
         diesel::insert_into(account_daily::table)
             .values((
-                account_daily::village_id.eq(&village.id),
+                account_daily::village_id.eq(village_id),
                 account_daily::account_code.eq(code),
-                account_daily::value_date.eq(new.value_date),
+                account_daily::value_date.eq(txn.value_date),
                 account_daily::debit.eq(debit),
                 account_daily::credit.eq(credit),
             ))
@@ -450,13 +493,10 @@ pub(super) fn post_locked(
             ))
             .execute(c)?;
     }
-    diesel::update(villages::table.find(&village.id))
-        .set((villages::last_seq.eq(seq), villages::chain_len.eq(chain_seq), villages::chain_head.eq(&txn.hash)))
+    diesel::update(villages::table.find(village_id))
+        .set((villages::last_seq.eq(txn.seq), villages::chain_len.eq(txn.chain_seq), villages::chain_head.eq(&txn.hash)))
         .execute(c)?;
-    village.last_seq = seq;
-    village.chain_len = chain_seq;
-    village.chain_head = txn.hash.clone();
-    Ok(TransactionRecord { txn, entries: entry_rows, reversed_by: None })
+    Ok(())
 }
 
 pub fn transaction_hash(txn: &TransactionRow, entries: &[EntryRow]) -> String {

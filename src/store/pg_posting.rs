@@ -1,0 +1,269 @@
+//! PostgreSQL's posting path in three statements instead of a dozen.
+//!
+//! On PostgreSQL every statement is a round trip to another process and a parse/plan/execute there, and on a small
+//! host that is where a posting's time goes (docs/benchmarks.md). The same work as SQLite's statement-per-row path
+//! (`write_posting_rows` in queries.rs) is done here by:
+//! - one statement that locks the village row and reads the request's idempotency record with it;
+//! - one that reads the touched accounts' balances with the fiscal year's status;
+//! - one data-modifying CTE that inserts the transaction and its entries, sets the balances, adds to the daily
+//!   totals and advances the village's sequence and chain head.
+//!
+//! The statements' text never changes (entries travel as arrays through `unnest`), so diesel prepares each once per
+//! connection and reuses it: [`Cached`] is raw SQL that, unlike `sql_query`, allows that.
+
+use super::rows::{EntryRow, TransactionRow, VillageRow};
+use super::{IdempotencyKey, StoreError};
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::sql_types::{Array, BigInt, Date, Integer, Nullable, Text, Timestamp, Untyped};
+use diesel::PgConnection;
+use std::collections::{BTreeMap, HashMap};
+
+/// A bind value of one of the SQL types these statements use.
+enum Bind {
+    Text(String),
+    OptText(Option<String>),
+    BigInt(i64),
+    Integer(i32),
+    Date(NaiveDate),
+    Timestamp(NaiveDateTime),
+    Texts(Vec<String>),
+    OptTexts(Vec<Option<String>>),
+    BigInts(Vec<i64>),
+    Integers(Vec<i32>),
+}
+
+/// Raw SQL with `?` where the binds go, in order. The text is a constant, so it is safe for diesel's prepared
+/// statement cache (keyed by the text and the bind types).
+struct Cached {
+    sql: &'static str,
+    binds: Vec<Bind>,
+}
+
+impl QueryFragment<Pg> for Cached {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        let mut pieces = self.sql.split('?');
+        out.push_sql(pieces.next().unwrap_or_default());
+        for (bind, piece) in self.binds.iter().zip(pieces) {
+            match bind {
+                Bind::Text(v) => out.push_bind_param::<Text, _>(v)?,
+                Bind::OptText(v) => out.push_bind_param::<Nullable<Text>, _>(v)?,
+                Bind::BigInt(v) => out.push_bind_param::<BigInt, _>(v)?,
+                Bind::Integer(v) => out.push_bind_param::<Integer, _>(v)?,
+                Bind::Date(v) => out.push_bind_param::<Date, _>(v)?,
+                Bind::Timestamp(v) => out.push_bind_param::<Timestamp, _>(v)?,
+                Bind::Texts(v) => out.push_bind_param::<Array<Text>, _>(v)?,
+                Bind::OptTexts(v) => out.push_bind_param::<Array<Nullable<Text>>, _>(v)?,
+                Bind::BigInts(v) => out.push_bind_param::<Array<BigInt>, _>(v)?,
+                Bind::Integers(v) => out.push_bind_param::<Array<Integer>, _>(v)?,
+            }
+            out.push_sql(piece);
+        }
+        Ok(())
+    }
+}
+
+impl QueryId for Cached {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl Query for Cached {
+    type SqlType = Untyped;
+}
+
+impl RunQueryDsl<PgConnection> for Cached {}
+
+fn cached(sql: &'static str, binds: Vec<Bind>) -> Cached {
+    debug_assert_eq!(sql.matches('?').count(), binds.len(), "one bind per placeholder: {sql}");
+    Cached { sql, binds }
+}
+
+#[derive(QueryableByName)]
+struct LockedVillage {
+    #[diesel(sql_type = Text)]
+    id: String,
+    #[diesel(sql_type = Text)]
+    regency_id: String,
+    #[diesel(sql_type = Text)]
+    code: String,
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Text)]
+    bank_account: String,
+    #[diesel(sql_type = BigInt)]
+    cash_limit: i64,
+    #[diesel(sql_type = BigInt)]
+    last_seq: i64,
+    #[diesel(sql_type = BigInt)]
+    chain_len: i64,
+    #[diesel(sql_type = Text)]
+    chain_head: String,
+    #[diesel(sql_type = Timestamp)]
+    created_at: NaiveDateTime,
+    #[diesel(sql_type = Nullable<Text>)]
+    idem_request_hash: Option<String>,
+    #[diesel(sql_type = Nullable<Integer>)]
+    idem_status: Option<i32>,
+    #[diesel(sql_type = Nullable<Text>)]
+    idem_body: Option<String>,
+}
+
+const LOCK_VILLAGE: &str = "SELECT v.id, v.regency_id, v.code, v.name, v.bank_account, v.cash_limit, v.last_seq, \
+     v.chain_len, v.chain_head, v.created_at, NULL::text AS idem_request_hash, NULL::int4 AS idem_status, \
+     NULL::text AS idem_body FROM villages v WHERE v.id = ? FOR UPDATE";
+
+const LOCK_VILLAGE_AND_KEY: &str = "SELECT v.id, v.regency_id, v.code, v.name, v.bank_account, v.cash_limit, \
+     v.last_seq, v.chain_len, v.chain_head, v.created_at, k.request_hash AS idem_request_hash, \
+     k.status AS idem_status, k.body AS idem_body \
+     FROM villages v LEFT JOIN idempotency_keys k ON k.principal = ? AND k.key = ? \
+     WHERE v.id = ? FOR UPDATE OF v";
+
+/// The stored answer to an idempotency key: (request hash, status, body).
+pub type StoredAnswer = (String, i32, String);
+
+/// Locks the village row and, with a key, reads the stored answer for it in the same statement.
+pub fn lock_village_and_key(
+    c: &mut PgConnection,
+    village_id: &str,
+    idem: Option<&IdempotencyKey>,
+) -> Result<Option<(VillageRow, Option<StoredAnswer>)>, StoreError> {
+    let q = match idem {
+        None => cached(LOCK_VILLAGE, vec![Bind::Text(village_id.to_string())]),
+        Some(k) => cached(
+            LOCK_VILLAGE_AND_KEY,
+            vec![Bind::Text(k.principal.clone()), Bind::Text(k.key.clone()), Bind::Text(village_id.to_string())],
+        ),
+    };
+    let row: Option<LockedVillage> = q.get_result(c).optional()?;
+    Ok(row.map(|r| {
+        let stored = match (r.idem_request_hash, r.idem_status, r.idem_body) {
+            (Some(h), Some(s), Some(b)) => Some((h, s, b)),
+            _ => None,
+        };
+        let village = VillageRow {
+            id: r.id,
+            regency_id: r.regency_id,
+            code: r.code,
+            name: r.name,
+            bank_account: r.bank_account,
+            cash_limit: r.cash_limit,
+            last_seq: r.last_seq,
+            chain_len: r.chain_len,
+            chain_head: r.chain_head,
+            created_at: r.created_at,
+        };
+        (village, stored)
+    }))
+}
+
+#[derive(QueryableByName)]
+struct BalanceWithYear {
+    #[diesel(sql_type = Text)]
+    code: String,
+    #[diesel(sql_type = BigInt)]
+    balance: i64,
+    #[diesel(sql_type = Nullable<Text>)]
+    year_status: Option<String>,
+}
+
+const BALANCES_WITH_YEAR: &str = "SELECT a.code, a.balance, \
+     (SELECT f.status FROM fiscal_years f WHERE f.village_id = a.village_id AND f.year = ?) AS year_status \
+     FROM accounts a WHERE a.village_id = ? AND a.code = ANY(?)";
+
+/// The balances of the accounts among `codes` that exist, and the status of `year` (None: not opened yet, or
+/// none of the accounts exists, so that the caller asks again the slow way).
+pub fn balances_with_year(
+    c: &mut PgConnection,
+    village_id: &str,
+    year: i32,
+    codes: &[String],
+) -> Result<(Option<String>, HashMap<String, i64>), StoreError> {
+    let rows: Vec<BalanceWithYear> = cached(
+        BALANCES_WITH_YEAR,
+        vec![Bind::Integer(year), Bind::Text(village_id.to_string()), Bind::Texts(codes.to_vec())],
+    )
+    .load(c)?;
+    let status = rows.first().and_then(|r| r.year_status.clone());
+    Ok((status, rows.into_iter().map(|r| (r.code, r.balance)).collect()))
+}
+
+// Every CTE runs against the same snapshot and touches its own table once; the entries' foreign keys are checked
+// at the end of the statement, after the transaction's row exists.
+const WRITE_POSTING: &str = "WITH \
+     t AS (INSERT INTO transactions (id, village_id, seq, chain_seq, fiscal_year, kind, value_date, description, \
+           reverses, payment_id, bank_reference, created_by, created_at, prev_hash, hash) \
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)), \
+     e AS (INSERT INTO entries (transaction_id, line_no, village_id, account_code, side, amount, activity_code, \
+           source, value_date) \
+           SELECT ?, u.line_no, ?, u.code, u.side, u.amount, u.activity, u.source, ? \
+           FROM unnest(?::int4[], ?::text[], ?::text[], ?::int8[], ?::text[], ?::text[]) \
+             AS u(line_no, code, side, amount, activity, source)), \
+     b AS (UPDATE accounts a SET balance = u.balance FROM unnest(?::text[], ?::int8[]) AS u(code, balance) \
+           WHERE a.village_id = ? AND a.code = u.code), \
+     d AS (INSERT INTO account_daily (village_id, account_code, value_date, debit, credit) \
+           SELECT ?, u.code, ?, u.debit, u.credit FROM unnest(?::text[], ?::int8[], ?::int8[]) AS u(code, debit, credit) \
+           ON CONFLICT (village_id, account_code, value_date) \
+           DO UPDATE SET debit = account_daily.debit + EXCLUDED.debit, credit = account_daily.credit + EXCLUDED.credit) \
+     UPDATE villages SET last_seq = ?, chain_len = ?, chain_head = ? WHERE id = ?";
+
+/// Writes a posting's rows in one statement: the transaction, its entries, the new balances, the daily totals and
+/// the village's new sequence and chain head.
+pub fn write_posting(
+    c: &mut PgConnection,
+    txn: &TransactionRow,
+    entries: &[EntryRow],
+    balances: &[(&String, i64)],
+    daily: &BTreeMap<&str, (i64, i64)>,
+) -> Result<(), StoreError> {
+    let v = || Bind::Text(txn.village_id.clone());
+    let binds = vec![
+        Bind::Text(txn.id.clone()),
+        v(),
+        Bind::BigInt(txn.seq),
+        Bind::BigInt(txn.chain_seq),
+        Bind::Integer(txn.fiscal_year),
+        Bind::Text(txn.kind.clone()),
+        Bind::Date(txn.value_date),
+        Bind::Text(txn.description.clone()),
+        Bind::OptText(txn.reverses.clone()),
+        Bind::OptText(txn.payment_id.clone()),
+        Bind::OptText(txn.bank_reference.clone()),
+        Bind::Text(txn.created_by.clone()),
+        Bind::Timestamp(txn.created_at),
+        Bind::Text(txn.prev_hash.clone()),
+        Bind::Text(txn.hash.clone()),
+        // entries
+        Bind::Text(txn.id.clone()),
+        v(),
+        Bind::Date(txn.value_date),
+        Bind::Integers(entries.iter().map(|e| e.line_no).collect()),
+        Bind::Texts(entries.iter().map(|e| e.account_code.clone()).collect()),
+        Bind::Texts(entries.iter().map(|e| e.side.clone()).collect()),
+        Bind::BigInts(entries.iter().map(|e| e.amount).collect()),
+        Bind::OptTexts(entries.iter().map(|e| e.activity_code.clone()).collect()),
+        Bind::OptTexts(entries.iter().map(|e| e.source.clone()).collect()),
+        // balances
+        Bind::Texts(balances.iter().map(|(code, _)| (*code).clone()).collect()),
+        Bind::BigInts(balances.iter().map(|(_, after)| *after).collect()),
+        v(),
+        // daily totals
+        v(),
+        Bind::Date(txn.value_date),
+        Bind::Texts(daily.keys().map(|code| code.to_string()).collect()),
+        Bind::BigInts(daily.values().map(|(debit, _)| *debit).collect()),
+        Bind::BigInts(daily.values().map(|(_, credit)| *credit).collect()),
+        // village
+        Bind::BigInt(txn.seq),
+        Bind::BigInt(txn.chain_seq),
+        Bind::Text(txn.hash.clone()),
+        v(),
+    ];
+    let updated = cached(WRITE_POSTING, binds).execute(c)?;
+    if updated != 1 {
+        return Err(StoreError::Internal(format!("the posting's village row was not updated ({updated} rows)")));
+    }
+    Ok(())
+}
