@@ -108,11 +108,9 @@ impl WriterGuard<'_> {
         let pass_on = self.writer.queued.load(Ordering::SeqCst) > 0 && slot.members < MAX_GROUP;
         if pass_on {
             drop(slot);
-            if out.is_err() {
-                return out;
-            }
+            let value = out?;
             return match group.wait() {
-                Ok(()) => out,
+                Ok(()) => Ok(value),
                 Err(e) => Err(StoreError::Unavailable(e)),
             };
         }
