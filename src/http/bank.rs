@@ -133,8 +133,10 @@ pub async fn transfer_result(
         BankResult { paid, bank_reference: reference(&r.bank_reference)?, value_date: r.value_date, reason, ntpn };
     let db = state.db.clone();
     let actor = actor(&who);
-    let written =
-        blocking(move || db.settle_transfer(&transfer.id, &result, &actor, key.as_ref(), &render_settlement)).await?;
+    let written = blocking(move || {
+        db.settle_transfer(&transfer.id, &transfer.village_id, &result, &actor, key.as_ref(), &render_settlement)
+    })
+    .await?;
     Ok(respond_written(&state, written, StatusCode::OK, settlement_view))
 }
 

@@ -438,8 +438,11 @@ pub async fn take_step(
     let db = state.db.clone();
     let pid = id.to_string();
     let village_id = blocking(move || db.payment_village_id(&pid)).await?.ok_or_else(ApiError::not_found)?;
-    let village = load_village(state, &village_id).await?;
-    if !who.sees_village(&village) {
+    let visible = match who.sees_village_id(&village_id) {
+        Some(visible) => visible,
+        None => who.sees_village(&load_village(state, &village_id).await?),
+    };
+    if !visible {
         return Err(ApiError::not_found());
     }
     let note = note.as_deref().map(|n| text_field("note", n, 500)).transpose()?;
@@ -449,7 +452,10 @@ pub async fn take_step(
     let db = state.db.clone();
     let actor = actor(who);
     let id = id.to_string();
-    blocking(move || db.transition_payment(&id, action, &actor, note.as_deref(), key.as_ref(), &render_payment)).await
+    blocking(move || {
+        db.transition_payment(&id, &village_id, action, &actor, note.as_deref(), key.as_ref(), &render_payment)
+    })
+    .await
 }
 
 macro_rules! action_handler {

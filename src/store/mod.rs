@@ -847,16 +847,18 @@ impl Db {
         dispatch!(self, read, c => q::workflow::list_payments(c, village_id, status, after_id, limit))
     }
     /// Takes one step of a request's chain atomically; with a key, stores `render`'s body for retries.
+    #[allow(clippy::too_many_arguments)]
     pub fn transition_payment(
         &self,
         payment_id: &str,
+        village_id: &str,
         action: crate::domain::workflow::Action,
         actor: &Actor,
         note: Option<&str>,
         idem: Option<&IdempotencyKey>,
         render: &dyn Fn(&PaymentRecord) -> String,
     ) -> Result<Written<PaymentRecord>, StoreError> {
-        dispatch!(self, write, c => q::workflow::transition_payment(c, payment_id, action, actor, note, idem, render))
+        dispatch!(self, write, c => q::workflow::transition_payment(c, payment_id, village_id, action, actor, note, idem, render))
     }
     pub fn list_transfers(
         &self,
@@ -873,12 +875,13 @@ impl Db {
     pub fn settle_transfer(
         &self,
         transfer_id: &str,
+        village_id: &str,
         result: &BankResult,
         actor: &Actor,
         idem: Option<&IdempotencyKey>,
         render: &dyn Fn(&Settlement) -> String,
     ) -> Result<Written<Settlement>, StoreError> {
-        dispatch!(self, write, c => q::workflow::settle_transfer(c, transfer_id, result, actor, idem, render))
+        dispatch!(self, write, c => q::workflow::settle_transfer(c, transfer_id, village_id, result, actor, idem, render))
     }
     pub fn post_credit(
         &self,

@@ -521,8 +521,10 @@ pub fn create_payment(
             diesel::insert_into(payment_withholdings::table).values(&withholdings).execute(c)?;
         }
         let digest = payment_digest(&p, &lines, &withholdings);
-        append_event(c, village, &p, &digest, Step::Draft, "create", &new.actor, None, PaymentStatus::Draft, None)?;
-        load_payment(c, &p.id)?.ok_or(StoreError::Internal("the payment just written is missing".into()))
+        let event =
+            append_event(c, village, &p, &digest, Step::Draft, "create", &new.actor, None, PaymentStatus::Draft, None)?;
+        // Answered from the rows just written, in the order a read would list them (no second read).
+        Ok(PaymentRecord { payment: p, lines, withholdings, events: vec![event], transfers: Vec::new() })
     })
 }
 
@@ -710,18 +712,23 @@ fn history(rec: &PaymentRecord) -> Vec<(String, Step)> {
 }
 
 #[allow(clippy::too_many_arguments)]
+/// `village_id` is the request's village as the caller read it for its scope check; the request is read again
+/// under that village's lock.
+#[allow(clippy::too_many_arguments)]
 pub fn transition_payment(
     c: &mut Conn,
     payment_id: &str,
+    village_id: &str,
     action: Action,
     actor: &Actor,
     note: Option<&str>,
     idem: Option<&IdempotencyKey>,
     render: &dyn Fn(&PaymentRecord) -> String,
 ) -> Result<Written<PaymentRecord>, StoreError> {
-    let village_id = payment_village_id(c, payment_id)?.ok_or(StoreError::NotFound("payment"))?;
-    idempotent_write(c, &village_id, idem, 200, render, &mut |c, village| {
-        let rec = load_payment(c, payment_id)?.ok_or(StoreError::NotFound("payment"))?;
+    idempotent_write(c, village_id, idem, 200, render, &mut |c, village| {
+        let mut rec = load_payment(c, payment_id)?
+            .filter(|r| r.payment.village_id == village.id)
+            .ok_or(StoreError::NotFound("payment"))?;
         let from = PaymentStatus::parse(&rec.payment.status)
             .ok_or_else(|| StoreError::Internal(format!("bad status {}", rec.payment.status)))?;
         let (to, step) = transition(from, action, actor.role)?;
@@ -748,8 +755,7 @@ pub fn transition_payment(
                     }));
                 }
                 let now = now_micros();
-                diesel::insert_into(transfers::table)
-                    .values(&TransferRow {
+                let transfer = TransferRow {
                         id: uuid::Uuid::now_v7().to_string(),
                         village_id: village.id.clone(),
                         payment_id: rec.payment.id.clone(),
@@ -765,17 +771,24 @@ pub fn transition_payment(
                         ntpn: None,
                         settled_by: None,
                         transaction_id: None,
-                    })
-                    .execute(c)?;
+                };
+                diesel::insert_into(transfers::table).values(&transfer).execute(c)?;
+                rec.transfers.push(transfer);
             }
             _ => {}
         }
+        let updated_at = now_micros();
         diesel::update(payments::table.find(&rec.payment.id))
-            .set((payments::status.eq(to.as_str()), payments::updated_at.eq(now_micros())))
+            .set((payments::status.eq(to.as_str()), payments::updated_at.eq(updated_at)))
             .execute(c)?;
         let digest = payment_digest(&rec.payment, &rec.lines, &rec.withholdings);
-        append_event(c, village, &rec.payment, &digest, step, action.as_str(), actor, Some(from), to, note)?;
-        load_payment(c, payment_id)?.ok_or(StoreError::Internal("the payment vanished".into()))
+        let event = append_event(c, village, &rec.payment, &digest, step, action.as_str(), actor, Some(from), to, note)?;
+        // The answer is the record as read under the lock plus what this step wrote (no second read): the new
+        // status, the event (the chain's newest), and a released transfer (the newest attempt).
+        rec.payment.status = to.as_str().to_string();
+        rec.payment.updated_at = updated_at;
+        rec.events.push(event);
+        Ok(rec)
     })
 }
 
@@ -858,17 +871,22 @@ fn settlement_entries(rec: &PaymentRecord) -> Result<Vec<EntryDraft>, StoreError
     Ok(entries)
 }
 
+/// `village_id` is the transfer's village as the caller read it for its scope check; the transfer is read again
+/// under that village's lock.
+#[allow(clippy::too_many_arguments)]
 pub fn settle_transfer(
     c: &mut Conn,
     transfer_id: &str,
+    village_id: &str,
     result: &BankResult,
     actor: &Actor,
     idem: Option<&IdempotencyKey>,
     render: &dyn Fn(&Settlement) -> String,
 ) -> Result<Written<Settlement>, StoreError> {
-    let village_id = get_transfer(c, transfer_id)?.ok_or(StoreError::NotFound("transfer"))?.village_id;
-    idempotent_write(c, &village_id, idem, 200, render, &mut |c, village| {
-        let transfer = get_transfer(c, transfer_id)?.ok_or(StoreError::NotFound("transfer"))?;
+    idempotent_write(c, village_id, idem, 200, render, &mut |c, village| {
+        let mut transfer = get_transfer(c, transfer_id)?
+            .filter(|t| t.village_id == village.id)
+            .ok_or(StoreError::NotFound("transfer"))?;
         if transfer.status != "released" {
             // Settled already: the same result again is answered as before; a different one is a conflict.
             let same = (transfer.status == "paid") == result.paid
@@ -884,12 +902,14 @@ pub fn settle_transfer(
                 transfer.bank_reference.as_deref().unwrap_or("-")
             )));
         }
-        let rec = load_payment(c, &transfer.payment_id)?.ok_or(StoreError::NotFound("payment"))?;
+        let mut payment = payments::table.find(&transfer.payment_id).select(PaymentRow::as_select()).first(c)?;
+        let rec = complete_payment(c, payment.clone())?;
         let from = PaymentStatus::parse(&rec.payment.status).unwrap_or(PaymentStatus::Draft);
         let action = if result.paid { Action::Pay } else { Action::Fail };
         let (to, step) = transition(from, action, Role::Bank)?;
         let now = now_micros();
         let mut transaction_id = None;
+        let mut transaction = None;
         if result.paid {
             let new = NewTransaction {
                 village_id: village.id.clone(),
@@ -907,6 +927,7 @@ pub fn settle_transfer(
                 realise_budget(c, &rec)?;
             }
             transaction_id = Some(posted.txn.id.clone());
+            transaction = Some(posted);
         }
         diesel::update(transfers::table.find(&transfer.id))
             .set((
@@ -933,8 +954,22 @@ pub fn settle_transfer(
         let digest = payment_digest(&rec.payment, &rec.lines, &rec.withholdings);
         let note = if result.paid { None } else { result.reason.as_deref() };
         append_event(c, village, &rec.payment, &digest, step, action.as_str(), actor, Some(from), to, note)?;
-        let transfer = get_transfer(c, transfer_id)?.ok_or(StoreError::NotFound("transfer"))?;
-        settlement(c, transfer)
+        // The answer is the rows as read under the lock with what this settlement wrote (no second read).
+        transfer.status = (if result.paid { "paid" } else { "failed" }).to_string();
+        transfer.result_at = Some(now);
+        transfer.bank_reference = Some(result.bank_reference.clone());
+        transfer.value_date = Some(result.value_date);
+        transfer.reason = result.reason.clone();
+        transfer.ntpn = result.ntpn.clone();
+        transfer.settled_by = Some(actor.id.clone());
+        transfer.transaction_id = transaction_id.clone();
+        payment.status = to.as_str().to_string();
+        payment.updated_at = now;
+        payment.bank_reference = Some(result.bank_reference.clone());
+        payment.ntpn = result.ntpn.clone();
+        payment.transaction_id = transaction_id;
+        payment.failure_reason = result.reason.clone().filter(|_| !result.paid);
+        Ok(Settlement { transfer, payment, transaction })
     })
 }
 

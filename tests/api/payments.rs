@@ -607,3 +607,42 @@ async fn a_retried_step_with_its_key_is_answered_as_before() {
     let events = app.payment(&v, &p).await["events"].as_array().unwrap().len();
     assert_eq!(events, 2, "create and one submit");
 }
+
+/// Every step answers from the rows it wrote rather than reading them back: the answer must be exactly what a read
+/// returns afterwards, at every step of a chain with withholdings, and for the bank's settlement.
+#[tokio::test]
+async fn every_step_answers_what_a_read_returns_afterwards() {
+    let app = spawn_app().await;
+    let regency = app.create_regency("61.12").await;
+    let v = app.create_village(&regency, "61.12.01.2002", "10000000.00").await;
+    let bank = app.bank(&[&v.id]).await;
+    app.adopt_budget(&v, &standard_budget()).await;
+    app.credit(&bank, &v, "50000000.00", "DDS", "CR-READBACK").await.assert_status(201);
+    let withholdings = json!([{"tax": "PPH23", "amount": "20000.00"}, {"tax": "PPN", "amount": "110000.00"}]);
+    let drafted = app
+        .post(&format!("/api/v1/villages/{}/payments", v.id))
+        .token(&v.implementer)
+        .key("draft-readback")
+        .json(&spp("5.2.1.07", "02.03.10", "DDS", "1000000.00", withholdings))
+        .send()
+        .await;
+    let p = drafted.assert_status(201)["id"].as_str().unwrap().to_string();
+    assert_eq!(drafted.body, app.payment(&v, &p).await, "draft");
+    for (token, action) in
+        [(&v.implementer, "submit"), (&v.secretary, "verify"), (&v.head, "approve"), (&v.treasurer, "release")]
+    {
+        let r = app.act(token, &p, action, None).await;
+        assert_eq!(r.assert_status(200), &app.payment(&v, &p).await, "{action}");
+    }
+    let transfer = app.transfer_of(&bank, &p).await;
+    let tid = transfer["id"].as_str().unwrap();
+    let settled = app.bank_result(&bank, tid, "result-readback-1", &paid("BNK-READBACK")).await;
+    let settled = settled.assert_status(200).clone();
+    // The same result under a new key is answered by reading the settled rows back.
+    let reread = app.bank_result(&bank, tid, "result-readback-2", &paid("BNK-READBACK")).await;
+    assert_eq!(reread.assert_status(200), &settled, "settlement");
+    let txn_id = settled["transaction"]["id"].as_str().unwrap();
+    let txn = app.get(&format!("/api/v1/transactions/{txn_id}")).token(&v.secretary).send().await;
+    assert_eq!(txn.assert_status(200), &settled["transaction"], "posted disbursement");
+    assert_eq!(settled["payment_status"], app.payment(&v, &p).await["status"]);
+}
