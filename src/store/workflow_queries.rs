@@ -711,7 +711,6 @@ fn history(rec: &PaymentRecord) -> Vec<(String, Step)> {
     rec.events.iter().filter_map(|e| Step::parse(&e.step).map(|s| (e.actor.clone(), s))).collect()
 }
 
-#[allow(clippy::too_many_arguments)]
 /// `village_id` is the request's village as the caller read it for its scope check; the request is read again
 /// under that village's lock.
 #[allow(clippy::too_many_arguments)]
