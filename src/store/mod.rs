@@ -18,6 +18,7 @@ use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use rows::*;
+use std::collections::HashMap;
 use std::time::Duration;
 
 /// Runs an expression on a pooled connection of the right backend: `dispatch!(db, read|write, conn => expr)`.
@@ -224,12 +225,14 @@ pub trait BackendOps: Sized {
     fn write_txn<T>(&mut self, f: &mut dyn FnMut(&mut Self) -> Result<T, StoreError>) -> Result<T, StoreError>;
     /// Reads the village row, holding it locked until the transaction ends.
     fn lock_village(&mut self, id: &str) -> Result<Option<VillageRow>, StoreError>;
-    /// [`Self::lock_village`], and the stored answer for the idempotency key if there is one.
-    fn lock_village_and_key(
+    /// [`Self::lock_village`], with the stored answer for the idempotency key and what `probe` asks, all as of the
+    /// lock.
+    fn lock_for_write(
         &mut self,
         id: &str,
         idem: Option<&IdempotencyKey>,
-    ) -> Result<Option<(VillageRow, Option<StoredAnswer>)>, StoreError>;
+        probe: &Probe<'_>,
+    ) -> Result<Option<Locked>, StoreError>;
     /// For a posting dated in `year`: opens the year on first use (refusing a closed one) and returns the balances
     /// of the accounts among `codes` that exist.
     fn posting_balances(
@@ -238,18 +241,47 @@ pub trait BackendOps: Sized {
         year: i32,
         codes: &[String],
     ) -> Result<std::collections::HashMap<String, i64>, StoreError>;
-    /// Writes a checked posting's rows: the transaction, its entries, the accounts' new balances, the daily totals,
-    /// and the village's new sequence and chain head (from `txn`).
+    /// Writes a checked posting's rows: the transaction, its entries, the accounts' new balances (code, before,
+    /// after), the daily totals, the village's new sequence and chain head (from `txn`), and the rows `along`.
     fn write_posting(
         &mut self,
         txn: &TransactionRow,
         entries: &[EntryRow],
-        balances: &[(&String, i64)],
+        balances: &[(&String, i64, i64)],
         daily: &std::collections::BTreeMap<&str, (i64, i64)>,
+        along: &Alongside,
     ) -> Result<(), StoreError>;
 }
 
 pub use pg_posting::StoredAnswer;
+
+/// What a write asks to read with its village lock, in the same round trip where the backend can: the
+/// bank-credit record of a reference, and the balances of the accounts it will post to.
+#[derive(Default)]
+pub struct Probe<'a> {
+    pub bank_reference: Option<&'a str>,
+    /// (fiscal year, account codes)
+    pub balances: Option<(i32, &'a [String])>,
+}
+
+/// The village row, locked, with what the [`Probe`] asked for, all current as of the lock.
+pub struct Locked {
+    pub village: VillageRow,
+    /// The stored answer for the request's idempotency key: (request hash, status, body).
+    pub stored: Option<StoredAnswer>,
+    /// The bank credit already recorded under the probed reference: (amount, source, transaction id).
+    pub bank_credit: Option<(i64, String, String)>,
+    /// The probed accounts' balances (those that exist) when the fiscal year is open; None when not read, or when
+    /// the year is not open (the posting then takes the slow way, which opens or refuses the year).
+    pub open_year_balances: Option<HashMap<String, i64>>,
+}
+
+/// Rows written in the same statement as a posting (they need its id, and a statement less is a round trip less).
+#[derive(Default)]
+pub struct Alongside {
+    pub bank_credit: Option<BankCreditRow>,
+    pub idempotency: Option<IdempotencyRow>,
+}
 
 fn retry_loop<T>(mut attempt: impl FnMut() -> Result<T, StoreError>) -> Result<T, StoreError> {
     for n in 1..=WRITE_ATTEMPTS {
@@ -291,17 +323,13 @@ impl BackendOps for diesel::SqliteConnection {
         Ok(dsl::villages.find(id).select(VillageRow::as_select()).first(self).optional()?)
     }
 
-    fn lock_village_and_key(
+    fn lock_for_write(
         &mut self,
         id: &str,
         idem: Option<&IdempotencyKey>,
-    ) -> Result<Option<(VillageRow, Option<StoredAnswer>)>, StoreError> {
-        let Some(village) = self.lock_village(id)? else { return Ok(None) };
-        let stored = match idem {
-            Some(k) => sqlite_q::find_idempotent_row(self, k)?,
-            None => None,
-        };
-        Ok(Some((village, stored)))
+        probe: &Probe<'_>,
+    ) -> Result<Option<Locked>, StoreError> {
+        sqlite_q::lock_for_write_rows(self, id, idem, probe)
     }
 
     fn posting_balances(
@@ -317,10 +345,11 @@ impl BackendOps for diesel::SqliteConnection {
         &mut self,
         txn: &TransactionRow,
         entries: &[EntryRow],
-        balances: &[(&String, i64)],
+        balances: &[(&String, i64, i64)],
         daily: &std::collections::BTreeMap<&str, (i64, i64)>,
+        along: &Alongside,
     ) -> Result<(), StoreError> {
-        sqlite_q::write_posting_rows(self, txn, entries, balances, daily)
+        sqlite_q::write_posting_rows(self, txn, entries, balances, daily, along)
     }
 }
 
@@ -334,12 +363,13 @@ impl BackendOps for diesel::PgConnection {
         Ok(dsl::villages.find(id).select(VillageRow::as_select()).for_update().first(self).optional()?)
     }
 
-    fn lock_village_and_key(
+    fn lock_for_write(
         &mut self,
         id: &str,
         idem: Option<&IdempotencyKey>,
-    ) -> Result<Option<(VillageRow, Option<StoredAnswer>)>, StoreError> {
-        pg_posting::lock_village_and_key(self, id, idem)
+        probe: &Probe<'_>,
+    ) -> Result<Option<Locked>, StoreError> {
+        pg_posting::lock_for_write(self, id, idem, probe)
     }
 
     fn posting_balances(
@@ -364,10 +394,11 @@ impl BackendOps for diesel::PgConnection {
         &mut self,
         txn: &TransactionRow,
         entries: &[EntryRow],
-        balances: &[(&String, i64)],
+        balances: &[(&String, i64, i64)],
         daily: &std::collections::BTreeMap<&str, (i64, i64)>,
+        along: &Alongside,
     ) -> Result<(), StoreError> {
-        pg_posting::write_posting(self, txn, entries, balances, daily)
+        pg_posting::write_posting(self, txn, entries, balances, daily, along)
     }
 }
 

@@ -11,8 +11,9 @@
 //! The statements' text never changes (entries travel as arrays through `unnest`), so diesel prepares each once per
 //! connection and reuses it: [`Cached`] is raw SQL that, unlike `sql_query`, allows that.
 
+use super::pg_q;
 use super::rows::{EntryRow, TransactionRow, VillageRow};
-use super::{IdempotencyKey, StoreError};
+use super::{Alongside, IdempotencyKey, Locked, Probe, StoreError};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::pg::Pg;
 use diesel::prelude::*;
@@ -82,7 +83,7 @@ fn cached(sql: &'static str, binds: Vec<Bind>) -> Cached {
 }
 
 #[derive(QueryableByName)]
-struct LockedVillage {
+struct LockedRow {
     #[diesel(sql_type = Text)]
     id: String,
     #[diesel(sql_type = Text)]
@@ -109,54 +110,100 @@ struct LockedVillage {
     idem_status: Option<i32>,
     #[diesel(sql_type = Nullable<Text>)]
     idem_body: Option<String>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    bc_amount: Option<i64>,
+    #[diesel(sql_type = Nullable<Text>)]
+    bc_source: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    bc_transaction_id: Option<String>,
+    #[diesel(sql_type = BigInt)]
+    snapshot_chain_len: i64,
+    #[diesel(sql_type = Nullable<Text>)]
+    year_status: Option<String>,
+    #[diesel(sql_type = Array<Text>)]
+    codes: Vec<String>,
+    #[diesel(sql_type = Array<BigInt>)]
+    balances: Vec<i64>,
 }
 
-const LOCK_VILLAGE: &str = "SELECT v.id, v.regency_id, v.code, v.name, v.bank_account, v.cash_limit, v.last_seq, \
-     v.chain_len, v.chain_head, v.created_at, NULL::text AS idem_request_hash, NULL::int4 AS idem_status, \
-     NULL::text AS idem_body FROM villages v WHERE v.id = ? FOR UPDATE";
-
-const LOCK_VILLAGE_AND_KEY: &str = "SELECT v.id, v.regency_id, v.code, v.name, v.bank_account, v.cash_limit, \
-     v.last_seq, v.chain_len, v.chain_head, v.created_at, k.request_hash AS idem_request_hash, \
-     k.status AS idem_status, k.body AS idem_body \
-     FROM villages v LEFT JOIN idempotency_keys k ON k.principal = ? AND k.key = ? \
+// The row lock and the reads, in one statement. In READ COMMITTED, `FOR UPDATE` that waited for another writer
+// returns the village row as that writer left it, but every other part of the statement (the joins and the
+// sub-selects) reads the snapshot taken before the wait, which may predate that writer's commit. Every write that
+// changes balances or records a bank credit advances the chain, so `snapshot_chain_len` (the chain as the snapshot
+// saw it) equal to `chain_len` (as locked) proves the reads current; otherwise they are read again.
+const LOCK_FOR_WRITE: &str = "SELECT v.id, v.regency_id, v.code, v.name, v.bank_account, v.cash_limit, \
+     v.last_seq, v.chain_len, v.chain_head, v.created_at, \
+     k.request_hash AS idem_request_hash, k.status AS idem_status, k.body AS idem_body, \
+     bc.amount AS bc_amount, bc.source AS bc_source, bc.transaction_id AS bc_transaction_id, \
+     (SELECT s.chain_len FROM villages s WHERE s.id = v.id) AS snapshot_chain_len, \
+     (SELECT f.status FROM fiscal_years f WHERE f.village_id = v.id AND f.year = ?) AS year_status, \
+     ARRAY(SELECT a.code FROM accounts a WHERE a.village_id = v.id AND a.code = ANY(?) ORDER BY a.code) AS codes, \
+     ARRAY(SELECT a.balance FROM accounts a WHERE a.village_id = v.id AND a.code = ANY(?) ORDER BY a.code) \
+       AS balances \
+     FROM villages v \
+     LEFT JOIN idempotency_keys k ON k.principal = ? AND k.key = ? \
+     LEFT JOIN bank_credits bc ON bc.village_id = v.id AND bc.bank_reference = ? \
      WHERE v.id = ? FOR UPDATE OF v";
 
-/// The stored answer to an idempotency key: (request hash, status, body).
-pub type StoredAnswer = (String, i32, String);
-
-/// Locks the village row and, with a key, reads the stored answer for it in the same statement.
-pub fn lock_village_and_key(
+/// Locks the village row and reads, in the same statement, the stored answer for the key, the probed bank credit
+/// and the probed balances; reads them again one by one when the lock had to wait for a writer that changed them.
+pub fn lock_for_write(
     c: &mut PgConnection,
     village_id: &str,
     idem: Option<&IdempotencyKey>,
-) -> Result<Option<(VillageRow, Option<StoredAnswer>)>, StoreError> {
-    let q = match idem {
-        None => cached(LOCK_VILLAGE, vec![Bind::Text(village_id.to_string())]),
-        Some(k) => cached(
-            LOCK_VILLAGE_AND_KEY,
-            vec![Bind::Text(k.principal.clone()), Bind::Text(k.key.clone()), Bind::Text(village_id.to_string())],
-        ),
+    probe: &Probe<'_>,
+) -> Result<Option<Locked>, StoreError> {
+    let (year, codes) = probe.balances.map_or((0, Vec::new()), |(y, codes)| (y, codes.to_vec()));
+    let row: Option<LockedRow> = cached(
+        LOCK_FOR_WRITE,
+        vec![
+            Bind::Integer(year),
+            Bind::Texts(codes.clone()),
+            Bind::Texts(codes),
+            Bind::OptText(idem.map(|k| k.principal.clone())),
+            Bind::OptText(idem.map(|k| k.key.clone())),
+            Bind::OptText(probe.bank_reference.map(str::to_string)),
+            Bind::Text(village_id.to_string()),
+        ],
+    )
+    .get_result(c)
+    .optional()?;
+    let Some(r) = row else { return Ok(None) };
+    let village = VillageRow {
+        id: r.id,
+        regency_id: r.regency_id,
+        code: r.code,
+        name: r.name,
+        bank_account: r.bank_account,
+        cash_limit: r.cash_limit,
+        last_seq: r.last_seq,
+        chain_len: r.chain_len,
+        chain_head: r.chain_head,
+        created_at: r.created_at,
     };
-    let row: Option<LockedVillage> = q.get_result(c).optional()?;
-    Ok(row.map(|r| {
-        let stored = match (r.idem_request_hash, r.idem_status, r.idem_body) {
-            (Some(h), Some(s), Some(b)) => Some((h, s, b)),
-            _ => None,
+    if r.snapshot_chain_len != village.chain_len {
+        // The lock waited for a writer that advanced the chain: the rest of the row may be stale.
+        let stored = match idem {
+            Some(k) => pg_q::find_idempotent_row(c, k)?,
+            None => None,
         };
-        let village = VillageRow {
-            id: r.id,
-            regency_id: r.regency_id,
-            code: r.code,
-            name: r.name,
-            bank_account: r.bank_account,
-            cash_limit: r.cash_limit,
-            last_seq: r.last_seq,
-            chain_len: r.chain_len,
-            chain_head: r.chain_head,
-            created_at: r.created_at,
+        let bank_credit = match probe.bank_reference {
+            Some(reference) => pg_q::find_bank_credit(c, village_id, reference)?,
+            None => None,
         };
-        (village, stored)
-    }))
+        return Ok(Some(Locked { village, stored, bank_credit, open_year_balances: None }));
+    }
+    let stored = match (r.idem_request_hash, r.idem_status, r.idem_body) {
+        (Some(h), Some(s), Some(b)) => Some((h, s, b)),
+        _ => None,
+    };
+    let bank_credit = match (r.bc_amount, r.bc_source, r.bc_transaction_id) {
+        (Some(a), Some(s), Some(t)) => Some((a, s, t)),
+        _ => None,
+    };
+    let open_year_balances = (probe.balances.is_some() && r.year_status.as_deref() == Some("open"))
+        .then(|| r.codes.into_iter().zip(r.balances).collect());
+    Ok(Some(Locked { village, stored, bank_credit, open_year_balances }))
 }
 
 #[derive(QueryableByName)]
@@ -190,36 +237,74 @@ pub fn balances_with_year(
     Ok((status, rows.into_iter().map(|r| (r.code, r.balance)).collect()))
 }
 
-// Every CTE runs against the same snapshot and touches its own table once; the entries' foreign keys are checked
-// at the end of the statement, after the transaction's row exists.
-const WRITE_POSTING: &str = "WITH \
-     t AS (INSERT INTO transactions (id, village_id, seq, chain_seq, fiscal_year, kind, value_date, description, \
-           reverses, payment_id, bank_reference, created_by, created_at, prev_hash, hash) \
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)), \
-     e AS (INSERT INTO entries (transaction_id, line_no, village_id, account_code, side, amount, activity_code, \
-           source, value_date) \
-           SELECT ?, u.line_no, ?, u.code, u.side, u.amount, u.activity, u.source, ? \
-           FROM unnest(?::int4[], ?::text[], ?::text[], ?::int8[], ?::text[], ?::text[]) \
-             AS u(line_no, code, side, amount, activity, source)), \
-     b AS (UPDATE accounts a SET balance = u.balance FROM unnest(?::text[], ?::int8[]) AS u(code, balance) \
-           WHERE a.village_id = ? AND a.code = u.code), \
-     d AS (INSERT INTO account_daily (village_id, account_code, value_date, debit, credit) \
-           SELECT ?, u.code, ?, u.debit, u.credit FROM unnest(?::text[], ?::int8[], ?::int8[]) AS u(code, debit, credit) \
-           ON CONFLICT (village_id, account_code, value_date) \
-           DO UPDATE SET debit = account_daily.debit + EXCLUDED.debit, credit = account_daily.credit + EXCLUDED.credit) \
-     UPDATE villages SET last_seq = ?, chain_len = ?, chain_head = ? WHERE id = ?";
+/// The stored answer to an idempotency key: (request hash, status, body).
+pub type StoredAnswer = (String, i32, String);
 
-/// Writes a posting's rows in one statement: the transaction, its entries, the new balances, the daily totals and
-/// the village's new sequence and chain head.
+// Every CTE runs against the same snapshot and touches its own table once; the entries' foreign keys are checked
+// at the end of the statement, after the transaction's row exists. The final UPDATE is the guard: it advances the
+// village only if every balance was still what the checks saw (`a.balance = u.before`) and the fiscal year is
+// still open; otherwise it updates nothing and the caller rolls the whole transaction back and tries again.
+macro_rules! write_posting_sql {
+    ($($along:expr),*) => {
+        concat!(
+            "WITH \
+             t AS (INSERT INTO transactions (id, village_id, seq, chain_seq, fiscal_year, kind, value_date, \
+                   description, reverses, payment_id, bank_reference, created_by, created_at, prev_hash, hash) \
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)), \
+             e AS (INSERT INTO entries (transaction_id, line_no, village_id, account_code, side, amount, \
+                   activity_code, source, value_date) \
+                   SELECT ?, u.line_no, ?, u.code, u.side, u.amount, u.activity, u.source, ? \
+                   FROM unnest(?::int4[], ?::text[], ?::text[], ?::int8[], ?::text[], ?::text[]) \
+                     AS u(line_no, code, side, amount, activity, source)), \
+             b AS (UPDATE accounts a SET balance = u.after \
+                   FROM unnest(?::text[], ?::int8[], ?::int8[]) AS u(code, before, after) \
+                   WHERE a.village_id = ? AND a.code = u.code AND a.balance = u.before RETURNING 1), \
+             d AS (INSERT INTO account_daily (village_id, account_code, value_date, debit, credit) \
+                   SELECT ?, u.code, ?, u.debit, u.credit \
+                   FROM unnest(?::text[], ?::int8[], ?::int8[]) AS u(code, debit, credit) \
+                   ON CONFLICT (village_id, account_code, value_date) DO UPDATE \
+                   SET debit = account_daily.debit + EXCLUDED.debit, \
+                       credit = account_daily.credit + EXCLUDED.credit), ",
+            $($along, ", ",)*
+            "z AS (SELECT 1) \
+             UPDATE villages SET last_seq = ?, chain_len = ?, chain_head = ? \
+             WHERE id = ? AND (SELECT count(*) FROM b) = ? \
+               AND EXISTS (SELECT 1 FROM fiscal_years f WHERE f.village_id = ? AND f.year = ? AND f.status = 'open')"
+        )
+    };
+}
+
+macro_rules! along_credit {
+    () => {
+        "c AS (INSERT INTO bank_credits (village_id, bank_reference, amount, source, transaction_id, client_id, \
+         created_at) VALUES (?, ?, ?, ?, ?, ?, ?))"
+    };
+}
+macro_rules! along_answer {
+    () => {
+        "k AS (INSERT INTO idempotency_keys (principal, key, request_hash, village_id, status, body, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?))"
+    };
+}
+
+const WRITE_POSTING: &str = write_posting_sql!();
+const WRITE_POSTING_CREDIT: &str = write_posting_sql!(along_credit!());
+const WRITE_POSTING_ANSWER: &str = write_posting_sql!(along_answer!());
+const WRITE_POSTING_CREDIT_ANSWER: &str = write_posting_sql!(along_credit!(), along_answer!());
+
+/// Writes a posting's rows in one statement: the transaction, its entries, the new balances, the daily totals,
+/// the village's new sequence and chain head, and the rows `along`. A guard that fails (see above) is
+/// [`StoreError::Retry`].
 pub fn write_posting(
     c: &mut PgConnection,
     txn: &TransactionRow,
     entries: &[EntryRow],
-    balances: &[(&String, i64)],
+    balances: &[(&String, i64, i64)],
     daily: &BTreeMap<&str, (i64, i64)>,
+    along: &Alongside,
 ) -> Result<(), StoreError> {
     let v = || Bind::Text(txn.village_id.clone());
-    let binds = vec![
+    let mut binds = vec![
         Bind::Text(txn.id.clone()),
         v(),
         Bind::BigInt(txn.seq),
@@ -246,8 +331,9 @@ pub fn write_posting(
         Bind::OptTexts(entries.iter().map(|e| e.activity_code.clone()).collect()),
         Bind::OptTexts(entries.iter().map(|e| e.source.clone()).collect()),
         // balances
-        Bind::Texts(balances.iter().map(|(code, _)| (*code).clone()).collect()),
-        Bind::BigInts(balances.iter().map(|(_, after)| *after).collect()),
+        Bind::Texts(balances.iter().map(|(code, _, _)| (*code).clone()).collect()),
+        Bind::BigInts(balances.iter().map(|(_, before, _)| *before).collect()),
+        Bind::BigInts(balances.iter().map(|(_, _, after)| *after).collect()),
         v(),
         // daily totals
         v(),
@@ -255,15 +341,49 @@ pub fn write_posting(
         Bind::Texts(daily.keys().map(|code| code.to_string()).collect()),
         Bind::BigInts(daily.values().map(|(debit, _)| *debit).collect()),
         Bind::BigInts(daily.values().map(|(_, credit)| *credit).collect()),
-        // village
+    ];
+    if let Some(r) = &along.bank_credit {
+        binds.extend([
+            Bind::Text(r.village_id.clone()),
+            Bind::Text(r.bank_reference.clone()),
+            Bind::BigInt(r.amount),
+            Bind::Text(r.source.clone()),
+            Bind::Text(r.transaction_id.clone()),
+            Bind::Text(r.client_id.clone()),
+            Bind::Timestamp(r.created_at),
+        ]);
+    }
+    if let Some(r) = &along.idempotency {
+        binds.extend([
+            Bind::Text(r.principal.clone()),
+            Bind::Text(r.key.clone()),
+            Bind::Text(r.request_hash.clone()),
+            Bind::OptText(r.village_id.clone()),
+            Bind::Integer(r.status),
+            Bind::Text(r.body.clone()),
+            Bind::Timestamp(r.created_at),
+        ]);
+    }
+    binds.extend([
+        // village, and the guard
         Bind::BigInt(txn.seq),
         Bind::BigInt(txn.chain_seq),
         Bind::Text(txn.hash.clone()),
         v(),
-    ];
-    let updated = cached(WRITE_POSTING, binds).execute(c)?;
-    if updated != 1 {
-        return Err(StoreError::Internal(format!("the posting's village row was not updated ({updated} rows)")));
+        Bind::BigInt(i64::try_from(balances.len()).expect("bounded")),
+        v(),
+        Bind::Integer(txn.fiscal_year),
+    ]);
+    let sql = match (&along.bank_credit, &along.idempotency) {
+        (None, None) => WRITE_POSTING,
+        (Some(_), None) => WRITE_POSTING_CREDIT,
+        (None, Some(_)) => WRITE_POSTING_ANSWER,
+        (Some(_), Some(_)) => WRITE_POSTING_CREDIT_ANSWER,
+    };
+    match cached(sql, binds).execute(c)? {
+        1 => Ok(()),
+        // A balance moved or the year closed since the checks: start again from the lock.
+        0 => Err(StoreError::Retry),
+        n => Err(StoreError::Internal(format!("the posting updated {n} village rows"))),
     }
-    Ok(())
 }

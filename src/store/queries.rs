@@ -4,7 +4,7 @@
 use super::rows::*;
 use super::schema::*;
 use super::{
-    now_micros, BackendOps, ChainBreak, ChainReport, IdempotencyKey, NewTransaction, StoreError, TxnQuery,
+    now_micros, Alongside, BackendOps, Locked, Probe, ChainBreak, ChainReport, IdempotencyKey, NewTransaction, StoreError, TxnQuery,
     VillageFilter, Written,
 };
 use crate::domain::accounts::{Side, BANK_ACCOUNT, STANDARD_CHART};
@@ -186,14 +186,86 @@ fn replay_of(idem: &IdempotencyKey, stored: Option<super::StoredAnswer>) -> Resu
     }
 }
 
-fn store_idempotent(
+/// The generic (SQLite) way of [`BackendOps::lock_for_write`]: one statement per question.
+#[allow(dead_code)] // PostgreSQL asks everything in one statement (pg_posting.rs)
+pub(super) fn lock_for_write_rows(
     c: &mut Conn,
-    idem: &IdempotencyKey,
     village_id: &str,
+    idem: Option<&IdempotencyKey>,
+    probe: &Probe<'_>,
+) -> Result<Option<Locked>, StoreError> {
+    let Some(village) = c.lock_village(village_id)? else { return Ok(None) };
+    let stored = match idem {
+        Some(k) => find_idempotent_row(c, k)?,
+        None => None,
+    };
+    let bank_credit = match probe.bank_reference {
+        Some(r) => find_bank_credit(c, village_id, r)?,
+        None => None,
+    };
+    let open_year_balances = match probe.balances {
+        Some((year, codes)) => {
+            let status: Option<String> = fiscal_years::table
+                .find((village_id, year))
+                .select(fiscal_years::status)
+                .first(c)
+                .optional()?;
+            if status.as_deref() == Some("open") {
+                Some(account_balances(c, village_id, codes)?)
+            } else {
+                None
+            }
+        }
+        None => None,
+    };
+    Ok(Some(Locked { village, stored, bank_credit, open_year_balances }))
+}
+
+/// The bank credit recorded under a reference: (amount, source, transaction id).
+pub(super) fn find_bank_credit(
+    c: &mut Conn,
+    village_id: &str,
+    reference: &str,
+) -> Result<Option<(i64, String, String)>, StoreError> {
+    Ok(bank_credits::table
+        .find((village_id, reference))
+        .select((bank_credits::amount, bank_credits::source, bank_credits::transaction_id))
+        .first(c)
+        .optional()?)
+}
+
+fn account_balances(c: &mut Conn, village_id: &str, codes: &[String]) -> Result<HashMap<String, i64>, StoreError> {
+    Ok(accounts::table
+        .filter(accounts::village_id.eq(village_id))
+        .filter(accounts::code.eq_any(codes))
+        .select((accounts::code, accounts::balance))
+        .load::<(String, i64)>(c)?
+        .into_iter()
+        .collect())
+}
+
+/// The idempotency side of a write, handed to it so that it can store its answer in its own last statement
+/// (see [`WriteCtx::answer_row`]); if it does not, [`idempotent_write_probed`] stores it after the write.
+pub(super) struct WriteCtx<'a, T> {
+    pub locked: Locked,
+    idem: Option<&'a IdempotencyKey>,
     status: u16,
-    body: String,
-) -> Result<(), StoreError> {
-    let row = IdempotencyRow {
+    render: &'a dyn Fn(&T) -> String,
+    answer_stored: bool,
+}
+
+impl<T> WriteCtx<'_, T> {
+    /// The idempotency record answering with `result`, for the write to insert with its own rows; the skeleton
+    /// then does not store it again. None without a key.
+    pub fn answer_row(&mut self, result: &T) -> Option<IdempotencyRow> {
+        let idem = self.idem?;
+        self.answer_stored = true;
+        Some(idempotency_row(idem, &self.locked.village.id, self.status, (self.render)(result)))
+    }
+}
+
+fn idempotency_row(idem: &IdempotencyKey, village_id: &str, status: u16, body: String) -> IdempotencyRow {
+    IdempotencyRow {
         principal: idem.principal.clone(),
         key: idem.key.clone(),
         request_hash: idem.request_hash.clone(),
@@ -201,15 +273,11 @@ fn store_idempotent(
         status: i32::from(status),
         body,
         created_at: now_micros(),
-    };
-    // A concurrent request with the same key that committed first makes this a unique violation, which the write
-    // loop retries: the retry then finds the stored response and replays it.
-    diesel::insert_into(idempotency_keys::table).values(&row).execute(c)?;
-    Ok(())
+    }
 }
 
-/// The idempotent write skeleton: replay if the key is known (checked again under the village lock), else run
-/// `write` and store its rendered response (with `status`) in the same database transaction.
+/// The idempotent write skeleton: replay if the key is known (checked under the village lock), else run `write`
+/// and store its rendered response (with `status`) in the same database transaction.
 pub(super) fn idempotent_write<T>(
     c: &mut Conn,
     village_id: &str,
@@ -218,19 +286,40 @@ pub(super) fn idempotent_write<T>(
     render: &dyn Fn(&T) -> String,
     write: &mut dyn FnMut(&mut Conn, &mut VillageRow) -> Result<T, StoreError>,
 ) -> Result<Written<T>, StoreError> {
+    idempotent_write_probed(c, village_id, idem, &Probe::default(), status, render, &mut |c, ctx| {
+        write(c, &mut ctx.locked.village)
+    })
+}
+
+/// A write run by [`idempotent_write_probed`].
+pub(super) type ProbedWrite<'w, T> = dyn FnMut(&mut Conn, &mut WriteCtx<'_, T>) -> Result<T, StoreError> + 'w;
+
+/// [`idempotent_write`] for a write that reads more with its lock (`probe`) and may store its answer itself.
+pub(super) fn idempotent_write_probed<T>(
+    c: &mut Conn,
+    village_id: &str,
+    idem: Option<&IdempotencyKey>,
+    probe: &Probe<'_>,
+    status: u16,
+    render: &dyn Fn(&T) -> String,
+    write: &mut ProbedWrite<'_, T>,
+) -> Result<Written<T>, StoreError> {
     // The key is looked up once, under the village's lock: a replay waits for the first attempt to commit and then
     // sees its stored response (a look-up before the lock too would only add a round trip to every write).
     c.write_txn(&mut |c| {
-        let (mut village, stored) =
-            c.lock_village_and_key(village_id, idem)?.ok_or(StoreError::NotFound("village"))?;
+        let mut locked = c.lock_for_write(village_id, idem, probe)?.ok_or(StoreError::NotFound("village"))?;
         if let Some(idem) = idem {
-            if let Some((status, body)) = replay_of(idem, stored)? {
+            if let Some((status, body)) = replay_of(idem, locked.stored.take())? {
                 return Ok(Written::Replay { status, body });
             }
         }
-        let result = write(c, &mut village)?;
-        if let Some(idem) = idem {
-            store_idempotent(c, idem, village_id, status, render(&result))?;
+        let mut ctx = WriteCtx { locked, idem, status, render, answer_stored: false };
+        let result = write(c, &mut ctx)?;
+        if let (Some(idem), false) = (idem, ctx.answer_stored) {
+            // A concurrent request with the same key that committed first makes this a unique violation, which the
+            // write loop retries: the retry then finds the stored response and replays it.
+            let row = idempotency_row(idem, village_id, status, render(&result));
+            diesel::insert_into(idempotency_keys::table).values(&row).execute(c)?;
         }
         Ok(Written::Fresh(result))
     })
@@ -345,6 +434,19 @@ pub(super) fn post_locked(
     new: &NewTransaction,
     settling: Option<&str>,
 ) -> Result<TransactionRecord, StoreError> {
+    post_locked_with(c, village, new, settling, None, &mut |_| Alongside::default())
+}
+
+/// [`post_locked`], with the balances when they were read with the lock (`prefetched`: the accounts of the
+/// posting that exist, the year being open) and rows to write along with it.
+pub(super) fn post_locked_with(
+    c: &mut Conn,
+    village: &mut VillageRow,
+    new: &NewTransaction,
+    settling: Option<&str>,
+    prefetched: Option<HashMap<String, i64>>,
+    alongside: &mut dyn FnMut(&TransactionRecord) -> Alongside,
+) -> Result<TransactionRecord, StoreError> {
     // The HTTP layer checks this too; the store refuses an unbalanced posting whoever calls it.
     check_balanced(&new.entries)?;
     let year = new.value_date.year();
@@ -354,8 +456,12 @@ pub(super) fn post_locked(
         v.dedup();
         v
     };
-    // Opens the year on first use, refuses a closed one, and reads the balances of the accounts that exist.
-    let balances: HashMap<String, i64> = c.posting_balances(&village.id, year, &codes)?;
+    // Opens the year on first use, refuses a closed one, and reads the balances of the accounts that exist; unless
+    // the lock brought them (the year was open then, and the lock is still held).
+    let balances: HashMap<String, i64> = match prefetched {
+        Some(b) if codes.iter().all(|code| b.contains_key(code)) => b,
+        _ => c.posting_balances(&village.id, year, &codes)?,
+    };
     if let Some(missing) = codes.iter().find(|code| !balances.contains_key(*code)) {
         return Err(StoreError::UnknownAccount(missing.clone()));
     }
@@ -435,11 +541,15 @@ pub(super) fn post_locked(
             Side::Credit => slot.1 += e.amount.sen(),
         }
     }
-    c.write_posting(&txn, &entry_rows, &new_balances, &daily)?;
+    let balance_changes: Vec<(&String, i64, i64)> =
+        new_balances.iter().map(|(code, after)| (*code, balances[*code], *after)).collect();
+    let record = TransactionRecord { txn, entries: entry_rows, reversed_by: None };
+    let along = alongside(&record);
+    c.write_posting(&record.txn, &record.entries, &balance_changes, &daily, &along)?;
     village.last_seq = seq;
     village.chain_len = chain_seq;
-    village.chain_head = txn.hash.clone();
-    Ok(TransactionRecord { txn, entries: entry_rows, reversed_by: None })
+    village.chain_head = record.txn.hash.clone();
+    Ok(record)
 }
 
 /// A posting's balances, statement by statement (SQLite's way: its statements cost no round trip).
@@ -451,13 +561,7 @@ pub(super) fn posting_balances_rows(
     codes: &[String],
 ) -> Result<HashMap<String, i64>, StoreError> {
     ensure_year_open(c, village_id, year)?;
-    Ok(accounts::table
-        .filter(accounts::village_id.eq(village_id))
-        .filter(accounts::code.eq_any(codes))
-        .select((accounts::code, accounts::balance))
-        .load::<(String, i64)>(c)?
-        .into_iter()
-        .collect())
+    account_balances(c, village_id, codes)
 }
 
 /// A posting's rows, statement by statement: the transaction, its entries, the new balances, the daily totals and
@@ -467,13 +571,14 @@ pub(super) fn write_posting_rows(
     c: &mut Conn,
     txn: &TransactionRow,
     entry_rows: &[EntryRow],
-    balances: &[(&String, i64)],
+    balances: &[(&String, i64, i64)],
     daily: &BTreeMap<&str, (i64, i64)>,
+    along: &Alongside,
 ) -> Result<(), StoreError> {
     let village_id = &txn.village_id;
     diesel::insert_into(transactions::table).values(txn).execute(c)?;
     diesel::insert_into(entries::table).values(entry_rows).execute(c)?;
-    for (code, after) in balances {
+    for (code, _before, after) in balances {
         diesel::update(accounts::table.find((village_id, *code))).set(accounts::balance.eq(after)).execute(c)?;
     }
     for (code, (debit, credit)) in daily {
@@ -496,6 +601,12 @@ pub(super) fn write_posting_rows(
     diesel::update(villages::table.find(village_id))
         .set((villages::last_seq.eq(txn.seq), villages::chain_len.eq(txn.chain_seq), villages::chain_head.eq(&txn.hash)))
         .execute(c)?;
+    if let Some(row) = &along.bank_credit {
+        diesel::insert_into(bank_credits::table).values(row).execute(c)?;
+    }
+    if let Some(row) = &along.idempotency {
+        diesel::insert_into(idempotency_keys::table).values(row).execute(c)?;
+    }
     Ok(())
 }
 

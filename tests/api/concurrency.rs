@@ -153,3 +153,55 @@ async fn concurrent_retries_of_one_request_post_once() {
     assert_eq!(app.balance(&v, "1.1.1.02").await, "0.00");
     assert_eq!(app.verify(&v).await["ok"], true);
 }
+
+/// Bank credits read the village's balances and the bank reference together with the village lock. Many clients
+/// crediting one village (so most wait for the lock) must still add up exactly, and one bank reference sent under
+/// different keys at once must post once, every sender getting that one posting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_bank_credits_to_one_village_add_up() {
+    let app = Arc::new(spawn_app().await);
+    let regency = app.create_regency("61.12").await;
+    let v = Arc::new(app.create_village(&regency, "61.12.01.2001", "5000000.00").await);
+    let bank = Arc::new(app.bank(&[&v.id]).await);
+    const PER_CLIENT: usize = 4;
+    let mut handles = Vec::new();
+    for client in 0..CLIENTS {
+        let (app, v, bank) = (app.clone(), v.clone(), bank.clone());
+        handles.push(tokio::spawn(async move {
+            let mut shared = None;
+            for n in 0..=PER_CLIENT {
+                // The last one of each client is the same bank transaction as every other client's last one.
+                let (reference, amount) = if n == PER_CLIENT {
+                    ("CR-SHARED".to_string(), "5.00")
+                } else {
+                    (format!("CR-{client}-{n}"), "1000.00")
+                };
+                let r = app
+                    .post("/api/v1/bank/credits")
+                    .token(&bank)
+                    .key(&format!("key-{client}-{n}"))
+                    .json(&json!({"village_id": v.id, "amount": amount, "source": "DDS", "bank_reference": reference,
+                                  "value_date": "2026-04-01", "description": "Penyaluran dana"}))
+                    .send()
+                    .await;
+                assert_eq!(r.status.as_u16(), 201, "{}", r.body);
+                if n == PER_CLIENT {
+                    shared = Some(r.body["id"].as_str().unwrap().to_string());
+                }
+            }
+            shared.unwrap()
+        }));
+    }
+    let mut shared_ids = std::collections::BTreeSet::new();
+    for h in handles {
+        shared_ids.insert(h.await.unwrap());
+    }
+    assert_eq!(shared_ids.len(), 1, "one posting for the shared bank reference: {shared_ids:?}");
+    let expected = CLIENTS * PER_CLIENT + 1;
+    assert_eq!(seqs(&app, &v).await, (1..=expected as i64).collect::<Vec<_>>());
+    assert_eq!(app.balance(&v, "1.1.1.02").await, format!("{}.00", CLIENTS * PER_CLIENT * 1000 + 5));
+    assert_eq!(app.balance(&v, "4.2.1.01").await, format!("{}.00", CLIENTS * PER_CLIENT * 1000 + 5));
+    let report = app.verify(&v).await;
+    assert_eq!(report["ok"], true, "{report}");
+    assert_eq!(report["balance_mismatches"], json!([]));
+}
