@@ -415,6 +415,20 @@ impl CustomizeConnection<diesel::SqliteConnection, diesel::r2d2::Error> for Sqli
     }
 }
 
+#[derive(Debug)]
+struct PgSession;
+
+impl CustomizeConnection<diesel::PgConnection, diesel::r2d2::Error> for PgSession {
+    fn on_acquire(&self, conn: &mut diesel::PgConnection) -> Result<(), diesel::r2d2::Error> {
+        // Diesel prepares each statement once per connection, but PostgreSQL re-plans a prepared statement on every
+        // execution while it judges a custom plan (for the values at hand) cheaper than the generic one, which it
+        // did for the posting statements: planning was 12% of the database's CPU in the credit benchmark
+        // (docs/benchmarks.md). The service's statements are key look-ups and bounded index ranges whose best plan
+        // does not depend on the values, so one generic plan per statement serves them all.
+        conn.batch_execute("SET plan_cache_mode = force_generic_plan").map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
 type SqlitePool = Pool<ConnectionManager<diesel::SqliteConnection>>;
 type PgPool = Pool<ConnectionManager<diesel::PgConnection>>;
 
@@ -471,6 +485,7 @@ impl Db {
             let pool = Pool::builder()
                 .max_size(opts.max_connections)
                 .test_on_check_out(false)
+                .connection_customizer(Box::new(PgSession))
                 .connection_timeout(opts.connect_timeout)
                 .build(ConnectionManager::<diesel::PgConnection>::new(url))?;
             Db::Pg(pool)
