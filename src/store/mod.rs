@@ -241,6 +241,8 @@ pub trait BackendOps: Sized {
         year: i32,
         codes: &[String],
     ) -> Result<std::collections::HashMap<String, i64>, StoreError>;
+    /// A payment request with its lines, withholdings, events and transfers.
+    fn load_payment(&mut self, id: &str) -> Result<Option<PaymentRecord>, StoreError>;
     /// Writes a checked posting's rows: the transaction, its entries, the accounts' new balances (code, before,
     /// after), the daily totals, the village's new sequence and chain head (from `txn`), and the rows `along`.
     fn write_posting(
@@ -332,6 +334,10 @@ impl BackendOps for diesel::SqliteConnection {
         sqlite_q::lock_for_write_rows(self, id, idem, probe)
     }
 
+    fn load_payment(&mut self, id: &str) -> Result<Option<PaymentRecord>, StoreError> {
+        sqlite_q::workflow::load_payment_rows(self, id)
+    }
+
     fn posting_balances(
         &mut self,
         village_id: &str,
@@ -370,6 +376,10 @@ impl BackendOps for diesel::PgConnection {
         probe: &Probe<'_>,
     ) -> Result<Option<Locked>, StoreError> {
         pg_posting::lock_for_write(self, id, idem, probe)
+    }
+
+    fn load_payment(&mut self, id: &str) -> Result<Option<PaymentRecord>, StoreError> {
+        pg_posting::load_payment(self, id)
     }
 
     fn posting_balances(

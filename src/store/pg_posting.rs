@@ -12,7 +12,10 @@
 //! connection and reuses it: [`Cached`] is raw SQL that, unlike `sql_query`, allows that.
 
 use super::pg_q;
-use super::rows::{EntryRow, TransactionRow, VillageRow};
+use super::rows::{
+    EntryRow, PaymentEventRow, PaymentLineRow, PaymentRecord, PaymentRow, TransactionRow, TransferRow, VillageRow,
+    WithholdingRow,
+};
 use super::{Alongside, IdempotencyKey, Locked, Probe, StoreError};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::pg::Pg;
@@ -386,4 +389,48 @@ pub fn write_posting(
         0 => Err(StoreError::Retry),
         n => Err(StoreError::Internal(format!("the posting updated {n} village rows"))),
     }
+}
+
+#[derive(QueryableByName)]
+struct JsonText {
+    #[diesel(sql_type = Text)]
+    json: String,
+}
+
+#[derive(serde::Deserialize)]
+struct PaymentJson {
+    payment: PaymentRow,
+    lines: Vec<PaymentLineRow>,
+    withholdings: Vec<WithholdingRow>,
+    events: Vec<PaymentEventRow>,
+    transfers: Vec<TransferRow>,
+}
+
+// A request and its four child tables in one statement instead of five. Timestamps come out of `row_to_json` as
+// ISO 8601 with microseconds (what both backends store), which chrono reads back exactly.
+const LOAD_PAYMENT: &str = "SELECT json_build_object( \
+     'payment', row_to_json(p), \
+     'lines', COALESCE((SELECT json_agg(l ORDER BY l.line_no) FROM payment_lines l WHERE l.payment_id = p.id), \
+                       '[]'::json), \
+     'withholdings', COALESCE((SELECT json_agg(w ORDER BY w.line_no, w.seq_no) FROM payment_withholdings w \
+                               WHERE w.payment_id = p.id), '[]'::json), \
+     'events', COALESCE((SELECT json_agg(e ORDER BY e.chain_seq) FROM payment_events e WHERE e.payment_id = p.id), \
+                        '[]'::json), \
+     'transfers', COALESCE((SELECT json_agg(t ORDER BY t.attempt) FROM transfers t WHERE t.payment_id = p.id), \
+                           '[]'::json) \
+     )::text AS json FROM payments p WHERE p.id = ?";
+
+/// A payment request with its lines, withholdings, events and transfers, in one statement.
+pub fn load_payment(c: &mut PgConnection, id: &str) -> Result<Option<PaymentRecord>, StoreError> {
+    let row: Option<JsonText> = cached(LOAD_PAYMENT, vec![Bind::Text(id.to_string())]).get_result(c).optional()?;
+    let Some(row) = row else { return Ok(None) };
+    let p: PaymentJson = serde_json::from_str(&row.json)
+        .map_err(|e| StoreError::Internal(format!("payment {id} read back as JSON: {e}")))?;
+    Ok(Some(PaymentRecord {
+        payment: p.payment,
+        lines: p.lines,
+        withholdings: p.withholdings,
+        events: p.events,
+        transfers: p.transfers,
+    }))
 }

@@ -171,7 +171,8 @@ pub struct BudgetPositionRow {
     pub realised: i64,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+// Deserialize: PostgreSQL reads a whole request in one statement, as JSON (pg_posting.rs).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Deserialize)]
 #[diesel(table_name = payments)]
 pub struct PaymentRow {
     pub id: String,
@@ -200,7 +201,8 @@ pub struct PaymentRow {
     pub failure_reason: Option<String>,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+// Deserialize: PostgreSQL reads a whole request in one statement, as JSON (pg_posting.rs).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Deserialize)]
 #[diesel(table_name = payment_lines)]
 pub struct PaymentLineRow {
     pub payment_id: String,
@@ -212,7 +214,8 @@ pub struct PaymentLineRow {
     pub amount: i64,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+// Deserialize: PostgreSQL reads a whole request in one statement, as JSON (pg_posting.rs).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Deserialize)]
 #[diesel(table_name = payment_withholdings)]
 pub struct WithholdingRow {
     pub payment_id: String,
@@ -223,7 +226,8 @@ pub struct WithholdingRow {
     pub amount: i64,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+// Deserialize: PostgreSQL reads a whole request in one statement, as JSON (pg_posting.rs).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Deserialize)]
 #[diesel(table_name = payment_events)]
 pub struct PaymentEventRow {
     pub id: String,
@@ -244,7 +248,8 @@ pub struct PaymentEventRow {
     pub hash: String,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+// Deserialize: PostgreSQL reads a whole request in one statement, as JSON (pg_posting.rs).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Deserialize)]
 #[diesel(table_name = transfers)]
 pub struct TransferRow {
     pub id: String,

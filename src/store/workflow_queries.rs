@@ -533,6 +533,12 @@ pub fn create_payment(
 }
 
 fn load_payment(c: &mut Conn, id: &str) -> Result<Option<PaymentRecord>, StoreError> {
+    c.load_payment(id)
+}
+
+/// The generic (SQLite) way of [`BackendOps::load_payment`]: a statement per table.
+#[allow(dead_code)] // PostgreSQL reads a request in one statement (pg_posting.rs)
+pub(crate) fn load_payment_rows(c: &mut Conn, id: &str) -> Result<Option<PaymentRecord>, StoreError> {
     let Some(payment) = payments::table.find(id).select(PaymentRow::as_select()).first(c).optional()? else {
         return Ok(None);
     };
@@ -905,8 +911,8 @@ pub fn settle_transfer(
                 transfer.bank_reference.as_deref().unwrap_or("-")
             )));
         }
-        let mut payment = payments::table.find(&transfer.payment_id).select(PaymentRow::as_select()).first(c)?;
-        let rec = complete_payment(c, payment.clone())?;
+        let rec = load_payment(c, &transfer.payment_id)?.ok_or(StoreError::NotFound("payment"))?;
+        let mut payment = rec.payment.clone();
         let from = PaymentStatus::parse(&rec.payment.status).unwrap_or(PaymentStatus::Draft);
         let action = if result.paid { Action::Pay } else { Action::Fail };
         let (to, step) = transition(from, action, Role::Bank)?;
