@@ -243,6 +243,9 @@ pub trait BackendOps: Sized {
     ) -> Result<std::collections::HashMap<String, i64>, StoreError>;
     /// A payment request with its lines, withholdings, events and transfers.
     fn load_payment(&mut self, id: &str) -> Result<Option<PaymentRecord>, StoreError>;
+    /// Appends a workflow event: inserts it and advances the village's chain to it; with `status_change`, also sets
+    /// the request's status to the event's `to_status` and its `updated_at`.
+    fn write_event(&mut self, event: &PaymentEventRow, status_change: Option<NaiveDateTime>) -> Result<(), StoreError>;
     /// Writes a checked posting's rows: the transaction, its entries, the accounts' new balances (code, before,
     /// after), the daily totals, the village's new sequence and chain head (from `txn`), and the rows `along`.
     fn write_posting(
@@ -338,6 +341,10 @@ impl BackendOps for diesel::SqliteConnection {
         sqlite_q::workflow::load_payment_rows(self, id)
     }
 
+    fn write_event(&mut self, e: &PaymentEventRow, status_change: Option<NaiveDateTime>) -> Result<(), StoreError> {
+        sqlite_q::workflow::write_event_rows(self, e, status_change)
+    }
+
     fn posting_balances(
         &mut self,
         village_id: &str,
@@ -380,6 +387,10 @@ impl BackendOps for diesel::PgConnection {
 
     fn load_payment(&mut self, id: &str) -> Result<Option<PaymentRecord>, StoreError> {
         pg_posting::load_payment(self, id)
+    }
+
+    fn write_event(&mut self, e: &PaymentEventRow, status_change: Option<NaiveDateTime>) -> Result<(), StoreError> {
+        pg_posting::write_event(self, e, status_change)
     }
 
     fn posting_balances(

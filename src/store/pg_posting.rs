@@ -434,3 +434,59 @@ pub fn load_payment(c: &mut PgConnection, id: &str) -> Result<Option<PaymentReco
         transfers: p.transfers,
     }))
 }
+
+macro_rules! write_event_sql {
+    ($($status:expr)?) => {
+        concat!(
+            "WITH e AS (INSERT INTO payment_events (id, village_id, payment_id, chain_seq, step, action, actor, \
+                        actor_name, role, from_status, to_status, note, at, payment_digest, prev_hash, hash) \
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)), ",
+            $($status, ", ",)?
+            "z AS (SELECT 1) UPDATE villages SET chain_len = ?, chain_head = ? WHERE id = ?"
+        )
+    };
+}
+const WRITE_EVENT: &str = write_event_sql!();
+const WRITE_EVENT_AND_STATUS: &str =
+    write_event_sql!("p AS (UPDATE payments SET status = ?, updated_at = ? WHERE id = ? AND village_id = ?)");
+
+/// Inserts a workflow event, advances the village's chain to it and, with `status_change`, sets the request's
+/// status and `updated_at`: one statement.
+pub fn write_event(
+    c: &mut PgConnection,
+    e: &PaymentEventRow,
+    status_change: Option<NaiveDateTime>,
+) -> Result<(), StoreError> {
+    let mut binds = vec![
+        Bind::Text(e.id.clone()),
+        Bind::Text(e.village_id.clone()),
+        Bind::Text(e.payment_id.clone()),
+        Bind::BigInt(e.chain_seq),
+        Bind::Text(e.step.clone()),
+        Bind::Text(e.action.clone()),
+        Bind::Text(e.actor.clone()),
+        Bind::Text(e.actor_name.clone()),
+        Bind::Text(e.role.clone()),
+        Bind::OptText(e.from_status.clone()),
+        Bind::Text(e.to_status.clone()),
+        Bind::OptText(e.note.clone()),
+        Bind::Timestamp(e.at),
+        Bind::Text(e.payment_digest.clone()),
+        Bind::Text(e.prev_hash.clone()),
+        Bind::Text(e.hash.clone()),
+    ];
+    if let Some(at) = status_change {
+        binds.extend([
+            Bind::Text(e.to_status.clone()),
+            Bind::Timestamp(at),
+            Bind::Text(e.payment_id.clone()),
+            Bind::Text(e.village_id.clone()),
+        ]);
+    }
+    binds.extend([Bind::BigInt(e.chain_seq), Bind::Text(e.hash.clone()), Bind::Text(e.village_id.clone())]);
+    let sql = if status_change.is_some() { WRITE_EVENT_AND_STATUS } else { WRITE_EVENT };
+    match cached(sql, binds).execute(c)? {
+        1 => Ok(()),
+        n => Err(StoreError::Internal(format!("the event updated {n} village rows"))),
+    }
+}

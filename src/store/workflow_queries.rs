@@ -416,7 +416,8 @@ pub fn event_hash(e: &PaymentEventRow) -> String {
     )
 }
 
-/// Appends one event to the village's chain (under its lock).
+/// Appends one event to the village's chain (under its lock), setting the request's status and `updated_at` in the
+/// same statement when `status_change` is given.
 #[allow(clippy::too_many_arguments)]
 fn append_event(
     c: &mut Conn,
@@ -429,6 +430,7 @@ fn append_event(
     from: Option<PaymentStatus>,
     to: PaymentStatus,
     note: Option<&str>,
+    status_change: Option<chrono::NaiveDateTime>,
 ) -> Result<PaymentEventRow, StoreError> {
     let chain_seq = village.chain_len + 1;
     let mut e = PaymentEventRow {
@@ -450,10 +452,7 @@ fn append_event(
         hash: String::new(),
     };
     e.hash = event_hash(&e);
-    diesel::insert_into(payment_events::table).values(&e).execute(c)?;
-    diesel::update(villages::table.find(&village.id))
-        .set((villages::chain_len.eq(chain_seq), villages::chain_head.eq(&e.hash)))
-        .execute(c)?;
+    c.write_event(&e, status_change)?;
     village.chain_len = chain_seq;
     village.chain_head = e.hash.clone();
     Ok(e)
@@ -526,7 +525,7 @@ pub fn create_payment(
         }
         let digest = payment_digest(&p, &lines, &withholdings);
         let event =
-            append_event(c, village, &p, &digest, Step::Draft, "create", &new.actor, None, PaymentStatus::Draft, None)?;
+            append_event(c, village, &p, &digest, Step::Draft, "create", &new.actor, None, PaymentStatus::Draft, None, None)?;
         // Answered from the rows just written, in the order a read would list them (no second read).
         Ok(PaymentRecord { payment: p, lines, withholdings, events: vec![event], transfers: Vec::new() })
     })
@@ -534,6 +533,25 @@ pub fn create_payment(
 
 fn load_payment(c: &mut Conn, id: &str) -> Result<Option<PaymentRecord>, StoreError> {
     c.load_payment(id)
+}
+
+/// The generic (SQLite) way of [`BackendOps::write_event`]: a statement per row.
+#[allow(dead_code)] // PostgreSQL writes them in one statement (pg_posting.rs)
+pub(crate) fn write_event_rows(
+    c: &mut Conn,
+    e: &PaymentEventRow,
+    status_change: Option<chrono::NaiveDateTime>,
+) -> Result<(), StoreError> {
+    if let Some(at) = status_change {
+        diesel::update(payments::table.find(&e.payment_id))
+            .set((payments::status.eq(&e.to_status), payments::updated_at.eq(at)))
+            .execute(c)?;
+    }
+    diesel::insert_into(payment_events::table).values(e).execute(c)?;
+    diesel::update(villages::table.find(&e.village_id))
+        .set((villages::chain_len.eq(e.chain_seq), villages::chain_head.eq(&e.hash)))
+        .execute(c)?;
+    Ok(())
 }
 
 /// The generic (SQLite) way of [`BackendOps::load_payment`]: a statement per table.
@@ -787,11 +805,20 @@ pub fn transition_payment(
             _ => {}
         }
         let updated_at = now_micros();
-        diesel::update(payments::table.find(&rec.payment.id))
-            .set((payments::status.eq(to.as_str()), payments::updated_at.eq(updated_at)))
-            .execute(c)?;
         let digest = payment_digest(&rec.payment, &rec.lines, &rec.withholdings);
-        let event = append_event(c, village, &rec.payment, &digest, step, action.as_str(), actor, Some(from), to, note)?;
+        let event = append_event(
+            c,
+            village,
+            &rec.payment,
+            &digest,
+            step,
+            action.as_str(),
+            actor,
+            Some(from),
+            to,
+            note,
+            Some(updated_at),
+        )?;
         // The answer is the record as read under the lock plus what this step wrote (no second read): the new
         // status, the event (the chain's newest), and a released transfer (the newest attempt).
         rec.payment.status = to.as_str().to_string();
@@ -962,7 +989,7 @@ pub fn settle_transfer(
             .execute(c)?;
         let digest = payment_digest(&rec.payment, &rec.lines, &rec.withholdings);
         let note = if result.paid { None } else { result.reason.as_deref() };
-        append_event(c, village, &rec.payment, &digest, step, action.as_str(), actor, Some(from), to, note)?;
+        append_event(c, village, &rec.payment, &digest, step, action.as_str(), actor, Some(from), to, note, None)?;
         // The answer is the rows as read under the lock with what this settlement wrote (no second read).
         transfer.status = (if result.paid { "paid" } else { "failed" }).to_string();
         transfer.result_at = Some(now);
