@@ -106,13 +106,6 @@ async fn planted_anomalies_and_nothing_else() {
     let e2 = approved(&app, e, &spp("5.2.1.07", "02.03.10", "DDS", "2000.00", json!([]))).await;
     app.act(&e.treasurer, &e1, "release", None).await.assert_status(200);
     app.act(&e.treasurer, &e2, "release", None).await.assert_status(200);
-    let both = "UPDATE transfers SET released_at = '2026-03-09 02:00:00';";
-    raw_sql(&app, both, both).unwrap();
-    let plant = format!(
-        "UPDATE transfers SET released_at = '2026-03-07 03:00:00' WHERE payment_id = '{e1}'; \
-         UPDATE transfers SET released_at = '2026-03-09 08:59:00' WHERE payment_id = '{e2}';"
-    );
-    raw_sql(&app, &plant, &plant).unwrap();
 
     // F: a budget line whose ceiling was lowered in the database below what it realised; another used exactly.
     let f = &villages["F"];
@@ -128,6 +121,16 @@ async fn planted_anomalies_and_nothing_else() {
         &format!("PRAGMA ignore_check_constraints = ON; UPDATE budget_positions SET ceiling = 1000000000 WHERE village_id = '{}' AND account_code = '5.2.2.01';", f.id),
         &format!("ALTER TABLE budget_positions DROP CONSTRAINT budget_positions_check; UPDATE budget_positions SET ceiling = 1000000000 WHERE village_id = '{}' AND account_code = '5.2.2.01';", f.id),
     ).unwrap();
+
+    // Every release so far was stamped with the real clock, which may be outside working hours when the test runs:
+    // all are moved into a Monday morning (09:00 WIB), then E's two are planted.
+    let all = "UPDATE transfers SET released_at = '2026-03-09 02:00:00';";
+    raw_sql(&app, all, all).unwrap();
+    let plant = format!(
+        "UPDATE transfers SET released_at = '2026-03-07 03:00:00' WHERE payment_id = '{e1}'; \
+         UPDATE transfers SET released_at = '2026-03-09 08:59:00' WHERE payment_id = '{e2}';"
+    );
+    raw_sql(&app, &plant, &plant).unwrap();
 
     // G: a transaction edited in the database. H: untouched.
     let g = &villages["G"];
