@@ -24,6 +24,13 @@ CLIENTS="${CLIENTS:-32}"
 VILLAGES="${VILLAGES:-118}"
 PG_URL="${PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 PG_BASE="${PG_URL%/*}"
+# Service and database share the host, so the runs reach PostgreSQL over its Unix socket when there is one (no TCP,
+# no TLS: what a same-host deployment uses); PG_SOCKET= (empty) uses PG_URL's host instead, TLS and all.
+PG_SOCKET="${PG_SOCKET-/var/run/postgresql}"
+[ -n "$PG_SOCKET" ] && [ ! -S "$PG_SOCKET/.s.PGSQL.5432" ] && PG_SOCKET=""
+db_url() { # database name → the URL the service and pgbench use
+  if [ -n "$PG_SOCKET" ]; then echo "postgresql:///$1?host=$PG_SOCKET&user=postgres"; else echo "$PG_BASE/$1"; fi
+}
 OUT="${OUT:-target/bench/$(date -u +%Y%m%dT%H%M%SZ)}"
 BIN=target/release
 mkdir -p "$OUT"
@@ -67,7 +74,8 @@ echo "== machine" | tee "$OUT/machine.txt"
       "shared_buffers=$(psql "$PG_URL" -Atc 'SHOW shared_buffers')," \
       "max_connections=$(psql "$PG_URL" -Atc 'SHOW max_connections')"
   fi
-  echo "sqlite:   bundled; WAL, synchronous=FULL (src/store/mod.rs)"
+  echo "sqlite:   bundled; WAL, synchronous=FULL, group commit (src/store/mod.rs, group_commit.rs)"
+  echo "pg link:  ${PG_SOCKET:+Unix socket $PG_SOCKET}${PG_SOCKET:-$PG_BASE (TCP; TLS if the server offers it)}"
   echo "load:     $VILLAGES villages, $CLIENTS clients, $DURATION s per run"
   echo "loadavg:  $(cut -d' ' -f1-3 /proc/loadavg) before the runs (anything else busy on the machine skews the figures)"
 } | tee -a "$OUT/machine.txt"
@@ -108,7 +116,7 @@ if [ "$pg_up" = 1 ]; then
         >/dev/null 2>"$OUT/perf-record.log" ) &
     perf_pid=$!
   fi
-  already_waited=1 run_load pg-credits --mix credits --database-url "$PG_BASE/$db"
+  already_waited=1 run_load pg-credits --mix credits --database-url "$(db_url "$db")"
   drop_db "$db"
   if [ "${PROFILE:-0}" = 1 ]; then
     wait "$perf_pid" || true
@@ -123,7 +131,7 @@ if [ "$pg_up" = 1 ]; then
   fi
 
   db="kasdesa_bench_$$_mix"; fresh_db "$db"
-  run_load pg-mix --mix realistic --database-url "$PG_BASE/$db"
+  run_load pg-mix --mix realistic --database-url "$(db_url "$db")"
   drop_db "$db"
 
   echo "== floor: pgbench, the same postings in plain SQL"
@@ -159,49 +167,31 @@ UPDATE villages SET last_seq = (:seq)::bigint, chain_len = (:cseq)::bigint, chai
 END;
 SQL
 
-  # The same, plus every other statement the service sends for one credit, in its order: 17 with BEGIN and COMMIT as
-  # of commit f7fd45f (r2d2's `SELECT 1` on the pool checkout, the village lock, the idempotency look-up under it,
-  # bank-credit de-duplication, fiscal year and account reads, the inserts and updates, the daily account totals if
-  # the schema has them, the bank-credit and idempotency records): the database's share of a credit as the service
-  # issues it, without the service. When the store changes, re-read the sequence from the PostgreSQL log:
+  # The same rows, sent the way the service sends a credit (src/store/pg_posting.rs): BEGIN; one statement that
+  # locks the village row and reads the idempotency record, the bank-credit record, the fiscal year and the two
+  # balances with it; one statement that writes the transaction, its entries, the balances (guarded), the daily
+  # totals, the bank-credit record, the stored answer (about 1 KB, like the service's) and the village's chain head;
+  # COMMIT. (The balances are added to rather than set from the values read: pgbench cannot re-read them when the
+  # lock waited, as the service does.) This is the database's share of a credit without the service: service / this floor is the service's own
+  # overhead. When the store changes, re-read the statements from the PostgreSQL log:
   #   ALTER DATABASE <db> SET log_statement = 'all'; then a few credits with kasdesa-load --database-url .../<db>.
-  has_daily=$(psql "$PG_BASE/$db" -Atc "SELECT to_regclass('account_daily') IS NOT NULL")
-  {
-    cat <<'SQL'
+  cat > "$OUT/floor-full.sql" <<'SQL'
 \set v random(1, :nvillages)
 \set amount random(100000, 5000000000)
 \set k random(1, 1000000000000)
-SELECT 1;
 BEGIN;
-SELECT id AS vid, last_seq + 1 AS seq, chain_len + 1 AS cseq, chain_head AS prev, gen_random_uuid()::text AS txid FROM villages WHERE id = 'floor-v-' || lpad((:v)::text, 4, '0') FOR UPDATE \gset
-SELECT principal, key, request_hash, status, body FROM idempotency_keys WHERE principal = 'floor-bank' AND key = 'k-' || (:k)::text || '-' || (:txid)::text;
-SELECT village_id, bank_reference, amount, source, transaction_id FROM bank_credits WHERE village_id = (:vid)::text AND bank_reference = 'FLOOR-' || (:txid)::text;
-SELECT village_id, year, status FROM fiscal_years WHERE village_id = (:vid)::text AND year = EXTRACT(YEAR FROM CURRENT_DATE)::int;
-SELECT village_id, code, name, class, normal_side, balance FROM accounts WHERE village_id = (:vid)::text AND code IN ('1.1.1.02', '4.2.1.01');
-INSERT INTO transactions (id, village_id, seq, chain_seq, fiscal_year, kind, value_date, description, bank_reference, created_by, created_at, prev_hash, hash) VALUES ((:txid)::text, (:vid)::text, (:seq)::bigint, (:cseq)::bigint, EXTRACT(YEAR FROM CURRENT_DATE)::int, 'receipt', CURRENT_DATE, 'Transfer masuk ke rekening kas desa', 'FLOOR-' || (:txid)::text, 'floor-bank', now(), (:prev)::text, encode(sha256(convert_to((:prev)::text || (:txid)::text, 'UTF8')), 'hex'));
-INSERT INTO entries (transaction_id, line_no, village_id, account_code, side, amount, source, value_date) VALUES ((:txid)::text, 1, (:vid)::text, '1.1.1.02', 'debit', (:amount)::bigint, 'DDS', CURRENT_DATE), ((:txid)::text, 2, (:vid)::text, '4.2.1.01', 'credit', (:amount)::bigint, 'DDS', CURRENT_DATE);
-UPDATE accounts SET balance = balance + (:amount)::bigint WHERE village_id = (:vid)::text AND code = '1.1.1.02';
-UPDATE accounts SET balance = balance - (:amount)::bigint WHERE village_id = (:vid)::text AND code = '4.2.1.01';
-SQL
-    if [ "$has_daily" = t ]; then
-      cat <<'SQL'
-INSERT INTO account_daily (village_id, account_code, value_date, debit, credit) VALUES ((:vid)::text, '1.1.1.02', CURRENT_DATE, (:amount)::bigint, 0) ON CONFLICT (village_id, account_code, value_date) DO UPDATE SET debit = account_daily.debit + (:amount)::bigint, credit = account_daily.credit + 0;
-INSERT INTO account_daily (village_id, account_code, value_date, debit, credit) VALUES ((:vid)::text, '4.2.1.01', CURRENT_DATE, 0, (:amount)::bigint) ON CONFLICT (village_id, account_code, value_date) DO UPDATE SET debit = account_daily.debit + 0, credit = account_daily.credit + (:amount)::bigint;
-SQL
-    fi
-    cat <<'SQL'
-UPDATE villages SET last_seq = (:seq)::bigint, chain_len = (:cseq)::bigint, chain_head = encode(sha256(convert_to((:prev)::text || (:txid)::text, 'UTF8')), 'hex') WHERE id = (:vid)::text;
-INSERT INTO bank_credits (village_id, bank_reference, amount, source, transaction_id, client_id, created_at) VALUES ((:vid)::text, 'FLOOR-' || (:txid)::text, (:amount)::bigint, 'DDS', (:txid)::text, 'floor-bank', now());
-INSERT INTO idempotency_keys (principal, key, request_hash, village_id, status, body, created_at) VALUES ('floor-bank', 'k-' || (:k)::text || '-' || (:txid)::text, encode(sha256(convert_to((:txid)::text, 'UTF8')), 'hex'), (:vid)::text, 201, repeat('x', 1100), now());
+SELECT v.id AS vid, v.last_seq + 1 AS seq, v.chain_len + 1 AS cseq, v.chain_head AS prev, gen_random_uuid()::text AS txid, COALESCE(k.request_hash, '') AS stored, COALESCE(bc.amount, 0) AS credited, (SELECT s.chain_len FROM villages s WHERE s.id = v.id) AS snap, COALESCE((SELECT f.status FROM fiscal_years f WHERE f.village_id = v.id AND f.year = EXTRACT(YEAR FROM CURRENT_DATE)::int), '') AS ystatus, ARRAY(SELECT a.code FROM accounts a WHERE a.village_id = v.id AND a.code = ANY('{1.1.1.02,4.2.1.01}') ORDER BY a.code) AS codes, (SELECT a.balance FROM accounts a WHERE a.village_id = v.id AND a.code = '1.1.1.02') AS bank, (SELECT a.balance FROM accounts a WHERE a.village_id = v.id AND a.code = '4.2.1.01') AS revenue FROM villages v LEFT JOIN idempotency_keys k ON k.principal = 'floor-bank' AND k.key = 'k-' || (:k)::text LEFT JOIN bank_credits bc ON bc.village_id = v.id AND bc.bank_reference = 'FLOOR-' || (:k)::text WHERE v.id = 'floor-v-' || lpad((:v)::text, 4, '0') FOR UPDATE OF v \gset
+WITH t AS (INSERT INTO transactions (id, village_id, seq, chain_seq, fiscal_year, kind, value_date, description, bank_reference, created_by, created_at, prev_hash, hash) VALUES ((:txid)::text, (:vid)::text, (:seq)::bigint, (:cseq)::bigint, EXTRACT(YEAR FROM CURRENT_DATE)::int, 'receipt', CURRENT_DATE, 'Transfer masuk ke rekening kas desa', 'FLOOR-' || (:txid)::text, 'floor-bank', now(), (:prev)::text, encode(sha256(convert_to((:prev)::text || (:txid)::text, 'UTF8')), 'hex'))), e AS (INSERT INTO entries (transaction_id, line_no, village_id, account_code, side, amount, activity_code, source, value_date) SELECT (:txid)::text, u.line_no, (:vid)::text, u.code, u.side, u.amount, u.activity, u.source, CURRENT_DATE FROM unnest(ARRAY[1, 2], ARRAY['1.1.1.02', '4.2.1.01'], ARRAY['debit', 'credit'], ARRAY[(:amount)::bigint, (:amount)::bigint], ARRAY[NULL, NULL]::text[], ARRAY['DDS', 'DDS']) AS u(line_no, code, side, amount, activity, source)), b AS (UPDATE accounts a SET balance = a.balance + u.delta FROM unnest(ARRAY['1.1.1.02', '4.2.1.01'], ARRAY[(:amount)::bigint, -(:amount)::bigint]) AS u(code, delta) WHERE a.village_id = (:vid)::text AND a.code = u.code RETURNING 1), d AS (INSERT INTO account_daily (village_id, account_code, value_date, debit, credit) SELECT (:vid)::text, u.code, CURRENT_DATE, u.debit, u.credit FROM unnest(ARRAY['1.1.1.02', '4.2.1.01'], ARRAY[(:amount)::bigint, 0], ARRAY[0, (:amount)::bigint]) AS u(code, debit, credit) ON CONFLICT (village_id, account_code, value_date) DO UPDATE SET debit = account_daily.debit + EXCLUDED.debit, credit = account_daily.credit + EXCLUDED.credit), c AS (INSERT INTO bank_credits (village_id, bank_reference, amount, source, transaction_id, client_id, created_at) VALUES ((:vid)::text, 'FLOOR-' || (:txid)::text, (:amount)::bigint, 'DDS', (:txid)::text, 'floor-bank', now())), k AS (INSERT INTO idempotency_keys (principal, key, request_hash, village_id, status, body, created_at) VALUES ('floor-bank', 'k-' || (:k)::text || '-' || (:txid)::text, encode(sha256(convert_to((:txid)::text, 'UTF8')), 'hex'), (:vid)::text, 201, repeat('x', 1100), now())), z AS (SELECT 1) UPDATE villages SET last_seq = (:seq)::bigint, chain_len = (:cseq)::bigint, chain_head = encode(sha256(convert_to((:prev)::text || (:txid)::text, 'UTF8')), 'hex') WHERE id = (:vid)::text AND (SELECT count(*) FROM b) = 2 AND EXISTS (SELECT 1 FROM fiscal_years f WHERE f.village_id = (:vid)::text AND f.year = EXTRACT(YEAR FROM CURRENT_DATE)::int AND f.status = 'open');
 END;
 SQL
-  } > "$OUT/floor-full.sql"
 
   for script in floor floor-full; do
     wait_quiet
     echo "-- pgbench $script: $CLIENTS clients, $DURATION s (load average $(cut -d' ' -f1-3 /proc/loadavg))"
-    pgbench -n -M prepared -c "$CLIENTS" -j 2 -T "$DURATION" -D nvillages="$VILLAGES" -f "$OUT/$script.sql" \
-      "$PG_BASE/$db" 2>&1 | tee "$OUT/pgbench-$script.txt"
+    # With the service's session setting (generic plans for prepared statements, src/store/mod.rs).
+    PGOPTIONS="-c plan_cache_mode=force_generic_plan" \
+      pgbench -n -M prepared -c "$CLIENTS" -j 2 -T "$DURATION" -D nvillages="$VILLAGES" -f "$OUT/$script.sql" \
+      "$(db_url "$db")" 2>&1 | tee "$OUT/pgbench-$script.txt"
   done
   psql "$PG_BASE/$db" -Atc "SELECT 'floor check: ' || (SELECT count(*) FROM transactions) || ' transactions posted, '
     || 'sum of all balances ' || (SELECT sum(balance) FROM accounts) || ' (0 = balanced)'" | tee -a "$OUT/pgbench-floor-full.txt"

@@ -189,18 +189,6 @@ impl Principal {
         }
     }
 
-    /// [`Self::sees_village`] when the village's id is enough to tell (every role but the inspector, whose scope is
-    /// the village's regency): saves a read of the village on hot paths.
-    pub fn sees_village_id(&self, village_id: &str) -> Option<bool> {
-        let c = &self.0;
-        match c.role {
-            Role::Admin => Some(true),
-            Role::Inspector => None,
-            Role::Bank => Some(c.village_ids.as_ref().is_some_and(|ids| ids.iter().any(|i| i == village_id))),
-            _ => Some(c.village_id.as_deref() == Some(village_id)),
-        }
-    }
-
     /// `404` outside the scope, `403` inside it for a role not in `allowed`.
     pub fn require(&self, v: &VillageRow, allowed: &[Role]) -> Result<(), ApiError> {
         if !self.sees_village(v) {

@@ -434,17 +434,6 @@ pub async fn take_step(
     note: Option<String>,
     key: Option<crate::store::IdempotencyKey>,
 ) -> Result<crate::store::Written<crate::store::rows::PaymentRecord>, ApiError> {
-    // Only the village is needed to check scope here; the write re-reads the request under the village's lock.
-    let db = state.db.clone();
-    let pid = id.to_string();
-    let village_id = blocking(move || db.payment_village_id(&pid)).await?.ok_or_else(ApiError::not_found)?;
-    let visible = match who.sees_village_id(&village_id) {
-        Some(visible) => visible,
-        None => who.sees_village(&load_village(state, &village_id).await?),
-    };
-    if !visible {
-        return Err(ApiError::not_found());
-    }
     let note = note.as_deref().map(|n| text_field("note", n, 500)).transpose()?;
     if matches!(action, Action::Return | Action::Reject | Action::Cancel) && note.is_none() {
         return Err(ApiError::validation(format!("a note saying why is required to {}", action.as_str())));
@@ -452,8 +441,11 @@ pub async fn take_step(
     let db = state.db.clone();
     let actor = actor(who);
     let id = id.to_string();
+    // The scope check is made by the write, on the village it locks (a request outside the caller's scope is 404).
+    let who = who.clone();
+    let in_scope = move |v: &crate::store::rows::VillageRow| who.sees_village(v);
     blocking(move || {
-        db.transition_payment(&id, &village_id, action, &actor, note.as_deref(), key.as_ref(), &render_payment)
+        db.transition_payment(&id, &in_scope, action, &actor, note.as_deref(), key.as_ref(), &render_payment)
     })
     .await
 }

@@ -229,7 +229,7 @@ pub trait BackendOps: Sized {
     /// lock.
     fn lock_for_write(
         &mut self,
-        id: &str,
+        target: LockTarget<'_>,
         idem: Option<&IdempotencyKey>,
         probe: &Probe<'_>,
     ) -> Result<Option<Locked>, StoreError>;
@@ -267,6 +267,14 @@ pub struct Probe<'a> {
     pub bank_reference: Option<&'a str>,
     /// (fiscal year, account codes)
     pub balances: Option<(i32, &'a [String])>,
+}
+
+/// Whose village a write locks: named, or the village of a payment request (found in the same statement where
+/// the backend can, which saves the caller a read before the write).
+#[derive(Debug, Clone, Copy)]
+pub enum LockTarget<'a> {
+    Village(&'a str),
+    PaymentOf(&'a str),
 }
 
 /// The village row, locked, with what the [`Probe`] asked for, all current as of the lock.
@@ -330,11 +338,11 @@ impl BackendOps for diesel::SqliteConnection {
 
     fn lock_for_write(
         &mut self,
-        id: &str,
+        target: LockTarget<'_>,
         idem: Option<&IdempotencyKey>,
         probe: &Probe<'_>,
     ) -> Result<Option<Locked>, StoreError> {
-        sqlite_q::lock_for_write_rows(self, id, idem, probe)
+        sqlite_q::lock_for_write_rows(self, target, idem, probe)
     }
 
     fn load_payment(&mut self, id: &str) -> Result<Option<PaymentRecord>, StoreError> {
@@ -378,11 +386,11 @@ impl BackendOps for diesel::PgConnection {
 
     fn lock_for_write(
         &mut self,
-        id: &str,
+        target: LockTarget<'_>,
         idem: Option<&IdempotencyKey>,
         probe: &Probe<'_>,
     ) -> Result<Option<Locked>, StoreError> {
-        pg_posting::lock_for_write(self, id, idem, probe)
+        pg_posting::lock_for_write(self, target, idem, probe)
     }
 
     fn load_payment(&mut self, id: &str) -> Result<Option<PaymentRecord>, StoreError> {
@@ -918,14 +926,14 @@ impl Db {
     pub fn transition_payment(
         &self,
         payment_id: &str,
-        village_id: &str,
+        in_scope: &dyn Fn(&VillageRow) -> bool,
         action: crate::domain::workflow::Action,
         actor: &Actor,
         note: Option<&str>,
         idem: Option<&IdempotencyKey>,
         render: &dyn Fn(&PaymentRecord) -> String,
     ) -> Result<Written<PaymentRecord>, StoreError> {
-        dispatch!(self, write, c => q::workflow::transition_payment(c, payment_id, village_id, action, actor, note, idem, render))
+        dispatch!(self, write, c => q::workflow::transition_payment(c, payment_id, in_scope, action, actor, note, idem, render))
     }
     pub fn list_transfers(
         &self,

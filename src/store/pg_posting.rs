@@ -16,7 +16,7 @@ use super::rows::{
     EntryRow, PaymentEventRow, PaymentLineRow, PaymentRecord, PaymentRow, TransactionRow, TransferRow, VillageRow,
     WithholdingRow,
 };
-use super::{Alongside, IdempotencyKey, Locked, Probe, StoreError};
+use super::{Alongside, IdempotencyKey, LockTarget, Locked, Probe, StoreError};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::pg::Pg;
 use diesel::prelude::*;
@@ -146,13 +146,13 @@ const LOCK_FOR_WRITE: &str = "SELECT v.id, v.regency_id, v.code, v.name, v.bank_
      FROM villages v \
      LEFT JOIN idempotency_keys k ON k.principal = ? AND k.key = ? \
      LEFT JOIN bank_credits bc ON bc.village_id = v.id AND bc.bank_reference = ? \
-     WHERE v.id = ? FOR UPDATE OF v";
+     WHERE v.id = COALESCE(?, (SELECT p.village_id FROM payments p WHERE p.id = ?)) FOR UPDATE OF v";
 
 /// Locks the village row and reads, in the same statement, the stored answer for the key, the probed bank credit
 /// and the probed balances; reads them again one by one when the lock had to wait for a writer that changed them.
 pub fn lock_for_write(
     c: &mut PgConnection,
-    village_id: &str,
+    target: LockTarget<'_>,
     idem: Option<&IdempotencyKey>,
     probe: &Probe<'_>,
 ) -> Result<Option<Locked>, StoreError> {
@@ -166,12 +166,21 @@ pub fn lock_for_write(
             Bind::OptText(idem.map(|k| k.principal.clone())),
             Bind::OptText(idem.map(|k| k.key.clone())),
             Bind::OptText(probe.bank_reference.map(str::to_string)),
-            Bind::Text(village_id.to_string()),
+            Bind::OptText(match target {
+                LockTarget::Village(id) => Some(id.to_string()),
+                LockTarget::PaymentOf(_) => None,
+            }),
+            Bind::OptText(match target {
+                LockTarget::Village(_) => None,
+                LockTarget::PaymentOf(id) => Some(id.to_string()),
+            }),
         ],
     )
     .get_result(c)
     .optional()?;
     let Some(r) = row else { return Ok(None) };
+    let village_id = r.id.clone();
+    let village_id = village_id.as_str();
     let village = VillageRow {
         id: r.id,
         regency_id: r.regency_id,

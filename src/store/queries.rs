@@ -4,7 +4,7 @@
 use super::rows::*;
 use super::schema::*;
 use super::{
-    now_micros, Alongside, BackendOps, Locked, Probe, ChainBreak, ChainReport, IdempotencyKey, NewTransaction, StoreError, TxnQuery,
+    now_micros, Alongside, BackendOps, LockTarget, Locked, Probe, ChainBreak, ChainReport, IdempotencyKey, NewTransaction, StoreError, TxnQuery,
     VillageFilter, Written,
 };
 use crate::domain::accounts::{Side, BANK_ACCOUNT, STANDARD_CHART};
@@ -190,10 +190,20 @@ fn replay_of(idem: &IdempotencyKey, stored: Option<super::StoredAnswer>) -> Resu
 #[allow(dead_code)] // PostgreSQL asks everything in one statement (pg_posting.rs)
 pub(super) fn lock_for_write_rows(
     c: &mut Conn,
-    village_id: &str,
+    target: LockTarget<'_>,
     idem: Option<&IdempotencyKey>,
     probe: &Probe<'_>,
 ) -> Result<Option<Locked>, StoreError> {
+    let village_id = match target {
+        LockTarget::Village(id) => id.to_string(),
+        LockTarget::PaymentOf(payment_id) => {
+            let found: Option<String> =
+                payments::table.find(payment_id).select(payments::village_id).first(c).optional()?;
+            let Some(id) = found else { return Ok(None) };
+            id
+        }
+    };
+    let village_id = village_id.as_str();
     let Some(village) = c.lock_village(village_id)? else { return Ok(None) };
     let stored = match idem {
         Some(k) => find_idempotent_row(c, k)?,
@@ -286,7 +296,7 @@ pub(super) fn idempotent_write<T>(
     render: &dyn Fn(&T) -> String,
     write: &mut dyn FnMut(&mut Conn, &mut VillageRow) -> Result<T, StoreError>,
 ) -> Result<Written<T>, StoreError> {
-    idempotent_write_probed(c, village_id, idem, &Probe::default(), status, render, &mut |c, ctx| {
+    idempotent_write_probed(c, LockTarget::Village(village_id), idem, &Probe::default(), status, render, &mut |c, ctx| {
         write(c, &mut ctx.locked.village)
     })
 }
@@ -297,7 +307,7 @@ pub(super) type ProbedWrite<'w, T> = dyn FnMut(&mut Conn, &mut WriteCtx<'_, T>) 
 /// [`idempotent_write`] for a write that reads more with its lock (`probe`) and may store its answer itself.
 pub(super) fn idempotent_write_probed<T>(
     c: &mut Conn,
-    village_id: &str,
+    target: LockTarget<'_>,
     idem: Option<&IdempotencyKey>,
     probe: &Probe<'_>,
     status: u16,
@@ -307,7 +317,10 @@ pub(super) fn idempotent_write_probed<T>(
     // The key is looked up once, under the village's lock: a replay waits for the first attempt to commit and then
     // sees its stored response (a look-up before the lock too would only add a round trip to every write).
     c.write_txn(&mut |c| {
-        let mut locked = c.lock_for_write(village_id, idem, probe)?.ok_or(StoreError::NotFound("village"))?;
+        let mut locked = c.lock_for_write(target, idem, probe)?.ok_or(match target {
+            LockTarget::Village(_) => StoreError::NotFound("village"),
+            LockTarget::PaymentOf(_) => StoreError::NotFound("payment"),
+        })?;
         if let Some(idem) = idem {
             if let Some((status, body)) = replay_of(idem, locked.stored.take())? {
                 return Ok(Written::Replay { status, body });
@@ -318,7 +331,7 @@ pub(super) fn idempotent_write_probed<T>(
         if let (Some(idem), false) = (idem, ctx.answer_stored) {
             // A concurrent request with the same key that committed first makes this a unique violation, which the
             // write loop retries: the retry then finds the stored response and replays it.
-            let row = idempotency_row(idem, village_id, status, render(&result));
+            let row = idempotency_row(idem, &ctx.locked.village.id, status, render(&result));
             diesel::insert_into(idempotency_keys::table).values(&row).execute(c)?;
         }
         Ok(Written::Fresh(result))

@@ -14,7 +14,7 @@ use crate::domain::workflow::{check_separation, transition, Action, PaymentStatu
 use crate::store::rows::*;
 use crate::store::schema::*;
 use crate::store::{
-    now_micros, Actor, Alongside, BackendOps, BankResult, BudgetLineInput, IdempotencyKey, NewCredit, NewPayment,
+    now_micros, Actor, Alongside, BackendOps, LockTarget, BankResult, BudgetLineInput, IdempotencyKey, NewCredit, NewPayment,
     NewStatementLine, NewTransaction, Probe, Shortfall, StoreError, Written,
 };
 use chrono::Datelike;
@@ -739,20 +739,26 @@ fn history(rec: &PaymentRecord) -> Vec<(String, Step)> {
     rec.events.iter().filter_map(|e| Step::parse(&e.step).map(|s| (e.actor.clone(), s))).collect()
 }
 
-/// `village_id` is the request's village as the caller read it for its scope check; the request is read again
-/// under that village's lock.
+/// Locks the request's village (found with the lock) and takes the step if `in_scope` accepts the village: the
+/// caller's scope check, made here so that it costs no read of its own. Outside the scope the request is
+/// `NotFound`, as if it did not exist.
 #[allow(clippy::too_many_arguments)]
 pub fn transition_payment(
     c: &mut Conn,
     payment_id: &str,
-    village_id: &str,
+    in_scope: &dyn Fn(&VillageRow) -> bool,
     action: Action,
     actor: &Actor,
     note: Option<&str>,
     idem: Option<&IdempotencyKey>,
     render: &dyn Fn(&PaymentRecord) -> String,
 ) -> Result<Written<PaymentRecord>, StoreError> {
-    idempotent_write(c, village_id, idem, 200, render, &mut |c, village| {
+    let target = LockTarget::PaymentOf(payment_id);
+    idempotent_write_probed(c, target, idem, &Probe::default(), 200, render, &mut |c, ctx| {
+        let village = &mut ctx.locked.village;
+        if !in_scope(village) {
+            return Err(StoreError::NotFound("payment"));
+        }
         let mut rec = load_payment(c, payment_id)?
             .filter(|r| r.payment.village_id == village.id)
             .ok_or(StoreError::NotFound("payment"))?;
@@ -1027,7 +1033,7 @@ pub fn post_credit(
     // record and the stored answer are written in one statement: on PostgreSQL a credit is four round trips.
     let probe =
         Probe { bank_reference: Some(&credit.bank_reference), balances: Some((credit.value_date.year(), &codes)) };
-    idempotent_write_probed(c, &credit.village_id, idem, &probe, 201, render, &mut |c, ctx| {
+    idempotent_write_probed(c, LockTarget::Village(&credit.village_id), idem, &probe, 201, render, &mut |c, ctx| {
         if let Some((amount, source, transaction_id)) = ctx.locked.bank_credit.clone() {
             // The same bank transaction again (a retry under a new key): answered with the first posting.
             if amount == credit.amount && source == credit.source {
