@@ -75,7 +75,7 @@ echo "== machine" | tee "$OUT/machine.txt"
       "max_connections=$(psql "$PG_URL" -Atc 'SHOW max_connections')"
   fi
   echo "sqlite:   bundled; WAL, synchronous=FULL, group commit (src/store/mod.rs, group_commit.rs)"
-  echo "pg link:  ${PG_SOCKET:+Unix socket $PG_SOCKET}${PG_SOCKET:-$PG_BASE (TCP; TLS if the server offers it)}"
+  if [ -n "$PG_SOCKET" ]; then echo "pg link:  Unix socket $PG_SOCKET"; else echo "pg link:  $PG_BASE (TCP; TLS if offered)"; fi
   echo "load:     $VILLAGES villages, $CLIENTS clients, $DURATION s per run"
   echo "loadavg:  $(cut -d' ' -f1-3 /proc/loadavg) before the runs (anything else busy on the machine skews the figures)"
 } | tee -a "$OUT/machine.txt"
@@ -93,8 +93,13 @@ wait_quiet() {
   fi
 }
 
+# A checkpoint before each PostgreSQL run, so that no run pays for the WAL the previous one wrote (a checkpoint
+# falling into a run halved its figures on this host).
+checkpoint() { [ "$pg_up" = 1 ] && psql "$PG_URL" -qc CHECKPOINT >/dev/null 2>&1 || true; }
+
 run_load() { # label, then extra arguments
   local label="$1"; shift
+  checkpoint
   [ "${already_waited:-0}" = 1 ] || wait_quiet
   echo "== $label (load average $(cut -d' ' -f1-3 /proc/loadavg))"
   "$BIN/kasdesa-load" --spawn --label "$label" --villages "$VILLAGES" --clients "$CLIENTS" --duration "$DURATION" \
@@ -132,6 +137,11 @@ if [ "$pg_up" = 1 ]; then
 
   db="kasdesa_bench_$$_mix"; fresh_db "$db"
   run_load pg-mix --mix realistic --database-url "$(db_url "$db")"
+  drop_db "$db"
+
+  # Full payment chains only: the figure the payment target is about.
+  db="kasdesa_bench_$$_payments"; fresh_db "$db"
+  run_load pg-payments --mix payments --database-url "$(db_url "$db")"
   drop_db "$db"
 
   echo "== floor: pgbench, the same postings in plain SQL"
@@ -186,6 +196,7 @@ END;
 SQL
 
   for script in floor floor-full; do
+    checkpoint
     wait_quiet
     echo "-- pgbench $script: $CLIENTS clients, $DURATION s (load average $(cut -d' ' -f1-3 /proc/loadavg))"
     # With the service's session setting (generic plans for prepared statements, src/store/mod.rs).
@@ -203,7 +214,8 @@ fi
 echo "== summary" | tee "$OUT/summary.txt"
 {
   printf '%-15s %10s %9s %9s %9s %9s %9s %8s %7s %s\n' run postings/s req/s "p50 ms" "p95 ms" "p99 ms" "max ms" "RSS MB" errors books
-  for f in "$OUT"/sqlite-credits.json "$OUT"/sqlite-mix.json "$OUT"/pg-credits.json "$OUT"/pg-mix.json; do
+  for f in "$OUT"/sqlite-credits.json "$OUT"/sqlite-mix.json "$OUT"/pg-credits.json "$OUT"/pg-mix.json \
+    "$OUT"/pg-payments.json; do
     [ -f "$f" ] || continue
     # The latency of the posting request itself: the credit for credits-only runs, the bank result for the mix.
     jq -r '
@@ -213,7 +225,7 @@ echo "== summary" | tee "$OUT/summary.txt"
           (.server.peak_rss_mb_run // 0 | floor), .run.errors_total, (if .pass then "pass" else "FAIL" end) ]
       | @tsv' "$f" | awk -F'\t' '{printf "%-15s %10s %9s %9.2f %9.2f %9.2f %9.2f %8s %7s %s\n", $1,$2,$3,$4,$5,$6,$7,$8,$9,$10}'
   done
-  for f in "$OUT"/pg-mix.json "$OUT"/sqlite-mix.json; do
+  for f in "$OUT"/pg-mix.json "$OUT"/pg-payments.json "$OUT"/sqlite-mix.json; do
     [ -f "$f" ] || continue
     jq -r '"\(.label): \(.run.scenarios["payments (paid)"].per_s|floor) full payments/s (p99 of the whole chain \((.run.scenario_latency[] | select(.op=="payment chain") | .p99_ms)) ms), \(.run.scenarios["tax deposits"].per_s|floor) tax deposits/s, \(.run.scenarios.credits.per_s|floor) credits/s, \(.run.scenarios.reads.per_s|floor) reads/s"' "$f"
   done
