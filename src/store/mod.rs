@@ -906,9 +906,6 @@ impl Db {
     ) -> Result<Written<PaymentRecord>, StoreError> {
         dispatch!(self, write, c => q::workflow::create_payment(c, new, idem, render))
     }
-    pub fn payment_village_id(&self, id: &str) -> Result<Option<String>, StoreError> {
-        dispatch!(self, read, c => q::workflow::payment_village_id(c, id))
-    }
     pub fn get_payment(&self, id: &str) -> Result<Option<PaymentRecord>, StoreError> {
         dispatch!(self, read, c => q::workflow::get_payment(c, id))
     }

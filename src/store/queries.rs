@@ -197,9 +197,7 @@ pub(super) fn lock_for_write_rows(
     let village_id = match target {
         LockTarget::Village(id) => id.to_string(),
         LockTarget::PaymentOf(payment_id) => {
-            let found: Option<String> =
-                payments::table.find(payment_id).select(payments::village_id).first(c).optional()?;
-            let Some(id) = found else { return Ok(None) };
+            let Some(id) = workflow::payment_village_id(c, payment_id)? else { return Ok(None) };
             id
         }
     };

@@ -587,7 +587,7 @@ fn complete_payment(c: &mut Conn, payment: PaymentRow) -> Result<PaymentRecord, 
     Ok(PaymentRecord { payment, lines, withholdings, events, transfers })
 }
 
-/// The village a request belongs to: one indexed read, for scope checks that need nothing else.
+/// The village a request belongs to: one indexed read (SQLite's way of finding the village to lock for a step).
 pub fn payment_village_id(c: &mut Conn, id: &str) -> Result<Option<String>, StoreError> {
     Ok(payments::table.find(id).select(payments::village_id).first::<String>(c).optional()?)
 }
