@@ -211,22 +211,9 @@ pub(super) fn lock_for_write_rows(
         Some(r) => find_bank_credit(c, village_id, r)?,
         None => None,
     };
-    let open_year_balances = match probe.balances {
-        Some((year, codes)) => {
-            let status: Option<String> = fiscal_years::table
-                .find((village_id, year))
-                .select(fiscal_years::status)
-                .first(c)
-                .optional()?;
-            if status.as_deref() == Some("open") {
-                Some(account_balances(c, village_id, codes)?)
-            } else {
-                None
-            }
-        }
-        None => None,
-    };
-    Ok(Some(Locked { village, stored, bank_credit, open_year_balances }))
+    // Balances are not read ahead here: the posting reads them with the same two statements (the year, the
+    // accounts), and on SQLite a statement costs no round trip.
+    Ok(Some(Locked { village, stored, bank_credit, open_year_balances: None }))
 }
 
 /// The bank credit recorded under a reference: (amount, source, transaction id).
