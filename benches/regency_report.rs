@@ -18,6 +18,18 @@ use kasdesa::store::rows::VillageRow;
 use kasdesa::store::{now_micros, BudgetLineInput, Db, PoolOptions};
 use std::time::Instant;
 
+/// The same SQL on both backends once the transactions exist: two entries per transaction, their daily totals.
+const ENTRIES_AND_TOTALS: &str = "
+    INSERT INTO entries (transaction_id, line_no, village_id, account_code, side, amount, value_date)
+    SELECT id, 1, village_id, CASE kind WHEN 'receipt' THEN '1.1.1.02' ELSE '5.2.1.07' END, 'debit', 100000 + seq % 1000, value_date FROM transactions;
+    INSERT INTO entries (transaction_id, line_no, village_id, account_code, side, amount, value_date)
+    SELECT id, 2, village_id, CASE kind WHEN 'receipt' THEN '4.2.1.01' ELSE '1.1.1.02' END, 'credit', 100000 + seq % 1000, value_date FROM transactions;
+    INSERT INTO account_daily (village_id, account_code, value_date, debit, credit)
+    SELECT village_id, account_code, value_date,
+           SUM(CASE WHEN side = 'debit' THEN amount ELSE 0 END), SUM(CASE WHEN side = 'credit' THEN amount ELSE 0 END)
+    FROM entries GROUP BY village_id, account_code, value_date;
+    ANALYZE;";
+
 fn env(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
@@ -78,15 +90,7 @@ fn main() -> anyhow::Result<()> {
              SELECT v.id || '-' || g, v.id, g, g, 2026, CASE WHEN g % 2 = 0 THEN 'disbursement' ELSE 'receipt' END,
                     DATE '2026-01-01' + (g % 320), 'bench', 'bench', now(), '', ''
              FROM villages v CROSS JOIN generate_series(1, {txns}) g;
-             INSERT INTO entries (transaction_id, line_no, village_id, account_code, side, amount, value_date)
-             SELECT id, 1, village_id, CASE kind WHEN 'receipt' THEN '1.1.1.02' ELSE '5.2.1.07' END, 'debit', 100000 + seq % 1000, value_date FROM transactions;
-             INSERT INTO entries (transaction_id, line_no, village_id, account_code, side, amount, value_date)
-             SELECT id, 2, village_id, CASE kind WHEN 'receipt' THEN '4.2.1.01' ELSE '1.1.1.02' END, 'credit', 100000 + seq % 1000, value_date FROM transactions;
-             INSERT INTO account_daily (village_id, account_code, value_date, debit, credit)
-             SELECT village_id, account_code, value_date,
-                    SUM(CASE WHEN side = 'debit' THEN amount ELSE 0 END), SUM(CASE WHEN side = 'credit' THEN amount ELSE 0 END)
-             FROM entries GROUP BY village_id, account_code, value_date;
-             ANALYZE;"
+             {ENTRIES_AND_TOTALS}"
         )
     } else {
         format!(
@@ -95,15 +99,7 @@ fn main() -> anyhow::Result<()> {
              SELECT v.id || '-' || n, v.id, n, n, 2026, CASE WHEN n % 2 = 0 THEN 'disbursement' ELSE 'receipt' END,
                     date('2026-01-01', '+' || (n % 320) || ' days'), 'bench', 'bench', '2026-11-24 00:00:00', '', ''
              FROM villages v CROSS JOIN g;
-             INSERT INTO entries (transaction_id, line_no, village_id, account_code, side, amount, value_date)
-             SELECT id, 1, village_id, CASE kind WHEN 'receipt' THEN '1.1.1.02' ELSE '5.2.1.07' END, 'debit', 100000 + seq % 1000, value_date FROM transactions;
-             INSERT INTO entries (transaction_id, line_no, village_id, account_code, side, amount, value_date)
-             SELECT id, 2, village_id, CASE kind WHEN 'receipt' THEN '4.2.1.01' ELSE '1.1.1.02' END, 'credit', 100000 + seq % 1000, value_date FROM transactions;
-             INSERT INTO account_daily (village_id, account_code, value_date, debit, credit)
-             SELECT village_id, account_code, value_date,
-                    SUM(CASE WHEN side = 'debit' THEN amount ELSE 0 END), SUM(CASE WHEN side = 'credit' THEN amount ELSE 0 END)
-             FROM entries GROUP BY village_id, account_code, value_date;
-             ANALYZE;"
+             {ENTRIES_AND_TOTALS}"
         )
     };
     let sql_url = url.strip_prefix("sqlite://").map(str::to_string);
