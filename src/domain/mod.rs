@@ -1,8 +1,20 @@
-//! The pure domain core: money, the chart, posting rules, the hash chain and roles. No I/O here.
+//! The pure domain core: every rule that decides money, workflow or the chain. No I/O here: the store reads the
+//! inputs, calls these functions, and writes what they return.
+//!
+//! - `money`: exact amounts (integer sen) and their parsing.
+//! - `accounts`: the chart, code formats, sources of funds and taxes.
+//! - `posting`: what every journal transaction obeys, and the posting plan (numbers, balances, daily totals).
+//! - `budget`: budget positions: commit, release, realise, revise.
+//! - `workflow`: the payment request's state machine, separation of duties, the request's totals.
+//! - `settlement`: what a bank result posts, what a cancel gives back.
+//! - `chain`: canonical forms, hashes, digests and the walk of verification.
+//! - `roles`: who may do what.
 
 pub mod accounts;
+pub mod budget;
 pub mod chain;
 pub mod money;
 pub mod posting;
 pub mod roles;
+pub mod settlement;
 pub mod workflow;

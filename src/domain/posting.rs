@@ -6,7 +6,7 @@ use super::accounts::{is_cash_account, Side, CASH_IN_HAND};
 use super::money::{Amount, Money};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Explicit bounds: a village transaction with more lines than this is a mistake, not a journal.
 pub const MAX_ENTRIES: usize = 200;
@@ -197,10 +197,227 @@ pub fn latest_allowed_value_date(now: chrono::DateTime<chrono::Utc>) -> NaiveDat
     (now + chrono::Duration::hours(9)).date_naive()
 }
 
+/// What a posting needs to know of its village, read under the village's lock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VillageHead {
+    /// The last transaction's sequence number (gap-free per village).
+    pub last_seq: i64,
+    /// The chain's length and newest hash (transactions and workflow events share it).
+    pub chain_len: i64,
+    pub chain_head: String,
+    /// The most cash in hand the village may hold, in sen.
+    pub cash_limit: i64,
+}
+
+/// An account's balance before and after a posting (debit-positive, in sen).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BalanceChange {
+    pub account: String,
+    pub before: i64,
+    pub after: i64,
+}
+
+/// Everything a checked posting writes besides its own header and entries: the sequence numbers it takes, the
+/// fiscal year, each account's new balance and the daily totals the reports sum.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostingPlan {
+    pub seq: i64,
+    pub chain_seq: i64,
+    pub fiscal_year: i32,
+    /// In account order.
+    pub balances: Vec<BalanceChange>,
+    /// Σdebit and Σcredit per account on the value date, in account order.
+    pub daily: BTreeMap<String, (i64, i64)>,
+}
+
+/// Why a posting cannot be planned.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    #[error(transparent)]
+    Posting(#[from] PostingError),
+    /// An entry names an account that is not in the village's chart.
+    #[error("account {0} is not in this village's chart")]
+    UnknownAccount(String),
+}
+
+/// The accounts a posting touches, sorted and without repeats: what the store reads balances for.
+pub fn touched_accounts(entries: &[EntryDraft]) -> Vec<String> {
+    let mut codes: Vec<String> = entries.iter().map(|e| e.account_code.clone()).collect();
+    codes.sort();
+    codes.dedup();
+    codes
+}
+
+/// Whether the posting takes money out of the bank account: only then does the money promised to released
+/// transfers (the reservation) matter, and only then does the store read it.
+pub fn takes_from_bank(entries: &[EntryDraft]) -> bool {
+    let out: i128 = entries
+        .iter()
+        .filter(|e| e.account_code == super::accounts::BANK_ACCOUNT)
+        .map(|e| i128::from(e.side.signed(e.amount.sen())))
+        .sum();
+    out < 0
+}
+
+/// Plans a posting under the village's lock: balanced and within bounds, every account in the chart, cash accounts
+/// not negative (the bank account less what released transfers hold, `reserved`), cash in hand within the limit,
+/// and no balance past what the ledger holds. `balances` holds the current balance of every account of the chart
+/// that the posting touches (an account missing from it is not in the chart).
+pub fn plan_posting(
+    head: &VillageHead,
+    balances: &HashMap<String, i64>,
+    reserved: i64,
+    value_date: NaiveDate,
+    entries: &[EntryDraft],
+) -> Result<PostingPlan, PlanError> {
+    check_balanced(entries)?;
+    if let Some(missing) = entries.iter().find(|e| !balances.contains_key(&e.account_code)) {
+        return Err(PlanError::UnknownAccount(missing.account_code.clone()));
+    }
+    let effects = net_effects(entries)?;
+    check_cash_constraints(
+        &effects,
+        |code| {
+            let balance = balances.get(code).copied().unwrap_or(0);
+            if code == super::accounts::BANK_ACCOUNT {
+                balance.saturating_sub(reserved)
+            } else {
+                balance
+            }
+        },
+        head.cash_limit,
+    )?;
+    let mut changes = Vec::with_capacity(effects.len());
+    for (code, delta) in &effects {
+        let before = balances[code];
+        let after = before.checked_add(*delta).ok_or(PostingError::Overflow)?;
+        changes.push(BalanceChange { account: code.clone(), before, after });
+    }
+    let mut daily: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    for e in entries {
+        let slot = daily.entry(e.account_code.clone()).or_insert((0, 0));
+        let side = match e.side {
+            Side::Debit => &mut slot.0,
+            Side::Credit => &mut slot.1,
+        };
+        // check_balanced bounded each side's sum, so no account's share of it can overflow.
+        *side += e.amount.sen();
+    }
+    Ok(PostingPlan {
+        seq: head.last_seq + 1,
+        chain_seq: head.chain_len + 1,
+        fiscal_year: chrono::Datelike::year(&value_date),
+        balances: changes,
+        daily,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::domain::accounts::BANK_ACCOUNT;
+
+    use proptest::prelude::*;
+
+    fn head() -> VillageHead {
+        VillageHead { last_seq: 7, chain_len: 9, chain_head: "ab".into(), cash_limit: 1_000 }
+    }
+
+    #[test]
+    fn a_plan_numbers_and_totals_the_posting() {
+        let balances: HashMap<String, i64> =
+            [(BANK_ACCOUNT.to_string(), 500), ("4.1.4.01".to_string(), -20)].into_iter().collect();
+        let date = NaiveDate::from_ymd_opt(2026, 10, 5).unwrap();
+        let p = plan_posting(
+            &head(),
+            &balances,
+            0,
+            date,
+            &[e(BANK_ACCOUNT, Side::Debit, 30), e("4.1.4.01", Side::Credit, 30)],
+        )
+        .unwrap();
+        assert_eq!((p.seq, p.chain_seq, p.fiscal_year), (8, 10, 2026));
+        assert_eq!(p.balances[0], BalanceChange { account: BANK_ACCOUNT.into(), before: 500, after: 530 });
+        assert_eq!(p.balances[1], BalanceChange { account: "4.1.4.01".into(), before: -20, after: -50 });
+        assert_eq!(p.daily[BANK_ACCOUNT], (30, 0));
+        let unknown = plan_posting(
+            &head(),
+            &balances,
+            0,
+            date,
+            &[e(BANK_ACCOUNT, Side::Debit, 1), e("9.9.9.99", Side::Credit, 1)],
+        );
+        assert_eq!(unknown, Err(PlanError::UnknownAccount("9.9.9.99".into())));
+        // The reservation of released transfers is not available to anything else.
+        let spend = [e("5.2.1.01", Side::Debit, 400), e(BANK_ACCOUNT, Side::Credit, 400)];
+        let mut with_spend = balances.clone();
+        with_spend.insert("5.2.1.01".into(), 0);
+        assert!(plan_posting(&head(), &with_spend, 100, date, &spend).is_ok());
+        assert!(matches!(
+            plan_posting(&head(), &with_spend, 101, date, &spend),
+            Err(PlanError::Posting(PostingError::InsufficientFunds { .. }))
+        ));
+        assert!(takes_from_bank(&spend) && !takes_from_bank(&[e(BANK_ACCOUNT, Side::Debit, 1)]));
+    }
+
+    fn entry() -> impl Strategy<Value = EntryDraft> {
+        (
+            prop_oneof![Just(CASH_IN_HAND), Just(BANK_ACCOUNT), Just("4.1.4.01"), Just("5.2.1.01")],
+            any::<bool>(),
+            1i64..1_000,
+        )
+            .prop_map(|(code, debit, sen)| e(code, if debit { Side::Debit } else { Side::Credit }, sen))
+    }
+
+    proptest! {
+        /// Whatever the entries and balances: a plan exists only for a balanced posting; its balances move by
+        /// exactly the entries' net effect (Σ after − before = 0, the books stay balanced); no cash account ends
+        /// below zero (the bank below its reservation) when money left it; cash in hand never rises above the
+        /// limit; and the daily totals add up to the entries.
+        #[test]
+        fn plans_keep_the_ledger_invariants(
+            entries in proptest::collection::vec(entry(), 0..8),
+            cash in 0i64..1_500, bank in 0i64..1_500, reserved in 0i64..500,
+        ) {
+            let balances: HashMap<String, i64> = [
+                (CASH_IN_HAND.to_string(), cash),
+                (BANK_ACCOUNT.to_string(), bank),
+                ("4.1.4.01".to_string(), 0),
+                ("5.2.1.01".to_string(), 0),
+            ]
+            .into_iter()
+            .collect();
+            let date = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+            // The model: what the rules say, computed independently of the plan.
+            let net = |code: &str| -> i64 {
+                entries.iter().filter(|e| e.account_code == code).map(|e| e.side.signed(e.amount.sen())).sum()
+            };
+            let (cash_net, bank_net) = (net(CASH_IN_HAND), net(BANK_ACCOUNT));
+            let acceptable = check_balanced(&entries).is_ok()
+                && (bank_net >= 0 || bank + bank_net >= reserved)
+                && (cash_net >= 0 || cash + cash_net >= 0)
+                && (cash_net <= 0 || cash + cash_net <= 1_000);
+            let planned = plan_posting(&head(), &balances, reserved, date, &entries);
+            prop_assert_eq!(planned.is_ok(), acceptable, "{:?}", planned);
+            if let Ok(plan) = planned {
+                let moved: i64 = plan.balances.iter().map(|b| b.after - b.before).sum();
+                prop_assert_eq!(moved, 0);
+                for b in &plan.balances {
+                    let net: i64 = entries.iter().filter(|e| e.account_code == b.account).map(|e| e.side.signed(e.amount.sen())).sum();
+                    prop_assert_eq!(b.after - b.before, net);
+                    if b.account == BANK_ACCOUNT && net < 0 {
+                        prop_assert!(b.after >= reserved, "bank {} below its reservation {}", b.after, reserved);
+                    }
+                    if b.account == CASH_IN_HAND {
+                        prop_assert!(net >= 0 || b.after >= 0);
+                        prop_assert!(net <= 0 || b.after <= 1_000);
+                    }
+                }
+                let (d, c) = plan.daily.values().fold((0, 0), |(d, c), (x, y)| (d + x, c + y));
+                prop_assert_eq!(d, c);
+            }
+        }
+    }
 
     fn e(code: &str, side: Side, sen: i64) -> EntryDraft {
         EntryDraft {

@@ -9,16 +9,18 @@
 //! is told so (`Unavailable`) and none of their rows exist.
 //!
 //! The protocol, per write: count yourself as queued, take the connection, stop counting; run the write (which
-//! opens the group's transaction if none is open, see `BackendOps::write_txn`); then either pass on (others are
+//! opens the group's transaction if none is open, see `DbConn::write_txn`); then either pass on (others are
 //! queued and the group has room: release the connection and wait for the group's outcome) or commit (and publish
 //! the outcome to everyone waiting on it). Someone queued always takes the connection next, so an open group is
 //! always closed by one of its members.
 
-use super::StoreError;
-use diesel::connection::{AnsiTransactionManager, TransactionManager};
-use diesel::SqliteConnection;
+use super::{DbConn, StoreError};
+use diesel::connection::{Connection, TransactionManager};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+
+/// The writer's transaction manager (the multi-connection's, which hands each call to SQLite's).
+type Tm = <DbConn as Connection>::TransactionManager;
 
 /// At most this many writes share one commit: bounds the latency a write can add to the group's first member.
 pub const MAX_GROUP: usize = 64;
@@ -54,7 +56,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 struct Slot {
-    conn: SqliteConnection,
+    conn: DbConn,
     /// The open group, if the connection is inside a transaction left open for the next writer.
     group: Option<Arc<GroupOutcome>>,
     /// Writes with rows in the open group.
@@ -74,7 +76,7 @@ pub struct WriterGuard<'a> {
 }
 
 impl GroupWriter {
-    pub fn new(conn: SqliteConnection) -> GroupWriter {
+    pub fn new(conn: DbConn) -> GroupWriter {
         GroupWriter { slot: Mutex::new(Slot { conn, group: None, members: 0 }), queued: AtomicUsize::new(0) }
     }
 
@@ -88,7 +90,7 @@ impl GroupWriter {
 }
 
 impl WriterGuard<'_> {
-    pub fn conn(&mut self) -> &mut SqliteConnection {
+    pub fn conn(&mut self) -> &mut DbConn {
         &mut self.slot.as_mut().expect("held until finish").conn
     }
 
@@ -133,7 +135,7 @@ impl Drop for WriterGuard<'_> {
             let group = slot.group.take();
             slot.members = 0;
             if in_transaction(&mut slot.conn) {
-                let _ = AnsiTransactionManager::rollback_transaction(&mut slot.conn);
+                let _ = Tm::rollback_transaction(&mut slot.conn);
             }
             if let Some(g) = group {
                 g.publish(Err("a write in the same commit group failed unexpectedly; nothing was saved".into()));
@@ -142,15 +144,11 @@ impl Drop for WriterGuard<'_> {
     }
 }
 
-fn depth(conn: &mut SqliteConnection) -> u32 {
-    AnsiTransactionManager::transaction_manager_status_mut(conn)
-        .transaction_depth()
-        .ok()
-        .flatten()
-        .map_or(0, |d| d.get())
+fn depth(conn: &mut DbConn) -> u32 {
+    Tm::transaction_manager_status_mut(conn).transaction_depth().ok().flatten().map_or(0, |d| d.get())
 }
 
-fn in_transaction(conn: &mut SqliteConnection) -> bool {
+fn in_transaction(conn: &mut DbConn) -> bool {
     depth(conn) > 0
 }
 
@@ -162,17 +160,17 @@ fn commit(slot: &mut Slot) -> Result<(), String> {
     // committing would then only release a savepoint.
     if depth(&mut slot.conn) != 1 {
         while in_transaction(&mut slot.conn) {
-            if AnsiTransactionManager::rollback_transaction(&mut slot.conn).is_err() {
+            if Tm::rollback_transaction(&mut slot.conn).is_err() {
                 break;
             }
         }
         return Err("a write left its savepoint open; the commit group was rolled back".into());
     }
-    match AnsiTransactionManager::commit_transaction(&mut slot.conn) {
+    match Tm::commit_transaction(&mut slot.conn) {
         Ok(()) => Ok(()),
         Err(e) => {
             if in_transaction(&mut slot.conn) {
-                let _ = AnsiTransactionManager::rollback_transaction(&mut slot.conn);
+                let _ = Tm::rollback_transaction(&mut slot.conn);
             }
             Err(format!("the commit failed, nothing was saved: {e}"))
         }

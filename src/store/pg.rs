@@ -1,8 +1,8 @@
-//! PostgreSQL's posting path in three statements instead of a dozen.
+//! PostgreSQL's side of the seam (`backend.rs`): the hot paths in as few statements as possible.
 //!
 //! On PostgreSQL every statement is a round trip to another process and a parse/plan/execute there, and on a small
 //! host that is where a posting's time goes (docs/benchmarks.md). The same work as SQLite's statement-per-row path
-//! (`write_posting_rows` in queries.rs) is done here by:
+//! (in `backend.rs`) is done here by:
 //! - one statement that locks the village row and reads the request's idempotency record with it;
 //! - one that reads the touched accounts' balances with the fiscal year's status;
 //! - one data-modifying CTE that inserts the transaction and its entries, sets the balances, adds to the daily
@@ -11,19 +11,18 @@
 //! The statements' text never changes (entries travel as arrays through `unnest`), so diesel prepares each once per
 //! connection and reuses it: [`Cached`] is raw SQL that, unlike `sql_query`, allows that.
 
-use super::pg_q;
+use super::backend::{LockTarget, Locked, PostingRows, Probe};
 use super::rows::{
-    EntryRow, PaymentEventRow, PaymentLineRow, PaymentRecord, PaymentRow, TransactionRow, TransferRow, VillageRow,
-    WithholdingRow,
+    PaymentEventRow, PaymentLineRow, PaymentRecord, PaymentRow, TransferRow, VillageRow, WithholdingRow,
 };
-use super::{Alongside, IdempotencyKey, LockTarget, Locked, Probe, StoreError};
+use super::{IdempotencyKey, StoreError};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{Array, BigInt, Date, Integer, Nullable, Text, Timestamp, Untyped};
 use diesel::PgConnection;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 /// A bind value of one of the SQL types these statements use.
 enum Bind {
@@ -148,14 +147,24 @@ const LOCK_FOR_WRITE: &str = "SELECT v.id, v.regency_id, v.code, v.name, v.bank_
      LEFT JOIN bank_credits bc ON bc.village_id = v.id AND bc.bank_reference = ? \
      WHERE v.id = COALESCE(?, (SELECT p.village_id FROM payments p WHERE p.id = ?)) FOR UPDATE OF v";
 
+/// What the locking statement read.
+pub enum LockRead {
+    /// No such village (or request).
+    Missing,
+    /// Everything as of the lock.
+    Current(Locked),
+    /// The village, locked; the rest was read before a wait for another writer and must be read again.
+    Stale(VillageRow),
+}
+
 /// Locks the village row and reads, in the same statement, the stored answer for the key, the probed bank credit
-/// and the probed balances; reads them again one by one when the lock had to wait for a writer that changed them.
+/// and the probed balances.
 pub fn lock_for_write(
     c: &mut PgConnection,
     target: LockTarget<'_>,
     idem: Option<&IdempotencyKey>,
     probe: &Probe<'_>,
-) -> Result<Option<Locked>, StoreError> {
+) -> Result<LockRead, StoreError> {
     let (year, codes) = probe.balances.map_or((0, Vec::new()), |(y, codes)| (y, codes.to_vec()));
     let row: Option<LockedRow> = cached(
         LOCK_FOR_WRITE,
@@ -178,9 +187,7 @@ pub fn lock_for_write(
     )
     .get_result(c)
     .optional()?;
-    let Some(r) = row else { return Ok(None) };
-    let village_id = r.id.clone();
-    let village_id = village_id.as_str();
+    let Some(r) = row else { return Ok(LockRead::Missing) };
     let village = VillageRow {
         id: r.id,
         regency_id: r.regency_id,
@@ -195,15 +202,7 @@ pub fn lock_for_write(
     };
     if r.snapshot_chain_len != village.chain_len {
         // The lock waited for a writer that advanced the chain: the rest of the row may be stale.
-        let stored = match idem {
-            Some(k) => pg_q::find_idempotent_row(c, k)?,
-            None => None,
-        };
-        let bank_credit = match probe.bank_reference {
-            Some(reference) => pg_q::find_bank_credit(c, village_id, reference)?,
-            None => None,
-        };
-        return Ok(Some(Locked { village, stored, bank_credit, open_year_balances: None }));
+        return Ok(LockRead::Stale(village));
     }
     let stored = match (r.idem_request_hash, r.idem_status, r.idem_body) {
         (Some(h), Some(s), Some(b)) => Some((h, s, b)),
@@ -215,7 +214,7 @@ pub fn lock_for_write(
     };
     let open_year_balances = (probe.balances.is_some() && r.year_status.as_deref() == Some("open"))
         .then(|| r.codes.into_iter().zip(r.balances).collect());
-    Ok(Some(Locked { village, stored, bank_credit, open_year_balances }))
+    Ok(LockRead::Current(Locked { village, stored, bank_credit, open_year_balances }))
 }
 
 #[derive(QueryableByName)]
@@ -248,9 +247,6 @@ pub fn balances_with_year(
     let status = rows.first().and_then(|r| r.year_status.clone());
     Ok((status, rows.into_iter().map(|r| (r.code, r.balance)).collect()))
 }
-
-/// The stored answer to an idempotency key: (request hash, status, body).
-pub type StoredAnswer = (String, i32, String);
 
 // Every CTE runs against the same snapshot and touches its own table once; the entries' foreign keys are checked
 // at the end of the statement, after the transaction's row exists. The final UPDATE is the guard: it advances the
@@ -307,14 +303,8 @@ const WRITE_POSTING_CREDIT_ANSWER: &str = write_posting_sql!(along_credit!(), al
 /// Writes a posting's rows in one statement: the transaction, its entries, the new balances, the daily totals,
 /// the village's new sequence and chain head, and the rows `along`. A guard that fails (see above) is
 /// [`StoreError::Retry`].
-pub fn write_posting(
-    c: &mut PgConnection,
-    txn: &TransactionRow,
-    entries: &[EntryRow],
-    balances: &[(&String, i64, i64)],
-    daily: &BTreeMap<&str, (i64, i64)>,
-    along: &Alongside,
-) -> Result<(), StoreError> {
+pub fn write_posting(c: &mut PgConnection, rows: &PostingRows<'_>) -> Result<(), StoreError> {
+    let PostingRows { txn, entries, balances, daily, along } = *rows;
     let v = || Bind::Text(txn.village_id.clone());
     let mut binds = vec![
         Bind::Text(txn.id.clone()),
@@ -343,14 +333,14 @@ pub fn write_posting(
         Bind::OptTexts(entries.iter().map(|e| e.activity_code.clone()).collect()),
         Bind::OptTexts(entries.iter().map(|e| e.source.clone()).collect()),
         // balances
-        Bind::Texts(balances.iter().map(|(code, _, _)| (*code).clone()).collect()),
-        Bind::BigInts(balances.iter().map(|(_, before, _)| *before).collect()),
-        Bind::BigInts(balances.iter().map(|(_, _, after)| *after).collect()),
+        Bind::Texts(balances.iter().map(|b| b.account.clone()).collect()),
+        Bind::BigInts(balances.iter().map(|b| b.before).collect()),
+        Bind::BigInts(balances.iter().map(|b| b.after).collect()),
         v(),
         // daily totals
         v(),
         Bind::Date(txn.value_date),
-        Bind::Texts(daily.keys().map(|code| code.to_string()).collect()),
+        Bind::Texts(daily.keys().cloned().collect()),
         Bind::BigInts(daily.values().map(|(debit, _)| *debit).collect()),
         Bind::BigInts(daily.values().map(|(_, credit)| *credit).collect()),
     ];
@@ -396,7 +386,7 @@ pub fn write_posting(
         1 => Ok(()),
         // A balance moved or the year closed since the checks: start again from the lock.
         0 => Err(StoreError::Retry),
-        n => Err(StoreError::Internal(format!("the posting updated {n} village rows"))),
+        n => Err(StoreError::internal(format!("the posting updated {n} village rows"))),
     }
 }
 
@@ -434,7 +424,7 @@ pub fn load_payment(c: &mut PgConnection, id: &str) -> Result<Option<PaymentReco
     let row: Option<JsonText> = cached(LOAD_PAYMENT, vec![Bind::Text(id.to_string())]).get_result(c).optional()?;
     let Some(row) = row else { return Ok(None) };
     let p: PaymentJson = serde_json::from_str(&row.json)
-        .map_err(|e| StoreError::Internal(format!("payment {id} read back as JSON: {e}")))?;
+        .map_err(|e| StoreError::Internal(anyhow::Error::new(e).context(format!("payment {id} read back as JSON"))))?;
     Ok(Some(PaymentRecord {
         payment: p.payment,
         lines: p.lines,
@@ -496,6 +486,6 @@ pub fn write_event(
     let sql = if status_change.is_some() { WRITE_EVENT_AND_STATUS } else { WRITE_EVENT };
     match cached(sql, binds).execute(c)? {
         1 => Ok(()),
-        n => Err(StoreError::Internal(format!("the event updated {n} village rows"))),
+        n => Err(StoreError::internal(format!("the event updated {n} village rows"))),
     }
 }

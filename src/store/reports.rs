@@ -1,17 +1,47 @@
-// What the reports read. Compiled once per backend inside `queries.rs`'s module (see `mod.rs`). Every query is
-// bounded by a village (or a regency's villages) and a date range, and served by an index.
+//! What the books and reports read. Every query is bounded by a village (or a regency's villages) and a date range,
+//! and served by an index; the reports themselves are computed in `crate::reports`.
 
+use super::rows::*;
+use super::schema::*;
+use super::{Db, DbConn, StoreError};
 use crate::domain::accounts::{BANK_ACCOUNT, CASH_IN_HAND};
-use crate::store::rows::*;
-use crate::store::schema::*;
-use crate::store::{LedgerLine, StoreError};
 use chrono::NaiveDate;
 use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 use std::collections::{BTreeMap, BTreeSet};
 
-type SpendingByKey = crate::store::SpendingByKey;
+/// Spending realised on (account, activity, source), in sen.
+pub type SpendingByKey = (String, Option<String>, Option<String>, i64);
+
+/// One journal entry with its transaction's header, as the books list it.
+#[derive(Debug, Clone)]
+pub struct LedgerLine {
+    pub txn_id: String,
+    pub seq: i64,
+    pub kind: String,
+    pub value_date: NaiveDate,
+    pub description: String,
+    pub bank_reference: Option<String>,
+    pub payment_id: Option<String>,
+    pub line_no: i32,
+    pub account_code: String,
+    pub side: String,
+    pub amount: i64,
+    pub activity_code: Option<String>,
+    pub source: Option<String>,
+}
+
+impl LedgerLine {
+    /// Debit-positive amount.
+    pub fn signed(&self) -> i64 {
+        if self.side == "debit" {
+            self.amount
+        } else {
+            -self.amount
+        }
+    }
+}
 
 type LineTuple = (
     String,
@@ -68,8 +98,8 @@ macro_rules! line_select {
 }
 
 /// The entries on `accounts` dated in [from, to], in book order (date, sequence, line).
-pub fn account_lines(
-    c: &mut Conn,
+fn account_lines(
+    c: &mut DbConn,
     village_id: &str,
     accounts: &[&str],
     from: NaiveDate,
@@ -89,8 +119,8 @@ pub fn account_lines(
 }
 
 /// For the cash book: the non-cash entries of every transaction that moves cash (bank or cash in hand).
-pub fn cash_counter_lines(
-    c: &mut Conn,
+fn cash_counter_lines(
+    c: &mut DbConn,
     village_id: &str,
     from: NaiveDate,
     to: NaiveDate,
@@ -117,10 +147,7 @@ pub fn cash_counter_lines(
 }
 
 /// The accounts each of these transactions touches.
-pub fn transaction_accounts(
-    c: &mut Conn,
-    txn_ids: &[String],
-) -> Result<BTreeMap<String, BTreeSet<String>>, StoreError> {
+fn transaction_accounts(c: &mut DbConn, txn_ids: &[String]) -> Result<BTreeMap<String, BTreeSet<String>>, StoreError> {
     let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for chunk in txn_ids.chunks(500) {
         let rows: Vec<(String, String)> = entries::table
@@ -135,8 +162,8 @@ pub fn transaction_accounts(
 }
 
 /// Σdebit and Σcredit per (village, account) over [from, to], from the daily totals.
-pub fn period_totals(
-    c: &mut Conn,
+fn period_totals(
+    c: &mut DbConn,
     village_ids: &[String],
     from: Option<NaiveDate>,
     to: NaiveDate,
@@ -159,8 +186,8 @@ pub fn period_totals(
 }
 
 /// Daily (debit, credit) of one account over [from, to], for running balances.
-pub fn account_days(
-    c: &mut Conn,
+fn account_days(
+    c: &mut DbConn,
     village_id: &str,
     account: &str,
     from: NaiveDate,
@@ -177,8 +204,8 @@ pub fn account_days(
 }
 
 /// Spending realised per (account, activity, source) over [from, to]: debits less credits on 5.x and 6.2.x.
-pub fn spending_by_key(
-    c: &mut Conn,
+fn spending_by_key(
+    c: &mut DbConn,
     village_id: &str,
     from: NaiveDate,
     to: NaiveDate,
@@ -198,7 +225,7 @@ pub fn spending_by_key(
         .load(c)?)
 }
 
-pub fn budget_positions(c: &mut Conn, village_ids: &[String], year: i32) -> Result<Vec<BudgetPositionRow>, StoreError> {
+fn budget_positions(c: &mut DbConn, village_ids: &[String], year: i32) -> Result<Vec<BudgetPositionRow>, StoreError> {
     Ok(budget_positions::table
         .filter(budget_positions::village_id.eq_any(village_ids.to_vec()))
         .filter(budget_positions::year.eq(year))
@@ -207,8 +234,8 @@ pub fn budget_positions(c: &mut Conn, village_ids: &[String], year: i32) -> Resu
         .load(c)?)
 }
 
-pub fn statement_lines(
-    c: &mut Conn,
+fn statement_lines(
+    c: &mut DbConn,
     village_id: &str,
     from: NaiveDate,
     to: NaiveDate,
@@ -223,8 +250,8 @@ pub fn statement_lines(
 }
 
 /// Requests of these villages created in [from, to] that went at least as far as approval.
-pub fn approved_payments(
-    c: &mut Conn,
+fn approved_payments(
+    c: &mut DbConn,
     village_ids: &[String],
     from: NaiveDate,
     to: NaiveDate,
@@ -242,8 +269,8 @@ pub fn approved_payments(
         .load(c)?)
 }
 
-pub fn transfers_released(
-    c: &mut Conn,
+fn transfers_released(
+    c: &mut DbConn,
     village_ids: &[String],
     from: NaiveDate,
     to: NaiveDate,
@@ -257,4 +284,83 @@ pub fn transfers_released(
         .order((transfers::village_id, transfers::released_at))
         .select(TransferRow::as_select())
         .load(c)?)
+}
+
+impl Db {
+    pub fn account_lines(
+        &self,
+        village_id: &str,
+        accounts: &[&str],
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<LedgerLine>, StoreError> {
+        self.read("account_lines", |c| account_lines(c, village_id, accounts, from, to))
+    }
+    pub fn cash_counter_lines(
+        &self,
+        village_id: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<LedgerLine>, StoreError> {
+        self.read("cash_counter_lines", |c| cash_counter_lines(c, village_id, from, to))
+    }
+    pub fn transaction_accounts(
+        &self,
+        txn_ids: &[String],
+    ) -> Result<std::collections::BTreeMap<String, std::collections::BTreeSet<String>>, StoreError> {
+        self.read("transaction_accounts", |c| transaction_accounts(c, txn_ids))
+    }
+    /// Σdebit, Σcredit per (village, account) with value dates in [from, to] (from the start when None).
+    pub fn period_totals(
+        &self,
+        village_ids: &[String],
+        from: Option<NaiveDate>,
+        to: NaiveDate,
+    ) -> Result<Vec<(String, String, i64, i64)>, StoreError> {
+        self.read("period_totals", |c| period_totals(c, village_ids, from, to))
+    }
+    pub fn account_days(
+        &self,
+        village_id: &str,
+        account: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<(NaiveDate, i64, i64)>, StoreError> {
+        self.read("account_days", |c| account_days(c, village_id, account, from, to))
+    }
+    pub fn spending_by_key(
+        &self,
+        village_id: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<SpendingByKey>, StoreError> {
+        self.read("spending_by_key", |c| spending_by_key(c, village_id, from, to))
+    }
+    pub fn budget_positions(&self, village_ids: &[String], year: i32) -> Result<Vec<BudgetPositionRow>, StoreError> {
+        self.read("budget_positions", |c| budget_positions(c, village_ids, year))
+    }
+    pub fn statement_lines(
+        &self,
+        village_id: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<StatementLineRow>, StoreError> {
+        self.read("statement_lines", |c| statement_lines(c, village_id, from, to))
+    }
+    pub fn approved_payments(
+        &self,
+        village_ids: &[String],
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<PaymentRow>, StoreError> {
+        self.read("approved_payments", |c| approved_payments(c, village_ids, from, to))
+    }
+    pub fn transfers_released(
+        &self,
+        village_ids: &[String],
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<TransferRow>, StoreError> {
+        self.read("transfers_released", |c| transfers_released(c, village_ids, from, to))
+    }
 }

@@ -1,0 +1,390 @@
+//! Budget control (APBDes): the live position of every budget line and the four things that move it.
+//!
+//! A line is keyed by (account, activity, source) and holds its `ceiling` (what the adopted budget allows), what
+//! approved requests have `committed` and what paid ones have `realised`. The invariant this module keeps, and the
+//! database's `CHECK` repeats: `0 ≤ committed`, `0 ≤ realised`, `committed + realised ≤ ceiling`.
+//! - [`commit`]: a request is approved; every line it touches must have that much available.
+//! - [`release`]: an approved request is cancelled; its commitment goes back.
+//! - [`realise`]: the bank paid; the commitment becomes realised spending.
+//! - [`revise`]: APBDes Perubahan; no line may go below what it has committed and realised.
+//!
+//! Each returns the new positions (or the shortfalls that refuse it); the store writes them under the village's
+//! lock. Pure functions: no I/O, no clock.
+
+use super::money::Amount;
+use std::collections::BTreeMap;
+
+/// A budget line's key. `activity` is empty for lines without an activity (revenue, financing).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LineKey {
+    pub account: String,
+    pub activity: String,
+    pub source: String,
+}
+
+impl LineKey {
+    pub fn new(account: &str, activity: Option<&str>, source: Option<&str>) -> LineKey {
+        LineKey {
+            account: account.to_string(),
+            activity: activity.unwrap_or_default().to_string(),
+            source: source.unwrap_or_default().to_string(),
+        }
+    }
+}
+
+/// A line's live position, in sen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Position {
+    pub ceiling: i64,
+    pub committed: i64,
+    pub realised: i64,
+}
+
+impl Position {
+    pub fn with_ceiling(ceiling: i64) -> Position {
+        Position { ceiling, committed: 0, realised: 0 }
+    }
+
+    /// What is left to commit: never negative for a position that keeps the invariant.
+    pub fn available(&self) -> i64 {
+        self.ceiling - self.committed - self.realised
+    }
+
+    /// What the line has used, committed or spent: the floor a revision may not go below.
+    pub fn used(&self) -> i64 {
+        self.committed + self.realised
+    }
+
+    /// `0 ≤ committed`, `0 ≤ realised`, `committed + realised ≤ ceiling`.
+    pub fn is_sound(&self) -> bool {
+        self.committed >= 0
+            && self.realised >= 0
+            && self.ceiling >= 0
+            && i128::from(self.committed) + i128::from(self.realised) <= i128::from(self.ceiling)
+    }
+}
+
+/// A budget line a request (or a revision) does not fit in.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct Shortfall {
+    pub account_code: String,
+    pub activity_code: Option<String>,
+    pub source: String,
+    #[schema(value_type = String)]
+    pub ceiling: Amount,
+    #[schema(value_type = String)]
+    pub committed: Amount,
+    #[schema(value_type = String)]
+    pub realised: Amount,
+    #[schema(value_type = String)]
+    pub available: Amount,
+    /// What this request (or this revision's ceiling) asks of the line.
+    #[schema(value_type = String)]
+    pub requested: Amount,
+}
+
+impl Shortfall {
+    pub fn of(key: &LineKey, pos: Position, requested: i64) -> Shortfall {
+        Shortfall {
+            account_code: key.account.clone(),
+            activity_code: Some(key.activity.clone()).filter(|a| !a.is_empty()),
+            source: key.source.clone(),
+            ceiling: Amount(pos.ceiling),
+            committed: Amount(pos.committed),
+            realised: Amount(pos.realised),
+            available: Amount(pos.available()),
+            requested: Amount(requested),
+        }
+    }
+}
+
+/// Why a budget movement cannot be applied.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BudgetError {
+    /// The request does not fit: the lines and what they lack.
+    #[error("the budget does not cover this")]
+    Exceeded(Vec<Shortfall>),
+    /// The positions disagree with the request's history (a release or realisation of more than is committed, or of
+    /// a line that has no position): a corrupt store, never a user's mistake.
+    #[error("budget positions are inconsistent with the request: {0}")]
+    Inconsistent(String),
+}
+
+/// A request's amounts per budget line: its lines grouped by key, summed. `None` if a sum overflows.
+pub fn request_amounts<'a>(
+    lines: impl IntoIterator<Item = (LineKey, i64)> + 'a,
+) -> Result<BTreeMap<LineKey, i64>, BudgetError> {
+    let mut out: BTreeMap<LineKey, i64> = BTreeMap::new();
+    for (key, amount) in lines {
+        if amount <= 0 {
+            return Err(BudgetError::Inconsistent(format!("a line of {} sen", amount)));
+        }
+        let slot = out.entry(key).or_insert(0);
+        *slot = slot.checked_add(amount).ok_or_else(|| BudgetError::Inconsistent("the request overflows".into()))?;
+    }
+    Ok(out)
+}
+
+/// The new positions of the lines a request touches, in key order.
+pub type Moves = Vec<(LineKey, Position)>;
+
+/// Approval: every line the request touches must exist in the adopted budget and have `amount` available. All or
+/// nothing: the shortfalls of every line that lacks are reported together.
+pub fn commit(positions: &BTreeMap<LineKey, Position>, request: &BTreeMap<LineKey, i64>) -> Result<Moves, BudgetError> {
+    let mut short = Vec::new();
+    let mut moves = Vec::with_capacity(request.len());
+    for (key, &amount) in request {
+        match positions.get(key) {
+            None => short.push(Shortfall::of(key, Position::default(), amount)),
+            Some(pos) if amount > pos.available() => short.push(Shortfall::of(key, *pos, amount)),
+            Some(pos) => moves.push((key.clone(), Position { committed: pos.committed + amount, ..*pos })),
+        }
+    }
+    if !short.is_empty() {
+        return Err(BudgetError::Exceeded(short));
+    }
+    Ok(moves)
+}
+
+/// Cancellation of a request that holds its commitment: the commitment goes back.
+pub fn release(
+    positions: &BTreeMap<LineKey, Position>,
+    request: &BTreeMap<LineKey, i64>,
+) -> Result<Moves, BudgetError> {
+    move_committed(positions, request, false)
+}
+
+/// Payment: the commitment becomes realised spending.
+pub fn realise(
+    positions: &BTreeMap<LineKey, Position>,
+    request: &BTreeMap<LineKey, i64>,
+) -> Result<Moves, BudgetError> {
+    move_committed(positions, request, true)
+}
+
+fn move_committed(
+    positions: &BTreeMap<LineKey, Position>,
+    request: &BTreeMap<LineKey, i64>,
+    to_realised: bool,
+) -> Result<Moves, BudgetError> {
+    request
+        .iter()
+        .map(|(key, &amount)| {
+            let pos = positions
+                .get(key)
+                .ok_or_else(|| BudgetError::Inconsistent(format!("no position for committed line {}", key.account)))?;
+            if pos.committed < amount {
+                return Err(BudgetError::Inconsistent(format!(
+                    "line {} has {} sen committed, not the {} sen of this request",
+                    key.account, pos.committed, amount
+                )));
+            }
+            let realised = if to_realised { pos.realised + amount } else { pos.realised };
+            Ok((key.clone(), Position { committed: pos.committed - amount, realised, ..*pos }))
+        })
+        .collect()
+}
+
+/// What a revision does to the positions.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Revision {
+    /// Lines kept, with their new ceiling (committed and realised unchanged).
+    pub kept: Moves,
+    /// Lines left out of the revision and unused: they go.
+    pub dropped: Vec<LineKey>,
+    /// Lines new in this revision.
+    pub added: Moves,
+}
+
+/// APBDes Perubahan: the new ceilings replace the old. A line left out is a line revised to zero; no line may go
+/// below what it has committed and realised.
+pub fn revise(
+    positions: &BTreeMap<LineKey, Position>,
+    ceilings: &BTreeMap<LineKey, i64>,
+) -> Result<Revision, BudgetError> {
+    let mut short = Vec::new();
+    let mut plan = Revision::default();
+    for (key, pos) in positions {
+        let ceiling = ceilings.get(key).copied().unwrap_or(0);
+        if ceiling < pos.used() {
+            short.push(Shortfall::of(key, *pos, ceiling));
+        } else if ceilings.contains_key(key) {
+            plan.kept.push((key.clone(), Position { ceiling, ..*pos }));
+        } else {
+            plan.dropped.push(key.clone());
+        }
+    }
+    if !short.is_empty() {
+        return Err(BudgetError::Exceeded(short));
+    }
+    for (key, &ceiling) in ceilings {
+        if ceiling < 0 {
+            return Err(BudgetError::Inconsistent(format!("a ceiling of {ceiling} sen")));
+        }
+        if !positions.contains_key(key) {
+            plan.added.push((key.clone(), Position::with_ceiling(ceiling)));
+        }
+    }
+    Ok(plan)
+}
+
+/// The positions after applying `moves` (what the store writes, as a map).
+pub fn apply(positions: &mut BTreeMap<LineKey, Position>, moves: &Moves) {
+    for (key, pos) in moves {
+        positions.insert(key.clone(), *pos);
+    }
+}
+
+/// The positions after a revision.
+pub fn apply_revision(positions: &mut BTreeMap<LineKey, Position>, revision: &Revision) {
+    apply(positions, &revision.kept);
+    apply(positions, &revision.added);
+    for key in &revision.dropped {
+        positions.remove(key);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn key(n: u8) -> LineKey {
+        LineKey::new(&format!("5.2.1.0{n}"), Some("01.01.01"), Some("DDS"))
+    }
+
+    #[test]
+    fn commit_refuses_what_is_not_available_and_names_every_line() {
+        let positions: BTreeMap<_, _> =
+            [(key(1), Position::with_ceiling(1_000)), (key(2), Position::with_ceiling(500))].into_iter().collect();
+        let ok = commit(&positions, &[(key(1), 1_000)].into_iter().collect()).unwrap();
+        assert_eq!(ok, vec![(key(1), Position { ceiling: 1_000, committed: 1_000, realised: 0 })]);
+        let err = commit(&positions, &[(key(1), 1_001), (key(2), 501), (key(3), 1)].into_iter().collect());
+        let Err(BudgetError::Exceeded(short)) = err else { panic!("{err:?}") };
+        assert_eq!(short.len(), 3);
+        assert_eq!(short[0].available, Amount(1_000));
+        assert_eq!(short[2].ceiling, Amount(0), "a line not in the budget has nothing available");
+    }
+
+    #[test]
+    fn revise_keeps_what_is_used() {
+        let positions: BTreeMap<_, _> =
+            [(key(1), Position { ceiling: 1_000, committed: 300, realised: 200 })].into_iter().collect();
+        assert!(revise(&positions, &[(key(1), 499)].into_iter().collect()).is_err());
+        assert!(revise(&positions, &BTreeMap::new()).is_err(), "dropping a used line is revising it to zero");
+        let r = revise(&positions, &[(key(1), 500), (key(2), 9)].into_iter().collect()).unwrap();
+        assert_eq!(r.kept, vec![(key(1), Position { ceiling: 500, committed: 300, realised: 200 })]);
+        assert_eq!(r.added, vec![(key(2), Position::with_ceiling(9))]);
+        let unused: BTreeMap<_, _> = [(key(3), Position::with_ceiling(7))].into_iter().collect();
+        assert_eq!(revise(&unused, &BTreeMap::new()).unwrap().dropped, vec![key(3)]);
+    }
+
+    #[test]
+    fn release_and_realise_move_only_what_is_committed() {
+        let positions: BTreeMap<_, _> =
+            [(key(1), Position { ceiling: 1_000, committed: 300, realised: 0 })].into_iter().collect();
+        let req: BTreeMap<_, _> = [(key(1), 300)].into_iter().collect();
+        assert_eq!(realise(&positions, &req).unwrap()[0].1, Position { ceiling: 1_000, committed: 0, realised: 300 });
+        assert_eq!(release(&positions, &req).unwrap()[0].1, Position { ceiling: 1_000, committed: 0, realised: 0 });
+        let too_much: BTreeMap<_, _> = [(key(1), 301)].into_iter().collect();
+        assert!(matches!(realise(&positions, &too_much), Err(BudgetError::Inconsistent(_))));
+    }
+
+    /// One step of a village's budget year, as the workflow drives it.
+    #[derive(Debug, Clone)]
+    enum Op {
+        /// A new request (lines over keys 0..4) is approved.
+        Approve(Vec<(u8, i64)>),
+        /// The n-th open request (mod the count) is cancelled.
+        Cancel(usize),
+        /// The n-th open request is paid.
+        Pay(usize),
+        /// New ceilings for keys 0..4 (None: the line is left out).
+        Revise(Vec<Option<i64>>),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            4 => proptest::collection::vec((0u8..4, 1i64..400), 1..4).prop_map(Op::Approve),
+            1 => any::<usize>().prop_map(Op::Cancel),
+            2 => any::<usize>().prop_map(Op::Pay),
+            1 => proptest::collection::vec(proptest::option::of(0i64..1_500), 4).prop_map(Op::Revise),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+
+        /// Random approve / cancel / pay / revise sequences against a model that tracks each request's amounts:
+        /// after every step every position keeps `committed + realised ≤ ceiling`, `committed` equals the sum of
+        /// the open requests, `realised` the sum of the paid ones, and `available` is exactly what is left.
+        #[test]
+        fn positions_follow_the_model(ops in proptest::collection::vec(op(), 1..60)) {
+            let mut positions: BTreeMap<LineKey, Position> =
+                (0..4).map(|n| (key(n), Position::with_ceiling(1_000))).collect();
+            let mut open: Vec<BTreeMap<LineKey, i64>> = Vec::new();
+            let mut paid: Vec<BTreeMap<LineKey, i64>> = Vec::new();
+            for op in ops {
+                match op {
+                    Op::Approve(lines) => {
+                        let req = request_amounts(lines.iter().map(|(k, a)| (key(*k), *a))).unwrap();
+                        let fits = req.iter().all(|(k, a)| positions.get(k).is_some_and(|p| *a <= p.available()));
+                        match commit(&positions, &req) {
+                            Ok(moves) => {
+                                prop_assert!(fits, "committed a request that does not fit");
+                                apply(&mut positions, &moves);
+                                open.push(req);
+                            }
+                            Err(BudgetError::Exceeded(short)) => {
+                                prop_assert!(!fits, "refused a request that fits");
+                                prop_assert!(!short.is_empty());
+                            }
+                            Err(e) => prop_assert!(false, "{e}"),
+                        }
+                    }
+                    Op::Cancel(n) if !open.is_empty() => {
+                        let req = open.remove(n % open.len());
+                        let moves = release(&positions, &req).unwrap();
+                        apply(&mut positions, &moves);
+                    }
+                    Op::Pay(n) if !open.is_empty() => {
+                        let req = open.remove(n % open.len());
+                        let moves = realise(&positions, &req).unwrap();
+                        apply(&mut positions, &moves);
+                        paid.push(req);
+                    }
+                    Op::Cancel(_) | Op::Pay(_) => {}
+                    Op::Revise(ceilings) => {
+                        let new: BTreeMap<LineKey, i64> = ceilings
+                            .iter()
+                            .enumerate()
+                            .filter_map(|(n, c)| c.map(|c| (key(n as u8), c)))
+                            .collect();
+                        let allowed = positions.iter().all(|(k, p)| new.get(k).copied().unwrap_or(0) >= p.used());
+                        match revise(&positions, &new) {
+                            Ok(r) => {
+                                prop_assert!(allowed, "a revision went below what a line has used");
+                                apply_revision(&mut positions, &r);
+                            }
+                            Err(_) => prop_assert!(!allowed, "refused a revision that keeps every line"),
+                        }
+                    }
+                }
+                for (k, p) in &positions {
+                    prop_assert!(p.is_sound(), "{k:?}: {p:?}");
+                    let committed: i64 = open.iter().filter_map(|r| r.get(k)).sum();
+                    let realised: i64 = paid.iter().filter_map(|r| r.get(k)).sum();
+                    prop_assert_eq!(p.committed, committed);
+                    prop_assert_eq!(p.realised, realised);
+                    prop_assert_eq!(p.available(), p.ceiling - committed - realised);
+                }
+                // Every request still open or paid has its lines in the budget.
+                for r in open.iter().chain(&paid) {
+                    for k in r.keys() {
+                        prop_assert!(positions.contains_key(k));
+                    }
+                }
+            }
+        }
+    }
+}

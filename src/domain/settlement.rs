@@ -1,0 +1,256 @@
+//! What the bank's answer to a released transfer does, and what a cancellation gives back. Pure: the store reads the
+//! request and its transfer under the village's lock, asks here, and writes what it is told.
+
+use super::accounts::{Side, BANK_ACCOUNT, TAXES};
+use super::money::Money;
+use super::posting::{EntryDraft, TxnKind};
+use super::workflow::PaymentStatus;
+use std::collections::BTreeMap;
+
+/// A request's kind: a payment (SPP) spends a budget; a tax deposit clears withheld tax.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentKind {
+    Spp,
+    TaxDeposit,
+}
+
+impl PaymentKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentKind::Spp => "spp",
+            PaymentKind::TaxDeposit => "tax_deposit",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PaymentKind> {
+        [PaymentKind::Spp, PaymentKind::TaxDeposit].into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// Whether approving it commits budget (and paying it realises the commitment).
+    pub fn uses_budget(self) -> bool {
+        self == PaymentKind::Spp
+    }
+
+    /// The kind of transaction its payment posts.
+    pub fn transaction_kind(self) -> TxnKind {
+        match self {
+            PaymentKind::Spp => TxnKind::Disbursement,
+            PaymentKind::TaxDeposit => TxnKind::TaxDeposit,
+        }
+    }
+}
+
+/// One line of a request, as the settlement posts it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettledLine {
+    pub account: String,
+    pub activity: Option<String>,
+    pub source: Option<String>,
+    pub amount: Money,
+}
+
+/// What a request amounts to when the bank pays it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaidRequest {
+    pub lines: Vec<SettledLine>,
+    /// What the bank transferred.
+    pub net: Money,
+    /// (tax code, amount) per withholding, in any order.
+    pub withholdings: Vec<(String, Money)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SettlementError {
+    #[error("unknown tax {0}")]
+    UnknownTax(String),
+    #[error("the withholdings of one tax exceed the largest amount the ledger holds")]
+    Overflow,
+}
+
+/// The disbursement: Dr each line's account (gross, with activity and source), Cr the bank (net), Cr each tax's
+/// liability (what was withheld, one entry per tax). A tax deposit has no withholdings: Dr each liability, Cr the
+/// bank. Balanced whenever the request's totals are (gross = net + withheld), which `workflow::totals` ensures.
+pub fn payment_entries(req: &PaidRequest) -> Result<Vec<EntryDraft>, SettlementError> {
+    let mut entries: Vec<EntryDraft> = req
+        .lines
+        .iter()
+        .map(|l| EntryDraft {
+            account_code: l.account.clone(),
+            side: Side::Debit,
+            amount: l.amount,
+            activity_code: l.activity.clone(),
+            source: l.source.clone(),
+        })
+        .collect();
+    entries.push(EntryDraft {
+        account_code: BANK_ACCOUNT.into(),
+        side: Side::Credit,
+        amount: req.net,
+        activity_code: None,
+        source: None,
+    });
+    let mut by_tax: BTreeMap<&str, i64> = BTreeMap::new();
+    for (tax, amount) in &req.withholdings {
+        let slot = by_tax.entry(tax.as_str()).or_insert(0);
+        *slot = slot.checked_add(amount.sen()).ok_or(SettlementError::Overflow)?;
+    }
+    for (tax, sen) in by_tax {
+        let account = liability_of(tax).ok_or_else(|| SettlementError::UnknownTax(tax.to_string()))?;
+        entries.push(EntryDraft {
+            account_code: account.into(),
+            side: Side::Credit,
+            amount: Money::from_sen(sen).map_err(|_| SettlementError::Overflow)?,
+            activity_code: None,
+            source: None,
+        });
+    }
+    Ok(entries)
+}
+
+/// The liability account a withheld tax is owed on.
+pub fn liability_of(tax: &str) -> Option<&'static str> {
+    TAXES.iter().find(|(t, _)| *t == tax).map(|(_, a)| *a)
+}
+
+/// The bank's answer to a transfer, as far as deciding what to do with it goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BankAnswer<'a> {
+    pub paid: bool,
+    pub bank_reference: &'a str,
+    pub value_date: chrono::NaiveDate,
+}
+
+/// A transfer as stored: released and waiting, or settled with the bank's earlier answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransferState<'a> {
+    Released,
+    Settled(BankAnswer<'a>),
+}
+
+/// What a bank's answer does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Settle {
+    /// Paid: post the payment's transaction and, for a budgeted request, realise its commitment.
+    Post { kind: TxnKind, realise_budget: bool },
+    /// Failed: record the reason; the commitment stays (the treasurer may release again, the head may cancel).
+    RecordFailure,
+    /// The same answer again (a retry): answer as the first time, write nothing.
+    Replay,
+    /// A different answer for a settled transfer: refused, the bank must reconcile.
+    Conflict,
+}
+
+/// Decides what the bank's `answer` does to a transfer in `state`, for a request of `kind`.
+pub fn settle(kind: PaymentKind, state: &TransferState<'_>, answer: &BankAnswer<'_>) -> Settle {
+    match state {
+        TransferState::Settled(earlier) if earlier == answer => Settle::Replay,
+        TransferState::Settled(_) => Settle::Conflict,
+        TransferState::Released if answer.paid => {
+            Settle::Post { kind: kind.transaction_kind(), realise_budget: kind.uses_budget() }
+        }
+        TransferState::Released => Settle::RecordFailure,
+    }
+}
+
+/// Whether cancelling a request of `kind` that is `from` gives its commitment back: only a budgeted request that
+/// holds one (approved, or released and failed).
+pub fn cancel_releases_commitment(kind: PaymentKind, from: PaymentStatus) -> bool {
+    kind.uses_budget() && from.holds_commitment()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::posting::check_balanced;
+    use proptest::prelude::*;
+
+    fn m(sen: i64) -> Money {
+        Money::from_sen(sen).unwrap()
+    }
+
+    #[test]
+    fn a_paid_request_posts_gross_net_and_each_tax_once() {
+        let req = PaidRequest {
+            lines: vec![
+                SettledLine {
+                    account: "5.2.1.07".into(),
+                    activity: Some("02.03.10".into()),
+                    source: Some("DDS".into()),
+                    amount: m(1_110_000_000),
+                },
+                SettledLine {
+                    account: "5.2.1.01".into(),
+                    activity: None,
+                    source: Some("DDS".into()),
+                    amount: m(100_000),
+                },
+            ],
+            net: m(1_110_100_000 - 110_000_000 - 15_000_000),
+            withholdings: vec![
+                ("PPN".into(), m(100_000_000)),
+                ("PPH22".into(), m(15_000_000)),
+                ("PPN".into(), m(10_000_000)),
+            ],
+        };
+        let entries = payment_entries(&req).unwrap();
+        assert_eq!(check_balanced(&entries).unwrap(), m(1_110_100_000));
+        let ppn = entries.iter().filter(|e| Some(e.account_code.as_str()) == liability_of("PPN")).collect::<Vec<_>>();
+        assert_eq!(ppn.len(), 1);
+        assert_eq!(ppn[0].amount, m(110_000_000));
+        assert_eq!(entries[2].account_code, BANK_ACCOUNT);
+        let bad = PaidRequest { withholdings: vec![("VAT".into(), m(1))], ..req };
+        assert_eq!(payment_entries(&bad), Err(SettlementError::UnknownTax("VAT".into())));
+    }
+
+    #[test]
+    fn answers() {
+        let d = chrono::NaiveDate::from_ymd_opt(2026, 5, 1).unwrap();
+        let paid = BankAnswer { paid: true, bank_reference: "R1", value_date: d };
+        let failed = BankAnswer { paid: false, ..paid.clone() };
+        use PaymentKind::*;
+        assert_eq!(
+            settle(Spp, &TransferState::Released, &paid),
+            Settle::Post { kind: TxnKind::Disbursement, realise_budget: true }
+        );
+        assert_eq!(
+            settle(TaxDeposit, &TransferState::Released, &paid),
+            Settle::Post { kind: TxnKind::TaxDeposit, realise_budget: false }
+        );
+        assert_eq!(settle(Spp, &TransferState::Released, &failed), Settle::RecordFailure);
+        assert_eq!(settle(Spp, &TransferState::Settled(paid.clone()), &paid), Settle::Replay);
+        assert_eq!(settle(Spp, &TransferState::Settled(paid.clone()), &failed), Settle::Conflict);
+        let other_ref = BankAnswer { bank_reference: "R2", ..paid.clone() };
+        assert_eq!(settle(Spp, &TransferState::Settled(paid), &other_ref), Settle::Conflict);
+        assert!(cancel_releases_commitment(Spp, PaymentStatus::Failed));
+        assert!(!cancel_releases_commitment(Spp, PaymentStatus::Draft));
+        assert!(!cancel_releases_commitment(TaxDeposit, PaymentStatus::Approved));
+    }
+
+    proptest! {
+        /// Whatever the lines and withholdings (net = gross − withheld), the disbursement balances, credits the bank
+        /// exactly the net, and credits each tax's liability exactly what was withheld for it.
+        #[test]
+        fn disbursements_balance(
+            lines in proptest::collection::vec(1_000i64..10_000_000, 1..10),
+            taxes in proptest::collection::vec((0usize..4, 1i64..500), 0..10),
+        ) {
+            let codes = ["PPN", "PPH21", "PPH22", "PPH23"];
+            let gross: i64 = lines.iter().sum();
+            let withheld: i64 = taxes.iter().map(|(_, a)| a).sum();
+            let req = PaidRequest {
+                lines: lines.iter().map(|a| SettledLine { account: "5.2.1.01".into(), activity: None, source: None, amount: m(*a) }).collect(),
+                net: m(gross - withheld),
+                withholdings: taxes.iter().map(|(t, a)| (codes[*t].to_string(), m(*a))).collect(),
+            };
+            let entries = payment_entries(&req).unwrap();
+            prop_assert_eq!(check_balanced(&entries).unwrap().sen(), gross);
+            let bank: i64 = entries.iter().filter(|e| e.account_code == BANK_ACCOUNT).map(|e| e.amount.sen()).sum();
+            prop_assert_eq!(bank, gross - withheld);
+            for (i, code) in codes.iter().enumerate() {
+                let owed: i64 = taxes.iter().filter(|(t, _)| *t == i).map(|(_, a)| a).sum();
+                let posted: i64 = entries.iter().filter(|e| Some(e.account_code.as_str()) == liability_of(code)).map(|e| e.amount.sen()).sum();
+                prop_assert_eq!(posted, owed);
+            }
+        }
+    }
+}

@@ -1,0 +1,197 @@
+//! Regencies, villages (with their chart), users and bank clients.
+
+use super::rows::*;
+use super::schema::*;
+use super::write::{find_idempotent, IdempotencyKey};
+use super::{now_micros, Db, DbConn, StoreError};
+use crate::domain::accounts::STANDARD_CHART;
+use diesel::prelude::*;
+
+#[derive(Debug, Clone, Copy)]
+pub enum VillageFilter<'a> {
+    All,
+    Regency(&'a str),
+    Ids(&'a [String]),
+}
+
+fn get_regency(c: &mut DbConn, id: &str) -> Result<Option<RegencyRow>, StoreError> {
+    Ok(regencies::table.find(id).select(RegencyRow::as_select()).first(c).optional()?)
+}
+
+pub(super) fn get_village(c: &mut DbConn, id: &str) -> Result<Option<VillageRow>, StoreError> {
+    Ok(villages::table.find(id).select(VillageRow::as_select()).first(c).optional()?)
+}
+
+fn get_user(c: &mut DbConn, id: &str) -> Result<Option<UserRow>, StoreError> {
+    Ok(users::table.find(id).select(UserRow::as_select()).first(c).optional()?)
+}
+
+impl Db {
+    pub fn create_regency(&self, code: &str, name: &str, utc_offset_minutes: i32) -> Result<RegencyRow, StoreError> {
+        let row = RegencyRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            code: code.to_string(),
+            name: name.to_string(),
+            created_at: now_micros(),
+            utc_offset_minutes,
+        };
+        self.write("create_regency", |c| {
+            diesel::insert_into(regencies::table).values(&row).execute(c)?;
+            Ok(row)
+        })
+    }
+
+    pub fn get_regency(&self, id: &str) -> Result<Option<RegencyRow>, StoreError> {
+        self.read("get_regency", |c| get_regency(c, id))
+    }
+
+    pub fn list_regencies(&self) -> Result<Vec<RegencyRow>, StoreError> {
+        self.read("list_regencies", |c| {
+            Ok(regencies::table.order(regencies::code).select(RegencyRow::as_select()).load(c)?)
+        })
+    }
+
+    /// Creates the village and seeds the standard chart, in one transaction.
+    pub fn create_village(&self, v: VillageRow) -> Result<VillageRow, StoreError> {
+        self.write("create_village", |c| {
+            c.write_txn(&mut |c| {
+                if get_regency(c, &v.regency_id)?.is_none() {
+                    return Err(StoreError::Validation(format!("regency {} does not exist", v.regency_id)));
+                }
+                diesel::insert_into(villages::table).values(&v).execute(c)?;
+                let chart: Vec<AccountRow> = STANDARD_CHART
+                    .iter()
+                    .map(|a| AccountRow {
+                        village_id: v.id.clone(),
+                        code: a.code.to_string(),
+                        name: a.name.to_string(),
+                        class: a.class.as_str().to_string(),
+                        normal_side: a.class.normal_side().as_str().to_string(),
+                        balance: 0,
+                    })
+                    .collect();
+                c.insert_all(accounts::table, &chart)?;
+                Ok(v.clone())
+            })
+        })
+    }
+
+    pub fn get_village(&self, id: &str) -> Result<Option<VillageRow>, StoreError> {
+        self.read("get_village", |c| get_village(c, id))
+    }
+
+    /// Replaces a village's name, bank account and cash limit.
+    pub fn update_village(&self, v: &VillageRow) -> Result<VillageRow, StoreError> {
+        self.write("update_village", |c| {
+            c.write_txn(&mut |c| {
+                c.lock_village(&v.id)?.ok_or(StoreError::NotFound("village"))?;
+                diesel::update(villages::table.find(&v.id))
+                    .set((
+                        villages::name.eq(&v.name),
+                        villages::bank_account.eq(&v.bank_account),
+                        villages::cash_limit.eq(v.cash_limit),
+                    ))
+                    .execute(c)?;
+                get_village(c, &v.id)?.ok_or(StoreError::NotFound("village"))
+            })
+        })
+    }
+
+    pub fn find_village_by_code(&self, code: &str) -> Result<Option<VillageRow>, StoreError> {
+        self.read("find_village_by_code", |c| {
+            Ok(villages::table.filter(villages::code.eq(code)).select(VillageRow::as_select()).first(c).optional()?)
+        })
+    }
+
+    pub fn list_villages(&self, filter: VillageFilter<'_>) -> Result<Vec<VillageRow>, StoreError> {
+        self.read("list_villages", |c| {
+            let mut q = villages::table.select(VillageRow::as_select()).order(villages::code).into_boxed();
+            match filter {
+                VillageFilter::All => {}
+                VillageFilter::Regency(r) => q = q.filter(villages::regency_id.eq(r.to_string())),
+                VillageFilter::Ids(ids) => q = q.filter(villages::id.eq_any(ids.to_vec())),
+            }
+            Ok(q.load(c)?)
+        })
+    }
+
+    pub fn create_user(&self, u: UserRow) -> Result<UserRow, StoreError> {
+        self.write("create_user", |c| {
+            diesel::insert_into(users::table).values(&u).execute(c)?;
+            Ok(u)
+        })
+    }
+
+    pub fn get_user(&self, id: &str) -> Result<Option<UserRow>, StoreError> {
+        self.read("get_user", |c| get_user(c, id))
+    }
+
+    /// Replaces a user's role, scope and active flag.
+    pub fn update_user(&self, u: &UserRow) -> Result<UserRow, StoreError> {
+        self.write("update_user", |c| {
+            diesel::update(users::table.find(&u.id))
+                .set((
+                    users::role.eq(&u.role),
+                    users::village_id.eq(&u.village_id),
+                    users::regency_id.eq(&u.regency_id),
+                    users::active.eq(u.active),
+                ))
+                .execute(c)?;
+            get_user(c, &u.id)?.ok_or(StoreError::NotFound("user"))
+        })
+    }
+
+    pub fn find_user(&self, username: &str) -> Result<Option<UserRow>, StoreError> {
+        self.read("find_user", |c| {
+            Ok(users::table.filter(users::username.eq(username)).select(UserRow::as_select()).first(c).optional()?)
+        })
+    }
+
+    pub fn count_users(&self) -> Result<i64, StoreError> {
+        self.read("count_users", |c| Ok(users::table.count().get_result(c)?))
+    }
+
+    pub fn create_bank_client(&self, row: BankClientRow, village_ids: &[String]) -> Result<(), StoreError> {
+        self.write("create_bank_client", |c| {
+            c.write_txn(&mut |c| {
+                diesel::insert_into(bank_clients::table).values(&row).execute(c)?;
+                for v in village_ids {
+                    if get_village(c, v)?.is_none() {
+                        return Err(StoreError::Validation(format!("village {v} does not exist")));
+                    }
+                    diesel::insert_into(bank_client_villages::table)
+                        .values((
+                            bank_client_villages::bank_client_id.eq(&row.id),
+                            bank_client_villages::village_id.eq(v),
+                        ))
+                        .execute(c)?;
+                }
+                Ok(())
+            })
+        })
+    }
+
+    pub fn find_bank_client(&self, client_id: &str) -> Result<Option<(BankClientRow, Vec<String>)>, StoreError> {
+        self.read("find_bank_client", |c| {
+            let Some(row) = bank_clients::table
+                .filter(bank_clients::client_id.eq(client_id))
+                .select(BankClientRow::as_select())
+                .first(c)
+                .optional()?
+            else {
+                return Ok(None);
+            };
+            let villages = bank_client_villages::table
+                .filter(bank_client_villages::bank_client_id.eq(&row.id))
+                .select(bank_client_villages::village_id)
+                .order(bank_client_villages::village_id)
+                .load(c)?;
+            Ok(Some((row, villages)))
+        })
+    }
+
+    /// The stored answer for a key: replayed if the request is the same, a conflict if not.
+    pub fn find_idempotent(&self, idem: &IdempotencyKey) -> Result<Option<(u16, String)>, StoreError> {
+        self.read("find_idempotent", |c| find_idempotent(c, idem))
+    }
+}

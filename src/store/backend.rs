@@ -1,0 +1,296 @@
+//! The seam between the backends: every place where PostgreSQL and SQLite do the same job differently, and nowhere
+//! else. Each method matches on the connection once; PostgreSQL's side is in `pg.rs` (fewer statements: on
+//! PostgreSQL every statement is a round trip to another process), SQLite's side is below (a statement per row:
+//! SQLite runs in-process, so a statement costs no round trip).
+//!
+//! | seam | PostgreSQL | SQLite |
+//! | --- | --- | --- |
+//! | [`DbConn::write_txn`] | a transaction, retried on conflicts | `BEGIN IMMEDIATE` once per commit group (`group_commit.rs`), a savepoint per write |
+//! | [`DbConn::lock_village`] | `SELECT … FOR UPDATE` | a plain read: the group's `BEGIN IMMEDIATE` already holds the database's one write lock |
+//! | [`DbConn::lock_for_write`] | one statement: the lock, the stored answer, the bank credit, the balances | one statement per question |
+//! | [`DbConn::posting_balances`] | one statement with the year's status | the year, then the accounts |
+//! | [`DbConn::write_posting`] | one data-modifying CTE, guarded by the balances it checked | a statement per row |
+//! | [`DbConn::load_payment`] | one statement (JSON) | a statement per table |
+//! | [`DbConn::write_event`] | one statement | a statement per row |
+
+use super::rows::*;
+use super::schema::*;
+use super::write::{find_idempotent_row, IdempotencyKey, StoredAnswer};
+use super::{pg, DbConn, StoreError};
+use crate::domain::posting::BalanceChange;
+use chrono::NaiveDateTime;
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::prelude::*;
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+/// How many times a write that lost a race to a concurrent writer is tried again before giving up.
+const WRITE_ATTEMPTS: u32 = 8;
+
+/// What a write asks to read with its village lock, in the same round trip where the backend can: the
+/// bank-credit record of a reference, and the balances of the accounts it will post to.
+#[derive(Default)]
+pub struct Probe<'a> {
+    pub bank_reference: Option<&'a str>,
+    /// (fiscal year, account codes)
+    pub balances: Option<(i32, &'a [String])>,
+}
+
+/// Whose village a write locks: named, or the village of a payment request (found in the same statement where
+/// the backend can, which saves the caller a read before the write).
+#[derive(Debug, Clone, Copy)]
+pub enum LockTarget<'a> {
+    Village(&'a str),
+    PaymentOf(&'a str),
+}
+
+/// The village row, locked, with what the [`Probe`] asked for, all current as of the lock.
+pub struct Locked {
+    pub village: VillageRow,
+    /// The stored answer for the request's idempotency key: (request hash, status, body).
+    pub stored: Option<StoredAnswer>,
+    /// The bank credit already recorded under the probed reference: (amount, source, transaction id).
+    pub bank_credit: Option<(i64, String, String)>,
+    /// The probed accounts' balances (those that exist) when the fiscal year is open; None when not read, or when
+    /// the year is not open (the posting then takes the slow way, which opens or refuses the year).
+    pub open_year_balances: Option<HashMap<String, i64>>,
+}
+
+/// Rows written in the same statement as a posting (they need its id, and a statement less is a round trip less).
+#[derive(Default)]
+pub struct Alongside {
+    pub bank_credit: Option<BankCreditRow>,
+    pub idempotency: Option<IdempotencyRow>,
+}
+
+/// A posting's rows, as the seam writes them.
+pub struct PostingRows<'a> {
+    pub txn: &'a TransactionRow,
+    pub entries: &'a [EntryRow],
+    pub balances: &'a [BalanceChange],
+    /// Σdebit and Σcredit per account on the value date.
+    pub daily: &'a BTreeMap<String, (i64, i64)>,
+    pub along: &'a Alongside,
+}
+
+fn retry_loop<T>(mut attempt: impl FnMut() -> Result<T, StoreError>) -> Result<T, StoreError> {
+    for n in 1..=WRITE_ATTEMPTS {
+        match attempt() {
+            Err(StoreError::Retry) if n < WRITE_ATTEMPTS => {
+                // Small, growing, jittered pause so that racing writers do not collide again in lockstep.
+                let jitter = u64::from(uuid::Uuid::new_v4().as_bytes()[0] % 8);
+                std::thread::sleep(Duration::from_millis(u64::from(n) * 2 + jitter));
+            }
+            Err(StoreError::Retry) => {
+                return Err(StoreError::Unavailable("too many concurrent write conflicts; try again".into()))
+            }
+            other => return other,
+        }
+    }
+    unreachable!("the loop returns on its last attempt")
+}
+
+impl DbConn {
+    /// Runs `f` in a write transaction that serializes with every other writer to the same village, retrying
+    /// transient conflicts a bounded number of times. Must be the outermost transaction of the write.
+    pub(super) fn write_txn<T>(
+        &mut self,
+        f: &mut dyn FnMut(&mut DbConn) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        retry_loop(|| {
+            if let DbConn::Sqlite(s) = self {
+                // The connection is the group writer's (see group_commit.rs): the group's transaction is opened here
+                // if no earlier writer left one open, with BEGIN IMMEDIATE so that a read-then-write never fails
+                // with SQLITE_BUSY midway; the write itself runs in a savepoint and the group's last writer commits.
+                let open = AnsiTransactionManager::transaction_manager_status_mut(s)
+                    .transaction_depth()
+                    .map_err(StoreError::from)?
+                    .is_some();
+                if !open {
+                    AnsiTransactionManager::begin_transaction_sql(s, "BEGIN IMMEDIATE")?;
+                }
+            }
+            self.transaction(|c| f(c))
+        })
+    }
+
+    /// Reads the village row, holding it locked until the transaction ends.
+    pub(super) fn lock_village(&mut self, id: &str) -> Result<Option<VillageRow>, StoreError> {
+        let q = villages::table.find(id);
+        Ok(match self {
+            DbConn::Pg(c) => q.select(VillageRow::as_select()).for_update().first(c).optional()?,
+            DbConn::Sqlite(_) => q.select(VillageRow::as_select()).first(self).optional()?,
+        })
+    }
+
+    /// [`Self::lock_village`], with the stored answer for the idempotency key and what `probe` asks, all as of the
+    /// lock.
+    pub(super) fn lock_for_write(
+        &mut self,
+        target: LockTarget<'_>,
+        idem: Option<&IdempotencyKey>,
+        probe: &Probe<'_>,
+    ) -> Result<Option<Locked>, StoreError> {
+        let village = match self {
+            DbConn::Pg(c) => match pg::lock_for_write(c, target, idem, probe)? {
+                pg::LockRead::Missing => return Ok(None),
+                pg::LockRead::Current(locked) => return Ok(Some(locked)),
+                // The lock waited for a writer that changed what the statement read: read it again, now current.
+                pg::LockRead::Stale(village) => village,
+            },
+            DbConn::Sqlite(_) => {
+                let village_id = match target {
+                    LockTarget::Village(id) => id.to_string(),
+                    LockTarget::PaymentOf(payment_id) => {
+                        let found = payments::table.find(payment_id).select(payments::village_id).first(self);
+                        let Some(id) = found.optional()? else { return Ok(None) };
+                        id
+                    }
+                };
+                let Some(village) = self.lock_village(&village_id)? else { return Ok(None) };
+                village
+            }
+        };
+        let stored = match idem {
+            Some(k) => find_idempotent_row(self, k)?,
+            None => None,
+        };
+        let bank_credit = match probe.bank_reference {
+            Some(r) => super::bank::find_bank_credit(self, &village.id, r)?,
+            None => None,
+        };
+        // Balances are not read ahead here: the posting reads them with the same two statements (the year, the
+        // accounts), and on SQLite a statement costs no round trip.
+        Ok(Some(Locked { village, stored, bank_credit, open_year_balances: None }))
+    }
+
+    /// For a posting dated in `year`: opens the year on first use (refusing a closed one) and returns the balances
+    /// of the accounts among `codes` that exist.
+    pub(super) fn posting_balances(
+        &mut self,
+        village_id: &str,
+        year: i32,
+        codes: &[String],
+    ) -> Result<HashMap<String, i64>, StoreError> {
+        if let DbConn::Pg(c) = self {
+            let (status, balances) = pg::balances_with_year(c, village_id, year, codes)?;
+            match status.as_deref() {
+                Some("open") => return Ok(balances),
+                Some(_) => return Err(StoreError::FiscalYearClosed(year)),
+                // The year is not open yet (or no account matched, which leaves its status unread): the slow way.
+                None => {
+                    super::ledger::ensure_year_open(self, village_id, year)?;
+                    return Ok(balances);
+                }
+            }
+        }
+        super::ledger::ensure_year_open(self, village_id, year)?;
+        Ok(accounts::table
+            .filter(accounts::village_id.eq(village_id))
+            .filter(accounts::code.eq_any(codes))
+            .select((accounts::code, accounts::balance))
+            .load::<(String, i64)>(self)?
+            .into_iter()
+            .collect())
+    }
+
+    /// Writes a checked posting's rows: the transaction, its entries, the accounts' new balances, the daily totals,
+    /// the village's new sequence and chain head (from the transaction), and the rows alongside.
+    pub(super) fn write_posting(&mut self, rows: &PostingRows<'_>) -> Result<(), StoreError> {
+        match self {
+            DbConn::Pg(c) => pg::write_posting(c, rows),
+            DbConn::Sqlite(c) => sqlite_write_posting(c, rows),
+        }
+    }
+
+    /// Inserts several rows of one table in one statement (diesel's multi-backend DSL has no multi-row insert).
+    pub(super) fn insert_all<T, V>(&mut self, table: T, rows: V) -> Result<usize, StoreError>
+    where
+        T: diesel::Table,
+        V: diesel::Insertable<T>,
+        diesel::query_builder::InsertStatement<T, V::Values>: diesel::query_dsl::methods::ExecuteDsl<diesel::PgConnection>
+            + diesel::query_dsl::methods::ExecuteDsl<diesel::SqliteConnection>,
+    {
+        let insert = diesel::insert_into(table).values(rows);
+        Ok(match self {
+            DbConn::Pg(c) => insert.execute(c)?,
+            DbConn::Sqlite(c) => insert.execute(c)?,
+        })
+    }
+
+    /// A payment request with its lines, withholdings, events and transfers.
+    pub(super) fn load_payment(&mut self, id: &str) -> Result<Option<PaymentRecord>, StoreError> {
+        if let DbConn::Pg(c) = self {
+            return pg::load_payment(c, id);
+        }
+        let Some(payment) = payments::table.find(id).select(PaymentRow::as_select()).first(self).optional()? else {
+            return Ok(None);
+        };
+        Ok(Some(super::payments::complete_payment(self, payment)?))
+    }
+
+    /// Appends a workflow event: inserts it and advances the village's chain to it; with `status_change`, also sets
+    /// the request's status to the event's `to_status` and its `updated_at`.
+    pub(super) fn write_event(
+        &mut self,
+        e: &PaymentEventRow,
+        status_change: Option<NaiveDateTime>,
+    ) -> Result<(), StoreError> {
+        if let DbConn::Pg(c) = self {
+            return pg::write_event(c, e, status_change);
+        }
+        if let Some(at) = status_change {
+            diesel::update(payments::table.find(&e.payment_id))
+                .set((payments::status.eq(&e.to_status), payments::updated_at.eq(at)))
+                .execute(self)?;
+        }
+        diesel::insert_into(payment_events::table).values(e).execute(self)?;
+        diesel::update(villages::table.find(&e.village_id))
+            .set((villages::chain_len.eq(e.chain_seq), villages::chain_head.eq(&e.hash)))
+            .execute(self)?;
+        Ok(())
+    }
+}
+
+/// SQLite's posting: a statement per row. (The daily totals' upsert is why this takes the SQLite connection itself:
+/// diesel's multi-backend DSL has no `ON CONFLICT`.)
+fn sqlite_write_posting(c: &mut diesel::SqliteConnection, rows: &PostingRows<'_>) -> Result<(), StoreError> {
+    let txn = rows.txn;
+    let village_id = &txn.village_id;
+    diesel::insert_into(transactions::table).values(txn).execute(c)?;
+    diesel::insert_into(entries::table).values(rows.entries).execute(c)?;
+    for b in rows.balances {
+        diesel::update(accounts::table.find((village_id, &b.account))).set(accounts::balance.eq(b.after)).execute(c)?;
+    }
+    for (code, (debit, credit)) in rows.daily {
+        diesel::insert_into(account_daily::table)
+            .values((
+                account_daily::village_id.eq(village_id),
+                account_daily::account_code.eq(code),
+                account_daily::value_date.eq(txn.value_date),
+                account_daily::debit.eq(debit),
+                account_daily::credit.eq(credit),
+            ))
+            .on_conflict((account_daily::village_id, account_daily::account_code, account_daily::value_date))
+            .do_update()
+            .set((
+                account_daily::debit.eq(account_daily::debit + debit),
+                account_daily::credit.eq(account_daily::credit + credit),
+            ))
+            .execute(c)?;
+    }
+    diesel::update(villages::table.find(village_id))
+        .set((
+            villages::last_seq.eq(txn.seq),
+            villages::chain_len.eq(txn.chain_seq),
+            villages::chain_head.eq(&txn.hash),
+        ))
+        .execute(c)?;
+    if let Some(row) = &rows.along.bank_credit {
+        diesel::insert_into(bank_credits::table).values(row).execute(c)?;
+    }
+    if let Some(row) = &rows.along.idempotency {
+        diesel::insert_into(idempotency_keys::table).values(row).execute(c)?;
+    }
+    Ok(())
+}

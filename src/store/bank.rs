@@ -1,0 +1,384 @@
+//! The bank's side: released transfers, the bank's results (what they post is `domain::settlement`), incoming
+//! credits (once per bank reference) and statement lines.
+
+use super::backend::{Alongside, LockTarget, Probe};
+use super::ledger::{get_transaction, post_locked, post_locked_with, NewTransaction};
+use super::payments::{append_event, move_budget, payment_kind, payment_status, Actor, EventDraft};
+use super::rows::*;
+use super::schema::*;
+use super::write::{idempotent_write, idempotent_write_probed, IdempotencyKey, Written};
+use super::{now_micros, Db, DbConn, StoreError};
+use crate::domain::accounts::{Side, BANK_ACCOUNT, SOURCES, SUSPENSE};
+use crate::domain::budget;
+use crate::domain::money::{Amount, Money};
+use crate::domain::posting::{EntryDraft, TxnKind};
+use crate::domain::roles::Role;
+use crate::domain::settlement::{self, BankAnswer, PaidRequest, Settle, SettledLine, TransferState};
+use crate::domain::workflow::{transition, Action};
+use chrono::{Datelike, NaiveDate};
+use diesel::prelude::*;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BankResult {
+    pub paid: bool,
+    pub bank_reference: String,
+    pub value_date: NaiveDate,
+    pub reason: Option<String>,
+    pub ntpn: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewCredit {
+    pub village_id: String,
+    pub amount: i64,
+    pub source: String,
+    pub bank_reference: String,
+    pub value_date: NaiveDate,
+    pub description: String,
+    pub client_id: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewStatementLine {
+    pub bank_reference: String,
+    pub value_date: NaiveDate,
+    pub amount: i64,
+    pub direction: String,
+}
+
+/// The bank credit recorded under a reference: (amount, source, transaction id).
+pub(super) fn find_bank_credit(
+    c: &mut DbConn,
+    village_id: &str,
+    reference: &str,
+) -> Result<Option<(i64, String, String)>, StoreError> {
+    Ok(bank_credits::table
+        .find((village_id, reference))
+        .select((bank_credits::amount, bank_credits::source, bank_credits::transaction_id))
+        .first(c)
+        .optional()?)
+}
+
+fn get_transfer(c: &mut DbConn, id: &str) -> Result<Option<TransferRow>, StoreError> {
+    Ok(transfers::table.find(id).select(TransferRow::as_select()).first(c).optional()?)
+}
+
+fn settlement(c: &mut DbConn, transfer: TransferRow) -> Result<Settlement, StoreError> {
+    let payment = payments::table.find(&transfer.payment_id).select(PaymentRow::as_select()).first(c)?;
+    let transaction = match &transfer.transaction_id {
+        Some(id) => get_transaction(c, id)?,
+        None => None,
+    };
+    Ok(Settlement { transfer, payment, transaction })
+}
+
+fn money(sen: i64) -> Result<Money, StoreError> {
+    Money::from_sen(sen).map_err(|_| StoreError::internal(format!("stored amount {sen}")))
+}
+
+/// The request as the domain's settlement sees it.
+fn paid_request(rec: &PaymentRecord) -> Result<PaidRequest, StoreError> {
+    Ok(PaidRequest {
+        lines: rec
+            .lines
+            .iter()
+            .map(|l| {
+                Ok(SettledLine {
+                    account: l.account_code.clone(),
+                    activity: l.activity_code.clone(),
+                    source: l.source.clone(),
+                    amount: money(l.amount)?,
+                })
+            })
+            .collect::<Result<_, StoreError>>()?,
+        net: money(rec.payment.net)?,
+        withholdings: rec
+            .withholdings
+            .iter()
+            .map(|w| Ok((w.tax.clone(), money(w.amount)?)))
+            .collect::<Result<_, StoreError>>()?,
+    })
+}
+
+/// The transfer's state as the domain sees it.
+fn transfer_state(t: &TransferRow) -> Result<TransferState<'_>, StoreError> {
+    if t.status == "released" {
+        return Ok(TransferState::Released);
+    }
+    let (Some(bank_reference), Some(value_date)) = (t.bank_reference.as_deref(), t.value_date) else {
+        return Err(StoreError::internal(format!("transfer {} is {} without its bank result", t.id, t.status)));
+    };
+    Ok(TransferState::Settled(BankAnswer { paid: t.status == "paid", bank_reference, value_date }))
+}
+
+/// Settles a released transfer under its village's lock: the domain decides (post, record the failure, replay, or
+/// refuse); the store posts and realises, and writes the transfer's and the request's result and the event.
+fn settle_locked(
+    c: &mut DbConn,
+    village: &mut VillageRow,
+    transfer_id: &str,
+    result: &BankResult,
+    actor: &Actor,
+) -> Result<Settlement, StoreError> {
+    let mut transfer =
+        get_transfer(c, transfer_id)?.filter(|t| t.village_id == village.id).ok_or(StoreError::NotFound("transfer"))?;
+    let rec = c.load_payment(&transfer.payment_id)?.ok_or(StoreError::NotFound("payment"))?;
+    let kind = payment_kind(&rec.payment)?;
+    let answer =
+        BankAnswer { paid: result.paid, bank_reference: &result.bank_reference, value_date: result.value_date };
+    let decision = settlement::settle(kind, &transfer_state(&transfer)?, &answer);
+    match decision {
+        Settle::Replay => return settlement(c, transfer),
+        Settle::Conflict => {
+            return Err(StoreError::Conflict(format!(
+                "transfer {} was already settled as {} with bank reference {}",
+                transfer.id,
+                transfer.status,
+                transfer.bank_reference.as_deref().unwrap_or("-")
+            )))
+        }
+        Settle::Post { .. } | Settle::RecordFailure => {}
+    }
+    let from = payment_status(&rec.payment)?;
+    let action = if result.paid { Action::Pay } else { Action::Fail };
+    let (to, step) = transition(from, action, Role::Bank)?;
+    let mut transaction = None;
+    match decision {
+        Settle::Replay | Settle::Conflict | Settle::RecordFailure => {}
+        Settle::Post { kind: txn_kind, realise_budget } => {
+            let new = NewTransaction {
+                village_id: village.id.clone(),
+                kind: txn_kind,
+                value_date: result.value_date,
+                description: rec.payment.description.clone(),
+                entries: settlement::payment_entries(&paid_request(&rec)?).map_err(StoreError::internal)?,
+                reverses: None,
+                payment_id: Some(rec.payment.id.clone()),
+                bank_reference: Some(result.bank_reference.clone()),
+                created_by: actor.id.clone(),
+            };
+            transaction = Some(post_locked(c, village, &new, Some(&transfer.id))?);
+            if realise_budget {
+                move_budget(c, &rec, budget::realise)?;
+            }
+        }
+    }
+    let now = now_micros();
+    let transaction_id = transaction.as_ref().map(|t| t.txn.id.clone());
+    transfer.status = (if result.paid { "paid" } else { "failed" }).to_string();
+    transfer.result_at = Some(now);
+    transfer.bank_reference = Some(result.bank_reference.clone());
+    transfer.value_date = Some(result.value_date);
+    transfer.reason = result.reason.clone();
+    transfer.ntpn = result.ntpn.clone();
+    transfer.settled_by = Some(actor.id.clone());
+    transfer.transaction_id = transaction_id.clone();
+    diesel::update(transfers::table.find(&transfer.id))
+        .set((
+            transfers::status.eq(&transfer.status),
+            transfers::result_at.eq(transfer.result_at),
+            transfers::bank_reference.eq(&transfer.bank_reference),
+            transfers::value_date.eq(transfer.value_date),
+            transfers::reason.eq(&transfer.reason),
+            transfers::ntpn.eq(&transfer.ntpn),
+            transfers::settled_by.eq(&transfer.settled_by),
+            transfers::transaction_id.eq(&transfer.transaction_id),
+        ))
+        .execute(c)?;
+    let mut payment = rec.payment.clone();
+    payment.status = to.as_str().to_string();
+    payment.updated_at = now;
+    payment.bank_reference = Some(result.bank_reference.clone());
+    payment.ntpn = result.ntpn.clone();
+    payment.transaction_id = transaction_id;
+    payment.failure_reason = result.reason.clone().filter(|_| !result.paid);
+    diesel::update(payments::table.find(&payment.id))
+        .set((
+            payments::status.eq(&payment.status),
+            payments::updated_at.eq(payment.updated_at),
+            payments::bank_reference.eq(&payment.bank_reference),
+            payments::ntpn.eq(&payment.ntpn),
+            payments::transaction_id.eq(&payment.transaction_id),
+            payments::failure_reason.eq(&payment.failure_reason),
+        ))
+        .execute(c)?;
+    let note = if result.paid { None } else { result.reason.as_deref() };
+    let draft = EventDraft { step, action: action.as_str(), actor, from: Some(from), to, note, status_change: None };
+    append_event(c, village, &rec, draft)?;
+    // The answer is the rows as read under the lock with what this settlement wrote (no second read).
+    Ok(Settlement { transfer, payment, transaction })
+}
+
+/// Where a credit from `source` lands: its revenue account, or suspense for a source the chart does not know (for
+/// the treasurer to classify by reversal and repost).
+fn credit_target(credit: &NewCredit) -> (&'static str, Option<String>, String) {
+    match SOURCES.iter().find(|(s, _)| *s == credit.source) {
+        Some((s, account)) => (account, Some(s.to_string()), credit.description.clone()),
+        None => (SUSPENSE, None, format!("[sumber tidak dikenal: {}] {}", credit.source, credit.description)),
+    }
+}
+
+impl Db {
+    pub fn list_transfers(
+        &self,
+        village_ids: &[String],
+        status: &str,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<(TransferRow, PaymentRow)>, StoreError> {
+        self.read("list_transfers", |c| {
+            let mut q = transfers::table
+                .inner_join(payments::table.on(payments::id.eq(transfers::payment_id)))
+                .filter(transfers::village_id.eq_any(village_ids.to_vec()))
+                .filter(transfers::status.eq(status.to_string()))
+                .order(transfers::id)
+                .limit(limit)
+                .select((TransferRow::as_select(), PaymentRow::as_select()))
+                .into_boxed();
+            if let Some(a) = after {
+                q = q.filter(transfers::id.gt(a.to_string()));
+            }
+            Ok(q.load(c)?)
+        })
+    }
+
+    pub fn get_transfer(&self, id: &str) -> Result<Option<TransferRow>, StoreError> {
+        self.read("get_transfer", |c| get_transfer(c, id))
+    }
+
+    /// `village_id` is the transfer's village as the caller read it for its scope check; the transfer is read again
+    /// under that village's lock.
+    pub fn settle_transfer(
+        &self,
+        transfer_id: &str,
+        village_id: &str,
+        result: &BankResult,
+        actor: &Actor,
+        idem: Option<&IdempotencyKey>,
+        render: &dyn Fn(&Settlement) -> String,
+    ) -> Result<Written<Settlement>, StoreError> {
+        self.write("settle_transfer", |c| {
+            idempotent_write(c, village_id, idem, 200, render, &mut |c, village| {
+                settle_locked(c, village, transfer_id, result, actor)
+            })
+        })
+    }
+
+    /// An incoming credit, posted once per bank reference. The bank-credit record and the two balances are read
+    /// with the village lock, and the posting, the bank-credit record and the stored answer are written in one
+    /// statement: on PostgreSQL a credit is four round trips.
+    pub fn post_credit(
+        &self,
+        credit: &NewCredit,
+        idem: Option<&IdempotencyKey>,
+        render: &dyn Fn(&TransactionRecord) -> String,
+    ) -> Result<Written<TransactionRecord>, StoreError> {
+        let (account, source, description) = credit_target(credit);
+        let mut codes = vec![BANK_ACCOUNT.to_string(), account.to_string()];
+        codes.sort();
+        let probe =
+            Probe { bank_reference: Some(&credit.bank_reference), balances: Some((credit.value_date.year(), &codes)) };
+        let target = LockTarget::Village(&credit.village_id);
+        self.write("post_credit", |c| {
+            idempotent_write_probed(c, target, idem, &probe, 201, render, &mut |c, ctx| {
+                if let Some((amount, source, transaction_id)) = ctx.locked.bank_credit.clone() {
+                    // The same bank transaction again (a retry under a new key): answered with the first posting.
+                    if amount == credit.amount && source == credit.source {
+                        return get_transaction(c, &transaction_id)?.ok_or(StoreError::NotFound("transaction"));
+                    }
+                    return Err(StoreError::Conflict(format!(
+                        "bank reference {} was already credited with {}",
+                        credit.bank_reference,
+                        Amount(amount)
+                    )));
+                }
+                let amount = Money::from_sen(credit.amount).map_err(|e| StoreError::Validation(e.to_string()))?;
+                let entry = |account: &str, side| EntryDraft {
+                    account_code: account.into(),
+                    side,
+                    amount,
+                    activity_code: None,
+                    source: source.clone(),
+                };
+                let new = NewTransaction {
+                    village_id: ctx.locked.village.id.clone(),
+                    kind: TxnKind::Receipt,
+                    value_date: credit.value_date,
+                    description: description.clone(),
+                    entries: vec![entry(BANK_ACCOUNT, Side::Debit), entry(account, Side::Credit)],
+                    reverses: None,
+                    payment_id: None,
+                    bank_reference: Some(credit.bank_reference.clone()),
+                    created_by: credit.client_id.clone(),
+                };
+                let prefetched = ctx.locked.open_year_balances.take();
+                let mut village = ctx.locked.village.clone();
+                let posted = post_locked_with(c, &mut village, &new, None, prefetched, &mut |record| Alongside {
+                    bank_credit: Some(BankCreditRow {
+                        village_id: record.txn.village_id.clone(),
+                        bank_reference: credit.bank_reference.clone(),
+                        amount: credit.amount,
+                        source: credit.source.clone(),
+                        transaction_id: record.txn.id.clone(),
+                        client_id: credit.client_id.clone(),
+                        created_at: now_micros(),
+                    }),
+                    idempotency: ctx.answer_row(record),
+                })?;
+                ctx.locked.village = village;
+                Ok(posted)
+            })
+        })
+    }
+
+    /// Stores statement lines; a line already received with the same figures is counted as a duplicate, with
+    /// other figures it is refused.
+    pub fn store_statement(
+        &self,
+        village_id: &str,
+        lines: &[NewStatementLine],
+        client_id: &str,
+        idem: Option<&IdempotencyKey>,
+        render: &dyn Fn(&(usize, usize)) -> String,
+    ) -> Result<Written<(usize, usize)>, StoreError> {
+        self.write("store_statement", |c| {
+            idempotent_write(c, village_id, idem, 201, render, &mut |c, village| {
+                let (mut stored, mut duplicates) = (0usize, 0usize);
+                for l in lines {
+                    let existing: Option<StatementLineRow> = statement_lines::table
+                        .filter(statement_lines::village_id.eq(&village.id))
+                        .filter(statement_lines::bank_reference.eq(&l.bank_reference))
+                        .filter(statement_lines::direction.eq(&l.direction))
+                        .select(StatementLineRow::as_select())
+                        .first(c)
+                        .optional()?;
+                    match existing {
+                        Some(e) if e.amount == l.amount && e.value_date == l.value_date => duplicates += 1,
+                        Some(_) => {
+                            return Err(StoreError::Conflict(format!(
+                                "statement line {} ({}) was already received with other figures",
+                                l.bank_reference, l.direction
+                            )))
+                        }
+                        None => {
+                            diesel::insert_into(statement_lines::table)
+                                .values(&StatementLineRow {
+                                    id: uuid::Uuid::now_v7().to_string(),
+                                    village_id: village.id.clone(),
+                                    bank_reference: l.bank_reference.clone(),
+                                    value_date: l.value_date,
+                                    amount: l.amount,
+                                    direction: l.direction.clone(),
+                                    client_id: client_id.to_string(),
+                                    received_at: now_micros(),
+                                })
+                                .execute(c)?;
+                            stored += 1;
+                        }
+                    }
+                }
+                Ok((stored, duplicates))
+            })
+        })
+    }
+}

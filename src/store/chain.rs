@@ -1,0 +1,201 @@
+//! Verification of a village's chain and books: the walk itself is `domain::chain::ChainWalk`; this file reads the
+//! links in bounded batches and compares the stored balances, daily totals and payment requests with what the
+//! chained records say.
+
+use super::ledger::{accounts, balances_at, transaction_hash, with_entries};
+use super::rows::*;
+use super::schema::*;
+use super::{Db, DbConn, StoreError};
+use crate::domain::chain::{BreakReason, ChainWalk, LinkView};
+use chrono::NaiveDate;
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+use std::collections::HashMap;
+
+/// How many chained rows verification reads at a time: memory stays bounded whatever the village's history.
+const VERIFY_BATCH: i64 = 1000;
+
+/// Where the hash chain (or the balances) first disagree with the rows.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ChainBreak {
+    /// The position in the village's chain.
+    pub chain_seq: i64,
+    /// The transaction's own sequence number, when the broken link is a transaction.
+    pub seq: Option<i64>,
+    pub transaction_id: Option<String>,
+    /// The payment event's id, when the broken link is a workflow event.
+    pub payment_event_id: Option<String>,
+    /// `hash_mismatch`, `prev_hash_mismatch`, `missing_link` or `head_mismatch`.
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ChainReport {
+    pub ok: bool,
+    pub checked: i64,
+    pub first_broken: Option<ChainBreak>,
+    /// Accounts whose stored balance differs from the sum of their entries.
+    pub balance_mismatches: Vec<String>,
+    /// Payment requests whose stored content no longer matches the digest in their latest chained event.
+    pub payment_mismatches: Vec<String>,
+}
+
+/// One link of a village's chain: a transaction or a payment event.
+enum Link {
+    Txn(TransactionRecord),
+    Event(PaymentEventRow),
+}
+
+impl Link {
+    fn chain_seq(&self) -> i64 {
+        match self {
+            Link::Txn(t) => t.txn.chain_seq,
+            Link::Event(e) => e.chain_seq,
+        }
+    }
+
+    fn view(&self) -> LinkView {
+        match self {
+            Link::Txn(t) => LinkView {
+                chain_seq: t.txn.chain_seq,
+                prev_hash: t.txn.prev_hash.clone(),
+                stored_hash: t.txn.hash.clone(),
+                recomputed_hash: transaction_hash(&t.txn, &t.entries),
+            },
+            Link::Event(e) => LinkView {
+                chain_seq: e.chain_seq,
+                prev_hash: e.prev_hash.clone(),
+                stored_hash: e.hash.clone(),
+                recomputed_hash: super::payments::event_hash(e),
+            },
+        }
+    }
+
+    /// The break at this link, naming the record.
+    fn brk(&self, reason: BreakReason) -> ChainBreak {
+        let reason = reason.as_str().to_string();
+        match self {
+            Link::Txn(t) => ChainBreak {
+                chain_seq: t.txn.chain_seq,
+                seq: Some(t.txn.seq),
+                transaction_id: Some(t.txn.id.clone()),
+                payment_event_id: None,
+                reason,
+            },
+            Link::Event(e) => ChainBreak {
+                chain_seq: e.chain_seq,
+                seq: None,
+                transaction_id: None,
+                payment_event_id: Some(e.id.clone()),
+                reason,
+            },
+        }
+    }
+}
+
+/// A break at a position that holds no record.
+fn positional(reason: BreakReason, chain_seq: i64) -> ChainBreak {
+    ChainBreak { chain_seq, seq: None, transaction_id: None, payment_event_id: None, reason: reason.as_str().into() }
+}
+
+/// The links with chain_seq in [from, from + VERIFY_BATCH), in order.
+fn chain_batch(c: &mut DbConn, village_id: &str, from: i64) -> Result<Vec<Link>, StoreError> {
+    let until = from + VERIFY_BATCH;
+    let txns: Vec<TransactionRow> = transactions::table
+        .filter(transactions::village_id.eq(village_id))
+        .filter(transactions::chain_seq.ge(from))
+        .filter(transactions::chain_seq.lt(until))
+        .order(transactions::chain_seq)
+        .select(TransactionRow::as_select())
+        .load(c)?;
+    let events: Vec<PaymentEventRow> = payment_events::table
+        .filter(payment_events::village_id.eq(village_id))
+        .filter(payment_events::chain_seq.ge(from))
+        .filter(payment_events::chain_seq.lt(until))
+        .order(payment_events::chain_seq)
+        .select(PaymentEventRow::as_select())
+        .load(c)?;
+    let mut links: Vec<Link> =
+        with_entries(c, txns)?.into_iter().map(Link::Txn).chain(events.into_iter().map(Link::Event)).collect();
+    links.sort_by_key(Link::chain_seq);
+    Ok(links)
+}
+
+fn chain_has_links_from(c: &mut DbConn, village_id: &str, from: i64) -> Result<bool, StoreError> {
+    let t: i64 = transactions::table
+        .filter(transactions::village_id.eq(village_id))
+        .filter(transactions::chain_seq.ge(from))
+        .count()
+        .get_result(c)?;
+    let e: i64 = payment_events::table
+        .filter(payment_events::village_id.eq(village_id))
+        .filter(payment_events::chain_seq.ge(from))
+        .count()
+        .get_result(c)?;
+    Ok(t + e > 0)
+}
+
+/// Walks the chain from its start; the first break, if any, and how many links were sound.
+fn walk_chain(c: &mut DbConn, village: &VillageRow) -> Result<(i64, Option<ChainBreak>), StoreError> {
+    let mut walk = ChainWalk::default();
+    loop {
+        let links = chain_batch(c, &village.id, walk.next_seq())?;
+        if links.is_empty() {
+            break;
+        }
+        for link in &links {
+            if let Err((reason, at)) = walk.step(&link.view()) {
+                let brk = if reason == BreakReason::MissingLink { positional(reason, at) } else { link.brk(reason) };
+                return Ok((walk.checked(), Some(brk)));
+            }
+        }
+    }
+    let more_after = chain_has_links_from(c, &village.id, walk.next_seq())?;
+    let end = walk.finish(more_after, village.chain_len, &village.chain_head);
+    Ok((walk.checked(), end.err().map(|(reason, at)| positional(reason, at))))
+}
+
+const SIGNED_SUM: &str = "CAST(COALESCE(SUM(CASE WHEN side = 'debit' THEN amount ELSE -amount END), 0) AS BIGINT)";
+
+/// Every account whose stored balance, or whose daily totals, differ from the sum of its entries (computed in the
+/// database, not in memory).
+fn balance_mismatches(c: &mut DbConn, village_id: &str) -> Result<Vec<String>, StoreError> {
+    let sums: HashMap<String, i64> = entries::table
+        .filter(entries::village_id.eq(village_id))
+        .group_by(entries::account_code)
+        .select((entries::account_code, sql::<BigInt>(SIGNED_SUM)))
+        .load::<(String, i64)>(c)?
+        .into_iter()
+        .collect();
+    let daily: HashMap<String, i64> =
+        balances_at(c, village_id, NaiveDate::from_ymd_opt(9999, 12, 31).expect("a valid date"))?.into_iter().collect();
+    Ok(accounts(c, village_id)?
+        .into_iter()
+        .filter(|a| {
+            let entries_sum = sums.get(&a.code).copied().unwrap_or(0);
+            entries_sum != a.balance || daily.get(&a.code).copied().unwrap_or(0) != entries_sum
+        })
+        .map(|a| a.code)
+        .collect())
+}
+
+impl Db {
+    /// Walks the village's chain in bounded batches and checks every link, then every stored balance and every
+    /// payment request against its trail.
+    pub fn verify_chain(&self, village_id: &str) -> Result<ChainReport, StoreError> {
+        self.read("verify_chain", |c| {
+            let village = super::admin::get_village(c, village_id)?.ok_or(StoreError::NotFound("village"))?;
+            let (checked, first_broken) = walk_chain(c, &village)?;
+            let balance_mismatches = balance_mismatches(c, village_id)?;
+            let payment_mismatches = super::payments::payment_mismatches(c, village_id)?;
+            Ok(ChainReport {
+                ok: first_broken.is_none() && balance_mismatches.is_empty() && payment_mismatches.is_empty(),
+                checked,
+                first_broken,
+                balance_mismatches,
+                payment_mismatches,
+            })
+        })
+    }
+}

@@ -1,0 +1,519 @@
+//! Payment requests (SPP and tax deposits) and their workflow. The state machine and separation of duties are
+//! `domain::workflow`, the budget movements `domain::budget`, what a cancel gives back `domain::settlement`; each
+//! step here locks the request's village, reads what those need, and writes the event, the new status and what the
+//! domain decided.
+
+use super::backend::{LockTarget, Probe};
+use super::budget::{ensure_accounts_exist, positions_of, require_adopted_budget, write_moves};
+use super::ledger::{ensure_year_open, reserved_for_transfers};
+use super::rows::*;
+use super::schema::*;
+use super::write::{idempotent_write, idempotent_write_probed, IdempotencyKey, Written};
+use super::{now_micros, Db, DbConn, StoreError};
+use crate::domain::accounts::BANK_ACCOUNT;
+use crate::domain::budget::{self, LineKey};
+use crate::domain::chain::{
+    canonical_date, canonical_time, link_hash, CanonicalEvent, CanonicalPayment, CanonicalPaymentLine,
+};
+use crate::domain::money::Amount;
+use crate::domain::posting::PostingError;
+use crate::domain::settlement::{cancel_releases_commitment, PaymentKind};
+use crate::domain::workflow::{check_separation, transition, Action, PaymentStatus, Step};
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use std::collections::BTreeMap;
+
+/// Who acts on a request: recorded in its events.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub id: String,
+    pub name: String,
+    pub role: crate::domain::roles::Role,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewPaymentLine {
+    pub account_code: String,
+    pub source: Option<String>,
+    pub amount: i64,
+    /// (tax, amount in sen)
+    pub withholdings: Vec<(String, i64)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewPayment {
+    pub village_id: String,
+    /// `spp` or `tax_deposit`.
+    pub kind: &'static str,
+    pub fiscal_year: i32,
+    pub activity_code: Option<String>,
+    pub description: String,
+    pub payee_name: String,
+    pub payee_bank_code: String,
+    pub payee_account_number: String,
+    pub payee_npwp: Option<String>,
+    pub invoice_number: Option<String>,
+    pub invoice_date: Option<NaiveDate>,
+    pub billing_code: Option<String>,
+    pub lines: Vec<NewPaymentLine>,
+    pub totals: crate::domain::workflow::Totals,
+    pub actor: Actor,
+}
+
+/// A digest of what the request asks for (payee, lines, amounts), from its canonical form (`domain::chain`).
+pub fn payment_digest(p: &PaymentRow, lines: &[PaymentLineRow], withholdings: &[WithholdingRow]) -> String {
+    crate::domain::chain::payment_digest(&CanonicalPayment {
+        id: &p.id,
+        village_id: &p.village_id,
+        kind: &p.kind,
+        fiscal_year: p.fiscal_year,
+        activity_code: p.activity_code.as_deref(),
+        description: &p.description,
+        payee: (&p.payee_name, &p.payee_bank_code, &p.payee_account_number, p.payee_npwp.as_deref()),
+        invoice: (p.invoice_number.as_deref(), p.invoice_date.map(canonical_date)),
+        billing_code: p.billing_code.as_deref(),
+        gross_sen: p.gross,
+        withheld_sen: p.withheld,
+        net_sen: p.net,
+        lines: lines
+            .iter()
+            .map(|l| CanonicalPaymentLine {
+                line_no: l.line_no,
+                account: &l.account_code,
+                source: l.source.as_deref(),
+                amount_sen: l.amount,
+                withholdings: withholdings
+                    .iter()
+                    .filter(|w| w.line_no == l.line_no)
+                    .map(|w| (w.tax.as_str(), w.amount))
+                    .collect(),
+            })
+            .collect(),
+    })
+}
+
+/// A workflow event's link hash, from its canonical form (`domain::chain`).
+pub fn event_hash(e: &PaymentEventRow) -> String {
+    link_hash(
+        &e.prev_hash,
+        &CanonicalEvent {
+            record: "payment_event",
+            id: &e.id,
+            village_id: &e.village_id,
+            chain_seq: e.chain_seq,
+            payment_id: &e.payment_id,
+            step: &e.step,
+            action: &e.action,
+            actor: &e.actor,
+            actor_name: &e.actor_name,
+            role: &e.role,
+            from: e.from_status.as_deref(),
+            to: &e.to_status,
+            note: e.note.as_deref(),
+            at: canonical_time(e.at),
+            payment_digest: &e.payment_digest,
+        },
+    )
+}
+
+/// One event to append to a request's trail.
+pub(super) struct EventDraft<'a> {
+    pub step: Step,
+    pub action: &'a str,
+    pub actor: &'a Actor,
+    pub from: Option<PaymentStatus>,
+    pub to: PaymentStatus,
+    pub note: Option<&'a str>,
+    /// Also set the request's status to `to` and its `updated_at` to this, in the same statement.
+    pub status_change: Option<NaiveDateTime>,
+}
+
+/// Appends one event to the village's chain (under its lock).
+pub(super) fn append_event(
+    c: &mut DbConn,
+    village: &mut VillageRow,
+    rec: &PaymentRecord,
+    draft: EventDraft<'_>,
+) -> Result<PaymentEventRow, StoreError> {
+    let chain_seq = village.chain_len + 1;
+    let mut e = PaymentEventRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        village_id: village.id.clone(),
+        payment_id: rec.payment.id.clone(),
+        chain_seq,
+        step: draft.step.as_str().to_string(),
+        action: draft.action.to_string(),
+        actor: draft.actor.id.clone(),
+        actor_name: draft.actor.name.clone(),
+        role: draft.actor.role.as_str().to_string(),
+        from_status: draft.from.map(|s| s.as_str().to_string()),
+        to_status: draft.to.as_str().to_string(),
+        note: draft.note.map(str::to_string),
+        at: now_micros(),
+        payment_digest: payment_digest(&rec.payment, &rec.lines, &rec.withholdings),
+        prev_hash: village.chain_head.clone(),
+        hash: String::new(),
+    };
+    e.hash = event_hash(&e);
+    c.write_event(&e, draft.status_change)?;
+    village.chain_len = chain_seq;
+    village.chain_head = e.hash.clone();
+    Ok(e)
+}
+
+/// The rows of a new request, as drafted.
+fn draft_rows(new: &NewPayment, village_id: &str) -> PaymentRecord {
+    let now = now_micros();
+    let payment = PaymentRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        village_id: village_id.to_string(),
+        kind: new.kind.to_string(),
+        fiscal_year: new.fiscal_year,
+        status: PaymentStatus::Draft.as_str().into(),
+        activity_code: new.activity_code.clone(),
+        description: new.description.clone(),
+        payee_name: new.payee_name.clone(),
+        payee_bank_code: new.payee_bank_code.clone(),
+        payee_account_number: new.payee_account_number.clone(),
+        payee_npwp: new.payee_npwp.clone(),
+        invoice_number: new.invoice_number.clone(),
+        invoice_date: new.invoice_date,
+        billing_code: new.billing_code.clone(),
+        gross: new.totals.gross,
+        withheld: new.totals.withheld,
+        net: new.totals.net,
+        created_by: new.actor.id.clone(),
+        created_at: now,
+        updated_at: now,
+        bank_reference: None,
+        ntpn: None,
+        transaction_id: None,
+        failure_reason: None,
+    };
+    let mut lines = Vec::new();
+    let mut withholdings = Vec::new();
+    for (i, l) in new.lines.iter().enumerate() {
+        let line_no = i32::try_from(i + 1).expect("bounded");
+        lines.push(PaymentLineRow {
+            payment_id: payment.id.clone(),
+            line_no,
+            village_id: village_id.to_string(),
+            account_code: l.account_code.clone(),
+            activity_code: new.activity_code.clone(),
+            source: l.source.clone(),
+            amount: l.amount,
+        });
+        for (j, (tax, amount)) in l.withholdings.iter().enumerate() {
+            withholdings.push(WithholdingRow {
+                payment_id: payment.id.clone(),
+                line_no,
+                seq_no: i32::try_from(j + 1).expect("bounded"),
+                village_id: village_id.to_string(),
+                tax: tax.clone(),
+                amount: *amount,
+            });
+        }
+    }
+    PaymentRecord { payment, lines, withholdings, events: Vec::new(), transfers: Vec::new() }
+}
+
+pub(super) fn complete_payment(c: &mut DbConn, payment: PaymentRow) -> Result<PaymentRecord, StoreError> {
+    let lines = payment_lines::table
+        .filter(payment_lines::payment_id.eq(&payment.id))
+        .order(payment_lines::line_no)
+        .select(PaymentLineRow::as_select())
+        .load(c)?;
+    let withholdings = payment_withholdings::table
+        .filter(payment_withholdings::payment_id.eq(&payment.id))
+        .order((payment_withholdings::line_no, payment_withholdings::seq_no))
+        .select(WithholdingRow::as_select())
+        .load(c)?;
+    let events = payment_events::table
+        .filter(payment_events::payment_id.eq(&payment.id))
+        .order(payment_events::chain_seq)
+        .select(PaymentEventRow::as_select())
+        .load(c)?;
+    let transfers = transfers::table
+        .filter(transfers::payment_id.eq(&payment.id))
+        .order(transfers::attempt)
+        .select(TransferRow::as_select())
+        .load(c)?;
+    Ok(PaymentRecord { payment, lines, withholdings, events, transfers })
+}
+
+/// The request's amounts per budget line.
+pub(super) fn request_amounts(rec: &PaymentRecord) -> Result<BTreeMap<LineKey, i64>, StoreError> {
+    Ok(budget::request_amounts(
+        rec.lines
+            .iter()
+            .map(|l| (LineKey::new(&l.account_code, l.activity_code.as_deref(), l.source.as_deref()), l.amount)),
+    )?)
+}
+
+/// One of `domain::budget`'s movements: commit, release or realise.
+pub(super) type BudgetMove =
+    fn(&BTreeMap<LineKey, budget::Position>, &BTreeMap<LineKey, i64>) -> Result<budget::Moves, budget::BudgetError>;
+
+/// Moves the request's budget lines with `how` (commit, release or realise), under the village's lock.
+pub(super) fn move_budget(c: &mut DbConn, rec: &PaymentRecord, how: BudgetMove) -> Result<(), StoreError> {
+    let p = &rec.payment;
+    let request = request_amounts(rec)?;
+    let positions = positions_of(c, &p.village_id, p.fiscal_year, request.keys().cloned())?;
+    let moves = how(&positions, &request)?;
+    write_moves(c, &p.village_id, p.fiscal_year, &moves)
+}
+
+pub(super) fn payment_kind(p: &PaymentRow) -> Result<PaymentKind, StoreError> {
+    PaymentKind::parse(&p.kind).ok_or_else(|| StoreError::internal(format!("payment {} has kind {:?}", p.id, p.kind)))
+}
+
+pub(super) fn payment_status(p: &PaymentRow) -> Result<PaymentStatus, StoreError> {
+    PaymentStatus::parse(&p.status)
+        .ok_or_else(|| StoreError::internal(format!("payment {} has status {:?}", p.id, p.status)))
+}
+
+/// A tax deposit may not clear more than is owed: the liability's balance less other deposits under way.
+fn check_tax_outstanding(c: &mut DbConn, rec: &PaymentRecord) -> Result<(), StoreError> {
+    let p = &rec.payment;
+    for l in &rec.lines {
+        let balance: i64 = accounts::table.find((&p.village_id, &l.account_code)).select(accounts::balance).first(c)?;
+        let owed = -balance; // liabilities are credit-normal
+        let pending: Vec<i64> = payment_lines::table
+            .inner_join(payments::table.on(payments::id.eq(payment_lines::payment_id)))
+            .filter(payments::village_id.eq(&p.village_id))
+            .filter(payments::kind.eq("tax_deposit"))
+            .filter(payments::status.eq_any(["approved", "released", "failed"]))
+            .filter(payments::id.ne(&p.id))
+            .filter(payment_lines::account_code.eq(&l.account_code))
+            .select(payment_lines::amount)
+            .load(c)?;
+        let available = owed - pending.iter().sum::<i64>();
+        if l.amount > available {
+            return Err(StoreError::Validation(format!(
+                "the deposit for {} is {}, but only {} is withheld and not yet being deposited",
+                l.account_code,
+                Amount(l.amount),
+                Amount(available.max(0))
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn history(rec: &PaymentRecord) -> Result<Vec<(String, Step)>, StoreError> {
+    rec.events
+        .iter()
+        .map(|e| {
+            let step = Step::parse(&e.step)
+                .ok_or_else(|| StoreError::internal(format!("event {} has step {:?}", e.id, e.step)))?;
+            Ok((e.actor.clone(), step))
+        })
+        .collect()
+}
+
+/// Release: the bank account, less what released transfers already hold, must cover the net; a transfer is
+/// written for the bank to execute.
+fn release_transfer(
+    c: &mut DbConn,
+    village: &VillageRow,
+    rec: &PaymentRecord,
+    actor: &Actor,
+) -> Result<TransferRow, StoreError> {
+    let bank: i64 = accounts::table.find((&village.id, BANK_ACCOUNT)).select(accounts::balance).first(c)?;
+    let available = bank - reserved_for_transfers(c, &village.id, None)?;
+    if available < rec.payment.net {
+        return Err(StoreError::Posting(PostingError::InsufficientFunds {
+            account: BANK_ACCOUNT.into(),
+            balance: Amount(available),
+            needed: Amount(rec.payment.net),
+        }));
+    }
+    let transfer = TransferRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        village_id: village.id.clone(),
+        payment_id: rec.payment.id.clone(),
+        attempt: i32::try_from(rec.transfers.len() + 1).expect("bounded"),
+        amount: rec.payment.net,
+        status: "released".into(),
+        released_by: actor.id.clone(),
+        released_at: now_micros(),
+        result_at: None,
+        bank_reference: None,
+        value_date: None,
+        reason: None,
+        ntpn: None,
+        settled_by: None,
+        transaction_id: None,
+    };
+    diesel::insert_into(transfers::table).values(&transfer).execute(c)?;
+    Ok(transfer)
+}
+
+/// Every request of the village whose stored content differs from the digest its latest event recorded.
+pub(super) fn payment_mismatches(c: &mut DbConn, village_id: &str) -> Result<Vec<String>, StoreError> {
+    let mut out = Vec::new();
+    let mut after = String::new();
+    loop {
+        let page: Vec<PaymentRow> = payments::table
+            .filter(payments::village_id.eq(village_id))
+            .filter(payments::id.gt(&after))
+            .order(payments::id)
+            .limit(500)
+            .select(PaymentRow::as_select())
+            .load(c)?;
+        let Some(last) = page.last() else { break };
+        after = last.id.clone();
+        for p in page {
+            let rec = complete_payment(c, p)?;
+            let digest = payment_digest(&rec.payment, &rec.lines, &rec.withholdings);
+            if rec.events.last().map(|e| e.payment_digest.as_str()) != Some(digest.as_str()) {
+                out.push(rec.payment.id.clone());
+            }
+        }
+    }
+    Ok(out)
+}
+
+impl Db {
+    pub fn create_payment(
+        &self,
+        new: &NewPayment,
+        idem: Option<&IdempotencyKey>,
+        render: &dyn Fn(&PaymentRecord) -> String,
+    ) -> Result<Written<PaymentRecord>, StoreError> {
+        self.write("create_payment", |c| {
+            idempotent_write(c, &new.village_id, idem, 201, render, &mut |c, village| {
+                let codes: Vec<String> = new.lines.iter().map(|l| l.account_code.clone()).collect();
+                ensure_accounts_exist(c, &village.id, &codes)?;
+                let mut rec = draft_rows(new, &village.id);
+                diesel::insert_into(payments::table).values(&rec.payment).execute(c)?;
+                c.insert_all(payment_lines::table, &rec.lines)?;
+                if !rec.withholdings.is_empty() {
+                    c.insert_all(payment_withholdings::table, &rec.withholdings)?;
+                }
+                let draft = EventDraft {
+                    step: Step::Draft,
+                    action: "create",
+                    actor: &new.actor,
+                    from: None,
+                    to: PaymentStatus::Draft,
+                    note: None,
+                    status_change: None,
+                };
+                let event = append_event(c, village, &rec, draft)?;
+                // Answered from the rows just written, in the order a read would list them (no second read).
+                rec.events.push(event);
+                Ok(rec)
+            })
+        })
+    }
+
+    pub fn get_payment(&self, id: &str) -> Result<Option<PaymentRecord>, StoreError> {
+        self.read("get_payment", |c| c.load_payment(id))
+    }
+
+    pub fn list_payments(
+        &self,
+        village_id: &str,
+        status: Option<&str>,
+        after_id: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<PaymentRecord>, StoreError> {
+        self.read("list_payments", |c| {
+            let mut q = payments::table
+                .filter(payments::village_id.eq(village_id.to_string()))
+                .order(payments::id)
+                .limit(limit)
+                .select(PaymentRow::as_select())
+                .into_boxed();
+            if let Some(s) = status {
+                q = q.filter(payments::status.eq(s.to_string()));
+            }
+            if let Some(a) = after_id {
+                q = q.filter(payments::id.gt(a.to_string()));
+            }
+            let rows = q.load(c)?;
+            rows.into_iter().map(|p| complete_payment(c, p)).collect()
+        })
+    }
+
+    /// Takes one step of a request's chain atomically; with a key, stores `render`'s body for retries. Locks the
+    /// request's village (found with the lock) and takes the step if `in_scope` accepts the village: the caller's
+    /// scope check, made here so that it costs no read of its own. Outside the scope the request is `NotFound`, as
+    /// if it did not exist.
+    #[allow(clippy::too_many_arguments)]
+    pub fn transition_payment(
+        &self,
+        payment_id: &str,
+        in_scope: &dyn Fn(&VillageRow) -> bool,
+        action: Action,
+        actor: &Actor,
+        note: Option<&str>,
+        idem: Option<&IdempotencyKey>,
+        render: &dyn Fn(&PaymentRecord) -> String,
+    ) -> Result<Written<PaymentRecord>, StoreError> {
+        self.write("transition_payment", |c| {
+            let target = LockTarget::PaymentOf(payment_id);
+            idempotent_write_probed(c, target, idem, &Probe::default(), 200, render, &mut |c, ctx| {
+                let village = &mut ctx.locked.village;
+                if !in_scope(village) {
+                    return Err(StoreError::NotFound("payment"));
+                }
+                let rec = c
+                    .load_payment(payment_id)?
+                    .filter(|r| r.payment.village_id == village.id)
+                    .ok_or(StoreError::NotFound("payment"))?;
+                take_step(c, village, rec, action, actor, note)
+            })
+        })
+    }
+}
+
+/// One workflow step under the village's lock: the domain's transition and separation of duties, then what the
+/// step does to the budget, the tax owed or the bank (approve, cancel, release), then the event.
+fn take_step(
+    c: &mut DbConn,
+    village: &mut VillageRow,
+    mut rec: PaymentRecord,
+    action: Action,
+    actor: &Actor,
+    note: Option<&str>,
+) -> Result<PaymentRecord, StoreError> {
+    let from = payment_status(&rec.payment)?;
+    let kind = payment_kind(&rec.payment)?;
+    let (to, step) = transition(from, action, actor.role)?;
+    check_separation(&history(&rec)?, &actor.id, step)?;
+    match action {
+        Action::Approve if kind.uses_budget() => {
+            require_adopted_budget(c, &village.id, rec.payment.fiscal_year)?;
+            move_budget(c, &rec, budget::commit)?;
+        }
+        Action::Approve => {
+            ensure_year_open(c, &village.id, rec.payment.fiscal_year)?;
+            check_tax_outstanding(c, &rec)?;
+        }
+        Action::Cancel if cancel_releases_commitment(kind, from) => move_budget(c, &rec, budget::release)?,
+        Action::Release => {
+            let transfer = release_transfer(c, village, &rec, actor)?;
+            rec.transfers.push(transfer);
+        }
+        _ => {}
+    }
+    let updated_at = now_micros();
+    let draft = EventDraft {
+        step,
+        action: action.as_str(),
+        actor,
+        from: Some(from),
+        to,
+        note,
+        status_change: Some(updated_at),
+    };
+    let event = append_event(c, village, &rec, draft)?;
+    // The answer is the record as read under the lock plus what this step wrote (no second read): the new
+    // status, the event (the chain's newest), and a released transfer (the newest attempt).
+    rec.payment.status = to.as_str().to_string();
+    rec.payment.updated_at = updated_at;
+    rec.events.push(event);
+    Ok(rec)
+}
