@@ -282,7 +282,7 @@ pub fn plan_posting(
             if code == super::accounts::BANK_ACCOUNT {
                 balance.saturating_sub(reserved)
             } else {
-                balance.saturating_sub(reserved)
+                balance
             }
         },
         head.cash_limit,
