@@ -58,14 +58,14 @@ fn main() -> anyhow::Result<()> {
             activity_code: String::new(),
             activity_name: None,
             source: "DDS".into(),
-            ceiling: 200_000_000_000,
+            ceiling: kasdesa::domain::money::Money::from_sen(200_000_000_000).expect("in range"),
         },
         BudgetLineInput {
             account_code: "5.2.1.07".into(),
             activity_code: "02.03.10".into(),
             activity_name: None,
             source: "DDS".into(),
-            ceiling: 150_000_000_000,
+            ceiling: kasdesa::domain::money::Money::from_sen(150_000_000_000).expect("in range"),
         },
     ];
     for i in 0..villages {

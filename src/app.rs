@@ -1,10 +1,9 @@
 //! Building the application state and running the HTTP server.
 
 use crate::config::Settings;
-use crate::http::auth::{hash_password, JwtKeys};
+use crate::http::auth::JwtKeys;
 use crate::http::{configure, AppState, Metrics};
-use crate::store::rows::UserRow;
-use crate::store::{now_micros, Db, PoolOptions};
+use crate::store::{Db, PoolOptions};
 use actix_web::dev::Server;
 use actix_web::middleware::DefaultHeaders;
 use actix_web::{App, HttpMessage, HttpServer};
@@ -28,18 +27,15 @@ pub fn build_state(settings: Settings) -> anyhow::Result<Arc<AppState>> {
     let jwt = JwtKeys::new(&secret, &settings.jwt_issuer, &settings.jwt_audience, settings.token_ttl_secs);
     if let Some(password) = settings.admin_password.as_deref().filter(|p| !p.is_empty()) {
         if db.count_users()? == 0 {
-            anyhow::ensure!(password.chars().count() >= 10, "KASDESA_ADMIN_PASSWORD must be at least 10 characters");
-            let hash = hash_password(password).map_err(|e| anyhow::anyhow!("{e}"))?;
-            db.create_user(UserRow {
-                id: uuid::Uuid::now_v7().to_string(),
-                username: "admin".into(),
-                password_hash: hash,
-                role: "admin".into(),
+            let password = crate::domain::text::Password::parse("KASDESA_ADMIN_PASSWORD", password)?;
+            let admin = crate::users::NewUser {
+                username: crate::domain::text::Username::parse("username", "admin")?,
+                password,
+                role: crate::domain::roles::Role::Admin,
                 village_id: None,
                 regency_id: None,
-                active: true,
-                created_at: now_micros(),
-            })?;
+            };
+            crate::users::create_user(&db, admin)?;
             tracing::info!("created the administrator 'admin'");
         }
     }

@@ -3,9 +3,8 @@
 use crate::app::{build_state, init_tracing, run};
 use crate::config::Settings;
 use crate::domain::roles::Role;
-use crate::http::auth::hash_password;
-use crate::store::rows::UserRow;
-use crate::store::{now_micros, Db, PoolOptions};
+use crate::domain::text::{Password, Username};
+use crate::store::{Db, PoolOptions};
 use clap::{Parser, Subcommand};
 use std::io::Read;
 use std::path::PathBuf;
@@ -76,19 +75,10 @@ pub fn main_entry() -> anyhow::Result<std::process::ExitCode> {
         Command::User { action: UserAction::Create { username, role, village, regency } } => {
             let db = Db::connect(&settings.database_url, &PoolOptions::default())?;
             let role = Role::parse(&role).ok_or_else(|| anyhow::anyhow!("unknown role {role}"))?;
-            anyhow::ensure!(role != Role::Bank, "banks are registered with POST /api/v1/bank-clients");
             let village_id = match village {
                 Some(v) => Some(resolve_village(&db, &v)?),
                 None => None,
             };
-            anyhow::ensure!(
-                role.is_village_role() == village_id.is_some(),
-                "--village is required for village roles and only for them"
-            );
-            anyhow::ensure!(
-                (role == Role::Inspector) == regency.is_some(),
-                "--regency is required for inspectors only"
-            );
             let password = match std::env::var("KASDESA_USER_PASSWORD") {
                 Ok(p) => p,
                 Err(_) => {
@@ -97,17 +87,16 @@ pub fn main_entry() -> anyhow::Result<std::process::ExitCode> {
                     s.trim_end_matches(['\n', '\r']).to_string()
                 }
             };
-            anyhow::ensure!((10..=128).contains(&password.chars().count()), "password must be 10 to 128 characters");
-            let user = db.create_user(UserRow {
-                id: uuid::Uuid::now_v7().to_string(),
-                username,
-                password_hash: hash_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?,
-                role: role.as_str().into(),
-                village_id,
-                regency_id: regency,
-                active: true,
-                created_at: now_micros(),
-            })?;
+            let user = crate::users::create_user(
+                &db,
+                crate::users::NewUser {
+                    username: Username::parse("username", &username)?,
+                    password: Password::parse("password", &password)?,
+                    role,
+                    village_id,
+                    regency_id: regency,
+                },
+            )?;
             println!("{}", user.id);
         }
         Command::Backup { out } => {

@@ -10,4 +10,5 @@ pub mod domain;
 pub mod http;
 pub mod reports;
 pub mod store;
+pub mod users;
 pub mod web;

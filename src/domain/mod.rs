@@ -9,6 +9,7 @@
 //! - `settlement`: what a bank result posts, what a cancel gives back.
 //! - `chain`: canonical forms, hashes, digests and the walk of verification.
 //! - `roles`: who may do what.
+//! - `text`: the text a request carries, parsed once (descriptions, notes, bank and tax identifiers, credentials).
 
 pub mod accounts;
 pub mod budget;
@@ -17,4 +18,5 @@ pub mod money;
 pub mod posting;
 pub mod roles;
 pub mod settlement;
+pub mod text;
 pub mod workflow;

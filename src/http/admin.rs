@@ -1,11 +1,12 @@
 //! Login, bank client tokens, and administration: regencies, villages, users, bank clients.
 
-use super::auth::{dummy_hash, hash_password, hash_secret, random_token, verify_password, Claims, Principal};
+use super::auth::{dummy_hash, hash_secret, random_token, verify_password, Claims, Principal};
 use super::error::{ApiError, ErrorCode, Problem};
 use super::views::*;
 use super::{blocking, load_village, text_field, Body, State};
 use crate::domain::roles::Role;
-use crate::store::rows::{BankClientRow, UserRow, VillageRow};
+use crate::domain::text::{Password, Username};
+use crate::store::rows::{BankClientRow, VillageRow};
 use crate::store::{now_micros, VillageFilter};
 use actix_web::{web, HttpRequest, HttpResponse};
 
@@ -55,6 +56,8 @@ fn blank_claims(sub: String, role: Role, name: String) -> Claims {
     responses((status = 200, body = TokenResponse), (status = 401, body = Problem, description = "unknown user or wrong password: the same answer")))]
 pub async fn login(state: State, req: HttpRequest, body: Body<LoginRequest>) -> Result<HttpResponse, ApiError> {
     let LoginRequest { username, password } = body.value;
+    // Usernames are kept in lower case (`domain::text::Username`): `Bendahara` signs in as `bendahara`.
+    let username = username.trim().to_lowercase();
     let address = client_address(&req);
     throttled(&state, &username, &address)?;
     if username.len() > 64 || password.len() > 128 {
@@ -265,11 +268,6 @@ pub async fn get_village(state: State, who: Principal, id: web::Path<String>) ->
     Ok(HttpResponse::Ok().json(VillageView::from(v)))
 }
 
-fn valid_username(u: &str) -> bool {
-    (3..=64).contains(&u.len())
-        && u.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
-}
-
 /// Create a user (admin). Village roles need `village_id`, inspectors `regency_id`.
 #[utoipa::path(post, path = "/api/v1/users", tag = "administration", request_body = NewUser,
     security(("bearer" = [])),
@@ -277,72 +275,16 @@ fn valid_username(u: &str) -> bool {
 pub async fn create_user(state: State, who: Principal, body: Body<NewUser>) -> Result<HttpResponse, ApiError> {
     who.require_admin()?;
     let u = body.value;
-    let username = u.username.trim().to_string();
-    if !valid_username(&username) {
-        return Err(ApiError::validation("username must be 3 to 64 characters: a-z, 0-9, '.', '_' or '-'"));
-    }
-    let len = u.password.chars().count();
-    if !(10..=128).contains(&len) {
-        return Err(ApiError::validation("password must be 10 to 128 characters"));
-    }
-    let db = state.db.clone();
-    let (village_id, regency_id) = user_scope(&state, u.role, u.village_id, u.regency_id).await?;
-    let password = u.password;
-    let hash = web::block(move || hash_password(&password)).await??;
-    let row = UserRow {
-        id: uuid::Uuid::now_v7().to_string(),
-        username,
-        password_hash: hash,
-        role: u.role.as_str().to_string(),
-        village_id,
-        regency_id,
-        active: true,
-        created_at: now_micros(),
+    let new = crate::users::NewUser {
+        username: Username::parse("username", &u.username)?,
+        password: Password::parse("password", &u.password)?,
+        role: u.role,
+        village_id: u.village_id,
+        regency_id: u.regency_id,
     };
-    let row = blocking(move || db.create_user(row)).await?;
-    Ok(HttpResponse::Created().json(UserView::from(row)))
-}
-
-/// Checks that a role comes with exactly the scope it needs, and that the scope exists.
-async fn user_scope(
-    state: &State,
-    role: Role,
-    village_id: Option<String>,
-    regency_id: Option<String>,
-) -> Result<(Option<String>, Option<String>), ApiError> {
     let db = state.db.clone();
-    Ok(match role {
-        r if r.is_village_role() => {
-            let vid = village_id.ok_or_else(|| ApiError::validation("village_id is required for this role"))?;
-            if regency_id.is_some() {
-                return Err(ApiError::validation("a village role has a village_id, not a regency_id"));
-            }
-            let v = vid.clone();
-            if blocking(move || db.get_village(&v)).await?.is_none() {
-                return Err(ApiError::validation(format!("village {vid} does not exist")));
-            }
-            (Some(vid), None)
-        }
-        Role::Inspector => {
-            let rid = regency_id.ok_or_else(|| ApiError::validation("regency_id is required for an inspector"))?;
-            if village_id.is_some() {
-                return Err(ApiError::validation("an inspector has a regency_id, not a village_id"));
-            }
-            let r = rid.clone();
-            if blocking(move || db.get_regency(&r)).await?.is_none() {
-                return Err(ApiError::validation(format!("regency {rid} does not exist")));
-            }
-            (None, Some(rid))
-        }
-        Role::Admin => {
-            if village_id.is_some() || regency_id.is_some() {
-                return Err(ApiError::validation("an administrator has no village or regency"));
-            }
-            (None, None)
-        }
-        Role::Bank => return Err(ApiError::validation("banks are registered with POST /bank-clients")),
-        _ => unreachable!("every role is matched above"),
-    })
+    let row = blocking(move || Ok(crate::users::create_user(&db, new))).await??;
+    Ok(HttpResponse::Created().json(UserView::from(row)))
 }
 
 /// Change a user's role or scope, or deactivate them (admin). An acting village head (Plt.) is the village's
@@ -367,7 +309,10 @@ pub async fn update_user(
     let rescoped = u.role.is_some() || u.village_id.is_some() || u.regency_id.is_some();
     let (village, regency) =
         if rescoped { (u.village_id, u.regency_id) } else { (user.village_id.clone(), user.regency_id.clone()) };
-    let (village_id, regency_id) = user_scope(&state, role, village, regency).await?;
+    let db = state.db.clone();
+    let (v, r) = (village.clone(), regency.clone());
+    blocking(move || Ok(crate::users::resolve_scope(&db, role, v.as_deref(), r.as_deref()))).await??;
+    let (village_id, regency_id) = (village, regency);
     user.role = role.as_str().to_string();
     user.village_id = village_id;
     user.regency_id = regency_id;

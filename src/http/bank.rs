@@ -7,6 +7,7 @@ use super::payments::actor;
 use super::views::*;
 use super::{blocking, idempotency_key, respond_written, text_field, Body, State};
 use crate::domain::roles::Role;
+use crate::domain::text::{BankReference, Description, Note, Ntpn};
 use crate::store::{BankResult, NewCredit, NewStatementLine};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -31,7 +32,7 @@ fn bank_date(d: chrono::NaiveDate) -> Result<(), ApiError> {
 }
 
 fn reference(r: &str) -> Result<String, ApiError> {
-    let r = text_field("bank_reference", r, 100)?;
+    let r = BankReference::parse("bank_reference", r)?.into_string();
     if !r.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(ApiError::validation("bank_reference must be visible ASCII characters"));
     }
@@ -124,11 +125,11 @@ pub async fn transfer_result(
     let r = body.value;
     bank_date(r.value_date)?;
     let paid = r.status == ResultStatus::Paid;
-    let reason = r.reason.as_deref().map(|x| text_field("reason", x, 300)).transpose()?;
+    let reason = r.reason.as_deref().map(|x| Note::parse("reason", x).map(Note::into_string)).transpose()?;
     if !paid && reason.is_none() {
         return Err(ApiError::validation("a failed transfer needs a reason"));
     }
-    let ntpn = r.ntpn.as_deref().map(|x| text_field("ntpn", x, 32)).transpose()?;
+    let ntpn = r.ntpn.as_deref().map(|x| Ntpn::parse("ntpn", x).map(Ntpn::into_string)).transpose()?;
     let result =
         BankResult { paid, bank_reference: reference(&r.bank_reference)?, value_date: r.value_date, reason, ntpn };
     let db = state.db.clone();
@@ -167,11 +168,11 @@ pub async fn credit(
     let source = text_field("source", &c.source, 20)?;
     let credit = NewCredit {
         village_id: c.village_id,
-        amount: amount.sen(),
+        amount,
         source,
         bank_reference: reference(&c.bank_reference)?,
         value_date: c.value_date,
-        description: text_field("description", &c.description, 400)?,
+        description: Description::parse("description", &c.description)?.into_string(),
         client_id: who.id().to_string(),
     };
     let db = state.db.clone();
@@ -206,7 +207,7 @@ pub async fn statements(
         lines.push(NewStatementLine {
             bank_reference: reference(&l.bank_reference)?,
             value_date: l.value_date,
-            amount: amount.sen(),
+            amount,
             direction: l.direction.as_str().to_string(),
         });
     }

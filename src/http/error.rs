@@ -284,7 +284,8 @@ impl From<StoreError> for ApiError {
             }
             StoreError::Retry => ApiError::new(ErrorCode::Unavailable, "too many concurrent writers; retry shortly"),
             StoreError::Internal(m) => {
-                tracing::error!(error = %m, "store error");
+                // `{:#}` prints the whole cause chain.
+                tracing::error!(error = format!("{m:#}"), "store error");
                 ApiError::internal()
             }
         }
@@ -294,5 +295,22 @@ impl From<StoreError> for ApiError {
 impl From<actix_web::error::BlockingError> for ApiError {
     fn from(_: actix_web::error::BlockingError) -> Self {
         ApiError::new(ErrorCode::Unavailable, "the server is shutting down")
+    }
+}
+
+impl From<crate::domain::text::FieldError> for ApiError {
+    fn from(e: crate::domain::text::FieldError) -> Self {
+        ApiError::validation(e.to_string()).with_errors(serde_json::json!([{ "field": e.field, "message": e.rule }]))
+    }
+}
+
+impl From<crate::users::UserError> for ApiError {
+    fn from(e: crate::users::UserError) -> Self {
+        use crate::users::UserError as U;
+        match e {
+            U::Scope(m) => ApiError::validation(m),
+            U::Store(s) => s.into(),
+            U::Hash => ApiError::internal(),
+        }
     }
 }

@@ -4,11 +4,12 @@ use super::auth::{Principal, READERS};
 use super::error::{ApiError, ErrorCode, Problem};
 use super::ledger::{page_limit, today_wib};
 use super::views::*;
-use super::{blocking, idempotency_key, load_village, respond_written, text_field, Body, State};
+use super::{blocking, idempotency_key, load_village, respond_written, Body, State};
 use crate::domain::accounts::{
     class_of_code, is_source, is_valid_account_code, is_valid_activity_code, AccountClass, TAXES,
 };
 use crate::domain::roles::Role;
+use crate::domain::text::{AccountNumber, BankCode, BankReference, BillingCode, Description, Name, Note, Npwp};
 use crate::domain::workflow::{totals, Action, PaymentStatus, TotalsError};
 use crate::store::{Actor, BudgetLineInput, NewPayment, NewPaymentLine};
 use actix_web::http::StatusCode;
@@ -78,13 +79,14 @@ fn budget_lines(lines: Vec<BudgetLineRequest>) -> Result<Vec<BudgetLineInput>, A
                 l.account_code, activity, l.source
             )));
         }
-        let activity_name = l.activity_name.as_deref().map(|n| text_field("activity_name", n, 200)).transpose()?;
+        let activity_name =
+            l.activity_name.as_deref().map(|n| Name::parse("activity_name", n).map(Name::into_string)).transpose()?;
         out.push(BudgetLineInput {
             account_code: l.account_code,
             activity_code: activity,
             activity_name,
             source: l.source,
-            ceiling: ceiling.sen(),
+            ceiling,
         });
     }
     Ok(out)
@@ -141,7 +143,7 @@ pub async fn revise_budget(
     let (id, year) = path.into_inner();
     let village = load_village(&state, &id).await?;
     who.require(&village, &[Role::Head])?;
-    let note = body.value.note.as_deref().map(|n| text_field("note", n, 300)).transpose()?;
+    let note = body.value.note.as_deref().map(|n| Note::parse("note", n).map(Note::into_string)).transpose()?;
     let lines = budget_lines(body.value.lines)?;
     let db = state.db.clone();
     let actor = who.id().to_string();
@@ -162,33 +164,14 @@ pub async fn get_budget(state: State, who: Principal, path: BudgetPath) -> Resul
     Ok(HttpResponse::Ok().json(BudgetView::from(&b)))
 }
 
-fn digits(s: &str) -> String {
-    s.chars().filter(|c| !matches!(c, '.' | '-' | ' ')).collect()
-}
-
+/// The payee as the contract gives it, parsed: a name, a bank, an account and an optional NPWP (digits only).
 fn check_payee(p: &Payee) -> Result<Payee, ApiError> {
-    let name = text_field("payee.name", &p.name, 200)?;
-    let bank = p.bank_code.trim().to_uppercase();
-    let bank_ok = (bank.len() == 3 && bank.bytes().all(|b| b.is_ascii_digit()))
-        || ((bank.len() == 8 || bank.len() == 11) && bank.bytes().all(|b| b.is_ascii_alphanumeric()));
-    if !bank_ok {
-        return Err(ApiError::validation("payee.bank_code must be a 3-digit bank code or an 8/11-character BIC"));
-    }
-    let account = p.account_number.trim().to_string();
-    if !(6..=20).contains(&account.len()) || !account.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ApiError::validation("payee.account_number must be 6 to 20 digits"));
-    }
-    let npwp = match &p.npwp {
-        Some(n) => {
-            let d = digits(n);
-            if !(d.len() == 15 || d.len() == 16) || !d.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(ApiError::validation("payee.npwp must have 15 or 16 digits"));
-            }
-            Some(d)
-        }
-        None => None,
-    };
-    Ok(Payee { name, bank_code: bank, account_number: account, npwp })
+    Ok(Payee {
+        name: Name::parse("payee.name", &p.name)?.into_string(),
+        bank_code: BankCode::parse("payee.bank_code", &p.bank_code)?.into_string(),
+        account_number: AccountNumber::parse("payee.account_number", &p.account_number)?.into_string(),
+        npwp: p.npwp.as_deref().map(|n| Npwp::parse("payee.npwp", n).map(Npwp::into_string)).transpose()?,
+    })
 }
 
 fn totals_error(e: TotalsError) -> ApiError {
@@ -239,7 +222,7 @@ pub async fn draft_payment(
     if !is_valid_activity_code(&p.activity_code) {
         return Err(ApiError::validation("activity_code must look like 02.03.10 (bidang 01-05)"));
     }
-    let description = text_field("description", &p.description, 500)?;
+    let description = Description::parse("description", &p.description)?.into_string();
     let payee = check_payee(&p.payee)?;
     let fiscal_year = p.fiscal_year.unwrap_or_else(|| today_wib().year());
     check_year(fiscal_year)?;
@@ -275,18 +258,19 @@ pub async fn draft_payment(
             if !taxes.insert(w.tax.clone()) {
                 return Err(ApiError::validation(format!("lines[{i}] withholds {} twice", w.tax)));
             }
-            withholdings.push((w.tax, a.sen()));
+            withholdings.push((w.tax, a));
         }
-        lines.push(NewPaymentLine {
-            account_code: l.account_code,
-            source: Some(l.source),
-            amount: amount.sen(),
-            withholdings,
-        });
+        lines.push(NewPaymentLine { account_code: l.account_code, source: Some(l.source), amount, withholdings });
     }
-    let t = totals(&lines.iter().map(|l| (l.amount, l.withholdings.iter().map(|w| w.1).collect())).collect::<Vec<_>>())
-        .map_err(totals_error)?;
-    let invoice_number = p.invoice_number.as_deref().map(|n| text_field("invoice_number", n, 100)).transpose()?;
+    let t = totals(
+        &lines.iter().map(|l| (l.amount.sen(), l.withholdings.iter().map(|w| w.1.sen()).collect())).collect::<Vec<_>>(),
+    )
+    .map_err(totals_error)?;
+    let invoice_number = p
+        .invoice_number
+        .as_deref()
+        .map(|n| BankReference::parse("invoice_number", n).map(BankReference::into_string))
+        .transpose()?;
     let new = NewPayment {
         village_id: village.id,
         kind: "spp",
@@ -324,11 +308,8 @@ pub async fn create_tax_deposit(
     who.require(&village, &[Role::Implementer])?;
     let key = idempotency_key(&req, &who, &body.request_hash, true)?;
     let d = body.value;
-    let description = text_field("description", &d.description, 500)?;
-    let billing = d.billing_code.trim().to_string();
-    if billing.len() != 15 || !billing.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ApiError::validation("billing_code must be the 15-digit state revenue billing code"));
-    }
+    let description = Description::parse("description", &d.description)?.into_string();
+    let billing = BillingCode::parse("billing_code", &d.billing_code)?.into_string();
     let fiscal_year = d.fiscal_year.unwrap_or_else(|| today_wib().year());
     check_year(fiscal_year)?;
     if d.lines.is_empty() || d.lines.len() > TAXES.len() {
@@ -344,14 +325,9 @@ pub async fn create_tax_deposit(
         if !seen.insert(l.tax.clone()) {
             return Err(ApiError::validation(format!("{} appears twice", l.tax)));
         }
-        lines.push(NewPaymentLine {
-            account_code: account.into(),
-            source: None,
-            amount: amount.sen(),
-            withholdings: vec![],
-        });
+        lines.push(NewPaymentLine { account_code: account.into(), source: None, amount, withholdings: vec![] });
     }
-    let t = totals(&lines.iter().map(|l| (l.amount, vec![])).collect::<Vec<_>>()).map_err(totals_error)?;
+    let t = totals(&lines.iter().map(|l| (l.amount.sen(), vec![])).collect::<Vec<_>>()).map_err(totals_error)?;
     let new = NewPayment {
         village_id: village.id,
         kind: "tax_deposit",
@@ -434,7 +410,7 @@ pub async fn take_step(
     note: Option<String>,
     key: Option<crate::store::IdempotencyKey>,
 ) -> Result<crate::store::Written<crate::store::rows::PaymentRecord>, ApiError> {
-    let note = note.as_deref().map(|n| text_field("note", n, 500)).transpose()?;
+    let note = note.as_deref().map(|n| Note::parse("note", n).map(Note::into_string)).transpose()?;
     if matches!(action, Action::Return | Action::Reject | Action::Cancel) && note.is_none() {
         return Err(ApiError::validation(format!("a note saying why is required to {}", action.as_str())));
     }

@@ -30,7 +30,7 @@ pub struct BankResult {
 #[derive(Debug, Clone)]
 pub struct NewCredit {
     pub village_id: String,
-    pub amount: i64,
+    pub amount: Money,
     pub source: String,
     pub bank_reference: String,
     pub value_date: NaiveDate,
@@ -42,7 +42,7 @@ pub struct NewCredit {
 pub struct NewStatementLine {
     pub bank_reference: String,
     pub value_date: NaiveDate,
-    pub amount: i64,
+    pub amount: Money,
     pub direction: String,
 }
 
@@ -283,7 +283,7 @@ impl Db {
             idempotent_write_probed(c, target, idem, &probe, 201, render, &mut |c, ctx| {
                 if let Some((amount, source, transaction_id)) = ctx.locked.bank_credit.clone() {
                     // The same bank transaction again (a retry under a new key): answered with the first posting.
-                    if amount == credit.amount && source == credit.source {
+                    if amount == credit.amount.sen() && source == credit.source {
                         return get_transaction(c, &transaction_id)?.ok_or(StoreError::NotFound("transaction"));
                     }
                     return Err(StoreError::Conflict(format!(
@@ -292,7 +292,7 @@ impl Db {
                         Amount(amount)
                     )));
                 }
-                let amount = Money::from_sen(credit.amount).map_err(|e| StoreError::Validation(e.to_string()))?;
+                let amount = credit.amount;
                 let entry = |account: &str, side| EntryDraft {
                     account_code: account.into(),
                     side,
@@ -317,7 +317,7 @@ impl Db {
                     bank_credit: Some(BankCreditRow {
                         village_id: record.txn.village_id.clone(),
                         bank_reference: credit.bank_reference.clone(),
-                        amount: credit.amount,
+                        amount: credit.amount.sen(),
                         source: credit.source.clone(),
                         transaction_id: record.txn.id.clone(),
                         client_id: credit.client_id.clone(),
@@ -353,7 +353,7 @@ impl Db {
                         .first(c)
                         .optional()?;
                     match existing {
-                        Some(e) if e.amount == l.amount && e.value_date == l.value_date => duplicates += 1,
+                        Some(e) if e.amount == l.amount.sen() && e.value_date == l.value_date => duplicates += 1,
                         Some(_) => {
                             return Err(StoreError::Conflict(format!(
                                 "statement line {} ({}) was already received with other figures",
@@ -367,7 +367,7 @@ impl Db {
                                     village_id: village.id.clone(),
                                     bank_reference: l.bank_reference.clone(),
                                     value_date: l.value_date,
-                                    amount: l.amount,
+                                    amount: l.amount.sen(),
                                     direction: l.direction.clone(),
                                     client_id: client_id.to_string(),
                                     received_at: now_micros(),

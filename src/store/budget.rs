@@ -6,6 +6,7 @@ use super::rows::*;
 use super::schema::*;
 use super::{now_micros, Db, DbConn, StoreError};
 use crate::domain::budget::{self, BudgetError, LineKey, Moves, Position};
+use crate::domain::money::Money;
 use crate::domain::workflow::WorkflowError;
 use diesel::prelude::*;
 use std::collections::BTreeMap;
@@ -17,7 +18,7 @@ pub struct BudgetLineInput {
     pub activity_code: String,
     pub activity_name: Option<String>,
     pub source: String,
-    pub ceiling: i64,
+    pub ceiling: Money,
 }
 
 impl BudgetLineInput {
@@ -97,7 +98,7 @@ fn insert_budget_lines(
             activity_code: l.activity_code.clone(),
             activity_name: l.activity_name.clone(),
             source: l.source.clone(),
-            ceiling: l.ceiling,
+            ceiling: l.ceiling.sen(),
         })
         .collect();
     c.insert_all(budget_lines::table, &rows)?;
@@ -317,7 +318,7 @@ impl Db {
                 ensure_accounts_exist(c, village_id, &codes)?;
                 let existing: BTreeMap<LineKey, Position> =
                     positions(c, village_id, year)?.iter().map(|p| (p.key(), p.position())).collect();
-                let ceilings: BTreeMap<LineKey, i64> = lines.iter().map(|l| (l.key(), l.ceiling)).collect();
+                let ceilings: BTreeMap<LineKey, i64> = lines.iter().map(|l| (l.key(), l.ceiling.sen())).collect();
                 let names: BTreeMap<LineKey, Option<&str>> =
                     lines.iter().map(|l| (l.key(), l.activity_name.as_deref())).collect();
                 let revision = budget::revise(&existing, &ceilings)?;

@@ -15,7 +15,7 @@ use crate::domain::budget::{self, LineKey};
 use crate::domain::chain::{
     canonical_date, canonical_time, link_hash, CanonicalEvent, CanonicalPayment, CanonicalPaymentLine,
 };
-use crate::domain::money::Amount;
+use crate::domain::money::{Amount, Money};
 use crate::domain::posting::PostingError;
 use crate::domain::settlement::{cancel_releases_commitment, PaymentKind};
 use crate::domain::workflow::{check_separation, transition, Action, PaymentStatus, Step};
@@ -35,9 +35,9 @@ pub struct Actor {
 pub struct NewPaymentLine {
     pub account_code: String,
     pub source: Option<String>,
-    pub amount: i64,
-    /// (tax, amount in sen)
-    pub withholdings: Vec<(String, i64)>,
+    pub amount: Money,
+    /// (tax, amount)
+    pub withholdings: Vec<(String, Money)>,
 }
 
 #[derive(Debug, Clone)]
@@ -201,7 +201,7 @@ fn draft_rows(new: &NewPayment, village_id: &str) -> PaymentRecord {
             account_code: l.account_code.clone(),
             activity_code: new.activity_code.clone(),
             source: l.source.clone(),
-            amount: l.amount,
+            amount: l.amount.sen(),
         });
         for (j, (tax, amount)) in l.withholdings.iter().enumerate() {
             withholdings.push(WithholdingRow {
@@ -210,7 +210,7 @@ fn draft_rows(new: &NewPayment, village_id: &str) -> PaymentRecord {
                 seq_no: i32::try_from(j + 1).expect("bounded"),
                 village_id: village_id.to_string(),
                 tax: tax.clone(),
-                amount: *amount,
+                amount: amount.sen(),
             });
         }
     }
