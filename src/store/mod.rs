@@ -216,7 +216,7 @@ pub use admin::VillageFilter;
 pub use bank::{BankResult, NewCredit, NewStatementLine};
 pub use budget::BudgetLineInput;
 pub use ledger::{NewTransaction, TxnQuery};
-pub use payments::{Actor, NewPayment, NewPaymentLine};
+pub use payments::{Actor, NewPayment, NewPaymentLine, PaymentQuery};
 
 /// A budget line a request (or a revision) does not fit in (the domain's type, re-exported where it was).
 pub use crate::domain::budget::Shortfall;

@@ -217,6 +217,86 @@ fn draft_rows(new: &NewPayment, village_id: &str) -> PaymentRecord {
     PaymentRecord { payment, lines, withholdings, events: Vec::new(), transfers: Vec::new() }
 }
 
+/// What a list of requests asks for. The default is the API's: oldest first, no filter.
+#[derive(Debug, Clone, Default)]
+pub struct PaymentQuery<'a> {
+    pub status: Option<&'a str>,
+    /// Newest first (the console's inbox) instead of oldest first.
+    pub newest_first: bool,
+    /// The last id of the previous page, in this order.
+    pub after: Option<&'a str>,
+    pub limit: i64,
+    /// Part of the payee's name or of the description (any case), or a request's whole id.
+    pub search: Option<&'a str>,
+    /// Gross amount bounds, in sen.
+    pub min_gross: Option<i64>,
+    pub max_gross: Option<i64>,
+    /// Created in [from, until), UTC.
+    pub created_from: Option<NaiveDateTime>,
+    pub created_until: Option<NaiveDateTime>,
+}
+
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+/// `%`, `_` and the escape character itself match literally in a LIKE pattern after this.
+fn like_escaped(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+/// The lines, withholdings, events and transfers of a page of requests: four statements for the page.
+fn complete_payments(c: &mut DbConn, page: Vec<PaymentRow>) -> Result<Vec<PaymentRecord>, StoreError> {
+    if page.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<String> = page.iter().map(|p| p.id.clone()).collect();
+    let mut lines: BTreeMap<String, Vec<PaymentLineRow>> = BTreeMap::new();
+    for l in payment_lines::table
+        .filter(payment_lines::payment_id.eq_any(&ids))
+        .order((payment_lines::payment_id, payment_lines::line_no))
+        .select(PaymentLineRow::as_select())
+        .load(c)?
+    {
+        lines.entry(l.payment_id.clone()).or_default().push(l);
+    }
+    let mut withholdings: BTreeMap<String, Vec<WithholdingRow>> = BTreeMap::new();
+    for w in payment_withholdings::table
+        .filter(payment_withholdings::payment_id.eq_any(&ids))
+        .order((payment_withholdings::payment_id, payment_withholdings::line_no, payment_withholdings::seq_no))
+        .select(WithholdingRow::as_select())
+        .load(c)?
+    {
+        withholdings.entry(w.payment_id.clone()).or_default().push(w);
+    }
+    let mut events: BTreeMap<String, Vec<PaymentEventRow>> = BTreeMap::new();
+    for e in payment_events::table
+        .filter(payment_events::payment_id.eq_any(&ids))
+        .order((payment_events::payment_id, payment_events::chain_seq))
+        .select(PaymentEventRow::as_select())
+        .load(c)?
+    {
+        events.entry(e.payment_id.clone()).or_default().push(e);
+    }
+    let mut transfers: BTreeMap<String, Vec<TransferRow>> = BTreeMap::new();
+    for t in transfers::table
+        .filter(transfers::payment_id.eq_any(&ids))
+        .order((transfers::payment_id, transfers::attempt))
+        .select(TransferRow::as_select())
+        .load(c)?
+    {
+        transfers.entry(t.payment_id.clone()).or_default().push(t);
+    }
+    Ok(page
+        .into_iter()
+        .map(|payment| PaymentRecord {
+            lines: lines.remove(&payment.id).unwrap_or_default(),
+            withholdings: withholdings.remove(&payment.id).unwrap_or_default(),
+            events: events.remove(&payment.id).unwrap_or_default(),
+            transfers: transfers.remove(&payment.id).unwrap_or_default(),
+            payment,
+        })
+        .collect())
+}
+
 pub(super) fn complete_payment(c: &mut DbConn, payment: PaymentRow) -> Result<PaymentRecord, StoreError> {
     let lines = payment_lines::table
         .filter(payment_lines::payment_id.eq(&payment.id))
@@ -363,8 +443,7 @@ pub(super) fn payment_mismatches(c: &mut DbConn, village_id: &str) -> Result<Vec
             .load(c)?;
         let Some(last) = page.last() else { break };
         after = last.id.clone();
-        for p in page {
-            let rec = complete_payment(c, p)?;
+        for rec in complete_payments(c, page)? {
             let digest = payment_digest(&rec.payment, &rec.lines, &rec.withholdings);
             if rec.events.last().map(|e| e.payment_digest.as_str()) != Some(digest.as_str()) {
                 out.push(rec.payment.id.clone());
@@ -412,6 +491,7 @@ impl Db {
         self.read("get_payment", |c| c.load_payment(id))
     }
 
+    /// A page of the village's requests, oldest first, after the cursor (the API's order).
     pub fn list_payments(
         &self,
         village_id: &str,
@@ -419,21 +499,54 @@ impl Db {
         after_id: Option<&str>,
         limit: i64,
     ) -> Result<Vec<PaymentRecord>, StoreError> {
-        self.read("list_payments", |c| {
+        let query = PaymentQuery { status, after: after_id, limit, ..PaymentQuery::default() };
+        self.find_payments(village_id, &query)
+    }
+
+    /// A page of the village's requests as `query` asks (order, filters, search), with their lines, withholdings,
+    /// events and transfers: five statements for the whole page, whatever its size.
+    pub fn find_payments(&self, village_id: &str, query: &PaymentQuery<'_>) -> Result<Vec<PaymentRecord>, StoreError> {
+        self.read("find_payments", |c| {
             let mut q = payments::table
                 .filter(payments::village_id.eq(village_id.to_string()))
-                .order(payments::id)
-                .limit(limit)
+                .limit(query.limit)
                 .select(PaymentRow::as_select())
                 .into_boxed();
-            if let Some(s) = status {
+            q = if query.newest_first { q.order(payments::id.desc()) } else { q.order(payments::id) };
+            if let Some(a) = query.after {
+                q = if query.newest_first {
+                    q.filter(payments::id.lt(a.to_string()))
+                } else {
+                    q.filter(payments::id.gt(a.to_string()))
+                };
+            }
+            if let Some(s) = query.status {
                 q = q.filter(payments::status.eq(s.to_string()));
             }
-            if let Some(a) = after_id {
-                q = q.filter(payments::id.gt(a.to_string()));
+            if let Some(text) = query.search.map(str::trim).filter(|t| !t.is_empty()) {
+                let pattern = format!("%{}%", like_escaped(&text.to_lowercase()));
+                q = q.filter(
+                    lower(payments::payee_name)
+                        .like(pattern.clone())
+                        .escape('\\')
+                        .or(lower(payments::description).like(pattern).escape('\\'))
+                        .or(payments::id.eq(text.to_string())),
+                );
+            }
+            if let Some(min) = query.min_gross {
+                q = q.filter(payments::gross.ge(min));
+            }
+            if let Some(max) = query.max_gross {
+                q = q.filter(payments::gross.le(max));
+            }
+            if let Some(from) = query.created_from {
+                q = q.filter(payments::created_at.ge(from));
+            }
+            if let Some(until) = query.created_until {
+                q = q.filter(payments::created_at.lt(until));
             }
             let rows = q.load(c)?;
-            rows.into_iter().map(|p| complete_payment(c, p)).collect()
+            complete_payments(c, rows)
         })
     }
 
