@@ -12,8 +12,20 @@ use std::collections::{BTreeMap, HashMap};
 pub const MAX_ENTRIES: usize = 200;
 pub const MAX_DESCRIPTION_CHARS: usize = 500;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    diesel::deserialize::FromSqlRow,
+    diesel::expression::AsExpression,
+)]
 #[serde(rename_all = "snake_case")]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum TxnKind {
     Receipt,
     Disbursement,
@@ -52,6 +64,42 @@ impl TxnKind {
 
     pub fn parse(s: &str) -> Option<TxnKind> {
         TxnKind::ALL.iter().copied().find(|k| k.as_str() == s)
+    }
+}
+
+/// A village's fiscal year: open from its first posting, closed by the head (nothing more is posted in it).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+    diesel::deserialize::FromSqlRow,
+    diesel::expression::AsExpression,
+)]
+#[serde(rename_all = "snake_case")]
+#[diesel(sql_type = diesel::sql_types::Text)]
+pub enum YearStatus {
+    Open,
+    Closed,
+}
+
+impl YearStatus {
+    pub const ALL: [YearStatus; 2] = [YearStatus::Open, YearStatus::Closed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            YearStatus::Open => "open",
+            YearStatus::Closed => "closed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<YearStatus> {
+        YearStatus::ALL.into_iter().find(|x| x.as_str() == s)
     }
 }
 

@@ -8,7 +8,20 @@ use super::workflow::PaymentStatus;
 use std::collections::BTreeMap;
 
 /// A request's kind: a payment (SPP) spends a budget; a tax deposit clears withheld tax.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+    diesel::deserialize::FromSqlRow,
+    diesel::expression::AsExpression,
+)]
+#[serde(rename_all = "snake_case")]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum PaymentKind {
     Spp,
     TaxDeposit,

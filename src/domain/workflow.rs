@@ -4,8 +4,21 @@
 use super::roles::Role;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    diesel::deserialize::FromSqlRow,
+    diesel::expression::AsExpression,
+)]
 #[serde(rename_all = "snake_case")]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum PaymentStatus {
     Draft,
     Submitted,
@@ -58,6 +71,47 @@ impl PaymentStatus {
     }
 }
 
+/// A transfer the treasurer released to the bank: waiting, or settled by the bank's result.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+    diesel::deserialize::FromSqlRow,
+    diesel::expression::AsExpression,
+)]
+#[serde(rename_all = "snake_case")]
+#[diesel(sql_type = diesel::sql_types::Text)]
+pub enum TransferStatus {
+    /// Waiting for the bank's result; its amount is reserved from the bank account.
+    Released,
+    /// The bank executed it; the payment is posted.
+    Paid,
+    /// The bank could not execute it; the request may be released again or cancelled.
+    Failed,
+}
+
+impl TransferStatus {
+    pub const ALL: [TransferStatus; 3] = [TransferStatus::Released, TransferStatus::Paid, TransferStatus::Failed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransferStatus::Released => "released",
+            TransferStatus::Paid => "paid",
+            TransferStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<TransferStatus> {
+        TransferStatus::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
@@ -91,8 +145,20 @@ impl Action {
 }
 
 /// The duties that separation of duties keeps apart: one user performs at most one of them on a request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    diesel::deserialize::FromSqlRow,
+    diesel::expression::AsExpression,
+)]
 #[serde(rename_all = "snake_case")]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum Step {
     Draft,
     Verify,

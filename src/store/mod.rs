@@ -25,6 +25,7 @@ mod pg;
 mod reports;
 pub mod rows;
 pub mod schema;
+mod types;
 mod write;
 
 pub use chain::{ChainBreak, ChainReport};
