@@ -177,7 +177,7 @@ UPDATE villages SET last_seq = (:seq)::bigint, chain_len = (:cseq)::bigint, chai
 END;
 SQL
 
-  # The same rows, sent the way the service sends a credit (src/store/pg_posting.rs): BEGIN; one statement that
+  # The same rows, sent the way the service sends a credit (src/store/pg.rs): BEGIN; one statement that
   # locks the village row and reads the idempotency record, the bank-credit record, the fiscal year and the two
   # balances with it; one statement that writes the transaction, its entries, the balances (guarded), the daily
   # totals, the bank-credit record, the stored answer (about 1 KB, like the service's) and the village's chain head;

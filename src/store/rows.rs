@@ -171,7 +171,7 @@ pub struct BudgetPositionRow {
     pub realised: i64,
 }
 
-// Deserialize: PostgreSQL reads a whole request in one statement, as JSON (pg_posting.rs).
+// Deserialize: PostgreSQL reads a whole request in one statement, as JSON (store/pg.rs).
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Deserialize)]
 #[diesel(table_name = payments)]
 pub struct PaymentRow {
@@ -201,7 +201,7 @@ pub struct PaymentRow {
     pub failure_reason: Option<String>,
 }
 
-// Deserialize: PostgreSQL reads a whole request in one statement, as JSON (pg_posting.rs).
+// Deserialize: PostgreSQL reads a whole request in one statement, as JSON (store/pg.rs).
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Deserialize)]
 #[diesel(table_name = payment_lines)]
 pub struct PaymentLineRow {
@@ -214,7 +214,7 @@ pub struct PaymentLineRow {
     pub amount: i64,
 }
 
-// Deserialize: PostgreSQL reads a whole request in one statement, as JSON (pg_posting.rs).
+// Deserialize: PostgreSQL reads a whole request in one statement, as JSON (store/pg.rs).
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Deserialize)]
 #[diesel(table_name = payment_withholdings)]
 pub struct WithholdingRow {
@@ -226,7 +226,7 @@ pub struct WithholdingRow {
     pub amount: i64,
 }
 
-// Deserialize: PostgreSQL reads a whole request in one statement, as JSON (pg_posting.rs).
+// Deserialize: PostgreSQL reads a whole request in one statement, as JSON (store/pg.rs).
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Deserialize)]
 #[diesel(table_name = payment_events)]
 pub struct PaymentEventRow {
@@ -248,7 +248,7 @@ pub struct PaymentEventRow {
     pub hash: String,
 }
 
-// Deserialize: PostgreSQL reads a whole request in one statement, as JSON (pg_posting.rs).
+// Deserialize: PostgreSQL reads a whole request in one statement, as JSON (store/pg.rs).
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Deserialize)]
 #[diesel(table_name = transfers)]
 pub struct TransferRow {
