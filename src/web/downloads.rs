@@ -1,14 +1,17 @@
 //! Report downloads for the console's buttons: the API's own reports (`http::reports`), behind the console's
-//! session instead of a bearer token, for the village or regency of the signed-in person. CSV or XLSX.
+//! session instead of a bearer token, for the village or regency of the signed-in person. CSV or XLSX. Times are
+//! in the regency's zone (the trail's column, the anomalies' evidence), as everywhere in the console.
 
 use super::session::to_login;
+use super::zone::{zone_of, Zone};
 use super::{api_error_page, blocking, year_param, Ctx};
 use crate::domain::roles::Role;
 use crate::http::auth::READERS;
 use crate::http::error::ApiError;
 use crate::http::reports::{self as api, respond, Format, Plan, ReportQuery};
 use crate::http::{load_village, AppState};
-use crate::reports::table::Report;
+use crate::reports::table::{Cell, Report};
+use crate::reports::village;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 /// The reports the console offers as downloads.
@@ -36,12 +39,12 @@ async fn build(ctx: &Ctx, state: &web::Data<AppState>) -> Result<(Report, String
     let query = ReportQuery { year: Some(year_param(ctx)), ..ReportQuery::default() };
     let name = ctx.q("report").unwrap_or("");
     let def = api::find(name).filter(|d| DOWNLOADS.contains(&d.name)).ok_or_else(ApiError::not_found)?;
-    let planned = match def.plan {
+    let (report, stem) = match def.plan {
         Plan::Village(plan) => {
             let vid = ctx.q("village").map(str::to_string).or_else(|| who.0.village_id.clone()).unwrap_or_default();
             let v = load_village(state, &vid).await?;
             who.require(&v, READERS)?;
-            plan(v, &query)?
+            plan(v, &query)?.run(state).await?
         }
         Plan::Regency(plan) => {
             if who.role() != Role::Inspector {
@@ -50,17 +53,36 @@ async fn build(ctx: &Ctx, state: &web::Data<AppState>) -> Result<(Report, String
             let rid = who.0.regency_id.clone().unwrap_or_default();
             let db = state.db.clone();
             let regency = blocking(move || db.get_regency(&rid)).await?.ok_or_else(ApiError::not_found)?;
-            plan(regency, &query, state)?
+            let zone = Zone::of_regency(&regency);
+            let (mut report, stem) = plan(regency, &query, state)?.run(state).await?;
+            local_evidence(&mut report, zone);
+            (report, stem)
         }
-        Plan::Payment(plan) => {
+        Plan::Payment(_) => {
             let pid = ctx.q("payment").unwrap_or("").to_string();
             let db = state.db.clone();
             let rec = blocking(move || db.get_payment(&pid)).await?.ok_or_else(ApiError::not_found)?;
             let v = load_village(state, &rec.payment.village_id).await?;
             who.require(&v, READERS)?;
-            plan(rec, v)?
+            // The API's trail, with its times in the regency's zone instead of RFC 3339 UTC.
+            let zone = zone_of(state, &v.regency_id).await?;
+            let report = village::approval_trail_at(&rec, &v.code, zone.when_heading(), |at| zone.time(at));
+            (report, rec.payment.id.clone())
         }
     };
-    let (report, stem) = planned.run(state).await?;
     Ok((report, stem, format))
+}
+
+/// The times in a report's evidence column (the anomalies') in the regency's zone.
+fn local_evidence(report: &mut Report, zone: Zone) {
+    for s in &mut report.sections {
+        let Some(at) = s.columns.iter().position(|c| c.key == "evidence") else { continue };
+        for row in &mut s.rows {
+            if let Some(Cell::Text(t)) = row.get_mut(at) {
+                if let Ok(v) = serde_json::from_str::<serde_json::Value>(t) {
+                    *t = zone.localise_json(&v).to_string();
+                }
+            }
+        }
+    }
 }

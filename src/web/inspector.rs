@@ -4,6 +4,7 @@
 use super::layout::{legend, report_table, status_badge, year_form};
 use super::officials::{budget_table, village_books};
 use super::session::to_login;
+use super::zone::Zone;
 use super::{api_error_page, blocking, error_page, money, page, year_param, Ctx};
 use crate::domain::roles::Role;
 use crate::http::auth::{Principal, READERS};
@@ -148,8 +149,8 @@ fn downloads(ctx: &Ctx, report: &str, year: i32, label: &'static str) -> Markup 
     }
 }
 
-/// The anomalies: the village, the rule, what it found and the evidence.
-fn anomaly_table(ctx: &Ctx, items: &[serde_json::Value]) -> Markup {
+/// The anomalies: the village, the rule, what it found and the evidence (its times in the regency's zone).
+fn anomaly_table(ctx: &Ctx, zone: Zone, items: &[serde_json::Value]) -> Markup {
     html! {
         div.scroll role="region" aria-labelledby="anom-h" tabindex="0" {
             table.anomalies {
@@ -165,7 +166,7 @@ fn anomaly_table(ctx: &Ctx, items: &[serde_json::Value]) -> Markup {
                             td { a href={"/console/villages/" (it["village_id"].as_str().unwrap_or(""))} { (it["village_name"].as_str().unwrap_or("")) } }
                             td.mono { (it["rule"].as_str().unwrap_or("")) }
                             td { (it["description"].as_str().unwrap_or("")) }
-                            td { (evidence(&it["evidence"])) }
+                            td { (evidence(&zone.localise_json(&it["evidence"]))) }
                         }
                     }
                 }
@@ -209,7 +210,7 @@ pub async fn dashboard(req: HttpRequest, state: State) -> HttpResponse {
         section #anomalies aria-labelledby="anom-h" {
             h2 #anom-h { (ctx.t("anomalies")) " (" (items.len()) ")" }
             @if items.is_empty() { p { (ctx.t("no_anomalies")) } }
-            @else { (anomaly_table(&ctx, &items)) }
+            @else { (anomaly_table(&ctx, Zone::of_regency(&regency), &items)) }
         }
         section aria-labelledby="dl-h" {
             h2 #dl-h { (ctx.t("downloads")) }
@@ -249,8 +250,8 @@ fn chain_card(ctx: &Ctx, chain: &ChainReport) -> Markup {
     }
 }
 
-/// Every payment request of the village, newest first, each with its trail in one line.
-fn village_payments(ctx: &Ctx, payments: &[PaymentRecord]) -> Markup {
+/// Every payment request of the village, newest first (dated by the local day), each with its trail in one line.
+fn village_payments(ctx: &Ctx, zone: Zone, payments: &[PaymentRecord]) -> Markup {
     html! {
         section aria-labelledby="pay-h" {
             h2 #pay-h { (ctx.t("payments")) }
@@ -269,7 +270,7 @@ fn village_payments(ctx: &Ctx, payments: &[PaymentRecord]) -> Markup {
                             @for r in payments {
                                 @let p = &r.payment;
                                 tr {
-                                    td { (p.created_at.format("%d-%m-%Y")) }
+                                    td { (zone.date(p.created_at)) }
                                     td { a href={"/console/payments/" (p.id)} { (p.description) } }
                                     td.num { (money(ctx.lang, p.gross)) }
                                     td { (status_badge(ctx, &p.status)) }
@@ -290,7 +291,7 @@ fn village_payments(ctx: &Ctx, payments: &[PaymentRecord]) -> Markup {
 /// balances, the cash book and the downloads.
 pub async fn village(req: HttpRequest, state: State, path: web::Path<String>) -> HttpResponse {
     let ctx = Ctx::from_request(&req);
-    let (who, _) = match inspector(&req, &ctx, &state).await {
+    let (who, regency) = match inspector(&req, &ctx, &state).await {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -324,7 +325,7 @@ pub async fn village(req: HttpRequest, state: State, path: web::Path<String>) ->
         p { a href={"/console/dashboard?year=" (year)} { "← " (ctx.t("dashboard")) } }
         h1 { (village.name) " (" (village.code) ") " (year) }
         (chain_card(&ctx, &chain))
-        (village_payments(&ctx, &payments))
+        (village_payments(&ctx, Zone::of_regency(&regency), &payments))
         section aria-labelledby="bud-h" {
             h2 #bud-h { (ctx.t("budget_title")) }
             @match &budget {

@@ -4,6 +4,7 @@ use super::{official, State};
 use crate::domain::roles::Role;
 use crate::store::rows::PaymentRecord;
 use crate::web::layout::{done_notice, status_badge};
+use crate::web::zone::{zone_of, Zone};
 use crate::web::{api_error_page, blocking, money, page, Ctx};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
@@ -20,7 +21,8 @@ fn waiting_for(role: Role) -> &'static [&'static str] {
     }
 }
 
-fn payment_rows(ctx: &Ctx, rows: &[PaymentRecord], caption: &str) -> Markup {
+/// Requests as a table, each dated by the local day it was made.
+fn payment_rows(ctx: &Ctx, zone: Zone, rows: &[PaymentRecord], caption: &str) -> Markup {
     html! {
         @if rows.is_empty() {
             p { (ctx.t("none_yet")) }
@@ -39,7 +41,7 @@ fn payment_rows(ctx: &Ctx, rows: &[PaymentRecord], caption: &str) -> Markup {
                         @for r in rows {
                             @let p = &r.payment;
                             tr {
-                                td { (p.created_at.format("%d-%m-%Y")) }
+                                td { (zone.date(p.created_at)) }
                                 td { a href={"/console/payments/" (p.id)} { (p.description) } }
                                 td { (p.payee_name) }
                                 td.num { (money(ctx.lang, p.net)) }
@@ -78,20 +80,24 @@ pub async fn inbox(req: HttpRequest, state: State) -> HttpResponse {
         Ok(x) => x,
         Err(e) => return api_error_page(&ctx, &e),
     };
+    let zone = match zone_of(&state, &village.regency_id).await {
+        Ok(z) => z,
+        Err(e) => return api_error_page(&ctx, &e),
+    };
     let body = html! {
         h1 { (village.name) " — " (ctx.t("inbox")) }
         (done_notice(&ctx))
         section #waiting aria-labelledby="waiting-h" {
             h2 #waiting-h { (ctx.t("inbox_title")) " (" (waiting.len()) ")" }
             @if waiting.is_empty() { p.empty { (ctx.t("inbox_empty")) } }
-            @else { (payment_rows(&ctx, &waiting, ctx.t("inbox_title"))) }
+            @else { (payment_rows(&ctx, zone, &waiting, ctx.t("inbox_title"))) }
             @if who.role() == Role::Implementer {
                 p { a.button.primary href="/console/payments/new" { (ctx.t("new_payment")) } }
             }
         }
         section #all aria-labelledby="all-h" {
             h2 #all-h { (ctx.t("all_requests")) }
-            (payment_rows(&ctx, &all, ctx.t("all_requests")))
+            (payment_rows(&ctx, zone, &all, ctx.t("all_requests")))
         }
     };
     page(&ctx, StatusCode::OK, ctx.t("inbox"), body)

@@ -11,6 +11,7 @@ use crate::store::rows::{BudgetPositionRow, PaymentRecord, VillageRow};
 use crate::web::i18n;
 use crate::web::layout::{budget_bar, done_notice, error_alert, status_badge};
 use crate::web::session::{csrf_refused, to_login};
+use crate::web::zone::{zone_of, Zone};
 use crate::web::{api_error_page, blocking, error_page, money, page, redirect, Ctx, Form, Session};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -44,12 +45,16 @@ pub async fn payment(req: HttpRequest, state: State, path: web::Path<String>) ->
     render_payment(&ctx, &state, &path.into_inner(), None).await
 }
 
-/// Loads what the payment page shows; `None` when the request does not exist or is outside the caller's scope.
-async fn load_payment(
-    state: &State,
-    who: &Principal,
-    id: &str,
-) -> Result<(PaymentRecord, VillageRow, Vec<BudgetPositionRow>), ApiError> {
+/// What the payment page shows: the request, its village, the budget lines of its year, the regency's time zone.
+struct Loaded {
+    rec: PaymentRecord,
+    village: VillageRow,
+    positions: Vec<BudgetPositionRow>,
+    zone: Zone,
+}
+
+/// Loads what the payment page shows; `404` when the request does not exist or is outside the caller's scope.
+async fn load_payment(state: &State, who: &Principal, id: &str) -> Result<Loaded, ApiError> {
     let db = state.db.clone();
     let pid = id.to_string();
     let rec = blocking(move || db.get_payment(&pid)).await?.ok_or_else(ApiError::not_found)?;
@@ -60,7 +65,8 @@ async fn load_payment(
     let db = state.db.clone();
     let (vid, year) = (village.id.clone(), rec.payment.fiscal_year);
     let positions = blocking(move || db.get_budget(&vid, year)).await?.map(|b| b.positions).unwrap_or_default();
-    Ok((rec, village, positions))
+    let zone = zone_of(state, &village.regency_id).await?;
+    Ok(Loaded { rec, village, positions, zone })
 }
 
 /// The actions the caller's role may take on a request in this status (none for anyone outside the village).
@@ -76,7 +82,7 @@ fn allowed_actions(who: &Principal, status: &str) -> Vec<Action> {
 async fn render_payment(ctx: &Ctx, state: &State, id: &str, error: Option<(ApiError, Action)>) -> HttpResponse {
     let Some(s) = &ctx.session else { return error_page(ctx, StatusCode::UNAUTHORIZED, "", "") };
     let who = &s.principal;
-    let (rec, village, positions) = match load_payment(state, who, id).await {
+    let Loaded { rec, village, positions, zone } = match load_payment(state, who, id).await {
         Ok(x) => x,
         Err(e) => return api_error_page(ctx, &e),
     };
@@ -97,7 +103,7 @@ async fn render_payment(ctx: &Ctx, state: &State, id: &str, error: Option<(ApiEr
         (figures(ctx, &rec, &village))
         (lines(ctx, &rec, &positions))
         (actions(ctx, s, &rec, &allowed))
-        (trail(ctx, &rec))
+        (trail(ctx, zone, &rec))
         (transfers(ctx, &rec))
     };
     page(ctx, http_status, ctx.t("payment_title"), body)
@@ -200,8 +206,8 @@ fn actions(ctx: &Ctx, s: &Session, rec: &PaymentRecord, allowed: &[Action]) -> M
     }
 }
 
-/// The approval trail, with its downloads.
-fn trail(ctx: &Ctx, rec: &PaymentRecord) -> Markup {
+/// The approval trail (times in the regency's zone), with its downloads.
+fn trail(ctx: &Ctx, zone: Zone, rec: &PaymentRecord) -> Markup {
     let id = &rec.payment.id;
     html! {
         section aria-labelledby="trail-h" {
@@ -211,7 +217,7 @@ fn trail(ctx: &Ctx, rec: &PaymentRecord) -> Markup {
                     li {
                         strong { (i18n::action(ctx.lang, &e.action)) }
                         " — " (e.actor_name) " (" (i18n::role(ctx.lang, &e.role)) "), "
-                        time datetime=(e.at.and_utc().to_rfc3339()) { (e.at.format("%d-%m-%Y %H:%M UTC")) }
+                        time datetime=(zone.machine(e.at)) { (zone.time(e.at)) }
                         " → " (status_badge(ctx, &e.to_status))
                         @if let Some(n) = &e.note { br; em { (n) } }
                     }
