@@ -105,7 +105,7 @@ type Work = Box<dyn FnOnce(&Db) -> Result<Report, StoreError> + Send>;
 /// A report ready to compute: the work and the stem of its file's name.
 pub struct Planned {
     work: Work,
-    pub file_stem: String,
+    file_stem: String,
 }
 
 impl Planned {
