@@ -1,20 +1,27 @@
 //! Report endpoints: the village books and statements, the approval trail, and the regency roll-ups, each as JSON
 //! (default), CSV or XLSX (`?format=`).
+//!
+//! One handler serves them all ([`serve`]): a report ([`ReportDef`]) is a name, a computation from the store (with
+//! what it is about — the path's village, payment request or regency — loaded and checked against the caller's
+//! scope first, and its parameters read from the query) and the rendering to JSON, CSV or XLSX ([`respond`]). The
+//! one-line functions per path at the end exist for the router and the OpenAPI document.
 
 use super::auth::{Principal, READERS};
 use super::error::{ApiError, Problem};
 use super::ledger::today_wib;
-use super::{blocking, load_village, State};
+use super::{blocking, load_village, AppState, State};
 use crate::domain::roles::Role;
 use crate::reports::regency;
 use crate::reports::table::Report;
 use crate::reports::village::{self, Period};
+use crate::store::rows::{PaymentRecord, RegencyRow, VillageRow};
+use crate::store::{Db, StoreError};
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
 
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ReportQuery {
     /// Fiscal year; default the current one.
@@ -92,131 +99,146 @@ pub fn respond(report: Report, format: Format, file_stem: &str) -> Result<HttpRe
     })
 }
 
-type Builder =
-    fn(&crate::store::Db, &crate::store::rows::VillageRow, &Period) -> Result<Report, crate::store::StoreError>;
+/// The computation of a report from the store, run off the async workers.
+type Work = Box<dyn FnOnce(&Db) -> Result<Report, StoreError> + Send>;
 
-async fn village_report(
-    state: State,
-    who: Principal,
-    id: String,
-    query: ReportQuery,
-    build: Builder,
-) -> Result<HttpResponse, ApiError> {
-    let village = load_village(&state, &id).await?;
-    who.require(&village, READERS)?;
-    let format = query.format()?;
-    let period = query.period()?;
-    let stem = format!("{}-{}", village.code, period.year);
-    let db = state.db.clone();
-    let report = blocking(move || build(&db, &village, &period)).await?;
-    respond(report, format, &stem)
+/// A report ready to compute: the work and the stem of its file's name.
+pub struct Planned {
+    work: Work,
+    file_stem: String,
 }
 
-macro_rules! village_report_handler {
-    ($name:ident, $builder:path, $path:literal, $doc:literal) => {
-        #[doc = $doc]
-        #[utoipa::path(get, path = $path, tag = "reports", security(("bearer" = [])),
-            params(("id" = String, Path), ReportQuery),
-            responses((status = 200, description = "JSON, CSV or XLSX"), (status = 404, body = Problem), (status = 422, body = Problem)))]
-        pub async fn $name(
-            state: State,
-            who: Principal,
-            id: web::Path<String>,
-            query: web::Query<ReportQuery>,
-        ) -> Result<HttpResponse, ApiError> {
-            village_report(state, who, id.into_inner(), query.into_inner(), $builder).await
-        }
-    };
+impl Planned {
+    fn new(file_stem: String, work: impl FnOnce(&Db) -> Result<Report, StoreError> + Send + 'static) -> Planned {
+        Planned { work: Box::new(work), file_stem }
+    }
+
+    /// Computes the report.
+    pub async fn run(self, state: &AppState) -> Result<(Report, String), ApiError> {
+        let db = state.db.clone();
+        let work = self.work;
+        let report = blocking(move || work(&db)).await?;
+        Ok((report, self.file_stem))
+    }
 }
 
-village_report_handler!(
-    cash_book,
-    village::cash_book,
-    "/api/v1/villages/{id}/reports/cash-book",
-    "Buku Kas Umum: receipts, payments, cumulative payments and the running balance."
-);
-village_report_handler!(
-    bank_book,
-    village::bank_book,
-    "/api/v1/villages/{id}/reports/bank-book",
-    "Buku Bank: deposits, interest, withdrawals, taxes, charges and the running balance."
-);
-village_report_handler!(
-    tax_book,
-    village::tax_book,
-    "/api/v1/villages/{id}/reports/tax-book",
-    "Buku Pembantu Pajak: per tax, withheld, deposited and owed."
-);
-village_report_handler!(realisation, village::realisation, "/api/v1/villages/{id}/reports/realisation", "Laporan Realisasi APBDes: per account with class sub-totals and surplus/deficit, by activity and by source; `semester=1` or `to=` for part of the year.");
-village_report_handler!(
-    reconciliation,
-    village::reconciliation,
-    "/api/v1/villages/{id}/reports/reconciliation",
-    "Bank statement lines against the ledger by bank reference, direction and amount; the unmatched on both sides."
-);
-
-/// Neraca saldo at the end of a date.
-#[utoipa::path(get, path = "/api/v1/villages/{id}/reports/trial-balance", tag = "reports", security(("bearer" = [])),
-    params(("id" = String, Path), ReportQuery), responses((status = 200, description = "JSON, CSV or XLSX")))]
-pub async fn trial_balance(
-    state: State,
-    who: Principal,
-    id: web::Path<String>,
-    query: web::Query<ReportQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let village = load_village(&state, &id).await?;
-    who.require(&village, READERS)?;
-    let format = query.format()?;
-    let at = query.at.unwrap_or_else(today_wib);
-    let stem = format!("{}-{}", village.code, at);
-    let db = state.db.clone();
-    let report = blocking(move || village::trial_balance(&db, &village, at)).await?;
-    respond(report, format, &stem)
+/// What a report is about, and how its query's parameters (422 when one is wrong) make it ready to compute.
+#[derive(Clone, Copy)]
+pub enum Plan {
+    /// A village's report (`/villages/{id}/reports/...`).
+    Village(fn(VillageRow, &ReportQuery) -> Result<Planned, ApiError>),
+    /// A payment request's report (`/payments/{id}/...`), with the request's village.
+    Payment(fn(PaymentRecord, VillageRow) -> Result<Planned, ApiError>),
+    /// A regency's report (`/regencies/{id}/...`), for its inspectors.
+    Regency(fn(RegencyRow, &ReportQuery, &AppState) -> Result<Planned, ApiError>),
 }
 
-/// Buku Besar of one account over a period.
-#[utoipa::path(get, path = "/api/v1/villages/{id}/reports/general-ledger", tag = "reports", security(("bearer" = [])),
-    params(("id" = String, Path), ReportQuery), responses((status = 200, description = "JSON, CSV or XLSX"), (status = 422, body = Problem)))]
-pub async fn general_ledger(
-    state: State,
-    who: Principal,
-    id: web::Path<String>,
-    query: web::Query<ReportQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let village = load_village(&state, &id).await?;
-    who.require(&village, READERS)?;
-    let format = query.format()?;
-    let period = query.period()?;
-    let account = query.account.clone().ok_or_else(|| ApiError::validation("account is required"))?;
-    let stem = format!("{}-{}-{}", village.code, account, period.year);
-    let db = state.db.clone();
-    let report = blocking(move || village::general_ledger(&db, &village, &account, &period)).await?;
-    respond(report, format, &stem)
+/// A report of the API.
+pub struct ReportDef {
+    /// The last segment of its path (and the console's `?report=`).
+    pub name: &'static str,
+    pub plan: Plan,
 }
 
-/// The approval trail of a payment request: every transition, who, in which role, when, with the note.
-#[utoipa::path(get, path = "/api/v1/payments/{id}/trail", tag = "reports", security(("bearer" = [])),
-    params(("id" = String, Path), ReportQuery), responses((status = 200, description = "JSON, CSV or XLSX"), (status = 404, body = Problem)))]
-pub async fn payment_trail(
-    state: State,
-    who: Principal,
-    id: web::Path<String>,
-    query: web::Query<ReportQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let format = query.format()?;
+type VillageBook = fn(&Db, &VillageRow, &Period) -> Result<Report, StoreError>;
+
+/// A village's book over the query's period.
+fn village_book(v: VillageRow, q: &ReportQuery, build: VillageBook) -> Result<Planned, ApiError> {
+    let period = q.period()?;
+    Ok(Planned::new(format!("{}-{}", v.code, period.year), move |db| build(db, &v, &period)))
+}
+
+pub const CASH_BOOK: ReportDef =
+    ReportDef { name: "cash-book", plan: Plan::Village(|v, q| village_book(v, q, village::cash_book)) };
+pub const BANK_BOOK: ReportDef =
+    ReportDef { name: "bank-book", plan: Plan::Village(|v, q| village_book(v, q, village::bank_book)) };
+pub const TAX_BOOK: ReportDef =
+    ReportDef { name: "tax-book", plan: Plan::Village(|v, q| village_book(v, q, village::tax_book)) };
+pub const REALISATION: ReportDef =
+    ReportDef { name: "realisation", plan: Plan::Village(|v, q| village_book(v, q, village::realisation)) };
+pub const RECONCILIATION: ReportDef =
+    ReportDef { name: "reconciliation", plan: Plan::Village(|v, q| village_book(v, q, village::reconciliation)) };
+
+/// The trial balance at the end of `at` (default today).
+pub const TRIAL_BALANCE: ReportDef = ReportDef {
+    name: "trial-balance",
+    plan: Plan::Village(|v, q| {
+        let at = q.at.unwrap_or_else(today_wib);
+        Ok(Planned::new(format!("{}-{}", v.code, at), move |db| village::trial_balance(db, &v, at)))
+    }),
+};
+
+/// One account's ledger over the period; `account` is required.
+pub const GENERAL_LEDGER: ReportDef = ReportDef {
+    name: "general-ledger",
+    plan: Plan::Village(|v, q| {
+        let period = q.period()?;
+        let account = q.account.clone().ok_or_else(|| ApiError::validation("account is required"))?;
+        let stem = format!("{}-{}-{}", v.code, account, period.year);
+        Ok(Planned::new(stem, move |db| village::general_ledger(db, &v, &account, &period)))
+    }),
+};
+
+/// The approval trail of a payment request (computed from the request as read).
+pub const TRAIL: ReportDef = ReportDef {
+    name: "trail",
+    plan: Plan::Payment(|rec, v| {
+        let report = village::approval_trail(&rec, &v.code);
+        Ok(Planned::new(rec.payment.id.clone(), move |_| Ok(report)))
+    }),
+};
+
+pub const REGENCY_REALISATION: ReportDef = ReportDef {
+    name: "regency-realisation",
+    plan: Plan::Regency(|r, q, _| {
+        let period = q.period()?;
+        Ok(Planned::new(format!("{}-{}", r.code, period.year), move |db| regency::realisation(db, &r, &period)))
+    }),
+};
+
+/// Anomalies as of `as_of` (default today, or the year's end if earlier), by the configured rules.
+pub const ANOMALIES: ReportDef = ReportDef {
+    name: "anomalies",
+    plan: Plan::Regency(|r, q, state| {
+        let period = q.period()?;
+        let year_end = NaiveDate::from_ymd_opt(period.year, 12, 31).expect("valid");
+        let as_of = q.as_of.unwrap_or_else(|| today_wib().min(year_end));
+        let rules = state.settings.anomalies.clone();
+        let stem = format!("{}-{}", r.code, period.year);
+        Ok(Planned::new(stem, move |db| regency::anomalies(db, &r, &period, as_of, &rules)))
+    }),
+};
+
+/// Every report, by name.
+pub const REPORTS: [&ReportDef; 10] = [
+    &CASH_BOOK,
+    &BANK_BOOK,
+    &TAX_BOOK,
+    &REALISATION,
+    &RECONCILIATION,
+    &TRIAL_BALANCE,
+    &GENERAL_LEDGER,
+    &TRAIL,
+    &REGENCY_REALISATION,
+    &ANOMALIES,
+];
+
+pub fn find(name: &str) -> Option<&'static ReportDef> {
+    REPORTS.iter().copied().find(|d| d.name == name)
+}
+
+/// A payment request and its village, for a caller who may read the village; `404` otherwise.
+async fn load_payment(state: &AppState, who: &Principal, id: &str) -> Result<(PaymentRecord, VillageRow), ApiError> {
     let db = state.db.clone();
+    let id = id.to_string();
     let rec = blocking(move || db.get_payment(&id)).await?.ok_or_else(ApiError::not_found)?;
-    let village = load_village(&state, &rec.payment.village_id).await?;
+    let village = load_village(state, &rec.payment.village_id).await?;
     who.require(&village, READERS)?;
-    let report = village::approval_trail(&rec, &village.code);
-    respond(report, format, &rec.payment.id)
+    Ok((rec, village))
 }
 
-async fn load_regency_for(
-    state: &State,
-    who: &Principal,
-    id: &str,
-) -> Result<crate::store::rows::RegencyRow, ApiError> {
+/// A regency, for its own inspectors (`403` for administrators, `404` for everyone else).
+async fn load_regency_for(state: &AppState, who: &Principal, id: &str) -> Result<RegencyRow, ApiError> {
     match who.role() {
         Role::Inspector if who.0.regency_id.as_deref() == Some(id) => {}
         Role::Admin => return Err(ApiError::forbidden()),
@@ -227,41 +249,138 @@ async fn load_regency_for(
     blocking(move || db.get_regency(&id)).await?.ok_or_else(ApiError::not_found)
 }
 
-/// Realisation over the regency: one row per village plus regency totals (inspectors of the regency).
-#[utoipa::path(get, path = "/api/v1/regencies/{id}/reports/realisation", tag = "reports", security(("bearer" = [])),
-    params(("id" = String, Path), ReportQuery), responses((status = 200, description = "JSON, CSV or XLSX"), (status = 404, body = Problem)))]
-pub async fn regency_realisation(
+/// The one report handler: loads and checks what the report is about, reads the format and the report's
+/// parameters, computes it and renders it.
+pub async fn serve(
+    def: &ReportDef,
     state: State,
     who: Principal,
-    id: web::Path<String>,
-    query: web::Query<ReportQuery>,
+    id: String,
+    query: ReportQuery,
 ) -> Result<HttpResponse, ApiError> {
-    let regency = load_regency_for(&state, &who, &id).await?;
-    let format = query.format()?;
-    let period = query.period()?;
-    let stem = format!("{}-{}", regency.code, period.year);
-    let db = state.db.clone();
-    let report = blocking(move || regency::realisation(&db, &regency, &period)).await?;
+    let (planned, format) = match def.plan {
+        Plan::Village(plan) => {
+            let village = load_village(&state, &id).await?;
+            who.require(&village, READERS)?;
+            let format = query.format()?;
+            (plan(village, &query)?, format)
+        }
+        Plan::Payment(plan) => {
+            // The format is checked before the request is read.
+            let format = query.format()?;
+            let (rec, village) = load_payment(&state, &who, &id).await?;
+            (plan(rec, village)?, format)
+        }
+        Plan::Regency(plan) => {
+            let regency = load_regency_for(&state, &who, &id).await?;
+            let format = query.format()?;
+            (plan(regency, &query, &state)?, format)
+        }
+    };
+    let (report, stem) = planned.run(&state).await?;
     respond(report, format, &stem)
 }
 
-/// Anomalies across the regency's villages: the rule, the evidence, the village (inspectors of the regency).
-#[utoipa::path(get, path = "/api/v1/regencies/{id}/anomalies", tag = "reports", security(("bearer" = [])),
-    params(("id" = String, Path), ReportQuery), responses((status = 200, description = "JSON, CSV or XLSX"), (status = 404, body = Problem)))]
-pub async fn regency_anomalies(
-    state: State,
-    who: Principal,
-    id: web::Path<String>,
-    query: web::Query<ReportQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let regency = load_regency_for(&state, &who, &id).await?;
-    let format = query.format()?;
-    let period = query.period()?;
-    let as_of =
-        query.as_of.unwrap_or_else(|| today_wib().min(NaiveDate::from_ymd_opt(period.year, 12, 31).expect("valid")));
-    let stem = format!("{}-{}", regency.code, period.year);
-    let rules = state.settings.anomalies.clone();
-    let db = state.db.clone();
-    let report = blocking(move || regency::anomalies(&db, &regency, &period, as_of, &rules)).await?;
-    respond(report, format, &stem)
+/// A route's handler for a report: the path's `{id}` and the query, to [`serve`]; documented for OpenAPI.
+macro_rules! report_endpoint {
+    ($name:ident, $def:expr, $path:literal, $doc:literal, responses($($responses:tt)*)) => {
+        #[doc = $doc]
+        #[utoipa::path(get, path = $path, tag = "reports", security(("bearer" = [])),
+            params(("id" = String, Path), ReportQuery), responses($($responses)*))]
+        pub async fn $name(
+            state: State,
+            who: Principal,
+            id: web::Path<String>,
+            query: web::Query<ReportQuery>,
+        ) -> Result<HttpResponse, ApiError> {
+            serve(&$def, state, who, id.into_inner(), query.into_inner()).await
+        }
+    };
 }
+
+report_endpoint!(
+    cash_book,
+    CASH_BOOK,
+    "/api/v1/villages/{id}/reports/cash-book",
+    "Buku Kas Umum: receipts, payments, cumulative payments and the running balance.",
+    responses(
+        (status = 200, description = "JSON, CSV or XLSX"),
+        (status = 404, body = Problem),
+        (status = 422, body = Problem)
+    )
+);
+report_endpoint!(
+    bank_book,
+    BANK_BOOK,
+    "/api/v1/villages/{id}/reports/bank-book",
+    "Buku Bank: deposits, interest, withdrawals, taxes, charges and the running balance.",
+    responses(
+        (status = 200, description = "JSON, CSV or XLSX"),
+        (status = 404, body = Problem),
+        (status = 422, body = Problem)
+    )
+);
+report_endpoint!(
+    tax_book,
+    TAX_BOOK,
+    "/api/v1/villages/{id}/reports/tax-book",
+    "Buku Pembantu Pajak: per tax, withheld, deposited and owed.",
+    responses(
+        (status = 200, description = "JSON, CSV or XLSX"),
+        (status = 404, body = Problem),
+        (status = 422, body = Problem)
+    )
+);
+report_endpoint!(
+    realisation,
+    REALISATION,
+    "/api/v1/villages/{id}/reports/realisation",
+    "Laporan Realisasi APBDes: per account with class sub-totals and surplus/deficit, by activity and by source; `semester=1` or `to=` for part of the year.",
+    responses((status = 200, description = "JSON, CSV or XLSX"), (status = 404, body = Problem), (status = 422, body = Problem))
+);
+report_endpoint!(
+    reconciliation,
+    RECONCILIATION,
+    "/api/v1/villages/{id}/reports/reconciliation",
+    "Bank statement lines against the ledger by bank reference, direction and amount; the unmatched on both sides.",
+    responses(
+        (status = 200, description = "JSON, CSV or XLSX"),
+        (status = 404, body = Problem),
+        (status = 422, body = Problem)
+    )
+);
+report_endpoint!(
+    trial_balance,
+    TRIAL_BALANCE,
+    "/api/v1/villages/{id}/reports/trial-balance",
+    "Neraca saldo at the end of a date.",
+    responses((status = 200, description = "JSON, CSV or XLSX"))
+);
+report_endpoint!(
+    general_ledger,
+    GENERAL_LEDGER,
+    "/api/v1/villages/{id}/reports/general-ledger",
+    "Buku Besar of one account over a period.",
+    responses((status = 200, description = "JSON, CSV or XLSX"), (status = 422, body = Problem))
+);
+report_endpoint!(
+    payment_trail,
+    TRAIL,
+    "/api/v1/payments/{id}/trail",
+    "The approval trail of a payment request: every transition, who, in which role, when, with the note.",
+    responses((status = 200, description = "JSON, CSV or XLSX"), (status = 404, body = Problem))
+);
+report_endpoint!(
+    regency_realisation,
+    REGENCY_REALISATION,
+    "/api/v1/regencies/{id}/reports/realisation",
+    "Realisation over the regency: one row per village plus regency totals (inspectors of the regency).",
+    responses((status = 200, description = "JSON, CSV or XLSX"), (status = 404, body = Problem))
+);
+report_endpoint!(
+    regency_anomalies,
+    ANOMALIES,
+    "/api/v1/regencies/{id}/anomalies",
+    "Anomalies across the regency's villages: the rule, the evidence, the village (inspectors of the regency).",
+    responses((status = 200, description = "JSON, CSV or XLSX"), (status = 404, body = Problem))
+);

@@ -1,7 +1,7 @@
 //! Roll-ups over a regency: realisation per village with regency totals, and anomalies across its villages.
 
 use super::anomalies::{self, AnomalyRules, Flag, PaymentFact, ReleaseFact, TaxMove};
-use super::table::{col, percent, Cell, Kind, Report, Section};
+use super::table::{col, percent, Cell, Column, Kind, Report, Section};
 use super::village::{realised_amount, ClassFigures, Period};
 use crate::domain::accounts::{class_of_code, CASH_IN_HAND, TAXES};
 use crate::domain::money::Amount;
@@ -18,6 +18,35 @@ fn regency_meta(r: &RegencyRow, p: &Period) -> Vec<(&'static str, &'static str, 
         ("regency_name", "Kabupaten", r.name.clone()),
         ("year", "Tahun Anggaran", p.year.to_string()),
         ("to", "Sampai", p.to.format("%Y-%m-%d").to_string()),
+    ]
+}
+
+fn realisation_columns() -> Vec<Column> {
+    vec![
+        col("village_code", "Kode Desa", Kind::Text),
+        col("village_name", "Nama Desa", Kind::Text),
+        col("revenue_budget", "Anggaran Pendapatan", Kind::Money),
+        col("revenue_realised", "Realisasi Pendapatan", Kind::Money),
+        col("revenue_percent", "% Pendapatan", Kind::Percent),
+        col("spending_budget", "Anggaran Belanja", Kind::Money),
+        col("spending_realised", "Realisasi Belanja", Kind::Money),
+        col("spending_percent", "% Belanja", Kind::Percent),
+        col("surplus", "Surplus/(Defisit)", Kind::Money),
+    ]
+}
+
+/// A village's (or the regency's) row of the realisation roll-up.
+fn realisation_row(code: &str, name: &str, f: &ClassFigures) -> Vec<Cell> {
+    vec![
+        Cell::text(code),
+        Cell::text(name),
+        Cell::Money(f.revenue.0),
+        Cell::Money(f.revenue.1),
+        Cell::Percent(percent(f.revenue.1, f.revenue.0)),
+        Cell::Money(f.spending.0),
+        Cell::Money(f.spending.1),
+        Cell::Percent(percent(f.spending.1, f.spending.0)),
+        Cell::Money(f.revenue.1 - f.spending.1),
     ]
 }
 
@@ -40,19 +69,6 @@ pub fn realisation(db: &Db, r: &RegencyRow, p: &Period) -> Result<Report, StoreE
     }
     let mut rows = Vec::with_capacity(villages.len());
     let mut total = ClassFigures::default();
-    let row = |code: &str, name: &str, f: &ClassFigures| {
-        vec![
-            Cell::text(code),
-            Cell::text(name),
-            Cell::Money(f.revenue.0),
-            Cell::Money(f.revenue.1),
-            Cell::Percent(percent(f.revenue.1, f.revenue.0)),
-            Cell::Money(f.spending.0),
-            Cell::Money(f.spending.1),
-            Cell::Percent(percent(f.spending.1, f.spending.0)),
-            Cell::Money(f.revenue.1 - f.spending.1),
-        ]
-    };
     for v in &villages {
         let f = figures.get(&v.id).copied().unwrap_or_default();
         for (dst, src) in [
@@ -64,9 +80,9 @@ pub fn realisation(db: &Db, r: &RegencyRow, p: &Period) -> Result<Report, StoreE
             dst.0 += src.0;
             dst.1 += src.1;
         }
-        rows.push(row(&v.code, &v.name, &f));
+        rows.push(realisation_row(&v.code, &v.name, &f));
     }
-    let totals = row("", "Jumlah Kabupaten", &total);
+    let totals = realisation_row("", "Jumlah Kabupaten", &total);
     let mut extra = serde_json::Map::new();
     extra.insert("village_count".into(), json!(villages.len()));
     Ok(Report {
@@ -76,17 +92,7 @@ pub fn realisation(db: &Db, r: &RegencyRow, p: &Period) -> Result<Report, StoreE
         sections: vec![Section {
             key: "villages",
             title: "Per Desa".into(),
-            columns: vec![
-                col("village_code", "Kode Desa", Kind::Text),
-                col("village_name", "Nama Desa", Kind::Text),
-                col("revenue_budget", "Anggaran Pendapatan", Kind::Money),
-                col("revenue_realised", "Realisasi Pendapatan", Kind::Money),
-                col("revenue_percent", "% Pendapatan", Kind::Percent),
-                col("spending_budget", "Anggaran Belanja", Kind::Money),
-                col("spending_realised", "Realisasi Belanja", Kind::Money),
-                col("spending_percent", "% Belanja", Kind::Percent),
-                col("surplus", "Surplus/(Defisit)", Kind::Money),
-            ],
+            columns: realisation_columns(),
             rows,
             totals: Some(totals),
         }],
@@ -104,8 +110,26 @@ pub fn village_anomalies(
     rules: &AnomalyRules,
 ) -> Result<Vec<Flag>, StoreError> {
     let ids = [v.id.clone()];
-    let payments: Vec<PaymentFact> = db
-        .approved_payments(&ids, p.from, p.to)?
+    let payments = payment_facts(db, &ids, p)?;
+    let mut flags = anomalies::split_payments(&payments, rules);
+    flags.extend(anomalies::duplicate_payments(&payments, rules));
+    flags.extend(cash_flags(db, v, &ids, p)?);
+    flags.extend(anomalies::tax_not_deposited(&tax_moves(db, v, &ids, p, as_of)?, as_of, rules));
+    let releases: Vec<ReleaseFact> = db
+        .transfers_released(&ids, p.from, p.to)?
+        .into_iter()
+        .map(|t| ReleaseFact { transfer_id: t.id, payment_id: t.payment_id, released_at: t.released_at })
+        .collect();
+    flags.extend(anomalies::released_outside_hours(&releases, utc_offset_minutes, rules));
+    flags.extend(budget_flags(db, v, &ids, p)?);
+    flags.extend(chain_flag(db, v)?);
+    Ok(flags)
+}
+
+/// The approved payments of the period, as the split and duplicate rules see them.
+fn payment_facts(db: &Db, ids: &[String], p: &Period) -> Result<Vec<PaymentFact>, StoreError> {
+    Ok(db
+        .approved_payments(ids, p.from, p.to)?
         .into_iter()
         .map(|p| PaymentFact {
             id: p.id,
@@ -113,13 +137,14 @@ pub fn village_anomalies(
             gross: p.gross,
             at: p.created_at,
         })
-        .collect();
-    let mut flags = anomalies::split_payments(&payments, rules);
-    flags.extend(anomalies::duplicate_payments(&payments, rules));
+        .collect())
+}
 
+/// Days the cash in hand went over the village's cash limit.
+fn cash_flags(db: &Db, v: &VillageRow, ids: &[String], p: &Period) -> Result<Vec<Flag>, StoreError> {
     let before: i64 = match p.from.pred_opt() {
         Some(d) => db
-            .period_totals(&ids, None, d)?
+            .period_totals(ids, None, d)?
             .into_iter()
             .filter(|(_, a, _, _)| a == CASH_IN_HAND)
             .map(|(_, _, debit, credit)| debit - credit)
@@ -127,14 +152,23 @@ pub fn village_anomalies(
         None => 0,
     };
     let days = db.account_days(&v.id, CASH_IN_HAND, p.from, p.to)?;
-    flags.extend(anomalies::cash_over_limit(before, &days, v.cash_limit));
+    Ok(anomalies::cash_over_limit(before, &days, v.cash_limit))
+}
 
+/// What was withheld and deposited per tax, from the period's start to `as_of`; what was owed at the start counts
+/// as withheld on the first day.
+fn tax_moves(
+    db: &Db,
+    v: &VillageRow,
+    ids: &[String],
+    p: &Period,
+    as_of: NaiveDate,
+) -> Result<Vec<TaxMove>, StoreError> {
     let tax_accounts: Vec<&str> = TAXES.iter().map(|(_, a)| *a).collect();
     let tax_of: HashMap<&str, &str> = TAXES.iter().map(|(t, a)| (*a, *t)).collect();
     let mut moves: Vec<TaxMove> = Vec::new();
     if let Some(d) = p.from.pred_opt() {
-        // What was owed at the start counts as withheld on the first day.
-        for (_, account, debit, credit) in db.period_totals(&ids, None, d)? {
+        for (_, account, debit, credit) in db.period_totals(ids, None, d)? {
             if let Some(tax) = tax_of.get(account.as_str()) {
                 if credit > debit {
                     moves.push(TaxMove {
@@ -159,17 +193,14 @@ pub fn village_anomalies(
             transaction_id: l.txn_id,
         });
     }
-    flags.extend(anomalies::tax_not_deposited(&moves, as_of, rules));
+    Ok(moves)
+}
 
-    let releases: Vec<ReleaseFact> = db
-        .transfers_released(&ids, p.from, p.to)?
-        .into_iter()
-        .map(|t| ReleaseFact { transfer_id: t.id, payment_id: t.payment_id, released_at: t.released_at })
-        .collect();
-    flags.extend(anomalies::released_outside_hours(&releases, utc_offset_minutes, rules));
-
-    // Spending over a line's ceiling: impossible through the service, so a sign of tampering.
-    let positions = db.budget_positions(&ids, p.year)?;
+/// Spending over a line's ceiling: impossible through the service, so a sign of tampering. Flagged from the
+/// budget's own figures, and from the ledger's spending per line where the budget's figures do not show it.
+fn budget_flags(db: &Db, v: &VillageRow, ids: &[String], p: &Period) -> Result<Vec<Flag>, StoreError> {
+    let positions = db.budget_positions(ids, p.year)?;
+    let mut flags = Vec::new();
     let mut ceilings: BTreeMap<(String, String, String), i64> = BTreeMap::new();
     let mut flagged = std::collections::BTreeSet::new();
     for pos in &positions {
@@ -185,42 +216,47 @@ pub fn village_anomalies(
         }
         ceilings.insert((pos.account_code.clone(), pos.activity_code.clone(), pos.source.clone()), pos.ceiling);
     }
+    if positions.is_empty() {
+        return Ok(flags);
+    }
     let year_start = NaiveDate::from_ymd_opt(p.year, 1, 1).expect("valid");
     let year_end = NaiveDate::from_ymd_opt(p.year, 12, 31).expect("valid");
-    if !positions.is_empty() {
-        for (account, activity, source, spent) in db.spending_by_key(&v.id, year_start, year_end)? {
-            let key = (account.clone(), activity.clone().unwrap_or_default(), source.clone().unwrap_or_default());
-            let ceiling = ceilings.get(&key).copied().unwrap_or(0);
-            if spent > ceiling && !flagged.contains(&key) {
-                flags.push(Flag {
-                    rule: "budget_over_ceiling",
-                    description: format!(
-                        "the ledger shows {} spent on {} {} {}, above its ceiling of {}",
-                        Amount(spent),
-                        key.0,
-                        key.1,
-                        key.2,
-                        Amount(ceiling)
-                    ),
-                    evidence: json!({"account_code": key.0, "activity_code": key.1, "source": key.2,
-                        "ceiling": Amount(ceiling).to_string(), "ledger_realised": Amount(spent).to_string()}),
-                });
-            }
+    for (account, activity, source, spent) in db.spending_by_key(&v.id, year_start, year_end)? {
+        let key = (account.clone(), activity.clone().unwrap_or_default(), source.clone().unwrap_or_default());
+        let ceiling = ceilings.get(&key).copied().unwrap_or(0);
+        if spent > ceiling && !flagged.contains(&key) {
+            flags.push(Flag {
+                rule: "budget_over_ceiling",
+                description: format!(
+                    "the ledger shows {} spent on {} {} {}, above its ceiling of {}",
+                    Amount(spent),
+                    key.0,
+                    key.1,
+                    key.2,
+                    Amount(ceiling)
+                ),
+                evidence: json!({"account_code": key.0, "activity_code": key.1, "source": key.2,
+                    "ceiling": Amount(ceiling).to_string(), "ledger_realised": Amount(spent).to_string()}),
+            });
         }
     }
-
-    let report = db.verify_chain(&v.id)?;
-    if !report.ok {
-        flags.push(Flag {
-            rule: "chain_break",
-            description: match &report.first_broken {
-                Some(b) => format!("the hash chain breaks at position {} ({})", b.chain_seq, b.reason),
-                None => "stored figures disagree with the journal".into(),
-            },
-            evidence: serde_json::to_value(&report).unwrap_or_default(),
-        });
-    }
     Ok(flags)
+}
+
+/// A break in the village's hash chain, or stored figures that disagree with the journal.
+fn chain_flag(db: &Db, v: &VillageRow) -> Result<Option<Flag>, StoreError> {
+    let report = db.verify_chain(&v.id)?;
+    if report.ok {
+        return Ok(None);
+    }
+    Ok(Some(Flag {
+        rule: "chain_break",
+        description: match &report.first_broken {
+            Some(b) => format!("the hash chain breaks at position {} ({})", b.chain_seq, b.reason),
+            None => "stored figures disagree with the journal".into(),
+        },
+        evidence: serde_json::to_value(&report).unwrap_or_default(),
+    }))
 }
 
 pub fn anomalies(

@@ -159,69 +159,10 @@ impl Report {
     }
 
     pub fn to_xlsx(&self) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
-        use rust_xlsxwriter::{Format, Workbook};
-        let mut wb = Workbook::new();
-        let bold = Format::new().set_bold();
-        let money = Format::new().set_num_format("#,##0.00");
-        let money_bold = Format::new().set_num_format("#,##0.00").set_bold();
-        let pct = Format::new().set_num_format("0.00");
-        let date = Format::new().set_num_format("yyyy-mm-dd");
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let formats = XlsxFormats::new();
         for s in &self.sections {
-            let ws = wb.add_worksheet();
-            // Sheet names: at most 31 characters, none of []:*?/\
-            let name: String =
-                s.title.chars().filter(|c| !"[]:*?/\\".contains(*c)).take(31).collect::<String>().trim().to_string();
-            ws.set_name(if name.is_empty() { s.key } else { &name })?;
-            ws.write_string_with_format(0, 0, &self.title, &bold)?;
-            let mut r: u32 = 1;
-            for (_, label, value) in &self.meta {
-                ws.write_string(r, 0, *label)?;
-                ws.write_string(r, 1, value)?;
-                r += 1;
-            }
-            r += 1;
-            for (c, col) in s.columns.iter().enumerate() {
-                ws.write_string_with_format(r, c as u16, col.heading, &bold)?;
-                ws.set_column_width(c as u16, if col.kind == Kind::Text { 32 } else { 16 })?;
-            }
-            r += 1;
-            let rows = s.rows.iter().map(|row| (row, false)).chain(s.totals.iter().map(|t| (t, true)));
-            for (row, is_total) in rows {
-                for (c, cell) in row.iter().enumerate() {
-                    let c = c as u16;
-                    match cell {
-                        Cell::Empty => {}
-                        Cell::Text(t) if is_total => {
-                            ws.write_string_with_format(r, c, t, &bold)?;
-                        }
-                        Cell::Text(t) => {
-                            ws.write_string(r, c, t)?;
-                        }
-                        Cell::Int(i) => {
-                            ws.write_number(r, c, *i as f64)?;
-                        }
-                        Cell::Money(m) => {
-                            // Rupiah with sen as an Excel number: exact for every amount below 2^53 sen.
-                            let v = *m as f64 / 100.0;
-                            ws.write_number_with_format(r, c, v, if is_total { &money_bold } else { &money })?;
-                        }
-                        Cell::Date(d) => {
-                            let excel = rust_xlsxwriter::ExcelDateTime::from_ymd(
-                                d.format("%Y").to_string().parse().unwrap_or(1900),
-                                d.format("%m").to_string().parse().unwrap_or(1),
-                                d.format("%d").to_string().parse().unwrap_or(1),
-                            )?;
-                            ws.write_datetime_with_format(r, c, &excel, &date)?;
-                        }
-                        Cell::Percent(Some(p)) => {
-                            let v: f64 = p.to_string().parse().unwrap_or(0.0);
-                            ws.write_number_with_format(r, c, v, &pct)?;
-                        }
-                        Cell::Percent(None) => {}
-                    }
-                }
-                r += 1;
-            }
+            self.write_sheet(wb.add_worksheet(), s, &formats)?;
         }
         if self.sections.is_empty() {
             let ws = wb.add_worksheet();
@@ -229,6 +170,104 @@ impl Report {
         }
         wb.save_to_buffer()
     }
+
+    /// One section on its own sheet: the title and meta above the headings, the rows, the totals in bold.
+    fn write_sheet(
+        &self,
+        ws: &mut rust_xlsxwriter::Worksheet,
+        s: &Section,
+        f: &XlsxFormats,
+    ) -> Result<(), rust_xlsxwriter::XlsxError> {
+        // Sheet names: at most 31 characters, none of []:*?/\
+        let name: String =
+            s.title.chars().filter(|c| !"[]:*?/\\".contains(*c)).take(31).collect::<String>().trim().to_string();
+        ws.set_name(if name.is_empty() { s.key } else { &name })?;
+        ws.write_string_with_format(0, 0, &self.title, &f.bold)?;
+        let mut r: u32 = 1;
+        for (_, label, value) in &self.meta {
+            ws.write_string(r, 0, *label)?;
+            ws.write_string(r, 1, value)?;
+            r += 1;
+        }
+        r += 1;
+        for (c, col) in s.columns.iter().enumerate() {
+            ws.write_string_with_format(r, c as u16, col.heading, &f.bold)?;
+            ws.set_column_width(c as u16, if col.kind == Kind::Text { 32 } else { 16 })?;
+        }
+        r += 1;
+        let rows = s.rows.iter().map(|row| (row, false)).chain(s.totals.iter().map(|t| (t, true)));
+        for (row, is_total) in rows {
+            for (c, cell) in row.iter().enumerate() {
+                write_cell(ws, r, c as u16, cell, is_total, f)?;
+            }
+            r += 1;
+        }
+        Ok(())
+    }
+}
+
+/// The cell formats of the XLSX rendering.
+struct XlsxFormats {
+    bold: rust_xlsxwriter::Format,
+    money: rust_xlsxwriter::Format,
+    money_bold: rust_xlsxwriter::Format,
+    pct: rust_xlsxwriter::Format,
+    date: rust_xlsxwriter::Format,
+}
+
+impl XlsxFormats {
+    fn new() -> XlsxFormats {
+        use rust_xlsxwriter::Format;
+        XlsxFormats {
+            bold: Format::new().set_bold(),
+            money: Format::new().set_num_format("#,##0.00"),
+            money_bold: Format::new().set_num_format("#,##0.00").set_bold(),
+            pct: Format::new().set_num_format("0.00"),
+            date: Format::new().set_num_format("yyyy-mm-dd"),
+        }
+    }
+}
+
+/// One cell as an Excel value: numbers as numbers, dates as dates, text of a totals row in bold.
+fn write_cell(
+    ws: &mut rust_xlsxwriter::Worksheet,
+    r: u32,
+    c: u16,
+    cell: &Cell,
+    is_total: bool,
+    f: &XlsxFormats,
+) -> Result<(), rust_xlsxwriter::XlsxError> {
+    match cell {
+        Cell::Empty => {}
+        Cell::Text(t) if is_total => {
+            ws.write_string_with_format(r, c, t, &f.bold)?;
+        }
+        Cell::Text(t) => {
+            ws.write_string(r, c, t)?;
+        }
+        Cell::Int(i) => {
+            ws.write_number(r, c, *i as f64)?;
+        }
+        Cell::Money(m) => {
+            // Rupiah with sen as an Excel number: exact for every amount below 2^53 sen.
+            let v = *m as f64 / 100.0;
+            ws.write_number_with_format(r, c, v, if is_total { &f.money_bold } else { &f.money })?;
+        }
+        Cell::Date(d) => {
+            let excel = rust_xlsxwriter::ExcelDateTime::from_ymd(
+                d.format("%Y").to_string().parse().unwrap_or(1900),
+                d.format("%m").to_string().parse().unwrap_or(1),
+                d.format("%d").to_string().parse().unwrap_or(1),
+            )?;
+            ws.write_datetime_with_format(r, c, &excel, &f.date)?;
+        }
+        Cell::Percent(Some(p)) => {
+            let v: f64 = p.to_string().parse().unwrap_or(0.0);
+            ws.write_number_with_format(r, c, v, &f.pct)?;
+        }
+        Cell::Percent(None) => {}
+    }
+    Ok(())
 }
 
 fn csv_field(f: &str) -> String {

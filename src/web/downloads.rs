@@ -1,19 +1,22 @@
-//! Report downloads for the console's buttons: the same report builders as the API's report endpoints, behind
-//! the console's session instead of a bearer token. CSV or XLSX.
+//! Report downloads for the console's buttons: the API's own reports (`http::reports`), behind the console's
+//! session instead of a bearer token, for the village or regency of the signed-in person. CSV or XLSX. Times are
+//! in the regency's zone (the trail's column, the anomalies' evidence), as everywhere in the console.
 
 use super::session::to_login;
+use super::zone::{zone_of, Zone};
 use super::{api_error_page, blocking, year_param, Ctx};
 use crate::domain::roles::Role;
 use crate::http::auth::READERS;
 use crate::http::error::ApiError;
-use crate::http::ledger::today_wib;
-use crate::http::reports::{respond, Format};
+use crate::http::reports::{self as api, respond, Format, Plan, ReportQuery};
 use crate::http::{load_village, AppState};
-use crate::reports::table::Report;
-use crate::reports::{regency, village};
-use crate::store::StoreError;
+use crate::reports::table::{Cell, Report};
+use crate::reports::village;
 use actix_web::{web, HttpRequest, HttpResponse};
-use chrono::NaiveDate;
+
+/// The reports the console offers as downloads.
+const DOWNLOADS: [&str; 7] =
+    ["cash-book", "bank-book", "tax-book", "realisation", "regency-realisation", "anomalies", "trail"];
 
 pub async fn download(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let ctx = Ctx::from_request(&req);
@@ -33,57 +36,53 @@ async fn build(ctx: &Ctx, state: &web::Data<AppState>) -> Result<(Report, String
         Some("xlsx") => Format::Xlsx,
         _ => return Err(ApiError::validation("format must be csv or xlsx")),
     };
-    let year = year_param(ctx);
-    let period = village::Period::new(year, None, None).map_err(ApiError::validation)?;
-    let db = state.db.clone();
-    let report = ctx.q("report").unwrap_or("");
-    match report {
-        "cash-book" | "bank-book" | "tax-book" | "realisation" => {
+    let query = ReportQuery { year: Some(year_param(ctx)), ..ReportQuery::default() };
+    let name = ctx.q("report").unwrap_or("");
+    let def = api::find(name).filter(|d| DOWNLOADS.contains(&d.name)).ok_or_else(ApiError::not_found)?;
+    let (report, stem) = match def.plan {
+        Plan::Village(plan) => {
             let vid = ctx.q("village").map(str::to_string).or_else(|| who.0.village_id.clone()).unwrap_or_default();
             let v = load_village(state, &vid).await?;
             who.require(&v, READERS)?;
-            let build: fn(
-                &crate::store::Db,
-                &crate::store::rows::VillageRow,
-                &village::Period,
-            ) -> Result<Report, StoreError> = match report {
-                "cash-book" => village::cash_book,
-                "bank-book" => village::bank_book,
-                "tax-book" => village::tax_book,
-                _ => village::realisation,
-            };
-            let stem = format!("{}-{}", v.code, year);
-            let r = blocking(move || build(&db, &v, &period)).await?;
-            Ok((r, stem, format))
+            plan(v, &query)?.run(state).await?
         }
-        "regency-realisation" | "anomalies" => {
+        Plan::Regency(plan) => {
             if who.role() != Role::Inspector {
                 return Err(ApiError::forbidden());
             }
             let rid = who.0.regency_id.clone().unwrap_or_default();
-            let rules = state.settings.anomalies.clone();
-            let is_anomalies = report == "anomalies";
-            let r = blocking(move || {
-                let Some(reg) = db.get_regency(&rid)? else { return Err(StoreError::NotFound("regency")) };
-                let stem = format!("{}-{}", reg.code, year);
-                let report = if is_anomalies {
-                    let as_of = today_wib().min(NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or_else(today_wib));
-                    regency::anomalies(&db, &reg, &period, as_of, &rules)?
-                } else {
-                    regency::realisation(&db, &reg, &period)?
-                };
-                Ok((report, stem))
-            })
-            .await?;
-            Ok((r.0, r.1, format))
+            let db = state.db.clone();
+            let regency = blocking(move || db.get_regency(&rid)).await?.ok_or_else(ApiError::not_found)?;
+            let zone = Zone::of_regency(&regency);
+            let (mut report, stem) = plan(regency, &query, state)?.run(state).await?;
+            local_evidence(&mut report, zone);
+            (report, stem)
         }
-        "trail" => {
+        Plan::Payment(_) => {
             let pid = ctx.q("payment").unwrap_or("").to_string();
+            let db = state.db.clone();
             let rec = blocking(move || db.get_payment(&pid)).await?.ok_or_else(ApiError::not_found)?;
             let v = load_village(state, &rec.payment.village_id).await?;
             who.require(&v, READERS)?;
-            Ok((crate::reports::village::approval_trail(&rec, &v.code), rec.payment.id.clone(), format))
+            // The API's trail, with its times in the regency's zone instead of RFC 3339 UTC.
+            let zone = zone_of(state, &v.regency_id).await?;
+            let report = village::approval_trail_at(&rec, &v.code, zone.when_heading(), |at| zone.time(at));
+            (report, rec.payment.id.clone())
         }
-        _ => Err(ApiError::not_found()),
+    };
+    Ok((report, stem, format))
+}
+
+/// The times in a report's evidence column (the anomalies') in the regency's zone.
+fn local_evidence(report: &mut Report, zone: Zone) {
+    for s in &mut report.sections {
+        let Some(at) = s.columns.iter().position(|c| c.key == "evidence") else { continue };
+        for row in &mut s.rows {
+            if let Some(Cell::Text(t)) = row.get_mut(at) {
+                if let Ok(v) = serde_json::from_str::<serde_json::Value>(t) {
+                    *t = zone.localise_json(&v).to_string();
+                }
+            }
+        }
     }
 }

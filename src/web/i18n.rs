@@ -82,7 +82,6 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("col_committed", "Terikat", "Committed"),
     ("col_realised", "Realisasi", "Realised"),
     ("col_available", "Sisa (tersedia)", "Available"),
-    ("col_when", "Waktu (UTC)", "Time (UTC)"),
     ("col_who", "Oleh", "By"),
     ("col_role", "Peran", "Role"),
     ("col_note", "Catatan", "Note"),

@@ -1,9 +1,10 @@
 //! Pages of the regency's inspectors: the dashboard (realisation per village as a chart, anomalies with their
 //! evidence, the villages) and each village's books, payment trail and chain verification.
 
-use super::layout::{legend, report_table, status_badge};
+use super::layout::{legend, report_table, status_badge, year_form};
 use super::officials::{budget_table, village_books};
 use super::session::to_login;
+use super::zone::Zone;
 use super::{api_error_page, blocking, error_page, money, page, year_param, Ctx};
 use crate::domain::roles::Role;
 use crate::http::auth::{Principal, READERS};
@@ -13,8 +14,8 @@ use crate::http::{load_village, AppState};
 use crate::reports::regency;
 use crate::reports::table::{Cell, Report};
 use crate::reports::village::Period;
-use crate::store::rows::RegencyRow;
-use crate::store::{StoreError, VillageFilter};
+use crate::store::rows::{PaymentRecord, RegencyRow};
+use crate::store::{ChainReport, StoreError, VillageFilter};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
@@ -148,6 +149,32 @@ fn downloads(ctx: &Ctx, report: &str, year: i32, label: &'static str) -> Markup 
     }
 }
 
+/// The anomalies: the village, the rule, what it found and the evidence (its times in the regency's zone).
+fn anomaly_table(ctx: &Ctx, zone: Zone, items: &[serde_json::Value]) -> Markup {
+    html! {
+        div.scroll role="region" aria-labelledby="anom-h" tabindex="0" {
+            table.anomalies {
+                thead { tr {
+                    th scope="col" { (ctx.t("col_village")) }
+                    th scope="col" { (ctx.t("col_rule")) }
+                    th scope="col" { (ctx.t("col_description")) }
+                    th scope="col" { (ctx.t("col_evidence")) }
+                } }
+                tbody {
+                    @for it in items {
+                        tr {
+                            td { a href={"/console/villages/" (it["village_id"].as_str().unwrap_or(""))} { (it["village_name"].as_str().unwrap_or("")) } }
+                            td.mono { (it["rule"].as_str().unwrap_or("")) }
+                            td { (it["description"].as_str().unwrap_or("")) }
+                            td { (evidence(&zone.localise_json(&it["evidence"]))) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 pub async fn dashboard(req: HttpRequest, state: State) -> HttpResponse {
     let ctx = Ctx::from_request(&req);
     let (_, regency) = match inspector(&req, &ctx, &state).await {
@@ -174,11 +201,7 @@ pub async fn dashboard(req: HttpRequest, state: State) -> HttpResponse {
     let items = anomalies.extra.get("items").and_then(|v| v.as_array()).cloned().unwrap_or_default();
     let body = html! {
         h1 { (ctx.t("dashboard_title")) ": " (regency.name) " " (year) }
-        form.inline.year method="get" action="/console/dashboard" {
-            label for="year" { (ctx.t("year")) }
-            input #year type="number" name="year" value=(year) min="2000" max="2100";
-            button type="submit" { (ctx.t("show")) }
-        }
+        (year_form(&ctx, "/console/dashboard", year))
         section aria-labelledby="chart-h" {
             h2 #chart-h { (ctx.t("chart_title")) }
             (chart(&ctx, &realisation))
@@ -187,28 +210,7 @@ pub async fn dashboard(req: HttpRequest, state: State) -> HttpResponse {
         section #anomalies aria-labelledby="anom-h" {
             h2 #anom-h { (ctx.t("anomalies")) " (" (items.len()) ")" }
             @if items.is_empty() { p { (ctx.t("no_anomalies")) } }
-            @else {
-                div.scroll role="region" aria-labelledby="anom-h" tabindex="0" {
-                    table.anomalies {
-                        thead { tr {
-                            th scope="col" { (ctx.t("col_village")) }
-                            th scope="col" { (ctx.t("col_rule")) }
-                            th scope="col" { (ctx.t("col_description")) }
-                            th scope="col" { (ctx.t("col_evidence")) }
-                        } }
-                        tbody {
-                            @for it in &items {
-                                tr {
-                                    td { a href={"/console/villages/" (it["village_id"].as_str().unwrap_or(""))} { (it["village_name"].as_str().unwrap_or("")) } }
-                                    td.mono { (it["rule"].as_str().unwrap_or("")) }
-                                    td { (it["description"].as_str().unwrap_or("")) }
-                                    td { (evidence(&it["evidence"])) }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+            @else { (anomaly_table(&ctx, Zone::of_regency(&regency), &items)) }
         }
         section aria-labelledby="dl-h" {
             h2 #dl-h { (ctx.t("downloads")) }
@@ -229,11 +231,67 @@ pub async fn dashboard(req: HttpRequest, state: State) -> HttpResponse {
     page(&ctx, StatusCode::OK, ctx.t("dashboard_title"), body)
 }
 
+/// The village's hash chain verification: intact, or where it breaks and which stored figures disagree.
+fn chain_card(ctx: &Ctx, chain: &ChainReport) -> Markup {
+    html! {
+        section.card #chain aria-labelledby="chain-h" {
+            h2 #chain-h { (ctx.t("chain")) }
+            @if chain.ok {
+                p.ok role="status" { "✓ " (ctx.t("chain_ok").replace("{n}", &chain.checked.to_string())) }
+            } @else {
+                div.alert role="alert" {
+                    p { strong { (ctx.t("chain_broken")) } }
+                    @if let Some(b) = &chain.first_broken { p.mono { "chain_seq " (b.chain_seq) ": " (b.reason) } }
+                    @for a in &chain.balance_mismatches { p.mono { (a) } }
+                    @for p in &chain.payment_mismatches { p.mono { (p) } }
+                }
+            }
+        }
+    }
+}
+
+/// Every payment request of the village, newest first (dated by the local day), each with its trail in one line.
+fn village_payments(ctx: &Ctx, zone: Zone, payments: &[PaymentRecord]) -> Markup {
+    html! {
+        section aria-labelledby="pay-h" {
+            h2 #pay-h { (ctx.t("payments")) }
+            @if payments.is_empty() { p { (ctx.t("none_yet")) } }
+            @else {
+                div.scroll role="region" aria-labelledby="pay-h" tabindex="0" {
+                    table {
+                        thead { tr {
+                            th scope="col" { (ctx.t("col_date")) }
+                            th scope="col" { (ctx.t("col_description")) }
+                            th scope="col" class="num" { (ctx.t("col_gross")) }
+                            th scope="col" { (ctx.t("col_status")) }
+                            th scope="col" { (ctx.t("trail")) }
+                        } }
+                        tbody {
+                            @for r in payments {
+                                @let p = &r.payment;
+                                tr {
+                                    td { (zone.date(p.created_at)) }
+                                    td { a href={"/console/payments/" (p.id)} { (p.description) } }
+                                    td.num { (money(ctx.lang, p.gross)) }
+                                    td { (status_badge(ctx, &p.status)) }
+                                    td { small { @for (i, e) in r.events.iter().enumerate() {
+                                        @if i > 0 { " → " } (super::i18n::action(ctx.lang, &e.action)) " (" (e.actor_name) ")"
+                                    } } }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// One village as the inspector sees it: chain verification, payment requests (each with its trail), the budget,
 /// balances, the cash book and the downloads.
 pub async fn village(req: HttpRequest, state: State, path: web::Path<String>) -> HttpResponse {
     let ctx = Ctx::from_request(&req);
-    let (who, _) = match inspector(&req, &ctx, &state).await {
+    let (who, regency) = match inspector(&req, &ctx, &state).await {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -266,50 +324,8 @@ pub async fn village(req: HttpRequest, state: State, path: web::Path<String>) ->
     let body = html! {
         p { a href={"/console/dashboard?year=" (year)} { "← " (ctx.t("dashboard")) } }
         h1 { (village.name) " (" (village.code) ") " (year) }
-        section.card #chain aria-labelledby="chain-h" {
-            h2 #chain-h { (ctx.t("chain")) }
-            @if chain.ok {
-                p.ok role="status" { "✓ " (ctx.t("chain_ok").replace("{n}", &chain.checked.to_string())) }
-            } @else {
-                div.alert role="alert" {
-                    p { strong { (ctx.t("chain_broken")) } }
-                    @if let Some(b) = &chain.first_broken { p.mono { "chain_seq " (b.chain_seq) ": " (b.reason) } }
-                    @for a in &chain.balance_mismatches { p.mono { (a) } }
-                    @for p in &chain.payment_mismatches { p.mono { (p) } }
-                }
-            }
-        }
-        section aria-labelledby="pay-h" {
-            h2 #pay-h { (ctx.t("payments")) }
-            @if payments.is_empty() { p { (ctx.t("none_yet")) } }
-            @else {
-                div.scroll role="region" aria-labelledby="pay-h" tabindex="0" {
-                    table {
-                        thead { tr {
-                            th scope="col" { (ctx.t("col_date")) }
-                            th scope="col" { (ctx.t("col_description")) }
-                            th scope="col" class="num" { (ctx.t("col_gross")) }
-                            th scope="col" { (ctx.t("col_status")) }
-                            th scope="col" { (ctx.t("trail")) }
-                        } }
-                        tbody {
-                            @for r in &payments {
-                                @let p = &r.payment;
-                                tr {
-                                    td { (p.created_at.format("%d-%m-%Y")) }
-                                    td { a href={"/console/payments/" (p.id)} { (p.description) } }
-                                    td.num { (money(ctx.lang, p.gross)) }
-                                    td { (status_badge(&ctx, &p.status)) }
-                                    td { small { @for (i, e) in r.events.iter().enumerate() {
-                                        @if i > 0 { " → " } (super::i18n::action(ctx.lang, &e.action)) " (" (e.actor_name) ")"
-                                    } } }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        (chain_card(&ctx, &chain))
+        (village_payments(&ctx, Zone::of_regency(&regency), &payments))
         section aria-labelledby="bud-h" {
             h2 #bud-h { (ctx.t("budget_title")) }
             @match &budget {

@@ -225,3 +225,14 @@ pub fn done_notice(ctx: &Ctx) -> Markup {
         }
     }
 }
+
+/// The year chooser of the pages with a `?year=`.
+pub fn year_form(ctx: &Ctx, action: &str, year: i32) -> Markup {
+    html! {
+        form.inline.year method="get" action=(action) {
+            label for="year" { (ctx.t("year")) }
+            input #year type="number" name="year" value=(year) min="2000" max="2100";
+            button type="submit" { (ctx.t("show")) }
+        }
+    }
+}

@@ -11,6 +11,7 @@
 use super::{layout, page, redirect, Ctx, Form};
 use crate::domain::roles::Role;
 use crate::http::auth::{dummy_hash, random_token, verify_password, Claims, Principal};
+use crate::http::error::ApiError;
 use crate::http::AppState;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -210,7 +211,15 @@ pub async fn login(req: HttpRequest, state: web::Data<AppState>, body: web::Byte
     let Some(user) = user.filter(|_| ok) else { return bad(&ctx) };
     state.login_guard.success(&user.username);
     let Some(role) = Role::parse(&user.role) else { return bad(&ctx) };
-    let claims = Claims {
+    match issue_session(&state, user, role) {
+        Ok(token) => signed_in(&ctx, &next, &token),
+        Err(e) => super::api_error_page(&ctx, &e),
+    }
+}
+
+/// A session token for a user who signed in, from the API's signer (so it is an API token too).
+fn issue_session(state: &AppState, user: crate::store::rows::UserRow, role: Role) -> Result<String, ApiError> {
+    state.jwt.issue(Claims {
         sub: user.id,
         role,
         village_id: user.village_id,
@@ -222,15 +231,15 @@ pub async fn login(req: HttpRequest, state: web::Data<AppState>, body: web::Byte
         nbf: 0,
         iss: String::new(),
         aud: String::new(),
-    };
-    let token = match state.jwt.issue(claims) {
-        Ok(t) => t,
-        Err(e) => return super::api_error_page(&ctx, &e),
-    };
-    let mut resp = redirect(&next);
+    })
+}
+
+/// The answer to a successful login: the session cookie set, the login form's cookie cleared, on to `next`.
+fn signed_in(ctx: &Ctx, next: &str, token: &str) -> HttpResponse {
+    let mut resp = redirect(next);
     for c in [
-        set_cookie(&ctx, SESSION_COOKIE, &token, "/console", None),
-        set_cookie(&ctx, LOGIN_COOKIE, "", "/console/login", Some(0)),
+        set_cookie(ctx, SESSION_COOKIE, token, "/console", None),
+        set_cookie(ctx, LOGIN_COOKIE, "", "/console/login", Some(0)),
     ] {
         if let Ok(v) = header::HeaderValue::from_str(&c) {
             resp.headers_mut().append(header::SET_COOKIE, v);

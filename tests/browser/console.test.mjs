@@ -24,6 +24,8 @@ const ADMIN_PASSWORD = 'admin-password-123';
 const PASSWORD = 'village-password-123';
 const YEAR = Number(new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Jakarta', year: 'numeric' }).format(new Date()));
 const TODAY = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Jakarta' }).format(new Date());
+// Today as the console writes dates (the regency's local day, WIB here): DD-MM-YYYY.
+const TODAY_SHOWN = TODAY.split('-').reverse().join('-');
 const DESCRIPTION = 'Pembelian semen dan pasir, jalan dusun II';
 
 let server;
@@ -184,6 +186,11 @@ async function shot(page, name) {
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 }
 
+/** An Indonesian page shows its times in the regency's zone with its label (WIB here), never in UTC. */
+async function assertNoUtc(page) {
+  assert.doesNotMatch(await page.locator('body').innerText(), /UTC/, `${page.url()} shows no UTC`);
+}
+
 async function statusOf(page) {
   return page.locator('#payment-status').getAttribute('data-status');
 }
@@ -252,6 +259,9 @@ test('a payment goes from draft to paid through every official, and the inboxes 
   assert.equal(await statusOf(impl.page), 'submitted');
   await impl.page.goto(`${base}/console/inbox`);
   assert.equal(await impl.page.locator('#waiting').getByRole('link', { name: DESCRIPTION }).count(), 0, 'no longer waiting for the implementer');
+  const listed = impl.page.locator('#all tr', { hasText: DESCRIPTION });
+  assert.match(await listed.innerText(), new RegExp(TODAY_SHOWN), 'listed by the local day it was made');
+  await assertNoUtc(impl.page);
 
   // Secretary, on a phone-sized screen: the inbox shows it; verify.
   const sec = await signIn('secretary-skj', { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
@@ -294,13 +304,25 @@ test('a payment goes from draft to paid through every official, and the inboxes 
   assert.equal(await statusOf(tre.page), 'paid');
   const trail = await tre.page.locator('ol.trail').innerText();
   for (const who of ['implementer-skj', 'secretary-skj', 'head-skj', 'treasurer-skj']) assert.match(trail, new RegExp(who));
+  assert.match(trail, new RegExp(`${TODAY_SHOWN} \\d{2}:\\d{2} WIB`), 'the trail times are in WIB');
+  assert.match(await tre.page.locator('ol.trail time').first().getAttribute('datetime'), /\+07:00$/);
+  await assertNoUtc(tre.page);
   await shot(tre.page, '06-paid');
+  const [trailCsv] = await Promise.all([
+    tre.page.waitForEvent('download'),
+    tre.page.locator('a[href*="report=trail"][href*="format=csv"]').click(),
+  ]);
+  const trailText = readFileSync(await trailCsv.path(), 'utf8');
+  assert.match(trailText, /Waktu \(WIB\)/);
+  assert.match(trailText, new RegExp(`${TODAY_SHOWN} \\d{2}:\\d{2} WIB`));
+  assert.doesNotMatch(trailText, /UTC/);
 
   await tre.page.goto(`${base}/console/budget`);
   assert.ok(await tre.page.locator('svg.bar').count() > 0);
   await shot(tre.page, '07-budget');
   await tre.page.goto(`${base}/console/books`);
   await tre.page.getByRole('heading', { name: /Buku Kas Umum/ }).waitFor();
+  await assertNoUtc(tre.page);
   await shot(tre.page, '08-books');
   for (const c of [impl, sec, head, tre]) await c.context.close();
 });
@@ -344,6 +366,7 @@ test('an inspector sees the dashboard, the anomalies and a village, and download
   const anomalies = ins.page.locator('#anomalies');
   assert.match(await anomalies.innerText(), /duplicate_payment/);
   assert.match(await anomalies.innerText(), /123\/1009876543/, 'with the evidence');
+  await assertNoUtc(ins.page);
   await shot(ins.page, '09-dashboard');
 
   const [csv] = await Promise.all([
@@ -358,6 +381,8 @@ test('an inspector sees the dashboard, the anomalies and a village, and download
   await ins.page.getByRole('link', { name: 'Desa Sukajaya' }).first().click();
   await ins.page.locator('#chain').waitFor();
   assert.match(await ins.page.locator('#chain').innerText(), /Rantai utuh/);
+  assert.match(await ins.page.locator('#pay-h + div').innerText(), new RegExp(TODAY_SHOWN), 'requests by their local day');
+  await assertNoUtc(ins.page);
   await shot(ins.page, '10-village');
   const [xlsx] = await Promise.all([
     ins.page.waitForEvent('download'),
@@ -371,6 +396,7 @@ test('an inspector sees the dashboard, the anomalies and a village, and download
   await ins.page.goto(`${base}/console/payments/${ids.payment}`);
   assert.equal(await statusOf(ins.page), 'paid');
   assert.equal(await ins.page.locator('form.action').count(), 0);
+  await assertNoUtc(ins.page);
 
   // English.
   await ins.page.goto(`${base}/console/dashboard?lang=en`);

@@ -1,0 +1,69 @@
+//! Jejak Persetujuan SPP: the approval trail of a payment request.
+
+use crate::reports::table::{col, Cell, Kind, Report, Section};
+use crate::store::rows::PaymentRecord;
+use chrono::NaiveDateTime;
+
+/// The approval trail of a payment request: every transition, who, in which role, when, with the note and hash.
+/// Times are RFC 3339 in UTC, as the API gives them.
+pub fn approval_trail(rec: &PaymentRecord, village_code: &str) -> Report {
+    approval_trail_at(rec, village_code, "Waktu (UTC)", |at| at.and_utc().to_rfc3339())
+}
+
+/// The approval trail with its times written by `when` (from the stored UTC time) under the heading `when_heading`:
+/// the console writes them in the regency's time zone.
+pub fn approval_trail_at(
+    rec: &PaymentRecord,
+    village_code: &str,
+    when_heading: &'static str,
+    when: impl Fn(NaiveDateTime) -> String,
+) -> Report {
+    let rows = rec
+        .events
+        .iter()
+        .map(|e| {
+            vec![
+                Cell::Int(e.chain_seq),
+                Cell::text(when(e.at)),
+                Cell::text(&e.action),
+                Cell::opt(e.from_status.clone()),
+                Cell::text(&e.to_status),
+                Cell::text(&e.actor_name),
+                Cell::text(&e.role),
+                Cell::opt(e.note.clone()),
+                Cell::text(&e.hash),
+            ]
+        })
+        .collect();
+    let p = &rec.payment;
+    Report {
+        key: "approval_trail",
+        title: "Jejak Persetujuan SPP".into(),
+        meta: vec![
+            ("payment_id", "ID SPP", p.id.clone()),
+            ("village_code", "Kode Desa", village_code.to_string()),
+            ("description", "Uraian", p.description.clone()),
+            ("gross", "Jumlah Bruto", crate::domain::money::Amount(p.gross).to_string()),
+            ("net", "Jumlah Neto", crate::domain::money::Amount(p.net).to_string()),
+            ("status", "Status", p.status.clone()),
+        ],
+        sections: vec![Section {
+            key: "events",
+            title: "Jejak".into(),
+            columns: vec![
+                col("chain_seq", "No Rantai", Kind::Int),
+                col("at", when_heading, Kind::Text),
+                col("action", "Tindakan", Kind::Text),
+                col("from", "Dari Status", Kind::Text),
+                col("to", "Ke Status", Kind::Text),
+                col("actor", "Pelaku", Kind::Text),
+                col("role", "Peran", Kind::Text),
+                col("note", "Catatan", Kind::Text),
+                col("hash", "Hash", Kind::Text),
+            ],
+            rows,
+            totals: None,
+        }],
+        extra: Default::default(),
+    }
+}

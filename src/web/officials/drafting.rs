@@ -1,0 +1,389 @@
+//! A new payment request: the form (activities and accounts offered from the adopted budget), reading what a person
+//! typed into the API's request body with plain-language mistakes, and saving it through the API's own handler.
+
+use super::{official, State};
+use crate::domain::accounts::{class_of_code, AccountClass, SOURCES, TAXES};
+use crate::domain::roles::Role;
+use crate::http::auth::{random_token, Principal};
+use crate::http::error::ApiError;
+use crate::http::views::PaymentRequest;
+use crate::http::{payments, Body};
+use crate::store::rows::VillageRow;
+use crate::store::{IdempotencyKey, Written};
+use crate::web::layout::error_alert;
+use crate::web::session::{csrf_refused, to_login};
+use crate::web::{api_error_page, blocking, error_page, normalise_amount, page, redirect, year_param, Ctx, Form};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use maud::{html, Markup};
+use serde_json::{json, Value};
+
+/// The choices the new-request form offers: from the adopted budget of the year and the village's chart.
+struct Choices {
+    activities: Vec<(String, String)>,
+    accounts: Vec<(String, String)>,
+    has_budget: bool,
+}
+
+async fn choices(state: &State, village: &VillageRow, year: i32) -> Result<Choices, ApiError> {
+    let db = state.db.clone();
+    let vid = village.id.clone();
+    let (budget, chart) = blocking(move || Ok((db.get_budget(&vid, year)?, db.accounts(&vid)?))).await?;
+    let positions = budget.map(|b| b.positions).unwrap_or_default();
+    let spending = |code: &str| {
+        matches!(class_of_code(code), Some(AccountClass::Expenditure | AccountClass::FinancingExpenditure))
+    };
+    let mut activities: Vec<(String, String)> = Vec::new();
+    let mut accounts: Vec<(String, String)> = Vec::new();
+    for p in positions.iter().filter(|p| spending(&p.account_code)) {
+        if !activities.iter().any(|(c, _)| *c == p.activity_code) {
+            activities.push((p.activity_code.clone(), p.activity_name.clone().unwrap_or_default()));
+        }
+        if !accounts.iter().any(|(c, _)| *c == p.account_code) {
+            let name = chart.iter().find(|a| a.code == p.account_code).map(|a| a.name.clone()).unwrap_or_default();
+            accounts.push((p.account_code.clone(), name));
+        }
+    }
+    let has_budget = !positions.is_empty();
+    if !has_budget {
+        accounts = chart.iter().filter(|a| spending(&a.code)).map(|a| (a.code.clone(), a.name.clone())).collect();
+    }
+    activities.sort();
+    accounts.sort();
+    Ok(Choices { activities, accounts, has_budget })
+}
+
+const FORM_LINES: usize = 3;
+const FORM_TAXES: usize = 2;
+
+fn select(
+    id: &str,
+    name: &str,
+    options: &[(String, String)],
+    chosen: &str,
+    placeholder: &str,
+    required: bool,
+) -> Markup {
+    html! {
+        select id=(id) name=(name) required[required] {
+            option value="" { (placeholder) }
+            @for (v, label) in options {
+                option value=(v) selected[v == chosen] { (v) @if !label.is_empty() { " — " (label) } }
+            }
+        }
+    }
+}
+
+fn new_form(
+    ctx: &Ctx,
+    form: &Form,
+    ch: &Choices,
+    year: i32,
+    errors: &[String],
+    api_error: Option<&ApiError>,
+) -> Markup {
+    let Some(s) = &ctx.session else { return html! {} };
+    let idem = match form.get("idem") {
+        "" => random_token(18),
+        k => k.to_string(),
+    };
+    html! {
+        h1 { (ctx.t("new_title")) }
+        p { (ctx.t("new_intro")) }
+        @if !ch.has_budget { p.notice role="status" { (ctx.t("no_budget")) } }
+        @if !errors.is_empty() {
+            div.alert role="alert" #form-errors {
+                p { strong { (ctx.t("form_errors")) } }
+                ul { @for e in errors { li { (e) } } }
+            }
+        }
+        @if let Some(e) = api_error { (error_alert(ctx, e)) }
+        form.stack method="post" action="/console/payments" novalidate {
+            input type="hidden" name="csrf" value=(s.csrf);
+            input type="hidden" name="idem" value=(idem);
+            (request_fieldset(ctx, form, ch, year))
+            (payee_fieldset(ctx, form))
+            @for i in 0..FORM_LINES { (line_fieldset(ctx, form, ch, i)) }
+            p { button.primary type="submit" { (ctx.t("save_draft")) } }
+        }
+    }
+}
+
+/// The request's description, fiscal year and activity.
+fn request_fieldset(ctx: &Ctx, form: &Form, ch: &Choices, year: i32) -> Markup {
+    let v = |name: &str| form.get(name).to_string();
+    html! {
+        fieldset {
+            legend { (ctx.t("request_section")) }
+            p { label for="description" { (ctx.t("description")) }
+                input #description type="text" name="description" value=(v("description")) maxlength="500" required; }
+            div.row {
+                p { label for="fiscal_year" { (ctx.t("fiscal_year")) }
+                    input #fiscal_year type="number" name="fiscal_year" value=(form.get("fiscal_year").parse::<i32>().unwrap_or(year)) min="2000" max="2100" required; }
+                p { label for="activity_code" { (ctx.t("activity")) }
+                    @if ch.activities.is_empty() {
+                        input #activity_code type="text" name="activity_code" value=(v("activity_code")) placeholder="02.03.10" required;
+                    } @else {
+                        (select("activity_code", "activity_code", &ch.activities, form.get("activity_code"), ctx.t("choose"), true))
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The payee, their bank account and NPWP, and the invoice.
+fn payee_fieldset(ctx: &Ctx, form: &Form) -> Markup {
+    let v = |name: &str| form.get(name).to_string();
+    html! {
+        fieldset {
+            legend { (ctx.t("payee")) }
+            p { label for="payee_name" { (ctx.t("payee_name")) }
+                input #payee_name type="text" name="payee_name" value=(v("payee_name")) maxlength="200" required autocomplete="off"; }
+            div.row {
+                p { label for="bank_code" { (ctx.t("bank_code")) }
+                    input #bank_code type="text" name="bank_code" value=(v("bank_code")) maxlength="11" required inputmode="text"; }
+                p { label for="account_number" { (ctx.t("account_no")) }
+                    input #account_number type="text" name="account_number" value=(v("account_number")) maxlength="20" required inputmode="numeric"; }
+            }
+            div.row {
+                p { label for="npwp" { (ctx.t("npwp")) }
+                    input #npwp type="text" name="npwp" value=(v("npwp")) maxlength="25"; }
+                p { label for="invoice_number" { (ctx.t("invoice_number")) }
+                    input #invoice_number type="text" name="invoice_number" value=(v("invoice_number")) maxlength="100"; }
+                p { label for="invoice_date" { (ctx.t("invoice_date")) }
+                    input #invoice_date type="date" name="invoice_date" value=(v("invoice_date")); }
+            }
+        }
+    }
+}
+
+/// Line `i`: account, source and amount, and its withholdings.
+fn line_fieldset(ctx: &Ctx, form: &Form, ch: &Choices, i: usize) -> Markup {
+    let sources: Vec<(String, String)> = SOURCES.iter().map(|(s, _)| ((*s).to_string(), String::new())).collect();
+    let taxes: Vec<(String, String)> = TAXES.iter().map(|(t, _)| ((*t).to_string(), String::new())).collect();
+    let v = |name: &str| form.get(name).to_string();
+    html! {
+        fieldset.line {
+            legend { (ctx.t("line_n")) " " (i + 1) }
+            div.row {
+                p { label for={"l" (i) "_account"} { (ctx.t("col_account")) }
+                    (select(&format!("l{i}_account"), &format!("l{i}_account"), &ch.accounts, form.get(&format!("l{i}_account")), ctx.t("choose"), false)) }
+                p { label for={"l" (i) "_source"} { (ctx.t("col_source")) }
+                    (select(&format!("l{i}_source"), &format!("l{i}_source"), &sources, form.get(&format!("l{i}_source")), ctx.t("choose"), false)) }
+                p { label for={"l" (i) "_amount"} { (ctx.t("col_amount")) " (Rp)" }
+                    input id={"l" (i) "_amount"} type="text" name={"l" (i) "_amount"} value=(v(&format!("l{i}_amount"))) inputmode="decimal" autocomplete="off"; }
+            }
+            @for j in 0..FORM_TAXES {
+                div.row.tax {
+                    p { label for={"l" (i) "_tax" (j)} { (ctx.t("withholding")) " " (j + 1) }
+                        (select(&format!("l{i}_tax{j}"), &format!("l{i}_tax{j}"), &taxes, form.get(&format!("l{i}_tax{j}")), ctx.t("tax_none"), false)) }
+                    p { label for={"l" (i) "_tax" (j) "_amount"} { (ctx.t("col_amount")) " " (ctx.t("col_tax")) " " (j + 1) " (Rp)" }
+                        input id={"l" (i) "_tax" (j) "_amount"} type="text" name={"l" (i) "_tax" (j) "_amount"} value=(v(&format!("l{i}_tax{j}_amount"))) inputmode="decimal" autocomplete="off"; }
+                }
+            }
+        }
+    }
+}
+
+pub async fn new_payment(req: HttpRequest, state: State) -> HttpResponse {
+    let ctx = Ctx::from_request(&req);
+    let (who, village) = match official(&req, &ctx, &state).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    if who.role() != Role::Implementer {
+        return error_page(&ctx, StatusCode::FORBIDDEN, ctx.t("error_title"), ctx.t("forbidden_page"));
+    }
+    let year = year_param(&ctx);
+    let ch = match choices(&state, &village, year).await {
+        Ok(c) => c,
+        Err(e) => return api_error_page(&ctx, &e),
+    };
+    let body = new_form(&ctx, &Form::parse(b""), &ch, year, &[], None);
+    page(&ctx, StatusCode::OK, ctx.t("new_title"), body)
+}
+
+/// Reads the form into the API's request body, with plain-language messages for what a person can get wrong.
+fn read_form(ctx: &Ctx, form: &Form) -> Result<Value, Vec<String>> {
+    let mut errors = Vec::new();
+    for (name, label) in [
+        ("description", "description"),
+        ("activity_code", "activity"),
+        ("payee_name", "payee_name"),
+        ("bank_code", "bank_code"),
+        ("account_number", "account_no"),
+    ] {
+        if form.trimmed(name).is_empty() {
+            errors.push(format!("{}: {}", ctx.t(label), ctx.t("err_required")));
+        }
+    }
+    let year = form.trimmed("fiscal_year");
+    let fiscal_year = match year.parse::<i32>() {
+        Ok(y) => Some(y),
+        Err(_) if year.is_empty() => None,
+        Err(_) => {
+            errors.push(format!("{}: {}", ctx.t("fiscal_year"), ctx.t("err_year")));
+            None
+        }
+    };
+    let invoice_date = form.trimmed("invoice_date");
+    if !invoice_date.is_empty() && chrono::NaiveDate::parse_from_str(invoice_date, "%Y-%m-%d").is_err() {
+        errors.push(format!("{}: {}", ctx.t("invoice_date"), ctx.t("err_date")));
+    }
+    let mut lines = Vec::new();
+    for i in 0..FORM_LINES {
+        match read_line(ctx, form, i) {
+            Ok(Some(line)) => lines.push(line),
+            Ok(None) => {}
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+    if lines.is_empty() && errors.iter().all(|e| !e.contains(ctx.t("line_n"))) {
+        errors.push(ctx.t("err_no_lines").to_string());
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(request_body(form, fiscal_year, lines))
+}
+
+/// Line `i` of the form: `None` when nothing of it was filled in, or the mistakes in it.
+fn read_line(ctx: &Ctx, form: &Form, i: usize) -> Result<Option<Value>, Vec<String>> {
+    let label = format!("{} {}", ctx.t("line_n"), i + 1);
+    let account = form.trimmed(&format!("l{i}_account"));
+    let source = form.trimmed(&format!("l{i}_source"));
+    let amount = form.trimmed(&format!("l{i}_amount"));
+    let taxes: Vec<(&str, &str)> = (0..FORM_TAXES)
+        .map(|j| (form.trimmed(&format!("l{i}_tax{j}")), form.trimmed(&format!("l{i}_tax{j}_amount"))))
+        .collect();
+    let touched =
+        !account.is_empty() || !amount.is_empty() || taxes.iter().any(|(t, a)| !t.is_empty() || !a.is_empty());
+    if !touched {
+        return Ok(None);
+    }
+    if account.is_empty() || source.is_empty() || amount.is_empty() {
+        return Err(vec![format!("{label} {}", ctx.t("err_line_incomplete"))]);
+    }
+    let Some(amount) = normalise_amount(amount) else {
+        return Err(vec![format!("{label}, {}: «{}» {}", ctx.t("col_amount"), truncate(amount), ctx.t("err_amount"))]);
+    };
+    let mut errors = Vec::new();
+    let mut withholdings = Vec::new();
+    for (j, (tax, a)) in taxes.iter().enumerate() {
+        let wlabel = format!("{label}, {} {}", ctx.t("withholding"), j + 1);
+        match (tax.is_empty(), a.is_empty()) {
+            (true, true) => {}
+            (true, false) => errors.push(format!("{wlabel}: {} {}", ctx.t("col_tax"), ctx.t("err_required"))),
+            (false, true) => errors.push(format!("{wlabel}: {} {}", ctx.t("col_amount"), ctx.t("err_required"))),
+            (false, false) => match normalise_amount(a) {
+                Some(a) => withholdings.push(json!({"tax": tax, "amount": a})),
+                None => errors.push(format!("{wlabel}: «{}» {}", truncate(a), ctx.t("err_amount"))),
+            },
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(Some(json!({"account_code": account, "source": source, "amount": amount, "withholdings": withholdings})))
+}
+
+/// The API's request body from a form without mistakes.
+fn request_body(form: &Form, fiscal_year: Option<i32>, lines: Vec<Value>) -> Value {
+    let opt = |name: &str| Some(form.trimmed(name)).filter(|v| !v.is_empty());
+    let mut payee = json!({"name": form.trimmed("payee_name"), "bank_code": form.trimmed("bank_code"),
+        "account_number": form.trimmed("account_number")});
+    if let Some(n) = opt("npwp") {
+        payee["npwp"] = json!(n);
+    }
+    let mut body = json!({"activity_code": form.trimmed("activity_code"), "description": form.trimmed("description"),
+        "payee": payee, "lines": lines});
+    if let Some(y) = fiscal_year {
+        body["fiscal_year"] = json!(y);
+    }
+    if let Some(n) = opt("invoice_number") {
+        body["invoice_number"] = json!(n);
+    }
+    if let Some(d) = opt("invoice_date") {
+        body["invoice_date"] = json!(d);
+    }
+    body
+}
+
+fn truncate(s: &str) -> String {
+    s.chars().take(30).collect()
+}
+
+/// The form's idempotency key (sending the form twice makes one request), or a fresh one when it has none.
+fn idempotency_key(form: &Form, who: &Principal, body: &Body<PaymentRequest>) -> IdempotencyKey {
+    let key = form.trimmed("idem");
+    let key = if key.is_empty() || key.len() > 100 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        random_token(18)
+    } else {
+        format!("console-{key}")
+    };
+    IdempotencyKey { principal: who.id().to_string(), key, request_hash: body.request_hash.clone() }
+}
+
+/// The id of the request a draft wrote, or the one a replay answered with.
+fn written_id(written: Written<crate::store::rows::PaymentRecord>) -> String {
+    match written {
+        Written::Fresh(rec) => rec.payment.id,
+        Written::Replay { body, .. } => serde_json::from_str::<Value>(&body)
+            .ok()
+            .and_then(|v| v["id"].as_str().map(str::to_string))
+            .unwrap_or_default(),
+    }
+}
+
+pub async fn create_payment(req: HttpRequest, state: State, body: web::Bytes) -> HttpResponse {
+    let ctx = Ctx::from_request(&req);
+    let form = Form::parse(&body);
+    let (who, village) = match official(&req, &ctx, &state).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let Some(s) = &ctx.session else { return to_login(&req) };
+    if !s.csrf_ok(&form) {
+        return csrf_refused(&ctx);
+    }
+    if who.role() != Role::Implementer {
+        return error_page(&ctx, StatusCode::FORBIDDEN, ctx.t("error_title"), ctx.t("forbidden_page"));
+    }
+    let year = form
+        .trimmed("fiscal_year")
+        .parse::<i32>()
+        .ok()
+        .filter(|y| (2000..=2100).contains(y))
+        .unwrap_or_else(|| year_param(&ctx));
+    let ch = match choices(&state, &village, year).await {
+        Ok(c) => c,
+        Err(e) => return api_error_page(&ctx, &e),
+    };
+    let again = |status: StatusCode, errors: &[String], e: Option<&ApiError>| {
+        page(&ctx, status, ctx.t("new_title"), new_form(&ctx, &form, &ch, year, errors, e))
+    };
+    let json_body = match read_form(&ctx, &form) {
+        Ok(b) => b,
+        Err(errors) => return again(StatusCode::UNPROCESSABLE_ENTITY, &errors, None),
+    };
+    // The API's handler does the validation, the idempotency and the write, so the console has exactly the API's
+    // rules.
+    let path = format!("/api/v1/villages/{}/payments", village.id);
+    let bytes = serde_json::to_vec(&json_body).unwrap_or_default();
+    let body = match crate::http::parse_body::<PaymentRequest>(&format!("POST {path}"), &bytes) {
+        Ok(b) => b,
+        Err(e) => return again(StatusCode::UNPROCESSABLE_ENTITY, &[], Some(&e)),
+    };
+    let idem = idempotency_key(&form, &who, &body);
+    match payments::draft_payment(&state, &who, &village.id, Some(idem), body.value).await {
+        Ok(written) => match written_id(written) {
+            id if id.is_empty() => redirect("/console/inbox"),
+            id => redirect(&format!("/console/payments/{id}?done=created")),
+        },
+        Err(e) => {
+            let status = StatusCode::from_u16(e.problem().status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+            again(status, &[], Some(&e))
+        }
+    }
+}
