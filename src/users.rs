@@ -74,7 +74,7 @@ pub fn create_user(db: &Db, new: NewUser) -> Result<UserRow, UserError> {
         id: uuid::Uuid::now_v7().to_string(),
         username: new.username.into_string(),
         password_hash,
-        role: new.role.as_str().to_string(),
+        role: new.role,
         village_id: new.village_id,
         regency_id: new.regency_id,
         active: true,

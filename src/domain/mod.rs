@@ -20,3 +20,29 @@ pub mod roles;
 pub mod settlement;
 pub mod text;
 pub mod workflow;
+
+/// The domain's enums print as their stored and wire text (`as_str`).
+macro_rules! display_as_str {
+    ($($ty:ty),* $(,)?) => {
+        $(
+            impl std::fmt::Display for $ty {
+                fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str(self.as_str())
+                }
+            }
+        )*
+    };
+}
+
+display_as_str!(
+    workflow::PaymentStatus,
+    workflow::TransferStatus,
+    workflow::Step,
+    posting::TxnKind,
+    posting::YearStatus,
+    accounts::Side,
+    accounts::AccountClass,
+    roles::Role,
+    settlement::PaymentKind,
+    budget::BudgetStatus,
+);

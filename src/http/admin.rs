@@ -81,7 +81,7 @@ pub async fn login(state: State, req: HttpRequest, body: Body<LoginRequest>) -> 
         }
     };
     state.login_guard.success(&user.username);
-    let role = Role::parse(&user.role).ok_or_else(ApiError::internal)?;
+    let role = user.role;
     let mut claims = blank_claims(user.id, role, user.username);
     claims.village_id = user.village_id;
     claims.regency_id = user.regency_id;
@@ -304,7 +304,7 @@ pub async fn update_user(
     let uid = id.clone();
     let mut user = blocking(move || db.get_user(&uid)).await?.ok_or_else(ApiError::not_found)?;
     let u = body.value;
-    let role = u.role.unwrap_or(Role::parse(&user.role).ok_or_else(ApiError::internal)?);
+    let role = u.role.unwrap_or(user.role);
     // A new role brings its own scope; otherwise the given fields replace the current ones.
     let rescoped = u.role.is_some() || u.village_id.is_some() || u.regency_id.is_some();
     let (village, regency) =
@@ -313,7 +313,7 @@ pub async fn update_user(
     let (v, r) = (village.clone(), regency.clone());
     blocking(move || Ok(crate::users::resolve_scope(&db, role, v.as_deref(), r.as_deref()))).await??;
     let (village_id, regency_id) = (village, regency);
-    user.role = role.as_str().to_string();
+    user.role = role;
     user.village_id = village_id;
     user.regency_id = regency_id;
     if let Some(active) = u.active {

@@ -97,7 +97,7 @@ fn render_settlement(s: &crate::store::rows::Settlement) -> String {
 fn settlement_view(s: &crate::store::rows::Settlement) -> SettlementView {
     SettlementView {
         transfer: TransferView::new(&s.transfer, &s.payment, None),
-        payment_status: s.payment.status.clone(),
+        payment_status: s.payment.status,
         transaction: s.transaction.as_ref().map(TransactionView::from),
     }
 }

@@ -9,6 +9,7 @@ use crate::domain::accounts::{
     class_of_code, is_source, is_valid_account_code, is_valid_activity_code, AccountClass, TAXES,
 };
 use crate::domain::roles::Role;
+use crate::domain::settlement::PaymentKind;
 use crate::domain::text::{AccountNumber, BankCode, BankReference, BillingCode, Description, Name, Note, Npwp};
 use crate::domain::workflow::{totals, Action, PaymentStatus, TotalsError};
 use crate::store::{Actor, BudgetLineInput, NewPayment, NewPaymentLine};
@@ -273,7 +274,7 @@ pub async fn draft_payment(
         .transpose()?;
     let new = NewPayment {
         village_id: village.id,
-        kind: "spp",
+        kind: PaymentKind::Spp,
         fiscal_year,
         activity_code: Some(p.activity_code),
         description,
@@ -330,7 +331,7 @@ pub async fn create_tax_deposit(
     let t = totals(&lines.iter().map(|l| (l.amount.sen(), vec![])).collect::<Vec<_>>()).map_err(totals_error)?;
     let new = NewPayment {
         village_id: village.id,
-        kind: "tax_deposit",
+        kind: PaymentKind::TaxDeposit,
         fiscal_year,
         activity_code: None,
         description,

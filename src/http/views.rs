@@ -163,7 +163,7 @@ impl From<UserRow> for UserView {
         UserView {
             id: u.id,
             username: u.username,
-            role: Role::parse(&u.role).unwrap_or(Role::Implementer),
+            role: u.role,
             active: u.active,
             village_id: u.village_id,
             regency_id: u.regency_id,
@@ -196,7 +196,7 @@ pub struct AccountView {
     pub code: String,
     pub name: String,
     #[schema(example = "asset")]
-    pub class: String,
+    pub class: crate::domain::accounts::AccountClass,
     pub normal_side: Side,
     /// On the account's normal side: positive is the usual case.
     #[schema(value_type = String, example = "1500000.00")]
@@ -205,12 +205,12 @@ pub struct AccountView {
 
 impl AccountView {
     pub fn new(a: &AccountRow, debit_positive: i64) -> Self {
-        let normal = Side::parse(&a.normal_side).unwrap_or(Side::Debit);
+        let normal = a.normal_side;
         let balance = if normal == Side::Debit { debit_positive } else { -debit_positive };
         AccountView {
             code: a.code.clone(),
             name: a.name.clone(),
-            class: a.class.clone(),
+            class: a.class,
             normal_side: normal,
             balance: Amount(balance),
         }
@@ -275,7 +275,7 @@ pub struct TransactionView {
     pub village_id: String,
     /// Gap-free per village.
     pub seq: i64,
-    pub kind: String,
+    pub kind: crate::domain::posting::TxnKind,
     pub fiscal_year: i32,
     pub value_date: NaiveDate,
     pub description: String,
@@ -302,12 +302,12 @@ pub struct TransactionView {
 impl From<&TransactionRecord> for TransactionView {
     fn from(r: &TransactionRecord) -> Self {
         let t = &r.txn;
-        let total = r.entries.iter().filter(|e| e.side == "debit").map(|e| e.amount).sum();
+        let total = r.entries.iter().filter(|e| e.side == Side::Debit).map(|e| e.amount).sum();
         TransactionView {
             id: t.id.clone(),
             village_id: t.village_id.clone(),
             seq: t.seq,
-            kind: t.kind.clone(),
+            kind: t.kind,
             fiscal_year: t.fiscal_year,
             value_date: t.value_date,
             description: t.description.clone(),
@@ -317,7 +317,7 @@ impl From<&TransactionRecord> for TransactionView {
                 .map(|e| EntryView {
                     line_no: e.line_no,
                     account_code: e.account_code.clone(),
-                    side: Side::parse(&e.side).unwrap_or(Side::Debit),
+                    side: e.side,
                     amount: Amount(e.amount),
                     activity_code: e.activity_code.clone(),
                     source: e.source.clone(),
@@ -346,7 +346,7 @@ pub struct TransactionPage {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FiscalYearView {
     pub year: i32,
-    pub status: String,
+    pub status: crate::domain::posting::YearStatus,
     pub closed_at: Option<DateTime<Utc>>,
     pub closed_by: Option<String>,
 }
@@ -398,7 +398,7 @@ pub struct BudgetLineView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BudgetVersionView {
     pub version: i32,
-    pub status: String,
+    pub status: crate::domain::budget::BudgetStatus,
     pub note: Option<String>,
     pub created_at: DateTime<Utc>,
     pub adopted_at: Option<DateTime<Utc>>,
@@ -411,14 +411,14 @@ pub struct BudgetView {
     pub year: i32,
     pub version: i32,
     /// `draft` or `adopted`.
-    pub status: String,
+    pub status: crate::domain::budget::BudgetStatus,
     pub lines: Vec<BudgetLineView>,
     pub versions: Vec<BudgetVersionView>,
 }
 
 impl From<&crate::store::rows::BudgetRecord> for BudgetView {
     fn from(b: &crate::store::rows::BudgetRecord) -> Self {
-        let lines = if b.current.status == "adopted" {
+        let lines = if b.current.status == crate::domain::budget::BudgetStatus::Adopted {
             b.positions
                 .iter()
                 .map(|p| BudgetLineView {
@@ -451,14 +451,14 @@ impl From<&crate::store::rows::BudgetRecord> for BudgetView {
             village_id: b.current.village_id.clone(),
             year: b.current.year,
             version: b.current.version,
-            status: b.current.status.clone(),
+            status: b.current.status,
             lines,
             versions: b
                 .versions
                 .iter()
                 .map(|v| BudgetVersionView {
                     version: v.version,
-                    status: v.status.clone(),
+                    status: v.status,
                     note: v.note.clone(),
                     created_at: utc(v.created_at),
                     adopted_at: v.adopted_at.map(utc),
@@ -577,9 +577,9 @@ pub struct EventView {
     pub action: String,
     pub actor: String,
     pub actor_name: String,
-    pub role: String,
-    pub from: Option<String>,
-    pub to: String,
+    pub role: Role,
+    pub from: Option<crate::domain::workflow::PaymentStatus>,
+    pub to: crate::domain::workflow::PaymentStatus,
     pub at: DateTime<Utc>,
     pub note: Option<String>,
     pub hash: String,
@@ -594,7 +594,7 @@ pub struct TransferView {
     /// The net amount to transfer.
     #[schema(value_type = String)]
     pub amount: Amount,
-    pub status: String,
+    pub status: crate::domain::workflow::TransferStatus,
     pub payee: Payee,
     pub description: String,
     pub released_at: DateTime<Utc>,
@@ -623,7 +623,7 @@ impl TransferView {
             village_id: t.village_id.clone(),
             attempt: t.attempt,
             amount: Amount(t.amount),
-            status: t.status.clone(),
+            status: t.status,
             payee: payee_of(p),
             description: p.description.clone(),
             released_at: utc(t.released_at),
@@ -650,7 +650,7 @@ pub struct PaymentView {
     pub id: String,
     pub village_id: String,
     /// `spp` (a payment request) or `tax_deposit`.
-    pub kind: String,
+    pub kind: crate::domain::settlement::PaymentKind,
     pub fiscal_year: i32,
     pub status: crate::domain::workflow::PaymentStatus,
     pub activity_code: Option<String>,
@@ -683,10 +683,9 @@ impl From<&crate::store::rows::PaymentRecord> for PaymentView {
         PaymentView {
             id: p.id.clone(),
             village_id: p.village_id.clone(),
-            kind: p.kind.clone(),
+            kind: p.kind,
             fiscal_year: p.fiscal_year,
-            status: crate::domain::workflow::PaymentStatus::parse(&p.status)
-                .unwrap_or(crate::domain::workflow::PaymentStatus::Draft),
+            status: p.status,
             activity_code: p.activity_code.clone(),
             description: p.description.clone(),
             payee: payee_of(p),
@@ -729,9 +728,9 @@ impl From<&crate::store::rows::PaymentRecord> for PaymentView {
                     action: e.action.clone(),
                     actor: e.actor.clone(),
                     actor_name: e.actor_name.clone(),
-                    role: e.role.clone(),
-                    from: e.from_status.clone(),
-                    to: e.to_status.clone(),
+                    role: e.role,
+                    from: e.from_status,
+                    to: e.to_status,
                     at: utc(e.at),
                     note: e.note.clone(),
                     hash: e.hash.clone(),
@@ -779,7 +778,7 @@ pub struct TransferResultRequest {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SettlementView {
     pub transfer: TransferView,
-    pub payment_status: String,
+    pub payment_status: crate::domain::workflow::PaymentStatus,
     /// The disbursement (or tax deposit) posted on `paid`.
     pub transaction: Option<TransactionView>,
 }

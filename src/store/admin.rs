@@ -65,8 +65,8 @@ impl Db {
                         village_id: v.id.clone(),
                         code: a.code.to_string(),
                         name: a.name.to_string(),
-                        class: a.class.as_str().to_string(),
-                        normal_side: a.class.normal_side().as_str().to_string(),
+                        class: a.class,
+                        normal_side: a.class.normal_side(),
                         balance: 0,
                     })
                     .collect();

@@ -3,7 +3,7 @@
 
 use super::backend::{Alongside, LockTarget, Probe};
 use super::ledger::{get_transaction, post_locked, post_locked_with, NewTransaction};
-use super::payments::{append_event, move_budget, payment_kind, payment_status, Actor, EventDraft};
+use super::payments::{append_event, move_budget, Actor, EventDraft};
 use super::rows::*;
 use super::schema::*;
 use super::write::{idempotent_write, idempotent_write_probed, IdempotencyKey, Written};
@@ -14,7 +14,7 @@ use crate::domain::money::{Amount, Money};
 use crate::domain::posting::{EntryDraft, TxnKind};
 use crate::domain::roles::Role;
 use crate::domain::settlement::{self, BankAnswer, PaidRequest, Settle, SettledLine, TransferState};
-use crate::domain::workflow::{transition, Action};
+use crate::domain::workflow::{transition, Action, TransferStatus};
 use chrono::{Datelike, NaiveDate};
 use diesel::prelude::*;
 
@@ -102,13 +102,13 @@ fn paid_request(rec: &PaymentRecord) -> Result<PaidRequest, StoreError> {
 
 /// The transfer's state as the domain sees it.
 fn transfer_state(t: &TransferRow) -> Result<TransferState<'_>, StoreError> {
-    if t.status == "released" {
+    if t.status == TransferStatus::Released {
         return Ok(TransferState::Released);
     }
     let (Some(bank_reference), Some(value_date)) = (t.bank_reference.as_deref(), t.value_date) else {
         return Err(StoreError::internal(format!("transfer {} is {} without its bank result", t.id, t.status)));
     };
-    Ok(TransferState::Settled(BankAnswer { paid: t.status == "paid", bank_reference, value_date }))
+    Ok(TransferState::Settled(BankAnswer { paid: t.status == TransferStatus::Paid, bank_reference, value_date }))
 }
 
 /// Settles a released transfer under its village's lock: the domain decides (post, record the failure, replay, or
@@ -123,7 +123,7 @@ fn settle_locked(
     let mut transfer =
         get_transfer(c, transfer_id)?.filter(|t| t.village_id == village.id).ok_or(StoreError::NotFound("transfer"))?;
     let rec = c.load_payment(&transfer.payment_id)?.ok_or(StoreError::NotFound("payment"))?;
-    let kind = payment_kind(&rec.payment)?;
+    let kind = rec.payment.kind;
     let answer =
         BankAnswer { paid: result.paid, bank_reference: &result.bank_reference, value_date: result.value_date };
     let decision = settlement::settle(kind, &transfer_state(&transfer)?, &answer);
@@ -139,7 +139,7 @@ fn settle_locked(
         }
         Settle::Post { .. } | Settle::RecordFailure => {}
     }
-    let from = payment_status(&rec.payment)?;
+    let from = rec.payment.status;
     let action = if result.paid { Action::Pay } else { Action::Fail };
     let (to, step) = transition(from, action, Role::Bank)?;
     let mut transaction = None;
@@ -165,7 +165,7 @@ fn settle_locked(
     }
     let now = now_micros();
     let transaction_id = transaction.as_ref().map(|t| t.txn.id.clone());
-    transfer.status = (if result.paid { "paid" } else { "failed" }).to_string();
+    transfer.status = if result.paid { TransferStatus::Paid } else { TransferStatus::Failed };
     transfer.result_at = Some(now);
     transfer.bank_reference = Some(result.bank_reference.clone());
     transfer.value_date = Some(result.value_date);
@@ -186,7 +186,7 @@ fn settle_locked(
         ))
         .execute(c)?;
     let mut payment = rec.payment.clone();
-    payment.status = to.as_str().to_string();
+    payment.status = to;
     payment.updated_at = now;
     payment.bank_reference = Some(result.bank_reference.clone());
     payment.ntpn = result.ntpn.clone();

@@ -5,7 +5,7 @@ use super::ledger::ensure_year_open;
 use super::rows::*;
 use super::schema::*;
 use super::{now_micros, Db, DbConn, StoreError};
-use crate::domain::budget::{self, BudgetError, LineKey, Moves, Position};
+use crate::domain::budget::{self, BudgetError, BudgetStatus, LineKey, Moves, Position};
 use crate::domain::money::Money;
 use crate::domain::workflow::WorkflowError;
 use diesel::prelude::*;
@@ -130,7 +130,7 @@ fn load_budget(c: &mut DbConn, village_id: &str, year: i32) -> Result<Option<Bud
         return Ok(None);
     };
     let lines = version_lines(c, village_id, year, current.version)?;
-    let positions = if current.status == "adopted" { positions(c, village_id, year)? } else { Vec::new() };
+    let positions = if current.status == BudgetStatus::Adopted { positions(c, village_id, year)? } else { Vec::new() };
     Ok(Some(BudgetRecord { current, lines, positions, versions }))
 }
 
@@ -189,7 +189,7 @@ pub(super) fn require_adopted_budget(c: &mut DbConn, village_id: &str, year: i32
     let adopted: i64 = budgets::table
         .filter(budgets::village_id.eq(village_id))
         .filter(budgets::year.eq(year))
-        .filter(budgets::status.eq("adopted"))
+        .filter(budgets::status.eq(BudgetStatus::Adopted))
         .count()
         .get_result(c)?;
     if adopted == 0 {
@@ -215,7 +215,7 @@ impl Db {
                 c.lock_village(village_id)?.ok_or(StoreError::NotFound("village"))?;
                 ensure_year_open(c, village_id, year)?;
                 let versions = budget_versions(c, village_id, year)?;
-                if versions.iter().any(|b| b.status != "draft") {
+                if versions.iter().any(|b| b.status != BudgetStatus::Draft) {
                     return Err(invalid("replace the draft of", "adopted (use POST .../revisions)"));
                 }
                 let codes: Vec<String> = lines.iter().map(|l| l.account_code.clone()).collect();
@@ -234,7 +234,7 @@ impl Db {
                     village_id: village_id.to_string(),
                     year,
                     version: 1,
-                    status: "draft".into(),
+                    status: BudgetStatus::Draft,
                     note: None,
                     created_by: actor.to_string(),
                     created_at: now_micros(),
@@ -257,15 +257,13 @@ impl Db {
                 let versions = budget_versions(c, village_id, year)?;
                 let draft = match versions.last() {
                     None => return Err(StoreError::NotFound("budget")),
-                    Some(b) if b.status == "draft" => b.clone(),
-                    Some(b) => {
-                        return Err(invalid("adopt", if b.status == "adopted" { "adopted" } else { "superseded" }))
-                    }
+                    Some(b) if b.status == BudgetStatus::Draft => b.clone(),
+                    Some(b) => return Err(invalid("adopt", b.status.as_str())),
                 };
                 let now = now_micros();
                 diesel::update(budgets::table.find((village_id, year, draft.version)))
                     .set((
-                        budgets::status.eq("adopted"),
+                        budgets::status.eq(BudgetStatus::Adopted),
                         budgets::adopted_by.eq(Some(actor)),
                         budgets::adopted_at.eq(Some(now)),
                     ))
@@ -310,7 +308,7 @@ impl Db {
                 ensure_year_open(c, village_id, year)?;
                 let versions = budget_versions(c, village_id, year)?;
                 let current = match versions.last() {
-                    Some(b) if b.status == "adopted" => b.clone(),
+                    Some(b) if b.status == BudgetStatus::Adopted => b.clone(),
                     Some(_) => return Err(invalid("revise", "a draft (adopt it first)")),
                     None => return Err(StoreError::NotFound("budget")),
                 };
@@ -326,14 +324,14 @@ impl Db {
                 let version = current.version + 1;
                 let now = now_micros();
                 diesel::update(budgets::table.find((village_id, year, current.version)))
-                    .set(budgets::status.eq("superseded"))
+                    .set(budgets::status.eq(BudgetStatus::Superseded))
                     .execute(c)?;
                 diesel::insert_into(budgets::table)
                     .values(&BudgetRow {
                         village_id: village_id.to_string(),
                         year,
                         version,
-                        status: "adopted".into(),
+                        status: BudgetStatus::Adopted,
                         note: note.map(str::to_string),
                         created_by: actor.to_string(),
                         created_at: now,

@@ -5,10 +5,11 @@ use super::rows::*;
 use super::schema::*;
 use super::write::{idempotent_write, IdempotencyKey, Written};
 use super::{now_micros, Db, DbConn, StoreError};
-use crate::domain::accounts::{Side, BANK_ACCOUNT};
+use crate::domain::accounts::BANK_ACCOUNT;
 use crate::domain::chain::{canonical_date, canonical_time, link_hash, CanonicalEntry, CanonicalTransaction};
 use crate::domain::posting::{
     plan_posting, reversal_entries, takes_from_bank, touched_accounts, EntryDraft, PlanError, TxnKind, VillageHead,
+    YearStatus,
 };
 use chrono::{Datelike, NaiveDate};
 use diesel::dsl::sql;
@@ -109,7 +110,7 @@ impl Db {
                 let now = now_micros();
                 diesel::update(fiscal_years::table.find((village_id, year)))
                     .set((
-                        fiscal_years::status.eq("closed"),
+                        fiscal_years::status.eq(YearStatus::Closed),
                         fiscal_years::closed_at.eq(Some(now)),
                         fiscal_years::closed_by.eq(Some(actor)),
                     ))
@@ -117,7 +118,7 @@ impl Db {
                 Ok(FiscalYearRow {
                     village_id: village_id.to_string(),
                     year,
-                    status: "closed".into(),
+                    status: YearStatus::Closed,
                     closed_at: Some(now),
                     closed_by: Some(actor.to_string()),
                 })
@@ -144,7 +145,7 @@ fn reversal_of(
     reason: &str,
     actor: &str,
 ) -> Result<NewTransaction, StoreError> {
-    if original.txn.kind == TxnKind::Reversal.as_str() {
+    if original.txn.kind == TxnKind::Reversal {
         return Err(StoreError::Validation(
             "a reversal cannot itself be reversed; post the original again instead".into(),
         ));
@@ -175,7 +176,7 @@ fn reversal_of(
 pub(super) fn entry_draft(e: &EntryRow) -> Result<EntryDraft, StoreError> {
     Ok(EntryDraft {
         account_code: e.account_code.clone(),
-        side: Side::parse(&e.side).ok_or_else(|| StoreError::internal(format!("stored side {:?}", e.side)))?,
+        side: e.side,
         amount: crate::domain::money::Money::from_sen(e.amount)
             .map_err(|_| StoreError::internal(format!("stored amount {}", e.amount)))?,
         activity_code: e.activity_code.clone(),
@@ -188,14 +189,14 @@ pub(super) fn ensure_year_open(c: &mut DbConn, village_id: &str, year: i32) -> R
     let existing: Option<FiscalYearRow> =
         fiscal_years::table.find((village_id, year)).select(FiscalYearRow::as_select()).first(c).optional()?;
     match existing {
-        Some(fy) if fy.status == "closed" => Err(StoreError::FiscalYearClosed(year)),
+        Some(fy) if fy.status == YearStatus::Closed => Err(StoreError::FiscalYearClosed(year)),
         Some(_) => Ok(()),
         None => {
             diesel::insert_into(fiscal_years::table)
                 .values(&FiscalYearRow {
                     village_id: village_id.to_string(),
                     year,
-                    status: "open".into(),
+                    status: YearStatus::Open,
                     closed_at: None,
                     closed_by: None,
                 })
@@ -278,7 +279,7 @@ pub(super) fn post_locked_with(
             line_no: i32::try_from(i + 1).expect("entry count is bounded"),
             village_id: village.id.clone(),
             account_code: e.account_code.clone(),
-            side: e.side.as_str().to_string(),
+            side: e.side,
             amount: e.amount.sen(),
             activity_code: e.activity_code.clone(),
             source: e.source.clone(),
@@ -291,7 +292,7 @@ pub(super) fn post_locked_with(
         seq: plan.seq,
         chain_seq: plan.chain_seq,
         fiscal_year: plan.fiscal_year,
-        kind: new.kind.as_str().to_string(),
+        kind: new.kind,
         value_date: new.value_date,
         description: new.description.clone(),
         reverses: new.reverses.clone(),
@@ -327,7 +328,7 @@ pub fn transaction_hash(txn: &TransactionRow, entries: &[EntryRow]) -> String {
         chain_seq: txn.chain_seq,
         seq: txn.seq,
         fiscal_year: txn.fiscal_year,
-        kind: &txn.kind,
+        kind: txn.kind.as_str(),
         value_date: canonical_date(txn.value_date),
         description: &txn.description,
         reverses: txn.reverses.as_deref(),
@@ -339,7 +340,7 @@ pub fn transaction_hash(txn: &TransactionRow, entries: &[EntryRow]) -> String {
             .iter()
             .map(|e| CanonicalEntry {
                 account: &e.account_code,
-                side: &e.side,
+                side: e.side.as_str(),
                 amount_sen: e.amount,
                 activity: e.activity_code.as_deref(),
                 source: e.source.as_deref(),

@@ -18,7 +18,7 @@ use crate::domain::chain::{
 use crate::domain::money::{Amount, Money};
 use crate::domain::posting::PostingError;
 use crate::domain::settlement::{cancel_releases_commitment, PaymentKind};
-use crate::domain::workflow::{check_separation, transition, Action, PaymentStatus, Step};
+use crate::domain::workflow::{check_separation, transition, Action, PaymentStatus, Step, TransferStatus};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use std::collections::BTreeMap;
@@ -43,8 +43,7 @@ pub struct NewPaymentLine {
 #[derive(Debug, Clone)]
 pub struct NewPayment {
     pub village_id: String,
-    /// `spp` or `tax_deposit`.
-    pub kind: &'static str,
+    pub kind: PaymentKind,
     pub fiscal_year: i32,
     pub activity_code: Option<String>,
     pub description: String,
@@ -65,7 +64,7 @@ pub fn payment_digest(p: &PaymentRow, lines: &[PaymentLineRow], withholdings: &[
     crate::domain::chain::payment_digest(&CanonicalPayment {
         id: &p.id,
         village_id: &p.village_id,
-        kind: &p.kind,
+        kind: p.kind.as_str(),
         fiscal_year: p.fiscal_year,
         activity_code: p.activity_code.as_deref(),
         description: &p.description,
@@ -102,13 +101,13 @@ pub fn event_hash(e: &PaymentEventRow) -> String {
             village_id: &e.village_id,
             chain_seq: e.chain_seq,
             payment_id: &e.payment_id,
-            step: &e.step,
+            step: e.step.as_str(),
             action: &e.action,
             actor: &e.actor,
             actor_name: &e.actor_name,
-            role: &e.role,
-            from: e.from_status.as_deref(),
-            to: &e.to_status,
+            role: e.role.as_str(),
+            from: e.from_status.map(PaymentStatus::as_str),
+            to: e.to_status.as_str(),
             note: e.note.as_deref(),
             at: canonical_time(e.at),
             payment_digest: &e.payment_digest,
@@ -141,13 +140,13 @@ pub(super) fn append_event(
         village_id: village.id.clone(),
         payment_id: rec.payment.id.clone(),
         chain_seq,
-        step: draft.step.as_str().to_string(),
+        step: draft.step,
         action: draft.action.to_string(),
         actor: draft.actor.id.clone(),
         actor_name: draft.actor.name.clone(),
-        role: draft.actor.role.as_str().to_string(),
-        from_status: draft.from.map(|s| s.as_str().to_string()),
-        to_status: draft.to.as_str().to_string(),
+        role: draft.actor.role,
+        from_status: draft.from,
+        to_status: draft.to,
         note: draft.note.map(str::to_string),
         at: now_micros(),
         payment_digest: payment_digest(&rec.payment, &rec.lines, &rec.withholdings),
@@ -167,9 +166,9 @@ fn draft_rows(new: &NewPayment, village_id: &str) -> PaymentRecord {
     let payment = PaymentRow {
         id: uuid::Uuid::now_v7().to_string(),
         village_id: village_id.to_string(),
-        kind: new.kind.to_string(),
+        kind: new.kind,
         fiscal_year: new.fiscal_year,
-        status: PaymentStatus::Draft.as_str().into(),
+        status: PaymentStatus::Draft,
         activity_code: new.activity_code.clone(),
         description: new.description.clone(),
         payee_name: new.payee_name.clone(),
@@ -343,15 +342,6 @@ pub(super) fn move_budget(c: &mut DbConn, rec: &PaymentRecord, how: BudgetMove) 
     write_moves(c, &p.village_id, p.fiscal_year, &moves)
 }
 
-pub(super) fn payment_kind(p: &PaymentRow) -> Result<PaymentKind, StoreError> {
-    PaymentKind::parse(&p.kind).ok_or_else(|| StoreError::internal(format!("payment {} has kind {:?}", p.id, p.kind)))
-}
-
-pub(super) fn payment_status(p: &PaymentRow) -> Result<PaymentStatus, StoreError> {
-    PaymentStatus::parse(&p.status)
-        .ok_or_else(|| StoreError::internal(format!("payment {} has status {:?}", p.id, p.status)))
-}
-
 /// A tax deposit may not clear more than is owed: the liability's balance less other deposits under way.
 fn check_tax_outstanding(c: &mut DbConn, rec: &PaymentRecord) -> Result<(), StoreError> {
     let p = &rec.payment;
@@ -380,15 +370,8 @@ fn check_tax_outstanding(c: &mut DbConn, rec: &PaymentRecord) -> Result<(), Stor
     Ok(())
 }
 
-fn history(rec: &PaymentRecord) -> Result<Vec<(String, Step)>, StoreError> {
-    rec.events
-        .iter()
-        .map(|e| {
-            let step = Step::parse(&e.step)
-                .ok_or_else(|| StoreError::internal(format!("event {} has step {:?}", e.id, e.step)))?;
-            Ok((e.actor.clone(), step))
-        })
-        .collect()
+fn history(rec: &PaymentRecord) -> Vec<(String, Step)> {
+    rec.events.iter().map(|e| (e.actor.clone(), e.step)).collect()
 }
 
 /// Release: the bank account, less what released transfers already hold, must cover the net; a transfer is
@@ -414,7 +397,7 @@ fn release_transfer(
         payment_id: rec.payment.id.clone(),
         attempt: i32::try_from(rec.transfers.len() + 1).expect("bounded"),
         amount: rec.payment.net,
-        status: "released".into(),
+        status: TransferStatus::Released,
         released_by: actor.id.clone(),
         released_at: now_micros(),
         result_at: None,
@@ -592,10 +575,9 @@ fn take_step(
     actor: &Actor,
     note: Option<&str>,
 ) -> Result<PaymentRecord, StoreError> {
-    let from = payment_status(&rec.payment)?;
-    let kind = payment_kind(&rec.payment)?;
+    let (from, kind) = (rec.payment.status, rec.payment.kind);
     let (to, step) = transition(from, action, actor.role)?;
-    check_separation(&history(&rec)?, &actor.id, step)?;
+    check_separation(&history(&rec), &actor.id, step)?;
     match action {
         Action::Approve if kind.uses_budget() => {
             require_adopted_budget(c, &village.id, rec.payment.fiscal_year)?;
@@ -625,7 +607,7 @@ fn take_step(
     let event = append_event(c, village, &rec, draft)?;
     // The answer is the record as read under the lock plus what this step wrote (no second read): the new
     // status, the event (the chain's newest), and a released transfer (the newest attempt).
-    rec.payment.status = to.as_str().to_string();
+    rec.payment.status = to;
     rec.payment.updated_at = updated_at;
     rec.events.push(event);
     Ok(rec)

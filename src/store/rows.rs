@@ -1,6 +1,14 @@
-// Row structs shared by both backends (diesel derives them generically over the backend).
+// Row structs shared by both backends (diesel derives them generically over the backend). Statuses, kinds, sides,
+// roles and steps are the domain's enums (stored as text, `store/types.rs`): a row with an unknown value fails to
+// read instead of carrying a string nobody checks.
 
 use super::schema::*;
+use crate::domain::accounts::{AccountClass, Side};
+use crate::domain::budget::BudgetStatus;
+use crate::domain::posting::{TxnKind, YearStatus};
+use crate::domain::roles::Role;
+use crate::domain::settlement::PaymentKind;
+use crate::domain::workflow::{PaymentStatus, Step, TransferStatus};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
@@ -36,8 +44,8 @@ pub struct AccountRow {
     pub village_id: String,
     pub code: String,
     pub name: String,
-    pub class: String,
-    pub normal_side: String,
+    pub class: AccountClass,
+    pub normal_side: Side,
     pub balance: i64,
 }
 
@@ -46,7 +54,7 @@ pub struct AccountRow {
 pub struct FiscalYearRow {
     pub village_id: String,
     pub year: i32,
-    pub status: String,
+    pub status: YearStatus,
     pub closed_at: Option<NaiveDateTime>,
     pub closed_by: Option<String>,
 }
@@ -59,7 +67,7 @@ pub struct TransactionRow {
     pub seq: i64,
     pub chain_seq: i64,
     pub fiscal_year: i32,
-    pub kind: String,
+    pub kind: TxnKind,
     pub value_date: NaiveDate,
     pub description: String,
     pub reverses: Option<String>,
@@ -78,7 +86,7 @@ pub struct EntryRow {
     pub line_no: i32,
     pub village_id: String,
     pub account_code: String,
-    pub side: String,
+    pub side: Side,
     pub amount: i64,
     pub activity_code: Option<String>,
     pub source: Option<String>,
@@ -91,7 +99,7 @@ pub struct UserRow {
     pub id: String,
     pub username: String,
     pub password_hash: String,
-    pub role: String,
+    pub role: Role,
     pub village_id: Option<String>,
     pub regency_id: Option<String>,
     pub active: bool,
@@ -135,7 +143,7 @@ pub struct BudgetRow {
     pub village_id: String,
     pub year: i32,
     pub version: i32,
-    pub status: String,
+    pub status: BudgetStatus,
     pub note: Option<String>,
     pub created_by: String,
     pub created_at: NaiveDateTime,
@@ -177,9 +185,9 @@ pub struct BudgetPositionRow {
 pub struct PaymentRow {
     pub id: String,
     pub village_id: String,
-    pub kind: String,
+    pub kind: PaymentKind,
     pub fiscal_year: i32,
-    pub status: String,
+    pub status: PaymentStatus,
     pub activity_code: Option<String>,
     pub description: String,
     pub payee_name: String,
@@ -234,13 +242,13 @@ pub struct PaymentEventRow {
     pub village_id: String,
     pub payment_id: String,
     pub chain_seq: i64,
-    pub step: String,
+    pub step: Step,
     pub action: String,
     pub actor: String,
     pub actor_name: String,
-    pub role: String,
-    pub from_status: Option<String>,
-    pub to_status: String,
+    pub role: Role,
+    pub from_status: Option<PaymentStatus>,
+    pub to_status: PaymentStatus,
     pub note: Option<String>,
     pub at: NaiveDateTime,
     pub payment_digest: String,
@@ -257,7 +265,7 @@ pub struct TransferRow {
     pub payment_id: String,
     pub attempt: i32,
     pub amount: i64,
-    pub status: String,
+    pub status: TransferStatus,
     pub released_by: String,
     pub released_at: NaiveDateTime,
     pub result_at: Option<NaiveDateTime>,

@@ -273,7 +273,7 @@ fn village_payments(ctx: &Ctx, zone: Zone, payments: &[PaymentRecord]) -> Markup
                                     td { (zone.date(p.created_at)) }
                                     td { a href={"/console/payments/" (p.id)} { (p.description) } }
                                     td.num { (money(ctx.lang, p.gross)) }
-                                    td { (status_badge(ctx, &p.status)) }
+                                    td { (status_badge(ctx, p.status.as_str())) }
                                     td { small { @for (i, e) in r.events.iter().enumerate() {
                                         @if i > 0 { " → " } (super::i18n::action(ctx.lang, &e.action)) " (" (e.actor_name) ")"
                                     } } }

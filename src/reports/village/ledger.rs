@@ -57,7 +57,7 @@ pub fn trial_balance(db: &Db, v: &VillageRow, at: NaiveDate) -> Result<Report, S
 pub fn general_ledger(db: &Db, v: &VillageRow, account: &str, p: &Period) -> Result<Report, StoreError> {
     let chart = db.accounts(&v.id)?;
     let a = chart.iter().find(|a| a.code == account).ok_or(StoreError::UnknownAccount(account.to_string()))?;
-    let debit_normal = a.normal_side == "debit";
+    let debit_normal = a.normal_side == crate::domain::accounts::Side::Debit;
     let normal = |x: i64| if debit_normal { x } else { -x };
     let opening = normal(*balances_at(db, &v.id, p.day_before_start())?.get(account).unwrap_or(&0));
     let mut balance = opening;

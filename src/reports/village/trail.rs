@@ -26,10 +26,10 @@ pub fn approval_trail_at(
                 Cell::Int(e.chain_seq),
                 Cell::text(when(e.at)),
                 Cell::text(&e.action),
-                Cell::opt(e.from_status.clone()),
-                Cell::text(&e.to_status),
+                Cell::opt(e.from_status.map(|s| s.to_string())),
+                Cell::text(e.to_status.as_str()),
                 Cell::text(&e.actor_name),
-                Cell::text(&e.role),
+                Cell::text(e.role.as_str()),
                 Cell::opt(e.note.clone()),
                 Cell::text(&e.hash),
             ]
@@ -45,7 +45,7 @@ pub fn approval_trail_at(
             ("description", "Uraian", p.description.clone()),
             ("gross", "Jumlah Bruto", crate::domain::money::Amount(p.gross).to_string()),
             ("net", "Jumlah Neto", crate::domain::money::Amount(p.net).to_string()),
-            ("status", "Status", p.status.clone()),
+            ("status", "Status", p.status.to_string()),
         ],
         sections: vec![Section {
             key: "events",

@@ -43,7 +43,7 @@ pub async fn village_books(ctx: &Ctx, state: &State, village: &VillageRow, year:
                         @for a in accounts.iter().filter(|a| a.balance != 0) {
                             tr {
                                 th scope="row" { span.mono { (a.code) } " " (a.name) }
-                                td.num { (money(ctx.lang, if a.normal_side == "credit" { -a.balance } else { a.balance })) }
+                                td.num { (money(ctx.lang, if a.normal_side == crate::domain::accounts::Side::Credit { -a.balance } else { a.balance })) }
                             }
                         }
                     }

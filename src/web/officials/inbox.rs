@@ -45,7 +45,7 @@ fn payment_rows(ctx: &Ctx, zone: Zone, rows: &[PaymentRecord], caption: &str) ->
                                 td { a href={"/console/payments/" (p.id)} { (p.description) } }
                                 td { (p.payee_name) }
                                 td.num { (money(ctx.lang, p.net)) }
-                                td { (status_badge(ctx, &p.status)) }
+                                td { (status_badge(ctx, p.status.as_str())) }
                             }
                         }
                     }

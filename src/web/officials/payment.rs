@@ -3,6 +3,7 @@
 
 use super::State;
 use crate::domain::roles::Role;
+use crate::domain::settlement::PaymentKind;
 use crate::domain::workflow::{transition, Action, PaymentStatus};
 use crate::http::auth::{Principal, READERS};
 use crate::http::error::ApiError;
@@ -70,13 +71,11 @@ async fn load_payment(state: &State, who: &Principal, id: &str) -> Result<Loaded
 }
 
 /// The actions the caller's role may take on a request in this status (none for anyone outside the village).
-fn allowed_actions(who: &Principal, status: &str) -> Vec<Action> {
-    match PaymentStatus::parse(status) {
-        Some(st) if who.role().is_village_role() => {
-            ACTIONS.iter().copied().filter(|a| transition(st, *a, who.role()).is_ok()).collect()
-        }
-        _ => vec![],
+fn allowed_actions(who: &Principal, status: PaymentStatus) -> Vec<Action> {
+    if !who.role().is_village_role() {
+        return vec![];
     }
+    ACTIONS.iter().copied().filter(|a| transition(status, *a, who.role()).is_ok()).collect()
 }
 
 async fn render_payment(ctx: &Ctx, state: &State, id: &str, error: Option<(ApiError, Action)>) -> HttpResponse {
@@ -87,7 +86,7 @@ async fn render_payment(ctx: &Ctx, state: &State, id: &str, error: Option<(ApiEr
         Err(e) => return api_error_page(ctx, &e),
     };
     let p = &rec.payment;
-    let allowed = allowed_actions(who, &p.status);
+    let allowed = allowed_actions(who, p.status);
     let http_status =
         error.as_ref().and_then(|(e, _)| StatusCode::from_u16(e.problem().status).ok()).unwrap_or(StatusCode::OK);
     let back = if who.role() == Role::Inspector {
@@ -116,7 +115,7 @@ fn figures(ctx: &Ctx, rec: &PaymentRecord, village: &VillageRow) -> Markup {
         section.card aria-labelledby="fig-h" {
             h2 #fig-h { (ctx.t("figures")) }
             dl.grid {
-                dt { (ctx.t("col_status")) } dd #payment-status data-status=(p.status) { (status_badge(ctx, &p.status)) }
+                dt { (ctx.t("col_status")) } dd #payment-status data-status=(p.status) { (status_badge(ctx, p.status.as_str())) }
                 dt { (ctx.t("col_gross")) } dd { (money(ctx.lang, p.gross)) }
                 dt { (ctx.t("col_withheld")) } dd { (money(ctx.lang, p.withheld)) }
                 dt { (ctx.t("col_net")) } dd { strong { (money(ctx.lang, p.net)) } }
@@ -154,7 +153,7 @@ fn lines(ctx: &Ctx, rec: &PaymentRecord, positions: &[BudgetPositionRow]) -> Mar
                         @for l in &rec.lines {
                             @let source = l.source.clone().unwrap_or_default();
                             @let pos = positions.iter().find(|b| b.account_code == l.account_code && b.source == source
-                                && (b.activity_code == activity || p.kind != "spp"));
+                                && (b.activity_code == activity || p.kind != PaymentKind::Spp));
                             tr {
                                 td.mono { (l.account_code) }
                                 td { (source) }
@@ -168,7 +167,7 @@ fn lines(ctx: &Ctx, rec: &PaymentRecord, positions: &[BudgetPositionRow]) -> Mar
                                     @if let Some(b) = pos {
                                         (money(ctx.lang, b.ceiling - b.committed - b.realised)) " / " (money(ctx.lang, b.ceiling))
                                         (budget_bar(ctx, b.ceiling, b.committed, b.realised))
-                                    } @else if p.kind == "spp" {
+                                    } @else if p.kind == PaymentKind::Spp {
                                         (ctx.t("no_budget_line"))
                                     }
                                 }
@@ -216,9 +215,9 @@ fn trail(ctx: &Ctx, zone: Zone, rec: &PaymentRecord) -> Markup {
                 @for e in &rec.events {
                     li {
                         strong { (i18n::action(ctx.lang, &e.action)) }
-                        " — " (e.actor_name) " (" (i18n::role(ctx.lang, &e.role)) "), "
+                        " — " (e.actor_name) " (" (i18n::role(ctx.lang, e.role.as_str())) "), "
                         time datetime=(zone.machine(e.at)) { (zone.time(e.at)) }
-                        " → " (status_badge(ctx, &e.to_status))
+                        " → " (status_badge(ctx, e.to_status.as_str()))
                         @if let Some(n) = &e.note { br; em { (n) } }
                     }
                 }
