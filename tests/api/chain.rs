@@ -187,3 +187,22 @@ async fn an_edited_payment_and_an_inserted_row_are_reported() {
     assert_eq!(report["first_broken"]["chain_seq"], 3, "{report}");
     assert_eq!(report["first_broken"]["seq"], 3);
 }
+
+#[tokio::test]
+async fn a_corrupt_status_is_an_error_not_a_default() {
+    use crate::workflow_helpers::*;
+    let app = spawn_app().await;
+    let regency = app.create_regency("61.12").await;
+    let v = app.create_village(&regency, "61.12.01.2001", "5000000.00").await;
+    app.adopt_budget(&v, &standard_budget()).await;
+    let p = app.draft(&v, &spp("5.2.1.07", "02.03.10", "DDS", "1000000.00", serde_json::json!([]))).await;
+    let before = app.get(&format!("/api/v1/payments/{p}")).token(&v.treasurer).send().await;
+    assert_eq!(before.assert_status(200)["status"], "draft");
+    // A status the workflow does not know, written behind the service's back, is refused when it is read (500,
+    // logged with the value) instead of being shown as some default status, and no step can be taken on it.
+    let sql = format!("UPDATE payments SET status = 'approvedx' WHERE id = '{p}';");
+    raw_sql(&app, &sql, &sql).unwrap();
+    app.get(&format!("/api/v1/payments/{p}")).token(&v.treasurer).send().await.assert_problem(500, "internal");
+    let submit = app.post(&format!("/api/v1/payments/{p}/submit")).token(&v.implementer).send().await;
+    submit.assert_problem(500, "internal");
+}
