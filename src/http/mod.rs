@@ -122,6 +122,7 @@ pub fn configure(state: Arc<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
             .route("/health/live", web::get().to(ops::live))
             .route("/health/ready", web::get().to(ops::ready))
             .route("/metrics", web::get().to(ops::metrics))
+            .route("/docs", web::get().to(openapi::docs_redirect))
             .service(openapi::swagger_ui())
             .default_service(web::to(ops::not_found));
     }

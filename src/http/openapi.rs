@@ -65,6 +65,11 @@ pub async fn openapi_json() -> HttpResponse {
     HttpResponse::Ok().json(document())
 }
 
+/// `GET /docs`: the UI lives at `/docs/` (its assets are relative to that), so the bare path redirects there.
+pub async fn docs_redirect() -> HttpResponse {
+    HttpResponse::PermanentRedirect().insert_header((actix_web::http::header::LOCATION, "/docs/")).finish()
+}
+
 pub fn swagger_ui() -> SwaggerUi {
     // The document is served by the API route above; the UI only points at it.
     SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", document())

@@ -167,6 +167,21 @@ async fn health_docs_and_metrics_need_no_token() {
 }
 
 #[tokio::test]
+async fn docs_without_the_trailing_slash_show_the_ui() {
+    let app = spawn_app().await;
+    // A browser (or curl -L) following the redirect lands on the UI.
+    let ui = app.client.get(format!("{}/docs", app.base)).send().await.unwrap();
+    assert_eq!(ui.status().as_u16(), 200);
+    assert_eq!(ui.url().path(), "/docs/");
+    assert!(ui.text().await.unwrap().contains("swagger"));
+    // The redirect itself, as a client that does not follow it sees it.
+    let plain = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let r = plain.get(format!("{}/docs", app.base)).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 308);
+    assert_eq!(r.headers()["location"], "/docs/");
+}
+
+#[tokio::test]
 async fn repeated_failures_lock_a_name_whether_or_not_it_exists() {
     let app = spawn_app().await;
     let regency = app.create_regency("61.12").await;
