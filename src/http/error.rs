@@ -129,11 +129,13 @@ pub struct ApiError {
     pub code: ErrorCode,
     pub detail: String,
     pub errors: Option<Value>,
+    /// The status when it is not the code's own: `400` for a `validation_failed` body that is not JSON at all.
+    status: Option<StatusCode>,
 }
 
 impl ApiError {
     pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
-        ApiError { code, detail: detail.into(), errors: None }
+        ApiError { code, detail: detail.into(), errors: None, status: None }
     }
     pub fn with_errors(mut self, errors: Value) -> Self {
         self.errors = Some(errors);
@@ -141,6 +143,14 @@ impl ApiError {
     }
     pub fn validation(detail: impl Into<String>) -> Self {
         Self::new(ErrorCode::ValidationFailed, detail)
+    }
+    /// A request body that is not JSON (or could not be read): `400 validation_failed`. A well-formed body that
+    /// breaks a rule is [`ApiError::validation`], `422`.
+    pub fn malformed_body(detail: impl Into<String>) -> Self {
+        ApiError { status: Some(StatusCode::BAD_REQUEST), ..Self::validation(detail) }
+    }
+    pub fn status(&self) -> StatusCode {
+        self.status.unwrap_or_else(|| self.code.status())
     }
     pub fn not_found() -> Self {
         Self::new(ErrorCode::NotFound, "no such resource")
@@ -164,7 +174,7 @@ impl ApiError {
         Problem {
             type_uri: format!("urn:kasdesa:problem:{}", self.code.as_str()),
             title: self.code.title().to_string(),
-            status: self.code.status().as_u16(),
+            status: self.status().as_u16(),
             detail: self.detail.clone(),
             code: self.code,
             errors: self.errors.clone(),
@@ -180,7 +190,7 @@ impl std::fmt::Display for ApiError {
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        self.code.status()
+        self.status()
     }
 
     fn error_response(&self) -> HttpResponse {
@@ -219,7 +229,7 @@ impl From<PostingError> for ApiError {
             }
             _ => None,
         };
-        ApiError { code, detail: e.to_string(), errors }
+        ApiError { errors, ..ApiError::new(code, e.to_string()) }
     }
 }
 

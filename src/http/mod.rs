@@ -146,7 +146,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
                 if e.as_response_error().status_code() == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE {
                     ApiError::new(ErrorCode::PayloadTooLarge, "the request body is larger than this server accepts")
                 } else {
-                    ApiError::validation(format!("could not read the request body: {e}"))
+                    ApiError::malformed_body(format!("could not read the request body: {e}"))
                 }
             })?;
             parse_body(&signature, &bytes)
@@ -157,8 +157,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
 pub fn parse_body<T: DeserializeOwned>(signature: &str, bytes: &[u8]) -> Result<Body<T>, ApiError> {
     // An action with nothing to say (submit, approve, ...) may send no body at all.
     let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { bytes };
-    let value: serde_json::Value =
-        serde_json::from_slice(bytes).map_err(|e| ApiError::validation(format!("the body is not valid JSON: {e}")))?;
+    // Not JSON at all is the client's syntax error (400); JSON that breaks a rule (unknown or missing fields, wrong
+    // types) is 422, below.
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::malformed_body(format!("the body is not valid JSON: {e}")))?;
     // serde_json's maps are sorted, so this canonical form ignores key order and white space.
     let canonical = serde_json::to_vec(&value).map_err(|_| ApiError::internal())?;
     let mut h = Sha256::new();

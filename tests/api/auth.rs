@@ -159,6 +159,10 @@ async fn health_docs_and_metrics_need_no_token() {
     ] {
         assert!(doc["paths"][path].is_object(), "{path} missing from the OpenAPI document");
     }
+    // A body that is not JSON is 400 wherever a body is taken.
+    assert!(doc["paths"]["/api/v1/villages/{id}/transactions"]["post"]["responses"]["400"].is_object());
+    assert!(doc["paths"]["/api/v1/payments/{id}/submit"]["post"]["responses"]["400"].is_object());
+    assert!(doc["paths"]["/api/v1/villages/{id}/transactions"]["get"]["responses"]["400"].is_null());
     let ui = app.client.get(format!("{}/docs/", app.base)).send().await.unwrap();
     assert_eq!(ui.status().as_u16(), 200);
     assert!(ui.text().await.unwrap().contains("swagger"), "Swagger UI is served from the binary");

@@ -227,7 +227,7 @@ async fn every_ledger_error_code() {
         .raw("{\"kind\": ", "application/json")
         .send()
         .await;
-    r.assert_problem(422, "validation_failed");
+    r.assert_problem(400, "validation_failed");
     let r = app
         .post(&format!("/api/v1/villages/{}/transactions", v.id))
         .token(&v.treasurer)
