@@ -297,11 +297,13 @@ pub fn respond_written<T, V: serde::Serialize>(
     }
 }
 
-/// Runs blocking store work off the async workers.
+/// Runs blocking store work off the async workers, inside the request's span (so that what it logs carries the
+/// request id).
 pub async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, crate::store::StoreError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    Ok(web::block(f).await??)
+    let span = tracing::Span::current();
+    Ok(web::block(move || span.in_scope(f)).await??)
 }
 
 /// Loads a village by id; `404` when it does not exist.
