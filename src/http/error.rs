@@ -323,6 +323,16 @@ mod tests {
     }
 
     #[test]
+    fn docs_api_md_lists_the_table() {
+        let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/api.md")).unwrap();
+        assert!(
+            docs.contains(&error_codes_markdown()),
+            "docs/api.md's error table differs from:\n{}",
+            error_codes_markdown()
+        );
+    }
+
+    #[test]
     fn a_problem_takes_its_code_status_and_title_from_the_table() {
         let p = ApiError::new(ErrorCode::BudgetExceeded, "x").problem();
         assert_eq!(
