@@ -11,7 +11,26 @@ use futures_util::FutureExt;
 use std::net::TcpListener;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use tracing_actix_web::{RequestId, TracingLogger};
+use tracing_actix_web::{DefaultRootSpanBuilder, RequestId, RootSpanBuilder, TracingLogger};
+
+/// The span of every HTTP request: tracing-actix-web's, with its request id (the `x-request-id` of the answer),
+/// method, route and status, but at the level ERROR instead of INFO, so that a filter such as `RUST_LOG=warn` keeps
+/// it: a warning or an error logged while answering carries the request's id whatever the filter. (A span prints
+/// nothing by itself; it is the context of the events inside it.)
+pub struct RequestSpan;
+
+impl RootSpanBuilder for RequestSpan {
+    fn on_request_start(request: &actix_web::dev::ServiceRequest) -> tracing::Span {
+        tracing_actix_web::root_span!(level = tracing::Level::ERROR, request)
+    }
+
+    fn on_request_end<B: actix_web::body::MessageBody>(
+        span: tracing::Span,
+        outcome: &Result<actix_web::dev::ServiceResponse<B>, actix_web::Error>,
+    ) {
+        DefaultRootSpanBuilder::on_request_end(span, outcome);
+    }
+}
 
 /// Connects the database (running migrations), loads or creates the signing key, and creates the first
 /// administrator when the database has no users and `admin_password` is set.
@@ -73,6 +92,8 @@ pub fn run(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Serve
                         let m = &st.metrics;
                         m.requests.fetch_add(1, Ordering::Relaxed);
                         let status = res.status();
+                        // Inside the request's span: with RUST_LOG=kasdesa=debug, one line per request.
+                        tracing::debug!(status = status.as_u16(), "answered");
                         if status.is_client_error() {
                             m.client_errors.fetch_add(1, Ordering::Relaxed);
                         } else if status.is_server_error() {
@@ -86,7 +107,7 @@ pub fn run(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Serve
                     })
                 })
             })
-            .wrap(TracingLogger::default())
+            .wrap(TracingLogger::<RequestSpan>::new())
     })
     .workers(workers)
     .listen(listener)?
@@ -99,4 +120,61 @@ pub fn init_tracing(format: &str) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let _ = if format == "json" { builder.json().try_init() } else { builder.try_init() };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::{test, web, HttpResponse};
+    use std::io::Write;
+    use std::sync::Mutex;
+
+    #[derive(Clone, Default)]
+    struct Lines(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Lines {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    async fn warns() -> Result<HttpResponse, crate::http::error::ApiError> {
+        tracing::warn!("in the handler");
+        crate::http::blocking(|| {
+            tracing::warn!("in the blocking pool");
+            Ok(())
+        })
+        .await?;
+        Ok(HttpResponse::Ok().finish())
+    }
+
+    #[actix_web::test]
+    async fn warnings_while_answering_carry_the_request_id_under_a_warn_filter() {
+        let lines = Lines::default();
+        let writer = lines.clone();
+        // The only global subscriber of the library's unit tests.
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("warn"))
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .init();
+        let app = test::init_service(
+            actix_web::App::new().wrap(TracingLogger::<RequestSpan>::new()).route("/", web::get().to(warns)),
+        )
+        .await;
+        let res = test::call_service(&app, test::TestRequest::get().uri("/").to_request()).await;
+        assert!(res.status().is_success());
+        let out = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+        let ids: Vec<&str> = out
+            .lines()
+            .filter(|l| l.contains("in the handler") || l.contains("in the blocking pool"))
+            .map(|l| l.split("request_id=").nth(1).and_then(|rest| rest.split([' ', '}']).next()).unwrap_or(""))
+            .collect();
+        assert_eq!(ids.len(), 2, "{out}");
+        assert!(ids[0].len() == 36 && ids[0] == ids[1], "both lines carry the same request id: {out}");
+    }
 }

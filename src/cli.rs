@@ -12,7 +12,8 @@ use std::path::PathBuf;
 #[derive(Parser)]
 #[command(name = "kasdesa", version, about = "Village treasury ledger service")]
 pub struct Cli {
-    /// An extra TOML config file, read after config/default.toml (also KASDESA_CONFIG).
+    /// An extra TOML config file, read after the built-in defaults (config/default.toml, compiled in) and before
+    /// the KASDESA_* variables (also KASDESA_CONFIG).
     #[arg(long, global = true)]
     pub config: Option<PathBuf>,
     #[command(subcommand)]

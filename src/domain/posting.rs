@@ -10,7 +10,6 @@ use std::collections::{BTreeMap, HashMap};
 
 /// Explicit bounds: a village transaction with more lines than this is a mistake, not a journal.
 pub const MAX_ENTRIES: usize = 200;
-pub const MAX_DESCRIPTION_CHARS: usize = 500;
 
 #[derive(
     Debug,

@@ -3,9 +3,9 @@
 use super::auth::{dummy_hash, hash_secret, random_token, verify_password, Claims, Principal};
 use super::error::{ApiError, ErrorCode, Problem};
 use super::views::*;
-use super::{blocking, load_village, text_field, Body, State};
+use super::{blocking, load_village, Body, State};
 use crate::domain::roles::Role;
-use crate::domain::text::{Password, Username};
+use crate::domain::text::{Name, Password, Username};
 use crate::store::rows::{BankClientRow, VillageRow};
 use crate::store::{now_micros, VillageFilter};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -138,7 +138,7 @@ fn code_field(name: &str, value: &str) -> Result<String, ApiError> {
 pub async fn create_regency(state: State, who: Principal, body: Body<NewRegency>) -> Result<HttpResponse, ApiError> {
     who.require_admin()?;
     let code = code_field("code", &body.value.code)?;
-    let name = text_field("name", &body.value.name, 200)?;
+    let name = Name::parse("name", &body.value.name)?.into_string();
     let offset = body.value.utc_offset_minutes.unwrap_or(420);
     if ![420, 480, 540].contains(&offset) {
         return Err(ApiError::validation("utc_offset_minutes must be 420 (WIB), 480 (WITA) or 540 (WIT)"));
@@ -193,7 +193,7 @@ pub async fn create_village(state: State, who: Principal, body: Body<NewVillage>
         id: uuid::Uuid::now_v7().to_string(),
         regency_id: v.regency_id.trim().to_string(),
         code: code_field("code", &v.code)?,
-        name: text_field("name", &v.name, 200)?,
+        name: Name::parse("name", &v.name)?.into_string(),
         bank_account: account,
         cash_limit: cash_limit.sen(),
         last_seq: 0,
@@ -229,7 +229,7 @@ pub async fn update_village(
     let mut v = load_village(&state, &id).await?;
     let u = body.value;
     if let Some(name) = &u.name {
-        v.name = text_field("name", name, 200)?;
+        v.name = Name::parse("name", name)?.into_string();
     }
     if let Some(account) = &u.bank_account {
         v.bank_account = bank_account(account)?;
@@ -335,7 +335,7 @@ pub async fn create_bank_client(
 ) -> Result<HttpResponse, ApiError> {
     who.require_admin()?;
     let b = body.value;
-    let name = text_field("name", &b.name, 200)?;
+    let name = Name::parse("name", &b.name)?.into_string();
     if b.village_ids.is_empty() || b.village_ids.len() > 10_000 {
         return Err(ApiError::validation("village_ids must list 1 to 10000 villages"));
     }

@@ -8,106 +8,99 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use serde_json::Value;
 
-/// The contract's machine-readable error codes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorCode {
-    ValidationFailed,
-    InvalidAmount,
-    Unbalanced,
-    UnknownAccount,
-    BudgetExceeded,
-    InsufficientFunds,
-    CashLimitExceeded,
-    InvalidTransition,
-    SeparationOfDuties,
-    AlreadyReversed,
-    FiscalYearClosed,
-    IdempotencyConflict,
-    Unauthorized,
-    Forbidden,
-    NotFound,
-    Conflict,
-    PayloadTooLarge,
-    RateLimited,
-    Unavailable,
-    Internal,
+/// One error code of the contract: its machine-readable name, its HTTP status and the problem document's title.
+#[derive(Debug)]
+pub struct ErrorSpec {
+    pub code: ErrorCode,
+    pub name: &'static str,
+    pub status: StatusCode,
+    pub title: &'static str,
+}
+
+/// Declares `ErrorCode` and [`ERROR_CODES`] from one list, so that the variants and the table cannot drift apart
+/// and every code's name, status and title is written exactly once.
+macro_rules! error_codes {
+    ($($variant:ident => $name:literal, $status:ident, $title:literal;)+) => {
+        /// The contract's machine-readable error codes.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum ErrorCode {
+            $($variant,)+
+        }
+
+        /// Every error code, in the order of [`ErrorCode`]'s variants (docs/api.md lists this table).
+        pub const ERROR_CODES: &[ErrorSpec] = &[
+            $(ErrorSpec { code: ErrorCode::$variant, name: $name, status: StatusCode::$status, title: $title },)+
+        ];
+    };
+}
+
+error_codes! {
+    ValidationFailed => "validation_failed", UNPROCESSABLE_ENTITY, "The request is not valid";
+    InvalidAmount => "invalid_amount", UNPROCESSABLE_ENTITY, "An amount is not valid";
+    Unbalanced => "unbalanced", UNPROCESSABLE_ENTITY, "Debits do not equal credits";
+    UnknownAccount => "unknown_account", UNPROCESSABLE_ENTITY, "Unknown account";
+    BudgetExceeded => "budget_exceeded", UNPROCESSABLE_ENTITY, "The budget line's ceiling would be exceeded";
+    InsufficientFunds => "insufficient_funds", UNPROCESSABLE_ENTITY, "Insufficient funds";
+    CashLimitExceeded => "cash_limit_exceeded", UNPROCESSABLE_ENTITY, "Cash in hand would exceed the village's cash limit";
+    InvalidTransition => "invalid_transition", CONFLICT, "Not allowed in the current state";
+    SeparationOfDuties => "separation_of_duties", FORBIDDEN, "Separation of duties";
+    AlreadyReversed => "already_reversed", CONFLICT, "Already reversed";
+    FiscalYearClosed => "fiscal_year_closed", UNPROCESSABLE_ENTITY, "The fiscal year is closed";
+    IdempotencyConflict => "idempotency_conflict", CONFLICT, "Idempotency-Key reused with a different request";
+    Unauthorized => "unauthorized", UNAUTHORIZED, "Authentication required";
+    Forbidden => "forbidden", FORBIDDEN, "Not allowed for this role";
+    NotFound => "not_found", NOT_FOUND, "Not found";
+    Conflict => "conflict", CONFLICT, "Conflict";
+    PayloadTooLarge => "payload_too_large", PAYLOAD_TOO_LARGE, "The request body is too large";
+    RateLimited => "rate_limited", TOO_MANY_REQUESTS, "Too many requests";
+    Unavailable => "unavailable", SERVICE_UNAVAILABLE, "Temporarily unavailable";
+    Internal => "internal", INTERNAL_SERVER_ERROR, "Internal error";
 }
 
 impl ErrorCode {
+    fn spec(self) -> &'static ErrorSpec {
+        &ERROR_CODES[self as usize]
+    }
+
     pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorCode::ValidationFailed => "validation_failed",
-            ErrorCode::InvalidAmount => "invalid_amount",
-            ErrorCode::Unbalanced => "unbalanced",
-            ErrorCode::UnknownAccount => "unknown_account",
-            ErrorCode::BudgetExceeded => "budget_exceeded",
-            ErrorCode::InsufficientFunds => "insufficient_funds",
-            ErrorCode::CashLimitExceeded => "cash_limit_exceeded",
-            ErrorCode::InvalidTransition => "invalid_transition",
-            ErrorCode::SeparationOfDuties => "separation_of_duties",
-            ErrorCode::AlreadyReversed => "already_reversed",
-            ErrorCode::FiscalYearClosed => "fiscal_year_closed",
-            ErrorCode::IdempotencyConflict => "idempotency_conflict",
-            ErrorCode::Unauthorized => "unauthorized",
-            ErrorCode::Forbidden => "forbidden",
-            ErrorCode::NotFound => "not_found",
-            ErrorCode::Conflict => "conflict",
-            ErrorCode::PayloadTooLarge => "payload_too_large",
-            ErrorCode::RateLimited => "rate_limited",
-            ErrorCode::Unavailable => "unavailable",
-            ErrorCode::Internal => "internal",
-        }
+        self.spec().name
     }
 
-    fn status(self) -> StatusCode {
-        match self {
-            ErrorCode::ValidationFailed
-            | ErrorCode::InvalidAmount
-            | ErrorCode::Unbalanced
-            | ErrorCode::UnknownAccount
-            | ErrorCode::BudgetExceeded
-            | ErrorCode::InsufficientFunds
-            | ErrorCode::CashLimitExceeded
-            | ErrorCode::FiscalYearClosed => StatusCode::UNPROCESSABLE_ENTITY,
-            ErrorCode::InvalidTransition
-            | ErrorCode::AlreadyReversed
-            | ErrorCode::IdempotencyConflict
-            | ErrorCode::Conflict => StatusCode::CONFLICT,
-            ErrorCode::SeparationOfDuties | ErrorCode::Forbidden => StatusCode::FORBIDDEN,
-            ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
-            ErrorCode::NotFound => StatusCode::NOT_FOUND,
-            ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-            ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-            ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+    pub fn status(self) -> StatusCode {
+        self.spec().status
     }
 
-    fn title(self) -> &'static str {
-        match self {
-            ErrorCode::ValidationFailed => "The request is not valid",
-            ErrorCode::InvalidAmount => "An amount is not valid",
-            ErrorCode::Unbalanced => "Debits do not equal credits",
-            ErrorCode::UnknownAccount => "Unknown account",
-            ErrorCode::BudgetExceeded => "The budget line's ceiling would be exceeded",
-            ErrorCode::InsufficientFunds => "Insufficient funds",
-            ErrorCode::CashLimitExceeded => "Cash in hand would exceed the village's cash limit",
-            ErrorCode::InvalidTransition => "Not allowed in the current state",
-            ErrorCode::SeparationOfDuties => "Separation of duties",
-            ErrorCode::AlreadyReversed => "Already reversed",
-            ErrorCode::FiscalYearClosed => "The fiscal year is closed",
-            ErrorCode::IdempotencyConflict => "Idempotency-Key reused with a different request",
-            ErrorCode::Unauthorized => "Authentication required",
-            ErrorCode::Forbidden => "Not allowed for this role",
-            ErrorCode::NotFound => "Not found",
-            ErrorCode::Conflict => "Conflict",
-            ErrorCode::PayloadTooLarge => "The request body is too large",
-            ErrorCode::RateLimited => "Too many requests",
-            ErrorCode::Unavailable => "Temporarily unavailable",
-            ErrorCode::Internal => "Internal error",
-        }
+    pub fn title(self) -> &'static str {
+        self.spec().title
     }
+}
+
+impl Serialize for ErrorCode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl utoipa::PartialSchema for ErrorCode {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some("The contract's machine-readable error codes."))
+            .enum_values(Some(ERROR_CODES.iter().map(|e| e.name)))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for ErrorCode {}
+
+/// The table of [`ERROR_CODES`] in Markdown, as docs/api.md lists it.
+pub fn error_codes_markdown() -> String {
+    let mut out = String::from("| code | HTTP status | title |\n| --- | --- | --- |\n");
+    for e in ERROR_CODES {
+        out.push_str(&format!("| `{}` | {} | {} |\n", e.name, e.status.as_u16(), e.title));
+    }
+    out
 }
 
 /// The problem document. `errors` carries per-field or per-line detail where there is some.
@@ -129,11 +122,13 @@ pub struct ApiError {
     pub code: ErrorCode,
     pub detail: String,
     pub errors: Option<Value>,
+    /// The status when it is not the code's own: `400` for a `validation_failed` body that is not JSON at all.
+    status: Option<StatusCode>,
 }
 
 impl ApiError {
     pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
-        ApiError { code, detail: detail.into(), errors: None }
+        ApiError { code, detail: detail.into(), errors: None, status: None }
     }
     pub fn with_errors(mut self, errors: Value) -> Self {
         self.errors = Some(errors);
@@ -141,6 +136,14 @@ impl ApiError {
     }
     pub fn validation(detail: impl Into<String>) -> Self {
         Self::new(ErrorCode::ValidationFailed, detail)
+    }
+    /// A request body that is not JSON (or could not be read): `400 validation_failed`. A well-formed body that
+    /// breaks a rule is [`ApiError::validation`], `422`.
+    pub fn malformed_body(detail: impl Into<String>) -> Self {
+        ApiError { status: Some(StatusCode::BAD_REQUEST), ..Self::validation(detail) }
+    }
+    pub fn status(&self) -> StatusCode {
+        self.status.unwrap_or_else(|| self.code.status())
     }
     pub fn not_found() -> Self {
         Self::new(ErrorCode::NotFound, "no such resource")
@@ -164,7 +167,7 @@ impl ApiError {
         Problem {
             type_uri: format!("urn:kasdesa:problem:{}", self.code.as_str()),
             title: self.code.title().to_string(),
-            status: self.code.status().as_u16(),
+            status: self.status().as_u16(),
             detail: self.detail.clone(),
             code: self.code,
             errors: self.errors.clone(),
@@ -180,7 +183,7 @@ impl std::fmt::Display for ApiError {
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        self.code.status()
+        self.status()
     }
 
     fn error_response(&self) -> HttpResponse {
@@ -219,7 +222,7 @@ impl From<PostingError> for ApiError {
             }
             _ => None,
         };
-        ApiError { code, detail: e.to_string(), errors }
+        ApiError { errors, ..ApiError::new(code, e.to_string()) }
     }
 }
 
@@ -312,5 +315,51 @@ impl From<crate::users::UserError> for ApiError {
             U::Store(s) => s.into(),
             U::Hash => ApiError::internal(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_is_in_the_order_of_the_variants_and_names_each_code_once() {
+        for (i, e) in ERROR_CODES.iter().enumerate() {
+            assert_eq!(e.code as usize, i, "{}", e.name);
+            // The name is the variant's, in snake case: ValidationFailed is validation_failed.
+            let variant = format!("{:?}", e.code);
+            let mut snake = String::new();
+            for (j, c) in variant.chars().enumerate() {
+                if c.is_ascii_uppercase() && j > 0 {
+                    snake.push('_');
+                }
+                snake.push(c.to_ascii_lowercase());
+            }
+            assert_eq!(e.name, snake);
+            assert_eq!(ERROR_CODES.iter().filter(|o| o.name == e.name).count(), 1);
+        }
+    }
+
+    #[test]
+    fn docs_api_md_lists_the_table() {
+        let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/api.md")).unwrap();
+        assert!(
+            docs.contains(&error_codes_markdown()),
+            "docs/api.md's error table differs from:\n{}",
+            error_codes_markdown()
+        );
+    }
+
+    #[test]
+    fn a_problem_takes_its_code_status_and_title_from_the_table() {
+        let p = ApiError::new(ErrorCode::BudgetExceeded, "x").problem();
+        assert_eq!(
+            (p.status, p.title.as_str(), p.type_uri.as_str()),
+            (422, "The budget line's ceiling would be exceeded", "urn:kasdesa:problem:budget_exceeded")
+        );
+        assert_eq!(serde_json::to_value(p.code).unwrap(), "budget_exceeded");
+        let p = ApiError::malformed_body("not JSON").problem();
+        assert_eq!((p.status, p.code), (400, ErrorCode::ValidationFailed));
+        assert_eq!(ApiError::malformed_body("x").status_code(), StatusCode::BAD_REQUEST);
     }
 }

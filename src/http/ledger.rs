@@ -3,12 +3,15 @@
 use super::auth::{Principal, READERS};
 use super::error::{ApiError, Problem};
 use super::views::*;
-use super::{blocking, idempotency_key, load_village, respond_written, text_field, Body, Metrics, State};
-use crate::domain::accounts::{is_source, is_valid_account_code, is_valid_activity_code};
-use crate::domain::posting::{
-    check_balanced, check_manual_kind, latest_allowed_value_date, EntryDraft, MAX_DESCRIPTION_CHARS,
+use super::{
+    account_codes_in, blocking, idempotency_key, load_village, respond_written, unknown_account_first, Body,
+    BodyRejection, Metrics, State,
 };
+use crate::domain::accounts::{is_source, is_valid_account_code, is_valid_activity_code};
+use crate::domain::posting::{check_balanced, check_manual_kind, latest_allowed_value_date, EntryDraft};
 use crate::domain::roles::Role;
+use crate::domain::text::{BankReference, Description, Note};
+use crate::store::rows::VillageRow;
 use crate::store::{ChainReport, NewTransaction, TxnQuery};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -87,15 +90,41 @@ pub async fn create_transaction(
     who: Principal,
     id: web::Path<String>,
     req: HttpRequest,
-    body: Body<TransactionRequest>,
+    body: Result<Body<TransactionRequest>, BodyRejection>,
 ) -> Result<HttpResponse, ApiError> {
     let village = load_village(&state, &id).await?;
     who.require(&village, &[Role::Treasurer])?;
-    let key = idempotency_key(&req, &who, &body.request_hash, true)?;
+    let village_id = village.id.clone();
+    let (codes, result) = match body {
+        Ok(body) => {
+            let codes: Vec<String> = body.value.entries.iter().map(|e| e.account_code.clone()).collect();
+            (codes, post_manual(&state, &who, village, &req, body).await)
+        }
+        Err(rejected) => (account_codes_in(rejected.json.as_ref(), "entries"), Err(rejected.error)),
+    };
+    match result {
+        Ok(response) => Ok(response),
+        Err(e) => Err(unknown_account_first(&state, &village_id, &codes, e).await),
+    }
+}
+
+/// `create_transaction` once the caller may post in the village: every check of the request, then the posting.
+async fn post_manual(
+    state: &State,
+    who: &Principal,
+    village: VillageRow,
+    req: &HttpRequest,
+    body: Body<TransactionRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let key = idempotency_key(req, who, &body.request_hash, true)?;
     let t = body.value;
     check_value_date(t.value_date)?;
-    let description = text_field("description", &t.description, MAX_DESCRIPTION_CHARS)?;
-    let bank_reference = t.bank_reference.as_deref().map(|r| text_field("bank_reference", r, 100)).transpose()?;
+    let description = Description::parse("description", &t.description)?.into_string();
+    let bank_reference = t
+        .bank_reference
+        .as_deref()
+        .map(|r| BankReference::parse("bank_reference", r).map(BankReference::into_string))
+        .transpose()?;
     let entries = entry_drafts(t.entries)?;
     check_balanced(&entries)?;
     check_manual_kind(t.kind, &entries)?;
@@ -115,7 +144,7 @@ pub async fn create_transaction(
     if matches!(written, crate::store::Written::Fresh(_)) {
         Metrics::inc(&state.metrics.transactions_posted);
     }
-    Ok(respond_written(&state, written, StatusCode::CREATED, |r| TransactionView::from(r)))
+    Ok(respond_written(state, written, StatusCode::CREATED, |r| TransactionView::from(r)))
 }
 
 /// Reverse a transaction (treasurer): a new transaction with every line on the other side. Once per original.
@@ -139,7 +168,7 @@ pub async fn reverse_transaction(
     let village = load_village(&state, &original.txn.village_id).await?;
     who.require(&village, &[Role::Treasurer])?;
     let key = idempotency_key(&req, &who, &body.request_hash, false)?;
-    let reason = text_field("reason", &body.value.reason, 300)?;
+    let reason = Note::parse("reason", &body.value.reason)?.into_string();
     let value_date = body.value.value_date.unwrap_or_else(|| today_wib().max(original.txn.value_date));
     check_value_date(value_date)?;
     let db = state.db.clone();

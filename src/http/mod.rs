@@ -17,7 +17,7 @@ use crate::store::rows::VillageRow;
 use crate::store::{Db, IdempotencyKey, Written};
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
 use auth::{JwtKeys, Principal};
 use error::{ApiError, ErrorCode};
 use futures_util::future::LocalBoxFuture;
@@ -122,6 +122,7 @@ pub fn configure(state: Arc<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
             .route("/health/live", web::get().to(ops::live))
             .route("/health/ready", web::get().to(ops::ready))
             .route("/metrics", web::get().to(ops::metrics))
+            .route("/docs", web::get().to(openapi::docs_redirect))
             .service(openapi::swagger_ui())
             .default_service(web::to(ops::not_found));
     }
@@ -133,40 +134,121 @@ pub struct Body<T> {
     pub request_hash: String,
 }
 
+/// Why a body was refused, with the JSON it held when it was JSON: a handler that ranks its errors (an unknown
+/// account before anything else) takes `Result<Body<T>, BodyRejection>` and looks into it. Anywhere else it answers
+/// as its `error`.
+#[derive(Debug)]
+pub struct BodyRejection {
+    pub error: ApiError,
+    pub json: Option<serde_json::Value>,
+}
+
+impl std::fmt::Display for BodyRejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+impl ResponseError for BodyRejection {
+    fn status_code(&self) -> actix_web::http::StatusCode {
+        self.error.status()
+    }
+    fn error_response(&self) -> HttpResponse {
+        self.error.error_response()
+    }
+}
+
+impl From<BodyRejection> for ApiError {
+    fn from(r: BodyRejection) -> Self {
+        r.error
+    }
+}
+
 impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
-    type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+    type Error = BodyRejection;
+    type Future = LocalBoxFuture<'static, Result<Self, BodyRejection>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let bytes = web::Bytes::from_request(req, payload);
         let signature = format!("{} {}", req.method(), req.path());
         Box::pin(async move {
             let bytes = bytes.await.map_err(|e| {
-                if e.as_response_error().status_code() == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE {
+                let error = if e.as_response_error().status_code() == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE {
                     ApiError::new(ErrorCode::PayloadTooLarge, "the request body is larger than this server accepts")
                 } else {
-                    ApiError::validation(format!("could not read the request body: {e}"))
-                }
+                    ApiError::malformed_body(format!("could not read the request body: {e}"))
+                };
+                BodyRejection { error, json: None }
             })?;
-            parse_body(&signature, &bytes)
+            parse_body_keeping_json(&signature, &bytes)
         })
     }
 }
 
 pub fn parse_body<T: DeserializeOwned>(signature: &str, bytes: &[u8]) -> Result<Body<T>, ApiError> {
+    parse_body_keeping_json(signature, bytes).map_err(|r| r.error)
+}
+
+fn parse_body_keeping_json<T: DeserializeOwned>(signature: &str, bytes: &[u8]) -> Result<Body<T>, BodyRejection> {
     // An action with nothing to say (submit, approve, ...) may send no body at all.
     let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { bytes };
-    let value: serde_json::Value =
-        serde_json::from_slice(bytes).map_err(|e| ApiError::validation(format!("the body is not valid JSON: {e}")))?;
+    // Not JSON at all is the client's syntax error (400); JSON that breaks a rule (unknown or missing fields, wrong
+    // types) is 422, below.
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+        // Nesting deeper than the parser goes (128) is still JSON, so a rule it breaks, not a syntax error.
+        let error = if e.to_string().starts_with("recursion limit exceeded") {
+            ApiError::validation(format!("the body nests too deeply: {e}"))
+        } else {
+            ApiError::malformed_body(format!("the body is not valid JSON: {e}"))
+        };
+        BodyRejection { error, json: None }
+    })?;
     // serde_json's maps are sorted, so this canonical form ignores key order and white space.
-    let canonical = serde_json::to_vec(&value).map_err(|_| ApiError::internal())?;
+    let canonical =
+        serde_json::to_vec(&value).map_err(|_| BodyRejection { error: ApiError::internal(), json: None })?;
     let mut h = Sha256::new();
     h.update(signature.as_bytes());
     h.update(b"\n");
     h.update(&canonical);
     let request_hash = hex::encode(h.finalize());
-    let value = serde_json::from_value::<T>(value).map_err(|e| ApiError::validation(format!("{e}")))?;
-    Ok(Body { value, request_hash })
+    match serde_json::from_value::<T>(value) {
+        Ok(value) => Ok(Body { value, request_hash }),
+        // Parsed again only on this path, so that a body that fits keeps a single parse.
+        Err(e) => {
+            Err(BodyRejection { error: ApiError::validation(format!("{e}")), json: serde_json::from_slice(bytes).ok() })
+        }
+    }
+}
+
+/// The `account_code` strings of the objects in a body's list `list` (`entries`, `lines`), however wrong the rest
+/// of the body is: what [`unknown_account_first`] looks for in a body that did not even deserialize.
+pub fn account_codes_in(json: Option<&serde_json::Value>, list: &str) -> Vec<String> {
+    json.and_then(|j| j.get(list))
+        .and_then(|l| l.as_array())
+        .map(|items| {
+            items.iter().filter_map(|i| i.get("account_code").and_then(|c| c.as_str()).map(str::to_string)).collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The contract ranks `422 unknown_account` first: a request naming an account that is not in the village's chart
+/// answers that, whatever else is wrong with it. The chart is read only here, when `err` (a `422` the request already
+/// earned) is being answered, so a request that succeeds reads nothing more. Call it only once the caller is known
+/// to see the village. A failure to read the chart leaves `err` as it is.
+pub async fn unknown_account_first(state: &AppState, village_id: &str, codes: &[String], err: ApiError) -> ApiError {
+    if codes.is_empty() || err.code == ErrorCode::UnknownAccount || err.status().as_u16() != 422 {
+        return err;
+    }
+    let db = state.db.clone();
+    let village_id = village_id.to_string();
+    let Ok(chart) = blocking(move || db.accounts(&village_id)).await else {
+        return err;
+    };
+    let known: std::collections::HashSet<&str> = chart.iter().map(|a| a.code.as_str()).collect();
+    match codes.iter().find(|c| !known.contains(c.as_str())) {
+        Some(missing) => crate::store::StoreError::UnknownAccount(missing.clone()).into(),
+        None => err,
+    }
 }
 
 /// Reads `Idempotency-Key`: 1 to 200 visible ASCII characters, scoped to the caller.
@@ -215,11 +297,13 @@ pub fn respond_written<T, V: serde::Serialize>(
     }
 }
 
-/// Runs blocking store work off the async workers.
+/// Runs blocking store work off the async workers, inside the request's span (so that what it logs carries the
+/// request id).
 pub async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, crate::store::StoreError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    Ok(web::block(f).await??)
+    let span = tracing::Span::current();
+    Ok(web::block(move || span.in_scope(f)).await??)
 }
 
 /// Loads a village by id; `404` when it does not exist.
@@ -229,21 +313,8 @@ pub async fn load_village(state: &AppState, id: &str) -> Result<VillageRow, ApiE
     blocking(move || db.get_village(&id)).await?.ok_or_else(ApiError::not_found)
 }
 
-/// Bounds and cleans a free-text field: trimmed, 1..=max characters, no control characters.
+/// A short code-like text field with its own bound (a source code, say); free text has its own types in
+/// `domain::text` (`Description`, `Note`, `Name`, ...), with the same rule (`domain::text::clean_text`).
 pub fn text_field(name: &str, value: &str, max: usize) -> Result<String, ApiError> {
-    let v = value.trim();
-    if v.is_empty() {
-        return Err(ApiError::validation(format!("{name} must not be empty")));
-    }
-    if v.chars().count() > max {
-        return Err(ApiError::validation(format!("{name} may be at most {max} characters")));
-    }
-    if v.chars().any(|c| c.is_control()) {
-        return Err(ApiError::validation(format!("{name} may not contain control characters")));
-    }
-    // Bidirectional overrides can make a report read differently from what is stored ("Trojan source").
-    if v.chars().any(|c| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')) {
-        return Err(ApiError::validation(format!("{name} may not contain bidirectional control characters")));
-    }
-    Ok(v.to_string())
+    Ok(crate::domain::text::clean_text(name, value, max)?)
 }

@@ -41,7 +41,7 @@ use utoipa_swagger_ui::SwaggerUi;
         PaymentPage, TransferPage, ResultStatus, TransferResultRequest, SettlementView, CreditRequest,
         StatementLineRequest, StatementRequest, StatementReceipt, Shortfall, PaymentStatus,
     )),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &NotJson),
 )]
 pub struct ApiDoc;
 
@@ -57,12 +57,41 @@ impl Modify for BearerAuth {
     }
 }
 
+/// Every operation that takes a body can answer `400 validation_failed` when the body is not JSON at all; one place
+/// says so instead of every handler's annotation.
+struct NotJson;
+
+impl Modify for NotJson {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let response = ResponseBuilder::new()
+            .description("validation_failed: the body is not JSON (a well-formed body that breaks a rule is 422)")
+            .content(
+                "application/problem+json",
+                ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build(),
+            )
+            .build();
+        for item in openapi.paths.paths.values_mut() {
+            for op in [&mut item.post, &mut item.put, &mut item.patch].into_iter().flatten() {
+                if op.request_body.is_some() {
+                    op.responses.responses.entry("400".into()).or_insert_with(|| response.clone().into());
+                }
+            }
+        }
+    }
+}
+
 pub fn document() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
 }
 
 pub async fn openapi_json() -> HttpResponse {
     HttpResponse::Ok().json(document())
+}
+
+/// `GET /docs`: the UI lives at `/docs/` (its assets are relative to that), so the bare path redirects there.
+pub async fn docs_redirect() -> HttpResponse {
+    HttpResponse::PermanentRedirect().insert_header((actix_web::http::header::LOCATION, "/docs/")).finish()
 }
 
 pub fn swagger_ui() -> SwaggerUi {

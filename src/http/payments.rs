@@ -4,7 +4,10 @@ use super::auth::{Principal, READERS};
 use super::error::{ApiError, ErrorCode, Problem};
 use super::ledger::{page_limit, today_wib};
 use super::views::*;
-use super::{blocking, idempotency_key, load_village, respond_written, Body, State};
+use super::{
+    account_codes_in, blocking, idempotency_key, load_village, respond_written, unknown_account_first, Body,
+    BodyRejection, State,
+};
 use crate::domain::accounts::{
     class_of_code, is_source, is_valid_account_code, is_valid_activity_code, AccountClass, TAXES,
 };
@@ -12,6 +15,7 @@ use crate::domain::roles::Role;
 use crate::domain::settlement::PaymentKind;
 use crate::domain::text::{AccountNumber, BankCode, BankReference, BillingCode, Description, Name, Note, Npwp};
 use crate::domain::workflow::{totals, Action, PaymentStatus, TotalsError};
+use crate::store::rows::VillageRow;
 use crate::store::{Actor, BudgetLineInput, NewPayment, NewPaymentLine};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -202,15 +206,42 @@ pub async fn create_payment(
     who: Principal,
     id: web::Path<String>,
     req: HttpRequest,
-    body: Body<PaymentRequest>,
+    body: Result<Body<PaymentRequest>, BodyRejection>,
 ) -> Result<HttpResponse, ApiError> {
-    let key = idempotency_key(&req, &who, &body.request_hash, true)?;
+    // A refused body or a missing key: the village's scope first, then an unknown account before the rest.
+    let body = match body {
+        Ok(body) => body,
+        Err(rejected) => {
+            let codes = account_codes_in(rejected.json.as_ref(), "lines");
+            return Err(refused_draft(&state, &who, &id, &codes, rejected.error).await);
+        }
+    };
+    let key = match idempotency_key(&req, &who, &body.request_hash, true) {
+        Ok(key) => key,
+        Err(e) => {
+            let codes: Vec<String> = body.value.lines.iter().map(|l| l.account_code.clone()).collect();
+            return Err(refused_draft(&state, &who, &id, &codes, e).await);
+        }
+    };
     let written = draft_payment(&state, &who, &id, key, body.value).await?;
     Ok(respond_written(&state, written, StatusCode::CREATED, |r| PaymentView::from(r)))
 }
 
+/// The answer to a draft refused before `draft_payment`: `404`/`403` when the caller may not draft in the village,
+/// else `unknown_account` when a line names an account outside its chart, else `err`.
+async fn refused_draft(state: &State, who: &Principal, village_id: &str, codes: &[String], err: ApiError) -> ApiError {
+    let village = match load_village(state, village_id).await {
+        Ok(v) => v,
+        Err(e) => return e,
+    };
+    if let Err(e) = who.require(&village, &[Role::Implementer]) {
+        return e;
+    }
+    unknown_account_first(state, &village.id, codes, err).await
+}
+
 /// Validates a payment request and drafts it: the one path for the API and the web console, so both keep exactly
-/// the same rules.
+/// the same rules. A line whose account is not in the village's chart is `unknown_account` whatever else is wrong.
 pub async fn draft_payment(
     state: &State,
     who: &Principal,
@@ -220,6 +251,22 @@ pub async fn draft_payment(
 ) -> Result<crate::store::Written<crate::store::rows::PaymentRecord>, ApiError> {
     let village = load_village(state, village_id).await?;
     who.require(&village, &[Role::Implementer])?;
+    let village_id = village.id.clone();
+    let codes: Vec<String> = p.lines.iter().map(|l| l.account_code.clone()).collect();
+    match checked_draft(state, who, village, key, p).await {
+        Ok(written) => Ok(written),
+        Err(e) => Err(unknown_account_first(state, &village_id, &codes, e).await),
+    }
+}
+
+/// `draft_payment` once the caller may draft in the village: every check of the request, then the write.
+async fn checked_draft(
+    state: &State,
+    who: &Principal,
+    village: VillageRow,
+    key: Option<crate::store::IdempotencyKey>,
+    p: PaymentRequest,
+) -> Result<crate::store::Written<crate::store::rows::PaymentRecord>, ApiError> {
     if !is_valid_activity_code(&p.activity_code) {
         return Err(ApiError::validation("activity_code must look like 02.03.10 (bidang 01-05)"));
     }

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use std::collections::{BTreeMap, VecDeque};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct AnomalyRules {
     /// Payments at or above this gross (sen) need more scrutiny: splitting to stay under it is flagged.
     pub approval_threshold_sen: i64,

@@ -159,11 +159,30 @@ async fn health_docs_and_metrics_need_no_token() {
     ] {
         assert!(doc["paths"][path].is_object(), "{path} missing from the OpenAPI document");
     }
+    // A body that is not JSON is 400 wherever a body is taken.
+    assert!(doc["paths"]["/api/v1/villages/{id}/transactions"]["post"]["responses"]["400"].is_object());
+    assert!(doc["paths"]["/api/v1/payments/{id}/submit"]["post"]["responses"]["400"].is_object());
+    assert!(doc["paths"]["/api/v1/villages/{id}/transactions"]["get"]["responses"]["400"].is_null());
     let ui = app.client.get(format!("{}/docs/", app.base)).send().await.unwrap();
     assert_eq!(ui.status().as_u16(), 200);
     assert!(ui.text().await.unwrap().contains("swagger"), "Swagger UI is served from the binary");
     let metrics = app.client.get(format!("{}/metrics", app.base)).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains("kasdesa_http_requests_total"));
+}
+
+#[tokio::test]
+async fn docs_without_the_trailing_slash_show_the_ui() {
+    let app = spawn_app().await;
+    // A browser (or curl -L) following the redirect lands on the UI.
+    let ui = app.client.get(format!("{}/docs", app.base)).send().await.unwrap();
+    assert_eq!(ui.status().as_u16(), 200);
+    assert_eq!(ui.url().path(), "/docs/");
+    assert!(ui.text().await.unwrap().contains("swagger"));
+    // The redirect itself, as a client that does not follow it sees it.
+    let plain = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let r = plain.get(format!("{}/docs", app.base)).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 308);
+    assert_eq!(r.headers()["location"], "/docs/");
 }
 
 #[tokio::test]

@@ -1,6 +1,11 @@
 //! Spawns the real application on a random port with its own database, and talks to it over HTTP with real tokens.
 //! The backend is SQLite (a temp file) unless KASDESA_TEST_DATABASE_URL points at a PostgreSQL server, in which case
 //! each test creates (and drops) a database of its own there.
+//!
+//! The app logs nothing unless TEST_LOG is set (to anything but `0`): then its logs, filtered by RUST_LOG (default
+//! `info`), go to the test's output, which cargo shows for a failing test or with `--nocapture`. Every line logged
+//! while answering carries the request's id (`x-request-id`), e.g.
+//! `TEST_LOG=1 RUST_LOG=kasdesa=debug cargo test --test api ledger -- --nocapture` shows one line per request.
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use kasdesa::config::Settings;
@@ -60,12 +65,25 @@ pub fn fresh_database(dir: &std::path::Path) -> (String, Option<(String, String)
     }
 }
 
+/// With TEST_LOG set, one subscriber for the whole test binary, writing through the test harness's capture.
+fn init_test_log() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if std::env::var("TEST_LOG").is_ok_and(|v| !v.is_empty() && v != "0") {
+            let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+            let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
+        }
+    });
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
 /// Like `spawn_app`, with the settings adjusted first (e.g. a database URL through a fault-injecting proxy).
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    init_test_log();
     let data_dir = tempfile::tempdir().expect("temp dir");
     let (database_url, pg_cleanup) = fresh_database(data_dir.path());
     let mut settings = Settings {

@@ -93,6 +93,54 @@ async fn odd_and_hostile_input_is_refused_or_stored_verbatim() {
     assert_eq!(report["checked"], 5, "four texts and the largest amount; nothing from a refused request");
 }
 
+#[tokio::test]
+async fn a_body_that_is_not_json_is_400_and_json_that_breaks_a_rule_is_422() {
+    let app = spawn_app().await;
+    let regency = app.create_regency("61.12").await;
+    let v = app.create_village(&regency, "61.12.01.2001", "5000000.00").await;
+    let path = format!("/api/v1/villages/{}/transactions", v.id);
+    let send = |body: Vec<u8>, content_type: &'static str| {
+        app.post(&path).token(&v.treasurer).key(&uuid::Uuid::new_v4().to_string()).raw(body, content_type).send()
+    };
+
+    // Not JSON: syntax errors, other formats, bytes that are not even UTF-8.
+    let not_json: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("cut short", b"{\"kind\": ".to_vec(), "application/json"),
+        ("trailing comma", b"{\"kind\": \"receipt\",}".to_vec(), "application/json"),
+        ("single quotes", b"{'kind': 'receipt'}".to_vec(), "application/json"),
+        ("two documents", b"{} {}".to_vec(), "application/json"),
+        ("a form", b"kind=receipt&description=x".to_vec(), "application/x-www-form-urlencoded"),
+        ("XML", b"<transaction kind=\"receipt\"/>".to_vec(), "application/xml"),
+        ("not UTF-8", vec![0xff, 0xfe, 0x7b, 0x7d], "application/json"),
+    ];
+    for (what, body, content_type) in not_json {
+        let r = send(body, content_type).await;
+        r.assert_problem(400, "validation_failed");
+        assert!(r.body["detail"].as_str().unwrap().contains("not valid JSON"), "{what}: {}", r.body);
+    }
+    // The same on an endpoint without a token, and on an action whose body is optional.
+    let r = app.post("/api/v1/auth/login").raw("{\"username\": \"admin\"", "application/json").send().await;
+    r.assert_problem(400, "validation_failed");
+    let r = app.post("/api/v1/payments/00000000-0000-0000-0000-000000000000/submit").token(&v.implementer);
+    r.raw("note=x", "text/plain").send().await.assert_problem(400, "validation_failed");
+
+    // Well-formed JSON that breaks a rule stays 422: unknown fields, wrong types, missing fields, the wrong shape.
+    let mut unknown = receipt("1.00", "4.1.4.01");
+    unknown["extra"] = json!(true);
+    let mut wrong_type = receipt("1.00", "4.1.4.01");
+    wrong_type["description"] = json!(12);
+    let mut missing = receipt("1.00", "4.1.4.01");
+    missing.as_object_mut().unwrap().remove("value_date");
+    for (what, body) in
+        [("unknown field", unknown), ("wrong type", wrong_type), ("missing field", missing), ("an array", json!([1]))]
+    {
+        let r = send(serde_json::to_vec(&body).unwrap(), "application/json").await;
+        r.assert_problem(422, "validation_failed");
+        assert!(!r.body["detail"].as_str().unwrap().contains("not valid JSON"), "{what}: {}", r.body);
+    }
+    assert_eq!(app.verify(&v).await["checked"], 0, "nothing was written");
+}
+
 /// A tiny seeded generator so a failure can be replayed (the seed is printed).
 struct Rng(u64);
 impl Rng {

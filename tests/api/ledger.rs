@@ -169,11 +169,6 @@ async fn every_ledger_error_code() {
             b["description"] = json!("a\u{0000}b");
             b
         }),
-        ("bad account code", {
-            let mut b = receipt("1.00", "4.1.4.01");
-            b["entries"][1]["account_code"] = json!("4.x");
-            b
-        }),
         ("bad source", {
             let mut b = receipt("1.00", "4.1.4.01");
             b["entries"][1]["source"] = json!("XYZ");
@@ -227,7 +222,7 @@ async fn every_ledger_error_code() {
         .raw("{\"kind\": ", "application/json")
         .send()
         .await;
-    r.assert_problem(422, "validation_failed");
+    r.assert_problem(400, "validation_failed");
     let r = app
         .post(&format!("/api/v1/villages/{}/transactions", v.id))
         .token(&v.treasurer)
@@ -298,6 +293,97 @@ async fn every_ledger_error_code() {
 }
 
 #[tokio::test]
+async fn an_unknown_account_is_answered_before_anything_else_wrong_with_the_entries() {
+    let (app, v) = setup().await;
+    let path = format!("/api/v1/villages/{}/transactions", v.id);
+    let with_unknown = |mut b: Value| {
+        b["entries"][1]["account_code"] = json!("4.9.9.99");
+        b
+    };
+    let cases: Vec<(&str, Value)> = vec![
+        ("nothing else", with_unknown(receipt("1.00", "4.1.4.01"))),
+        // The case: a receipt that also breaks the receipt rule (it credits the bank).
+        (
+            "kind rule",
+            json!({"kind": "receipt", "value_date": "2026-03-02", "description": "x",
+                   "entries": [{"account_code": "5.9.9.99", "side": "debit", "amount": "1.00"},
+                               {"account_code": "1.1.1.02", "side": "credit", "amount": "1.00"}]}),
+        ),
+        ("unbalanced", {
+            let mut b = with_unknown(receipt("1.00", "4.1.4.01"));
+            b["entries"][0]["amount"] = json!("2.00");
+            b
+        }),
+        ("invalid amount", {
+            let mut b = with_unknown(receipt("1.00", "4.1.4.01"));
+            b["entries"][0]["amount"] = json!("-1");
+            b
+        }),
+        ("bad source", {
+            let mut b = with_unknown(receipt("1.00", "4.1.4.01"));
+            b["entries"][1]["source"] = json!("XYZ");
+            b
+        }),
+        ("future date", {
+            let mut b = with_unknown(receipt("1.00", "4.1.4.01"));
+            b["value_date"] = json!("2099-01-01");
+            b
+        }),
+        // Refused before the handler runs: the JSON does not fit the request's type.
+        ("unknown field", {
+            let mut b = with_unknown(receipt("1.00", "4.1.4.01"));
+            b["extra"] = json!(1);
+            b
+        }),
+        ("bad side", {
+            let mut b = with_unknown(receipt("1.00", "4.1.4.01"));
+            b["entries"][0]["side"] = json!("left");
+            b
+        }),
+        ("missing field", {
+            let mut b = with_unknown(receipt("1.00", "4.1.4.01"));
+            b.as_object_mut().unwrap().remove("description");
+            b
+        }),
+        // A code that is not even shaped like one is not in the chart either.
+        ("malformed code", {
+            let mut b = receipt("1.00", "4.1.4.01");
+            b["entries"][1]["account_code"] = json!("4.x");
+            b
+        }),
+    ];
+    for (what, body) in &cases {
+        let r = app.post_txn(&v, body).await;
+        r.assert_problem(422, "unknown_account");
+        assert!(r.body["errors"][0]["account_code"].is_string(), "{what}: {}", r.body);
+    }
+    // Without its Idempotency-Key too.
+    let r = app.post(&path).token(&v.treasurer).json(&cases[1].1).send().await;
+    r.assert_problem(422, "unknown_account");
+    assert_eq!(r.body["errors"][0]["account_code"], "5.9.9.99");
+    // Known accounts keep their own answers.
+    let r = app
+        .post_txn(
+            &v,
+            &json!({"kind": "receipt", "value_date": "2026-03-02", "description": "x",
+                    "entries": [{"account_code": "5.2.1.01", "side": "debit", "amount": "1.00"},
+                                {"account_code": "1.1.1.02", "side": "credit", "amount": "1.00"}]}),
+        )
+        .await;
+    r.assert_problem(422, "validation_failed");
+    // The scope and the role still come first: nothing about a chart the caller may not post in.
+    let other = app.create_village(&v.regency_id, "61.12.01.2002", "5000000.00").await;
+    let r = app.post(&path).token(&other.treasurer).key("k-other").json(&cases[1].1).send().await;
+    r.assert_problem(404, "not_found");
+    let r = app.post(&path).token(&v.head).key("k-head").json(&cases[1].1).send().await;
+    r.assert_problem(403, "forbidden");
+    // And a body that is not JSON is 400 whatever it names.
+    let r = app.post(&path).token(&v.treasurer).key("k-raw").raw("{\"account_code\": \"4.9.9.99\"", "application/json");
+    r.send().await.assert_problem(400, "validation_failed");
+    assert_eq!(app.verify(&v).await["checked"], 0, "nothing was written");
+}
+
+#[tokio::test]
 async fn closed_fiscal_year_refuses_postings() {
     let (app, v) = setup().await;
     let mut old = receipt("100.00", "4.1.4.01");
@@ -312,6 +398,9 @@ async fn closed_fiscal_year_refuses_postings() {
     let r = app.post(&format!("/api/v1/villages/{}/fiscal-years/2025/close", v.id)).token(&v.head).send().await;
     assert_eq!(r.assert_status(200)["status"], "closed");
     app.post_txn(&v, &old).await.assert_problem(422, "fiscal_year_closed");
+    let mut unknown_in_closed = old.clone();
+    unknown_in_closed["entries"][1]["account_code"] = json!("4.9.9.99");
+    app.post_txn(&v, &unknown_in_closed).await.assert_problem(422, "unknown_account");
     app.post(&format!("/api/v1/villages/{}/fiscal-years/2025/close", v.id))
         .token(&v.head)
         .send()

@@ -424,6 +424,73 @@ async fn forbidden_transitions_roles_and_separation_of_duties() {
 }
 
 #[tokio::test]
+async fn a_line_on_an_unknown_account_is_answered_before_anything_else() {
+    let app = spawn_app().await;
+    let regency = app.create_regency("61.12").await;
+    let v = app.create_village(&regency, "61.12.01.2001", "10000000.00").await;
+    let path = format!("/api/v1/villages/{}/payments", v.id);
+    let unknown = |source: &str| spp("5.9.9.99", "02.03.10", source, "1.00", json!([]));
+    let cases: Vec<(&str, Value)> = vec![
+        ("nothing else", unknown("DDS")),
+        ("bad source", unknown("XYZ")),
+        ("bad activity", {
+            let mut b = unknown("DDS");
+            b["activity_code"] = json!("99.99.99");
+            b
+        }),
+        ("bad payee", {
+            let mut b = unknown("DDS");
+            b["payee"]["bank_code"] = json!("1");
+            b
+        }),
+        ("bad amount", {
+            let mut b = unknown("DDS");
+            b["lines"][0]["amount"] = json!("1.005");
+            b
+        }),
+        ("unknown field", {
+            let mut b = unknown("DDS");
+            b["lines"][0]["iban"] = json!("x");
+            b
+        }),
+        ("wrong type", {
+            let mut b = unknown("DDS");
+            b["lines"][0]["withholdings"] = json!("none");
+            b
+        }),
+        ("second line", {
+            let mut b = spp("5.2.1.07", "02.03.10", "XYZ", "1.00", json!([]));
+            b["lines"]
+                .as_array_mut()
+                .unwrap()
+                .push(json!({"account_code": "5.9.9.99", "source": "DDS", "amount": "1.00"}));
+            b
+        }),
+    ];
+    for (what, body) in &cases {
+        let r = app.post(&path).token(&v.implementer).key(&uuid::Uuid::new_v4().to_string()).json(body).send().await;
+        r.assert_problem(422, "unknown_account");
+        assert_eq!(r.body["errors"][0]["account_code"], "5.9.9.99", "{what}");
+    }
+    // Without an Idempotency-Key too; but the scope and the role come first.
+    app.post(&path).token(&v.implementer).json(&cases[1].1).send().await.assert_problem(422, "unknown_account");
+    let other = app.create_village(&regency, "61.12.01.2002", "10000000.00").await;
+    app.post(&path).token(&other.implementer).key("k").json(&cases[1].1).send().await.assert_problem(404, "not_found");
+    app.post(&path).token(&v.treasurer).key("k").json(&cases[1].1).send().await.assert_problem(403, "forbidden");
+    // An account in the chart that may not be spent from keeps its own answer.
+    let revenue = spp("4.2.1.01", "02.03.10", "XYZ", "1.00", json!([]));
+    app.post(&path)
+        .token(&v.implementer)
+        .key("k2")
+        .json(&revenue)
+        .send()
+        .await
+        .assert_problem(422, "validation_failed");
+    let list = app.get(&path).token(&v.implementer).send().await;
+    assert_eq!(list.assert_status(200)["items"].as_array().unwrap().len(), 0, "nothing was drafted");
+}
+
+#[tokio::test]
 async fn payment_validation_and_release_funds() {
     let app = spawn_app().await;
     let regency = app.create_regency("61.12").await;

@@ -4,21 +4,13 @@
 //! percentiles and errors, and checks the books through the public API and the command line. Any failed check
 //! makes the exit status non-zero. See docs/benchmarks.md.
 
-#[path = "kasdesa_load/api.rs"]
 mod api;
-#[path = "kasdesa_load/checks.rs"]
 mod checks;
-#[path = "kasdesa_load/report.rs"]
 mod report;
-#[path = "kasdesa_load/server.rs"]
 mod server;
-#[path = "kasdesa_load/stats.rs"]
 mod stats;
-#[path = "kasdesa_load/util.rs"]
 mod util;
-#[path = "kasdesa_load/workload.rs"]
 mod workload;
-#[path = "kasdesa_load/world.rs"]
 mod world;
 
 use clap::Parser;
