@@ -70,7 +70,7 @@ fn main() -> anyhow::Result<()> {
     ];
     for i in 0..villages {
         let v = db.create_village(VillageRow {
-            id: uuid::Uuid::now_v7().to_string(),
+            id: kasdesa::domain::ids::VillageId::new(),
             regency_id: regency.id.clone(),
             code: format!("61.12.{:02}.{:04}", i / 100, i),
             name: format!("Desa {i}"),

@@ -130,9 +130,9 @@ pub fn main_entry() -> anyhow::Result<std::process::ExitCode> {
 
 fn resolve_village(db: &Db, code_or_id: &str) -> anyhow::Result<String> {
     if let Some(v) = db.find_village_by_code(code_or_id)? {
-        return Ok(v.id);
+        return Ok(v.id.into());
     }
-    db.get_village(code_or_id)?.map(|v| v.id).ok_or_else(|| anyhow::anyhow!("no village {code_or_id}"))
+    db.get_village(code_or_id)?.map(|v| v.id.into()).ok_or_else(|| anyhow::anyhow!("no village {code_or_id}"))
 }
 
 fn serve(settings: Settings) -> anyhow::Result<()> {

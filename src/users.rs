@@ -71,11 +71,11 @@ pub fn create_user(db: &Db, new: NewUser) -> Result<UserRow, UserError> {
     resolve_scope(db, new.role, new.village_id.as_deref(), new.regency_id.as_deref())?;
     let password_hash = crate::http::auth::hash_password(new.password.expose()).map_err(|_| UserError::Hash)?;
     Ok(db.create_user(UserRow {
-        id: uuid::Uuid::now_v7().to_string(),
+        id: crate::domain::ids::UserId::new(),
         username: new.username.into_string(),
         password_hash,
         role: new.role,
-        village_id: new.village_id,
+        village_id: new.village_id.map(Into::into),
         regency_id: new.regency_id,
         active: true,
         created_at: now_micros(),

@@ -8,12 +8,14 @@
 //! - `workflow`: the payment request's state machine, separation of duties, the request's totals.
 //! - `settlement`: what a bank result posts, what a cancel gives back.
 //! - `chain`: canonical forms, hashes, digests and the walk of verification.
+//! - `ids`: one id type per kind of record (village, payment, transfer, transaction, user).
 //! - `roles`: who may do what.
 //! - `text`: the text a request carries, parsed once (descriptions, notes, bank and tax identifiers, credentials).
 
 pub mod accounts;
 pub mod budget;
 pub mod chain;
+pub mod ids;
 pub mod money;
 pub mod posting;
 pub mod roles;

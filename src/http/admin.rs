@@ -4,6 +4,7 @@ use super::auth::{dummy_hash, hash_secret, random_token, verify_password, Claims
 use super::error::{ApiError, ErrorCode, Problem};
 use super::views::*;
 use super::{blocking, load_village, Body, State};
+use crate::domain::ids::VillageId;
 use crate::domain::roles::Role;
 use crate::domain::text::{Name, Password, Username};
 use crate::store::rows::{BankClientRow, VillageRow};
@@ -82,8 +83,8 @@ pub async fn login(state: State, req: HttpRequest, body: Body<LoginRequest>) -> 
     };
     state.login_guard.success(&user.username);
     let role = user.role;
-    let mut claims = blank_claims(user.id, role, user.username);
-    claims.village_id = user.village_id;
+    let mut claims = blank_claims(user.id.into(), role, user.username);
+    claims.village_id = user.village_id.map(String::from);
     claims.regency_id = user.regency_id;
     token_response(&state, claims)
 }
@@ -190,7 +191,7 @@ pub async fn create_village(state: State, who: Principal, body: Body<NewVillage>
     let cash_limit = v.cash_limit.money().map_err(|e| ApiError::amount("cash_limit", e))?;
     let account = bank_account(&v.bank_account)?;
     let row = VillageRow {
-        id: uuid::Uuid::now_v7().to_string(),
+        id: VillageId::new(),
         regency_id: v.regency_id.trim().to_string(),
         code: code_field("code", &v.code)?,
         name: Name::parse("name", &v.name)?.into_string(),
@@ -307,14 +308,17 @@ pub async fn update_user(
     let role = u.role.unwrap_or(user.role);
     // A new role brings its own scope; otherwise the given fields replace the current ones.
     let rescoped = u.role.is_some() || u.village_id.is_some() || u.regency_id.is_some();
-    let (village, regency) =
-        if rescoped { (u.village_id, u.regency_id) } else { (user.village_id.clone(), user.regency_id.clone()) };
+    let (village, regency) = if rescoped {
+        (u.village_id, u.regency_id)
+    } else {
+        (user.village_id.as_deref().map(str::to_string), user.regency_id.clone())
+    };
     let db = state.db.clone();
     let (v, r) = (village.clone(), regency.clone());
     blocking(move || Ok(crate::users::resolve_scope(&db, role, v.as_deref(), r.as_deref()))).await??;
     let (village_id, regency_id) = (village, regency);
     user.role = role;
-    user.village_id = village_id;
+    user.village_id = village_id.map(VillageId::from);
     user.regency_id = regency_id;
     if let Some(active) = u.active {
         user.active = active;

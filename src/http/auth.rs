@@ -184,7 +184,7 @@ impl Principal {
         match c.role {
             Role::Admin => true,
             Role::Inspector => c.regency_id.as_deref() == Some(v.regency_id.as_str()),
-            Role::Bank => c.village_ids.as_ref().is_some_and(|ids| ids.iter().any(|i| i == &v.id)),
+            Role::Bank => c.village_ids.as_ref().is_some_and(|ids| ids.iter().any(|i| v.id == *i)),
             _ => c.village_id.as_deref() == Some(v.id.as_str()),
         }
     }

@@ -75,7 +75,7 @@ pub async fn list_transfers(
         let accounts: HashMap<String, String> = db
             .list_villages(crate::store::VillageFilter::Ids(&ids))?
             .into_iter()
-            .map(|v| (v.id, v.bank_account))
+            .map(|v| (v.id.into(), v.bank_account))
             .collect();
         Ok((rows, accounts))
     })
@@ -86,8 +86,9 @@ pub async fn list_transfers(
     } else {
         None
     };
-    let items = rows.iter().map(|(t, p)| TransferView::new(t, p, accounts.get(&t.village_id).cloned())).collect();
-    Ok(HttpResponse::Ok().json(TransferPage { items, next_cursor }))
+    let items =
+        rows.iter().map(|(t, p)| TransferView::new(t, p, accounts.get(t.village_id.as_str()).cloned())).collect();
+    Ok(HttpResponse::Ok().json(TransferPage { items, next_cursor: next_cursor.map(String::from) }))
 }
 
 fn render_settlement(s: &crate::store::rows::Settlement) -> String {
@@ -119,7 +120,7 @@ pub async fn transfer_result(
     let db = state.db.clone();
     let tid = id.clone();
     let transfer = blocking(move || db.get_transfer(&tid)).await?.ok_or_else(ApiError::not_found)?;
-    if !villages.contains(&transfer.village_id) {
+    if !villages.iter().any(|v| transfer.village_id == *v) {
         return Err(ApiError::not_found());
     }
     let r = body.value;

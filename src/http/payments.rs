@@ -320,7 +320,7 @@ async fn checked_draft(
         .map(|n| BankReference::parse("invoice_number", n).map(BankReference::into_string))
         .transpose()?;
     let new = NewPayment {
-        village_id: village.id,
+        village_id: village.id.into(),
         kind: PaymentKind::Spp,
         fiscal_year,
         activity_code: Some(p.activity_code),
@@ -377,7 +377,7 @@ pub async fn create_tax_deposit(
     }
     let t = totals(&lines.iter().map(|l| (l.amount.sen(), vec![])).collect::<Vec<_>>()).map_err(totals_error)?;
     let new = NewPayment {
-        village_id: village.id,
+        village_id: village.id.into(),
         kind: PaymentKind::TaxDeposit,
         fiscal_year,
         activity_code: None,
@@ -434,7 +434,10 @@ pub async fn list_payments(
     } else {
         None
     };
-    Ok(HttpResponse::Ok().json(PaymentPage { items: rows.iter().map(PaymentView::from).collect(), next_cursor }))
+    Ok(HttpResponse::Ok().json(PaymentPage {
+        items: rows.iter().map(PaymentView::from).collect(),
+        next_cursor: next_cursor.map(String::from),
+    }))
 }
 
 /// One request with its lines, events (the approval trail) and transfers.

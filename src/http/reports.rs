@@ -184,7 +184,7 @@ pub const TRAIL: ReportDef = ReportDef {
     name: "trail",
     plan: Plan::Payment(|rec, v| {
         let report = village::approval_trail(&rec, &v.code);
-        Ok(Planned::new(rec.payment.id.clone(), move |_| Ok(report)))
+        Ok(Planned::new(rec.payment.id.to_string(), move |_| Ok(report)))
     }),
 };
 

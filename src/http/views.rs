@@ -1,6 +1,7 @@
 //! Request and response bodies of the API, with their OpenAPI schemas.
 
 use crate::domain::accounts::Side;
+use crate::domain::ids::{PaymentId, TransactionId, TransferId, UserId, VillageId};
 use crate::domain::money::{Amount, AmountInput};
 use crate::domain::posting::TxnKind;
 use crate::domain::roles::Role;
@@ -96,7 +97,7 @@ pub struct VillageUpdate {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct VillageView {
-    pub id: String,
+    pub id: VillageId,
     pub code: String,
     pub name: String,
     pub regency_id: String,
@@ -149,7 +150,7 @@ pub struct UserUpdate {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserView {
-    pub id: String,
+    pub id: UserId,
     pub username: String,
     pub role: Role,
     pub active: bool,
@@ -165,7 +166,7 @@ impl From<UserRow> for UserView {
             username: u.username,
             role: u.role,
             active: u.active,
-            village_id: u.village_id,
+            village_id: u.village_id.map(String::from),
             regency_id: u.regency_id,
             created_at: utc(u.created_at),
         }
@@ -219,7 +220,7 @@ impl AccountView {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BalancesView {
-    pub village_id: String,
+    pub village_id: VillageId,
     pub at: NaiveDate,
     pub accounts: Vec<AccountView>,
 }
@@ -271,8 +272,8 @@ pub struct EntryView {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TransactionView {
-    pub id: String,
-    pub village_id: String,
+    pub id: TransactionId,
+    pub village_id: VillageId,
     /// Gap-free per village.
     pub seq: i64,
     pub kind: crate::domain::posting::TxnKind,
@@ -290,11 +291,11 @@ pub struct TransactionView {
     pub created_by: String,
     pub created_at: DateTime<Utc>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub reverses: Option<String>,
+    pub reverses: Option<TransactionId>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub reversed_by: Option<String>,
+    pub reversed_by: Option<TransactionId>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub payment_id: Option<String>,
+    pub payment_id: Option<PaymentId>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bank_reference: Option<String>,
 }
@@ -407,7 +408,7 @@ pub struct BudgetVersionView {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BudgetView {
-    pub village_id: String,
+    pub village_id: VillageId,
     pub year: i32,
     pub version: i32,
     /// `draft` or `adopted`.
@@ -587,9 +588,9 @@ pub struct EventView {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TransferView {
-    pub id: String,
-    pub payment_id: String,
-    pub village_id: String,
+    pub id: TransferId,
+    pub payment_id: PaymentId,
+    pub village_id: VillageId,
     pub attempt: i32,
     /// The net amount to transfer.
     #[schema(value_type = String)]
@@ -647,8 +648,8 @@ fn payee_of(p: &crate::store::rows::PaymentRow) -> Payee {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PaymentView {
-    pub id: String,
-    pub village_id: String,
+    pub id: PaymentId,
+    pub village_id: VillageId,
     /// `spp` (a payment request) or `tax_deposit`.
     pub kind: crate::domain::settlement::PaymentKind,
     pub fiscal_year: i32,
@@ -671,7 +672,7 @@ pub struct PaymentView {
     pub updated_at: DateTime<Utc>,
     pub bank_reference: Option<String>,
     pub ntpn: Option<String>,
-    pub transaction_id: Option<String>,
+    pub transaction_id: Option<TransactionId>,
     pub failure_reason: Option<String>,
     pub events: Vec<EventView>,
     pub transfers: Vec<TransferView>,

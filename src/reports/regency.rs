@@ -54,11 +54,11 @@ fn realisation_row(code: &str, name: &str, f: &ClassFigures) -> Vec<Cell> {
 /// for the whole regency: the budget positions and the daily totals.
 pub fn realisation(db: &Db, r: &RegencyRow, p: &Period) -> Result<Report, StoreError> {
     let villages = db.list_villages(VillageFilter::Regency(&r.id))?;
-    let ids: Vec<String> = villages.iter().map(|v| v.id.clone()).collect();
+    let ids: Vec<String> = villages.iter().map(|v| v.id.to_string()).collect();
     let mut figures: HashMap<String, ClassFigures> = HashMap::new();
     for pos in db.budget_positions(&ids, p.year)? {
         if let Some(class) = class_of_code(&pos.account_code) {
-            figures.entry(pos.village_id.clone()).or_default().add(class, pos.ceiling, 0);
+            figures.entry(pos.village_id.to_string()).or_default().add(class, pos.ceiling, 0);
         }
     }
     for (village, account, debit, credit) in db.period_totals(&ids, Some(p.from), p.to)? {
@@ -70,7 +70,7 @@ pub fn realisation(db: &Db, r: &RegencyRow, p: &Period) -> Result<Report, StoreE
     let mut rows = Vec::with_capacity(villages.len());
     let mut total = ClassFigures::default();
     for v in &villages {
-        let f = figures.get(&v.id).copied().unwrap_or_default();
+        let f = figures.get(v.id.as_str()).copied().unwrap_or_default();
         for (dst, src) in [
             (&mut total.revenue, f.revenue),
             (&mut total.spending, f.spending),
@@ -109,7 +109,7 @@ pub fn village_anomalies(
     as_of: NaiveDate,
     rules: &AnomalyRules,
 ) -> Result<Vec<Flag>, StoreError> {
-    let ids = [v.id.clone()];
+    let ids = [v.id.to_string()];
     let payments = payment_facts(db, &ids, p)?;
     let mut flags = anomalies::split_payments(&payments, rules);
     flags.extend(anomalies::duplicate_payments(&payments, rules));
@@ -118,7 +118,7 @@ pub fn village_anomalies(
     let releases: Vec<ReleaseFact> = db
         .transfers_released(&ids, p.from, p.to)?
         .into_iter()
-        .map(|t| ReleaseFact { transfer_id: t.id, payment_id: t.payment_id, released_at: t.released_at })
+        .map(|t| ReleaseFact { transfer_id: t.id.into(), payment_id: t.payment_id.into(), released_at: t.released_at })
         .collect();
     flags.extend(anomalies::released_outside_hours(&releases, utc_offset_minutes, rules));
     flags.extend(budget_flags(db, v, &ids, p)?);
@@ -132,7 +132,7 @@ fn payment_facts(db: &Db, ids: &[String], p: &Period) -> Result<Vec<PaymentFact>
         .approved_payments(ids, p.from, p.to)?
         .into_iter()
         .map(|p| PaymentFact {
-            id: p.id,
+            id: p.id.into(),
             payee: format!("{}/{}", p.payee_bank_code, p.payee_account_number),
             gross: p.gross,
             at: p.created_at,

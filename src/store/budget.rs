@@ -90,7 +90,7 @@ fn insert_budget_lines(
         .iter()
         .enumerate()
         .map(|(i, l)| BudgetLineRow {
-            village_id: village_id.to_string(),
+            village_id: village_id.into(),
             year,
             version,
             line_no: i32::try_from(i + 1).expect("line count is bounded"),
@@ -136,7 +136,7 @@ fn load_budget(c: &mut DbConn, village_id: &str, year: i32) -> Result<Option<Bud
 
 fn position_row(village_id: &str, year: i32, key: &LineKey, name: Option<&str>, pos: Position) -> BudgetPositionRow {
     BudgetPositionRow {
-        village_id: village_id.to_string(),
+        village_id: village_id.into(),
         year,
         account_code: key.account.clone(),
         activity_code: key.activity.clone(),
@@ -231,7 +231,7 @@ impl Db {
                 )
                 .execute(c)?;
                 let row = BudgetRow {
-                    village_id: village_id.to_string(),
+                    village_id: village_id.into(),
                     year,
                     version: 1,
                     status: BudgetStatus::Draft,
@@ -328,7 +328,7 @@ impl Db {
                     .execute(c)?;
                 diesel::insert_into(budgets::table)
                     .values(&BudgetRow {
-                        village_id: village_id.to_string(),
+                        village_id: village_id.into(),
                         year,
                         version,
                         status: BudgetStatus::Adopted,

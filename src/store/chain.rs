@@ -79,7 +79,7 @@ impl Link {
             Link::Txn(t) => ChainBreak {
                 chain_seq: t.txn.chain_seq,
                 seq: Some(t.txn.seq),
-                transaction_id: Some(t.txn.id.clone()),
+                transaction_id: Some(t.txn.id.to_string()),
                 payment_event_id: None,
                 reason,
             },

@@ -7,6 +7,7 @@ use super::write::{idempotent_write, IdempotencyKey, Written};
 use super::{now_micros, Db, DbConn, StoreError};
 use crate::domain::accounts::BANK_ACCOUNT;
 use crate::domain::chain::{canonical_date, canonical_time, link_hash, CanonicalEntry, CanonicalTransaction};
+use crate::domain::ids::{PaymentId, TransactionId, VillageId};
 use crate::domain::posting::{
     plan_posting, reversal_entries, takes_from_bank, touched_accounts, EntryDraft, PlanError, TxnKind, VillageHead,
     YearStatus,
@@ -20,13 +21,13 @@ use std::collections::HashMap;
 /// A transaction to post. The store assigns its id, sequence numbers, timestamps and hashes.
 #[derive(Debug, Clone)]
 pub struct NewTransaction {
-    pub village_id: String,
+    pub village_id: VillageId,
     pub kind: TxnKind,
     pub value_date: NaiveDate,
     pub description: String,
     pub entries: Vec<EntryDraft>,
-    pub reverses: Option<String>,
-    pub payment_id: Option<String>,
+    pub reverses: Option<TransactionId>,
+    pub payment_id: Option<PaymentId>,
     pub bank_reference: Option<String>,
     pub created_by: String,
 }
@@ -116,7 +117,7 @@ impl Db {
                     ))
                     .execute(c)?;
                 Ok(FiscalYearRow {
-                    village_id: village_id.to_string(),
+                    village_id: village_id.into(),
                     year,
                     status: YearStatus::Closed,
                     closed_at: Some(now),
@@ -151,7 +152,7 @@ fn reversal_of(
         ));
     }
     if original.reversed_by.is_some() {
-        return Err(StoreError::AlreadyReversed(original.txn.id.clone()));
+        return Err(StoreError::AlreadyReversed(original.txn.id.to_string()));
     }
     if value_date < original.txn.value_date {
         return Err(StoreError::Validation(format!(
@@ -194,7 +195,7 @@ pub(super) fn ensure_year_open(c: &mut DbConn, village_id: &str, year: i32) -> R
         None => {
             diesel::insert_into(fiscal_years::table)
                 .values(&FiscalYearRow {
-                    village_id: village_id.to_string(),
+                    village_id: village_id.into(),
                     year,
                     status: YearStatus::Open,
                     closed_at: None,
@@ -269,7 +270,7 @@ pub(super) fn post_locked_with(
     };
     let plan = plan_posting(&head, &balances, reserved, new.value_date, &new.entries)?;
 
-    let id = uuid::Uuid::now_v7().to_string();
+    let id = TransactionId::new();
     let entry_rows: Vec<EntryRow> = new
         .entries
         .iter()
@@ -355,8 +356,8 @@ pub(super) fn with_entries(c: &mut DbConn, txns: Vec<TransactionRow>) -> Result<
     if txns.is_empty() {
         return Ok(Vec::new());
     }
-    let ids: Vec<String> = txns.iter().map(|t| t.id.clone()).collect();
-    let mut by_txn: HashMap<String, Vec<EntryRow>> = HashMap::new();
+    let ids: Vec<TransactionId> = txns.iter().map(|t| t.id.clone()).collect();
+    let mut by_txn: HashMap<TransactionId, Vec<EntryRow>> = HashMap::new();
     for e in entries::table
         .filter(entries::transaction_id.eq_any(&ids))
         .order((entries::transaction_id, entries::line_no))
@@ -365,10 +366,10 @@ pub(super) fn with_entries(c: &mut DbConn, txns: Vec<TransactionRow>) -> Result<
     {
         by_txn.entry(e.transaction_id.clone()).or_default().push(e);
     }
-    let reversals: HashMap<String, String> = transactions::table
+    let reversals: HashMap<TransactionId, TransactionId> = transactions::table
         .filter(transactions::reverses.eq_any(&ids))
         .select((transactions::reverses.assume_not_null(), transactions::id))
-        .load::<(String, String)>(c)?
+        .load::<(TransactionId, TransactionId)>(c)?
         .into_iter()
         .collect();
     Ok(txns

@@ -15,6 +15,7 @@ use crate::domain::budget::{self, LineKey};
 use crate::domain::chain::{
     canonical_date, canonical_time, link_hash, CanonicalEvent, CanonicalPayment, CanonicalPaymentLine,
 };
+use crate::domain::ids::PaymentId;
 use crate::domain::money::{Amount, Money};
 use crate::domain::posting::PostingError;
 use crate::domain::settlement::{cancel_releases_commitment, PaymentKind};
@@ -164,8 +165,8 @@ pub(super) fn append_event(
 fn draft_rows(new: &NewPayment, village_id: &str) -> PaymentRecord {
     let now = now_micros();
     let payment = PaymentRow {
-        id: uuid::Uuid::now_v7().to_string(),
-        village_id: village_id.to_string(),
+        id: PaymentId::new(),
+        village_id: village_id.into(),
         kind: new.kind,
         fiscal_year: new.fiscal_year,
         status: PaymentStatus::Draft,
@@ -196,7 +197,7 @@ fn draft_rows(new: &NewPayment, village_id: &str) -> PaymentRecord {
         lines.push(PaymentLineRow {
             payment_id: payment.id.clone(),
             line_no,
-            village_id: village_id.to_string(),
+            village_id: village_id.into(),
             account_code: l.account_code.clone(),
             activity_code: new.activity_code.clone(),
             source: l.source.clone(),
@@ -207,7 +208,7 @@ fn draft_rows(new: &NewPayment, village_id: &str) -> PaymentRecord {
                 payment_id: payment.id.clone(),
                 line_no,
                 seq_no: i32::try_from(j + 1).expect("bounded"),
-                village_id: village_id.to_string(),
+                village_id: village_id.into(),
                 tax: tax.clone(),
                 amount: amount.sen(),
             });
@@ -247,8 +248,8 @@ fn complete_payments(c: &mut DbConn, page: Vec<PaymentRow>) -> Result<Vec<Paymen
     if page.is_empty() {
         return Ok(Vec::new());
     }
-    let ids: Vec<String> = page.iter().map(|p| p.id.clone()).collect();
-    let mut lines: BTreeMap<String, Vec<PaymentLineRow>> = BTreeMap::new();
+    let ids: Vec<PaymentId> = page.iter().map(|p| p.id.clone()).collect();
+    let mut lines: BTreeMap<PaymentId, Vec<PaymentLineRow>> = BTreeMap::new();
     for l in payment_lines::table
         .filter(payment_lines::payment_id.eq_any(&ids))
         .order((payment_lines::payment_id, payment_lines::line_no))
@@ -257,7 +258,7 @@ fn complete_payments(c: &mut DbConn, page: Vec<PaymentRow>) -> Result<Vec<Paymen
     {
         lines.entry(l.payment_id.clone()).or_default().push(l);
     }
-    let mut withholdings: BTreeMap<String, Vec<WithholdingRow>> = BTreeMap::new();
+    let mut withholdings: BTreeMap<PaymentId, Vec<WithholdingRow>> = BTreeMap::new();
     for w in payment_withholdings::table
         .filter(payment_withholdings::payment_id.eq_any(&ids))
         .order((payment_withholdings::payment_id, payment_withholdings::line_no, payment_withholdings::seq_no))
@@ -266,7 +267,7 @@ fn complete_payments(c: &mut DbConn, page: Vec<PaymentRow>) -> Result<Vec<Paymen
     {
         withholdings.entry(w.payment_id.clone()).or_default().push(w);
     }
-    let mut events: BTreeMap<String, Vec<PaymentEventRow>> = BTreeMap::new();
+    let mut events: BTreeMap<PaymentId, Vec<PaymentEventRow>> = BTreeMap::new();
     for e in payment_events::table
         .filter(payment_events::payment_id.eq_any(&ids))
         .order((payment_events::payment_id, payment_events::chain_seq))
@@ -275,7 +276,7 @@ fn complete_payments(c: &mut DbConn, page: Vec<PaymentRow>) -> Result<Vec<Paymen
     {
         events.entry(e.payment_id.clone()).or_default().push(e);
     }
-    let mut transfers: BTreeMap<String, Vec<TransferRow>> = BTreeMap::new();
+    let mut transfers: BTreeMap<PaymentId, Vec<TransferRow>> = BTreeMap::new();
     for t in transfers::table
         .filter(transfers::payment_id.eq_any(&ids))
         .order((transfers::payment_id, transfers::attempt))
@@ -392,7 +393,7 @@ fn release_transfer(
         }));
     }
     let transfer = TransferRow {
-        id: uuid::Uuid::now_v7().to_string(),
+        id: crate::domain::ids::TransferId::new(),
         village_id: village.id.clone(),
         payment_id: rec.payment.id.clone(),
         attempt: i32::try_from(rec.transfers.len() + 1).expect("bounded"),
@@ -415,7 +416,7 @@ fn release_transfer(
 /// Every request of the village whose stored content differs from the digest its latest event recorded.
 pub(super) fn payment_mismatches(c: &mut DbConn, village_id: &str) -> Result<Vec<String>, StoreError> {
     let mut out = Vec::new();
-    let mut after = String::new();
+    let mut after = PaymentId::from(String::new());
     loop {
         let page: Vec<PaymentRow> = payments::table
             .filter(payments::village_id.eq(village_id))
@@ -429,7 +430,7 @@ pub(super) fn payment_mismatches(c: &mut DbConn, village_id: &str) -> Result<Vec
         for rec in complete_payments(c, page)? {
             let digest = payment_digest(&rec.payment, &rec.lines, &rec.withholdings);
             if rec.events.last().map(|e| e.payment_digest.as_str()) != Some(digest.as_str()) {
-                out.push(rec.payment.id.clone());
+                out.push(rec.payment.id.to_string());
             }
         }
     }

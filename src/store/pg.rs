@@ -189,7 +189,7 @@ pub fn lock_for_write(
     .optional()?;
     let Some(r) = row else { return Ok(LockRead::Missing) };
     let village = VillageRow {
-        id: r.id,
+        id: r.id.into(),
         regency_id: r.regency_id,
         code: r.code,
         name: r.name,
@@ -305,25 +305,25 @@ const WRITE_POSTING_CREDIT_ANSWER: &str = write_posting_sql!(along_credit!(), al
 /// [`StoreError::Retry`].
 pub fn write_posting(c: &mut PgConnection, rows: &PostingRows<'_>) -> Result<(), StoreError> {
     let PostingRows { txn, entries, balances, daily, along } = *rows;
-    let v = || Bind::Text(txn.village_id.clone());
+    let v = || Bind::Text(txn.village_id.to_string());
     let mut binds = vec![
-        Bind::Text(txn.id.clone()),
+        Bind::Text(txn.id.to_string()),
         v(),
         Bind::BigInt(txn.seq),
         Bind::BigInt(txn.chain_seq),
         Bind::Integer(txn.fiscal_year),
         Bind::Text(txn.kind.as_str().to_string()),
         Bind::Date(txn.value_date),
-        Bind::Text(txn.description.clone()),
-        Bind::OptText(txn.reverses.clone()),
-        Bind::OptText(txn.payment_id.clone()),
-        Bind::OptText(txn.bank_reference.clone()),
-        Bind::Text(txn.created_by.clone()),
+        Bind::Text(txn.description.to_string()),
+        Bind::OptText(txn.reverses.as_deref().map(str::to_string)),
+        Bind::OptText(txn.payment_id.as_deref().map(str::to_string)),
+        Bind::OptText(txn.bank_reference.as_deref().map(str::to_string)),
+        Bind::Text(txn.created_by.to_string()),
         Bind::Timestamp(txn.created_at),
-        Bind::Text(txn.prev_hash.clone()),
-        Bind::Text(txn.hash.clone()),
+        Bind::Text(txn.prev_hash.to_string()),
+        Bind::Text(txn.hash.to_string()),
         // entries
-        Bind::Text(txn.id.clone()),
+        Bind::Text(txn.id.to_string()),
         v(),
         Bind::Date(txn.value_date),
         Bind::Integers(entries.iter().map(|e| e.line_no).collect()),
@@ -346,23 +346,23 @@ pub fn write_posting(c: &mut PgConnection, rows: &PostingRows<'_>) -> Result<(),
     ];
     if let Some(r) = &along.bank_credit {
         binds.extend([
-            Bind::Text(r.village_id.clone()),
-            Bind::Text(r.bank_reference.clone()),
+            Bind::Text(r.village_id.to_string()),
+            Bind::Text(r.bank_reference.to_string()),
             Bind::BigInt(r.amount),
-            Bind::Text(r.source.clone()),
-            Bind::Text(r.transaction_id.clone()),
-            Bind::Text(r.client_id.clone()),
+            Bind::Text(r.source.to_string()),
+            Bind::Text(r.transaction_id.to_string()),
+            Bind::Text(r.client_id.to_string()),
             Bind::Timestamp(r.created_at),
         ]);
     }
     if let Some(r) = &along.idempotency {
         binds.extend([
-            Bind::Text(r.principal.clone()),
-            Bind::Text(r.key.clone()),
-            Bind::Text(r.request_hash.clone()),
-            Bind::OptText(r.village_id.clone()),
+            Bind::Text(r.principal.to_string()),
+            Bind::Text(r.key.to_string()),
+            Bind::Text(r.request_hash.to_string()),
+            Bind::OptText(r.village_id.as_deref().map(str::to_string)),
             Bind::Integer(r.status),
-            Bind::Text(r.body.clone()),
+            Bind::Text(r.body.to_string()),
             Bind::Timestamp(r.created_at),
         ]);
     }
@@ -370,7 +370,7 @@ pub fn write_posting(c: &mut PgConnection, rows: &PostingRows<'_>) -> Result<(),
         // village, and the guard
         Bind::BigInt(txn.seq),
         Bind::BigInt(txn.chain_seq),
-        Bind::Text(txn.hash.clone()),
+        Bind::Text(txn.hash.to_string()),
         v(),
         Bind::BigInt(i64::try_from(balances.len()).expect("bounded")),
         v(),
@@ -457,32 +457,32 @@ pub fn write_event(
     status_change: Option<NaiveDateTime>,
 ) -> Result<(), StoreError> {
     let mut binds = vec![
-        Bind::Text(e.id.clone()),
-        Bind::Text(e.village_id.clone()),
-        Bind::Text(e.payment_id.clone()),
+        Bind::Text(e.id.to_string()),
+        Bind::Text(e.village_id.to_string()),
+        Bind::Text(e.payment_id.to_string()),
         Bind::BigInt(e.chain_seq),
         Bind::Text(e.step.as_str().to_string()),
-        Bind::Text(e.action.clone()),
-        Bind::Text(e.actor.clone()),
-        Bind::Text(e.actor_name.clone()),
+        Bind::Text(e.action.to_string()),
+        Bind::Text(e.actor.to_string()),
+        Bind::Text(e.actor_name.to_string()),
         Bind::Text(e.role.as_str().to_string()),
         Bind::OptText(e.from_status.map(|s| s.as_str().to_string())),
         Bind::Text(e.to_status.as_str().to_string()),
-        Bind::OptText(e.note.clone()),
+        Bind::OptText(e.note.as_deref().map(str::to_string)),
         Bind::Timestamp(e.at),
-        Bind::Text(e.payment_digest.clone()),
-        Bind::Text(e.prev_hash.clone()),
-        Bind::Text(e.hash.clone()),
+        Bind::Text(e.payment_digest.to_string()),
+        Bind::Text(e.prev_hash.to_string()),
+        Bind::Text(e.hash.to_string()),
     ];
     if let Some(at) = status_change {
         binds.extend([
             Bind::Text(e.to_status.as_str().to_string()),
             Bind::Timestamp(at),
-            Bind::Text(e.payment_id.clone()),
-            Bind::Text(e.village_id.clone()),
+            Bind::Text(e.payment_id.to_string()),
+            Bind::Text(e.village_id.to_string()),
         ]);
     }
-    binds.extend([Bind::BigInt(e.chain_seq), Bind::Text(e.hash.clone()), Bind::Text(e.village_id.clone())]);
+    binds.extend([Bind::BigInt(e.chain_seq), Bind::Text(e.hash.to_string()), Bind::Text(e.village_id.to_string())]);
     let sql = if status_change.is_some() { WRITE_EVENT_AND_STATUS } else { WRITE_EVENT };
     match cached(sql, binds).execute(c)? {
         1 => Ok(()),

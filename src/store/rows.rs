@@ -5,6 +5,7 @@
 use super::schema::*;
 use crate::domain::accounts::{AccountClass, Side};
 use crate::domain::budget::BudgetStatus;
+use crate::domain::ids::{PaymentId, TransactionId, TransferId, UserId, VillageId};
 use crate::domain::posting::{TxnKind, YearStatus};
 use crate::domain::roles::Role;
 use crate::domain::settlement::PaymentKind;
@@ -26,7 +27,7 @@ pub struct RegencyRow {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = villages)]
 pub struct VillageRow {
-    pub id: String,
+    pub id: VillageId,
     pub regency_id: String,
     pub code: String,
     pub name: String,
@@ -41,7 +42,7 @@ pub struct VillageRow {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = accounts)]
 pub struct AccountRow {
-    pub village_id: String,
+    pub village_id: VillageId,
     pub code: String,
     pub name: String,
     pub class: AccountClass,
@@ -52,7 +53,7 @@ pub struct AccountRow {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = fiscal_years)]
 pub struct FiscalYearRow {
-    pub village_id: String,
+    pub village_id: VillageId,
     pub year: i32,
     pub status: YearStatus,
     pub closed_at: Option<NaiveDateTime>,
@@ -62,16 +63,16 @@ pub struct FiscalYearRow {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = transactions)]
 pub struct TransactionRow {
-    pub id: String,
-    pub village_id: String,
+    pub id: TransactionId,
+    pub village_id: VillageId,
     pub seq: i64,
     pub chain_seq: i64,
     pub fiscal_year: i32,
     pub kind: TxnKind,
     pub value_date: NaiveDate,
     pub description: String,
-    pub reverses: Option<String>,
-    pub payment_id: Option<String>,
+    pub reverses: Option<TransactionId>,
+    pub payment_id: Option<PaymentId>,
     pub bank_reference: Option<String>,
     pub created_by: String,
     pub created_at: NaiveDateTime,
@@ -82,9 +83,9 @@ pub struct TransactionRow {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = entries)]
 pub struct EntryRow {
-    pub transaction_id: String,
+    pub transaction_id: TransactionId,
     pub line_no: i32,
-    pub village_id: String,
+    pub village_id: VillageId,
     pub account_code: String,
     pub side: Side,
     pub amount: i64,
@@ -96,11 +97,11 @@ pub struct EntryRow {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = users)]
 pub struct UserRow {
-    pub id: String,
+    pub id: UserId,
     pub username: String,
     pub password_hash: String,
     pub role: Role,
-    pub village_id: Option<String>,
+    pub village_id: Option<VillageId>,
     pub regency_id: Option<String>,
     pub active: bool,
     pub created_at: NaiveDateTime,
@@ -123,7 +124,7 @@ pub struct IdempotencyRow {
     pub principal: String,
     pub key: String,
     pub request_hash: String,
-    pub village_id: Option<String>,
+    pub village_id: Option<VillageId>,
     pub status: i32,
     pub body: String,
     pub created_at: NaiveDateTime,
@@ -134,13 +135,13 @@ pub struct IdempotencyRow {
 pub struct TransactionRecord {
     pub txn: TransactionRow,
     pub entries: Vec<EntryRow>,
-    pub reversed_by: Option<String>,
+    pub reversed_by: Option<TransactionId>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = budgets)]
 pub struct BudgetRow {
-    pub village_id: String,
+    pub village_id: VillageId,
     pub year: i32,
     pub version: i32,
     pub status: BudgetStatus,
@@ -154,7 +155,7 @@ pub struct BudgetRow {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = budget_lines)]
 pub struct BudgetLineRow {
-    pub village_id: String,
+    pub village_id: VillageId,
     pub year: i32,
     pub version: i32,
     pub line_no: i32,
@@ -168,7 +169,7 @@ pub struct BudgetLineRow {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = budget_positions)]
 pub struct BudgetPositionRow {
-    pub village_id: String,
+    pub village_id: VillageId,
     pub year: i32,
     pub account_code: String,
     pub activity_code: String,
@@ -183,8 +184,8 @@ pub struct BudgetPositionRow {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Deserialize)]
 #[diesel(table_name = payments)]
 pub struct PaymentRow {
-    pub id: String,
-    pub village_id: String,
+    pub id: PaymentId,
+    pub village_id: VillageId,
     pub kind: PaymentKind,
     pub fiscal_year: i32,
     pub status: PaymentStatus,
@@ -205,7 +206,7 @@ pub struct PaymentRow {
     pub updated_at: NaiveDateTime,
     pub bank_reference: Option<String>,
     pub ntpn: Option<String>,
-    pub transaction_id: Option<String>,
+    pub transaction_id: Option<TransactionId>,
     pub failure_reason: Option<String>,
 }
 
@@ -213,9 +214,9 @@ pub struct PaymentRow {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Deserialize)]
 #[diesel(table_name = payment_lines)]
 pub struct PaymentLineRow {
-    pub payment_id: String,
+    pub payment_id: PaymentId,
     pub line_no: i32,
-    pub village_id: String,
+    pub village_id: VillageId,
     pub account_code: String,
     pub activity_code: Option<String>,
     pub source: Option<String>,
@@ -226,10 +227,10 @@ pub struct PaymentLineRow {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Deserialize)]
 #[diesel(table_name = payment_withholdings)]
 pub struct WithholdingRow {
-    pub payment_id: String,
+    pub payment_id: PaymentId,
     pub line_no: i32,
     pub seq_no: i32,
-    pub village_id: String,
+    pub village_id: VillageId,
     pub tax: String,
     pub amount: i64,
 }
@@ -239,8 +240,8 @@ pub struct WithholdingRow {
 #[diesel(table_name = payment_events)]
 pub struct PaymentEventRow {
     pub id: String,
-    pub village_id: String,
-    pub payment_id: String,
+    pub village_id: VillageId,
+    pub payment_id: PaymentId,
     pub chain_seq: i64,
     pub step: Step,
     pub action: String,
@@ -260,9 +261,9 @@ pub struct PaymentEventRow {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Deserialize)]
 #[diesel(table_name = transfers)]
 pub struct TransferRow {
-    pub id: String,
-    pub village_id: String,
-    pub payment_id: String,
+    pub id: TransferId,
+    pub village_id: VillageId,
+    pub payment_id: PaymentId,
     pub attempt: i32,
     pub amount: i64,
     pub status: TransferStatus,
@@ -274,17 +275,17 @@ pub struct TransferRow {
     pub reason: Option<String>,
     pub ntpn: Option<String>,
     pub settled_by: Option<String>,
-    pub transaction_id: Option<String>,
+    pub transaction_id: Option<TransactionId>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = bank_credits)]
 pub struct BankCreditRow {
-    pub village_id: String,
+    pub village_id: VillageId,
     pub bank_reference: String,
     pub amount: i64,
     pub source: String,
-    pub transaction_id: String,
+    pub transaction_id: TransactionId,
     pub client_id: String,
     pub created_at: NaiveDateTime,
 }
@@ -293,7 +294,7 @@ pub struct BankCreditRow {
 #[diesel(table_name = statement_lines)]
 pub struct StatementLineRow {
     pub id: String,
-    pub village_id: String,
+    pub village_id: VillageId,
     pub bank_reference: String,
     pub value_date: NaiveDate,
     pub amount: i64,

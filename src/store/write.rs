@@ -58,7 +58,7 @@ fn idempotency_row(idem: &IdempotencyKey, village_id: &str, status: u16, body: S
         principal: idem.principal.clone(),
         key: idem.key.clone(),
         request_hash: idem.request_hash.clone(),
-        village_id: Some(village_id.to_string()),
+        village_id: Some(village_id.into()),
         status: i32::from(status),
         body,
         created_at: now_micros(),

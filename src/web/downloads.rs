@@ -67,7 +67,7 @@ async fn build(ctx: &Ctx, state: &web::Data<AppState>) -> Result<(Report, String
             // The API's trail, with its times in the regency's zone instead of RFC 3339 UTC.
             let zone = zone_of(state, &v.regency_id).await?;
             let report = village::approval_trail_at(&rec, &v.code, zone.when_heading(), |at| zone.time(at));
-            (report, rec.payment.id.clone())
+            (report, rec.payment.id.to_string())
         }
     };
     Ok((report, stem, format))

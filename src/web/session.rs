@@ -220,9 +220,9 @@ pub async fn login(req: HttpRequest, state: web::Data<AppState>, body: web::Byte
 /// A session token for a user who signed in, from the API's signer (so it is an API token too).
 fn issue_session(state: &AppState, user: crate::store::rows::UserRow, role: Role) -> Result<String, ApiError> {
     state.jwt.issue(Claims {
-        sub: user.id,
+        sub: user.id.into(),
         role,
-        village_id: user.village_id,
+        village_id: user.village_id.map(String::from),
         regency_id: user.regency_id,
         village_ids: None,
         name: user.username,

@@ -78,7 +78,7 @@ fn fixture() -> Fixture {
     let regency = db.create_regency("61.12", "Kubu Raya", 420).unwrap();
     let village = db
         .create_village(VillageRow {
-            id: uuid::Uuid::now_v7().to_string(),
+            id: kasdesa::domain::ids::VillageId::new(),
             regency_id: regency.id,
             code: "61.12.01.2001".into(),
             name: "Desa Uji".into(),
@@ -90,7 +90,7 @@ fn fixture() -> Fixture {
             created_at: now_micros(),
         })
         .unwrap();
-    Fixture { db, url, village: village.id, _dir: dir, pg }
+    Fixture { db, url, village: village.id.into(), _dir: dir, pg }
 }
 
 fn new_txn(village: &str, kind: TxnKind, entries: Vec<EntryDraft>) -> NewTransaction {
@@ -169,7 +169,7 @@ proptest! {
                 Ok(Written::Fresh(rec)) => {
                     prop_assert!(model_ok, "the ledger accepted what the model refuses: {op:?}");
                     if let Some(i) = reverse_of { posted[i].2 = true; }
-                    posted.push((rec.txn.id.clone(), entries.clone(), reverse_of.is_some()));
+                    posted.push((rec.txn.id.to_string(), entries.clone(), reverse_of.is_some()));
                     model = next;
                 }
                 Ok(Written::Replay { .. }) => prop_assert!(false, "no key, no replay"),

@@ -32,7 +32,7 @@ pub fn trial_balance(db: &Db, v: &VillageRow, at: NaiveDate) -> Result<Report, S
         key: "trial_balance",
         title: "Neraca Saldo".into(),
         meta: vec![
-            ("village_id", "ID Desa", v.id.clone()),
+            ("village_id", "ID Desa", v.id.to_string()),
             ("village_code", "Kode Desa", v.code.clone()),
             ("village_name", "Desa", v.name.clone()),
             ("at", "Per Tanggal", at.format("%Y-%m-%d").to_string()),

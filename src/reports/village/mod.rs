@@ -60,7 +60,7 @@ impl Period {
 /// The heading fields of a village report over a period.
 fn meta(v: &VillageRow, p: &Period) -> Vec<(&'static str, &'static str, String)> {
     vec![
-        ("village_id", "ID Desa", v.id.clone()),
+        ("village_id", "ID Desa", v.id.to_string()),
         ("village_code", "Kode Desa", v.code.clone()),
         ("village_name", "Desa", v.name.clone()),
         ("year", "Tahun Anggaran", p.year.to_string()),

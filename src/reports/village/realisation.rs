@@ -193,12 +193,12 @@ fn spending_sections(positions: &[BudgetPositionRow], spent: &[SpendingByKey]) -
 /// Laporan Realisasi APBDes: per account with class sub-totals and surplus/deficit, by activity and by source.
 pub fn realisation(db: &Db, v: &VillageRow, p: &Period) -> Result<Report, StoreError> {
     let chart: HashMap<String, String> = db.accounts(&v.id)?.into_iter().map(|a| (a.code, a.name)).collect();
-    let positions = db.budget_positions(std::slice::from_ref(&v.id), p.year)?;
+    let positions = db.budget_positions(&[v.id.to_string()], p.year)?;
     let mut budget: BTreeMap<String, i64> = BTreeMap::new();
     for pos in &positions {
         *budget.entry(pos.account_code.clone()).or_insert(0) += pos.ceiling;
     }
-    let realised = realised_by_account(db.period_totals(std::slice::from_ref(&v.id), Some(p.from), p.to)?);
+    let realised = realised_by_account(db.period_totals(&[v.id.to_string()], Some(p.from), p.to)?);
     let (rows, figures) = account_rows(&chart, &budget, &realised);
     let spent = db.spending_by_key(&v.id, p.from, p.to)?;
     let [activities, sources] = spending_sections(&positions, &spent);

@@ -40,7 +40,7 @@ pub fn approval_trail_at(
         key: "approval_trail",
         title: "Jejak Persetujuan SPP".into(),
         meta: vec![
-            ("payment_id", "ID SPP", p.id.clone()),
+            ("payment_id", "ID SPP", p.id.to_string()),
             ("village_code", "Kode Desa", village_code.to_string()),
             ("description", "Uraian", p.description.clone()),
             ("gross", "Jumlah Bruto", crate::domain::money::Amount(p.gross).to_string()),

@@ -328,7 +328,7 @@ fn idempotency_key(form: &Form, who: &Principal, body: &Body<PaymentRequest>) ->
 /// The id of the request a draft wrote, or the one a replay answered with.
 fn written_id(written: Written<crate::store::rows::PaymentRecord>) -> String {
     match written {
-        Written::Fresh(rec) => rec.payment.id,
+        Written::Fresh(rec) => rec.payment.id.into(),
         Written::Replay { body, .. } => serde_json::from_str::<Value>(&body)
             .ok()
             .and_then(|v| v["id"].as_str().map(str::to_string))
