@@ -1,49 +1,19 @@
 //! The standard village chart of accounts (Permendagri 20/2018 budget codes, Siskeudes balance-sheet codes), sources
 //! of funds and taxes, as the domain reference lists them.
 
-use serde::{Deserialize, Serialize};
-
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-    diesel::deserialize::FromSqlRow,
-    diesel::expression::AsExpression,
-)]
-#[serde(rename_all = "snake_case")]
-#[diesel(sql_type = diesel::sql_types::Text)]
-pub enum AccountClass {
-    Asset,
-    Liability,
-    Equity,
-    Revenue,
-    Expenditure,
-    FinancingReceipt,
-    FinancingExpenditure,
+text_enum! {
+    pub enum AccountClass {
+        Asset = "asset",
+        Liability = "liability",
+        Equity = "equity",
+        Revenue = "revenue",
+        Expenditure = "expenditure",
+        FinancingReceipt = "financing_receipt",
+        FinancingExpenditure = "financing_expenditure",
+    }
 }
 
 impl AccountClass {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AccountClass::Asset => "asset",
-            AccountClass::Liability => "liability",
-            AccountClass::Equity => "equity",
-            AccountClass::Revenue => "revenue",
-            AccountClass::Expenditure => "expenditure",
-            AccountClass::FinancingReceipt => "financing_receipt",
-            AccountClass::FinancingExpenditure => "financing_expenditure",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<AccountClass> {
-        ALL_CLASSES.iter().copied().find(|c| c.as_str() == s)
-    }
-
     /// The side on which this class's balance normally sits.
     pub fn normal_side(self) -> Side {
         match self {
@@ -53,52 +23,14 @@ impl AccountClass {
     }
 }
 
-const ALL_CLASSES: [AccountClass; 7] = [
-    AccountClass::Asset,
-    AccountClass::Liability,
-    AccountClass::Equity,
-    AccountClass::Revenue,
-    AccountClass::Expenditure,
-    AccountClass::FinancingReceipt,
-    AccountClass::FinancingExpenditure,
-];
-
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-    diesel::deserialize::FromSqlRow,
-    diesel::expression::AsExpression,
-)]
-#[serde(rename_all = "snake_case")]
-#[diesel(sql_type = diesel::sql_types::Text)]
-pub enum Side {
-    Debit,
-    Credit,
+text_enum! {
+    pub enum Side {
+        Debit = "debit",
+        Credit = "credit",
+    }
 }
 
 impl Side {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Side::Debit => "debit",
-            Side::Credit => "credit",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Side> {
-        match s {
-            "debit" => Some(Side::Debit),
-            "credit" => Some(Side::Credit),
-            _ => None,
-        }
-    }
-
     pub fn opposite(self) -> Side {
         match self {
             Side::Debit => Side::Credit,

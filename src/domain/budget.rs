@@ -14,41 +14,12 @@
 use super::money::Amount;
 use std::collections::BTreeMap;
 
-/// A version of a year's APBDes: the draft being prepared, the adopted one in force, or one a revision replaced.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    serde::Serialize,
-    serde::Deserialize,
-    utoipa::ToSchema,
-    diesel::deserialize::FromSqlRow,
-    diesel::expression::AsExpression,
-)]
-#[serde(rename_all = "snake_case")]
-#[diesel(sql_type = diesel::sql_types::Text)]
-pub enum BudgetStatus {
-    Draft,
-    Adopted,
-    Superseded,
-}
-
-impl BudgetStatus {
-    pub const ALL: [BudgetStatus; 3] = [BudgetStatus::Draft, BudgetStatus::Adopted, BudgetStatus::Superseded];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BudgetStatus::Draft => "draft",
-            BudgetStatus::Adopted => "adopted",
-            BudgetStatus::Superseded => "superseded",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<BudgetStatus> {
-        BudgetStatus::ALL.into_iter().find(|x| x.as_str() == s)
+text_enum! {
+    /// A version of a year's APBDes: the draft being prepared, the adopted one in force, or one a revision replaced.
+    pub enum BudgetStatus {
+        Draft = "draft",
+        Adopted = "adopted",
+        Superseded = "superseded",
     }
 }
 

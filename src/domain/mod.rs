@@ -12,6 +12,43 @@
 //! - `roles`: who may do what.
 //! - `text`: the text a request carries, parsed once (descriptions, notes, bank and tax identifiers, credentials).
 
+/// Declares an enum whose every value is a fixed text: how it is stored (a text column, read and written in
+/// `store/types.rs`), sent (serde and the OpenAPI schema) and printed (`Display`). It gets `ALL` (every value, in
+/// order), `as_str` and `parse` (`None` for any other text), so the text of each value is written once, here.
+macro_rules! text_enum {
+    ($(#[$meta:meta])* pub enum $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+            diesel::deserialize::FromSqlRow, diesel::expression::AsExpression,
+        )]
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
+        }
+
+        impl $name {
+            pub const ALL: [$name; [$(stringify!($variant)),+].len()] = [$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+
+            pub fn parse(s: &str) -> Option<$name> {
+                $name::ALL.into_iter().find(|x| x.as_str() == s)
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
 pub mod accounts;
 pub mod budget;
 pub mod chain;
@@ -22,29 +59,3 @@ pub mod roles;
 pub mod settlement;
 pub mod text;
 pub mod workflow;
-
-/// The domain's enums print as their stored and wire text (`as_str`).
-macro_rules! display_as_str {
-    ($($ty:ty),* $(,)?) => {
-        $(
-            impl std::fmt::Display for $ty {
-                fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-        )*
-    };
-}
-
-display_as_str!(
-    workflow::PaymentStatus,
-    workflow::TransferStatus,
-    workflow::Step,
-    posting::TxnKind,
-    posting::YearStatus,
-    accounts::Side,
-    accounts::AccountClass,
-    roles::Role,
-    settlement::PaymentKind,
-    budget::BudgetStatus,
-);

@@ -5,100 +5,30 @@
 use super::accounts::{is_cash_account, Side, CASH_IN_HAND};
 use super::money::{Amount, Money};
 use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
+
 use std::collections::{BTreeMap, HashMap};
 
 /// Explicit bounds: a village transaction with more lines than this is a mistake, not a journal.
 pub const MAX_ENTRIES: usize = 200;
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-    diesel::deserialize::FromSqlRow,
-    diesel::expression::AsExpression,
-)]
-#[serde(rename_all = "snake_case")]
-#[diesel(sql_type = diesel::sql_types::Text)]
-pub enum TxnKind {
-    Receipt,
-    Disbursement,
-    TaxWithholding,
-    TaxDeposit,
-    Transfer,
-    OpeningBalance,
-    Reversal,
-    Adjustment,
-}
-
-impl TxnKind {
-    pub const ALL: [TxnKind; 8] = [
-        TxnKind::Receipt,
-        TxnKind::Disbursement,
-        TxnKind::TaxWithholding,
-        TxnKind::TaxDeposit,
-        TxnKind::Transfer,
-        TxnKind::OpeningBalance,
-        TxnKind::Reversal,
-        TxnKind::Adjustment,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TxnKind::Receipt => "receipt",
-            TxnKind::Disbursement => "disbursement",
-            TxnKind::TaxWithholding => "tax_withholding",
-            TxnKind::TaxDeposit => "tax_deposit",
-            TxnKind::Transfer => "transfer",
-            TxnKind::OpeningBalance => "opening_balance",
-            TxnKind::Reversal => "reversal",
-            TxnKind::Adjustment => "adjustment",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<TxnKind> {
-        TxnKind::ALL.iter().copied().find(|k| k.as_str() == s)
+text_enum! {
+    pub enum TxnKind {
+        Receipt = "receipt",
+        Disbursement = "disbursement",
+        TaxWithholding = "tax_withholding",
+        TaxDeposit = "tax_deposit",
+        Transfer = "transfer",
+        OpeningBalance = "opening_balance",
+        Reversal = "reversal",
+        Adjustment = "adjustment",
     }
 }
 
-/// A village's fiscal year: open from its first posting, closed by the head (nothing more is posted in it).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    serde::Serialize,
-    serde::Deserialize,
-    utoipa::ToSchema,
-    diesel::deserialize::FromSqlRow,
-    diesel::expression::AsExpression,
-)]
-#[serde(rename_all = "snake_case")]
-#[diesel(sql_type = diesel::sql_types::Text)]
-pub enum YearStatus {
-    Open,
-    Closed,
-}
-
-impl YearStatus {
-    pub const ALL: [YearStatus; 2] = [YearStatus::Open, YearStatus::Closed];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            YearStatus::Open => "open",
-            YearStatus::Closed => "closed",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<YearStatus> {
-        YearStatus::ALL.into_iter().find(|x| x.as_str() == s)
+text_enum! {
+    /// A village's fiscal year: open from its first posting, closed by the head (nothing more is posted in it).
+    pub enum YearStatus {
+        Open = "open",
+        Closed = "closed",
     }
 }
 

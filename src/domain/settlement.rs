@@ -7,38 +7,15 @@ use super::posting::{EntryDraft, TxnKind};
 use super::workflow::PaymentStatus;
 use std::collections::BTreeMap;
 
-/// A request's kind: a payment (SPP) spends a budget; a tax deposit clears withheld tax.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    serde::Serialize,
-    serde::Deserialize,
-    utoipa::ToSchema,
-    diesel::deserialize::FromSqlRow,
-    diesel::expression::AsExpression,
-)]
-#[serde(rename_all = "snake_case")]
-#[diesel(sql_type = diesel::sql_types::Text)]
-pub enum PaymentKind {
-    Spp,
-    TaxDeposit,
+text_enum! {
+    /// A request's kind: a payment (SPP) spends a budget; a tax deposit clears withheld tax.
+    pub enum PaymentKind {
+        Spp = "spp",
+        TaxDeposit = "tax_deposit",
+    }
 }
 
 impl PaymentKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PaymentKind::Spp => "spp",
-            PaymentKind::TaxDeposit => "tax_deposit",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<PaymentKind> {
-        [PaymentKind::Spp, PaymentKind::TaxDeposit].into_iter().find(|k| k.as_str() == s)
-    }
-
     /// Whether approving it commits budget (and paying it realises the commitment).
     pub fn uses_budget(self) -> bool {
         self == PaymentKind::Spp

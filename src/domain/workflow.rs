@@ -4,111 +4,37 @@
 use super::roles::Role;
 use serde::{Deserialize, Serialize};
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-    diesel::deserialize::FromSqlRow,
-    diesel::expression::AsExpression,
-)]
-#[serde(rename_all = "snake_case")]
-#[diesel(sql_type = diesel::sql_types::Text)]
-pub enum PaymentStatus {
-    Draft,
-    Submitted,
-    Verified,
-    Approved,
-    Released,
-    Paid,
-    Returned,
-    Rejected,
-    Cancelled,
-    Failed,
+text_enum! {
+    pub enum PaymentStatus {
+        Draft = "draft",
+        Submitted = "submitted",
+        Verified = "verified",
+        Approved = "approved",
+        Released = "released",
+        Paid = "paid",
+        Returned = "returned",
+        Rejected = "rejected",
+        Cancelled = "cancelled",
+        Failed = "failed",
+    }
 }
 
 impl PaymentStatus {
-    pub const ALL: [PaymentStatus; 10] = [
-        PaymentStatus::Draft,
-        PaymentStatus::Submitted,
-        PaymentStatus::Verified,
-        PaymentStatus::Approved,
-        PaymentStatus::Released,
-        PaymentStatus::Paid,
-        PaymentStatus::Returned,
-        PaymentStatus::Rejected,
-        PaymentStatus::Cancelled,
-        PaymentStatus::Failed,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PaymentStatus::Draft => "draft",
-            PaymentStatus::Submitted => "submitted",
-            PaymentStatus::Verified => "verified",
-            PaymentStatus::Approved => "approved",
-            PaymentStatus::Released => "released",
-            PaymentStatus::Paid => "paid",
-            PaymentStatus::Returned => "returned",
-            PaymentStatus::Rejected => "rejected",
-            PaymentStatus::Cancelled => "cancelled",
-            PaymentStatus::Failed => "failed",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<PaymentStatus> {
-        PaymentStatus::ALL.iter().copied().find(|p| p.as_str() == s)
-    }
-
     /// While committed, the request's lines hold budget: from approval until paid (realised) or cancelled.
     pub fn holds_commitment(self) -> bool {
         matches!(self, PaymentStatus::Approved | PaymentStatus::Released | PaymentStatus::Failed)
     }
 }
 
-/// A transfer the treasurer released to the bank: waiting, or settled by the bank's result.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    serde::Serialize,
-    serde::Deserialize,
-    utoipa::ToSchema,
-    diesel::deserialize::FromSqlRow,
-    diesel::expression::AsExpression,
-)]
-#[serde(rename_all = "snake_case")]
-#[diesel(sql_type = diesel::sql_types::Text)]
-pub enum TransferStatus {
-    /// Waiting for the bank's result; its amount is reserved from the bank account.
-    Released,
-    /// The bank executed it; the payment is posted.
-    Paid,
-    /// The bank could not execute it; the request may be released again or cancelled.
-    Failed,
-}
-
-impl TransferStatus {
-    pub const ALL: [TransferStatus; 3] = [TransferStatus::Released, TransferStatus::Paid, TransferStatus::Failed];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TransferStatus::Released => "released",
-            TransferStatus::Paid => "paid",
-            TransferStatus::Failed => "failed",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<TransferStatus> {
-        TransferStatus::ALL.into_iter().find(|x| x.as_str() == s)
+text_enum! {
+    /// A transfer the treasurer released to the bank: waiting, or settled by the bank's result.
+    pub enum TransferStatus {
+        /// Waiting for the bank's result; its amount is reserved from the bank account.
+        Released = "released",
+        /// The bank executed it; the payment is posted.
+        Paid = "paid",
+        /// The bank could not execute it; the request may be released again or cancelled.
+        Failed = "failed",
     }
 }
 
@@ -144,41 +70,14 @@ impl Action {
     }
 }
 
-/// The duties that separation of duties keeps apart: one user performs at most one of them on a request.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    diesel::deserialize::FromSqlRow,
-    diesel::expression::AsExpression,
-)]
-#[serde(rename_all = "snake_case")]
-#[diesel(sql_type = diesel::sql_types::Text)]
-pub enum Step {
-    Draft,
-    Verify,
-    Approve,
-    Release,
-    Settle,
-}
-
-impl Step {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Step::Draft => "draft",
-            Step::Verify => "verify",
-            Step::Approve => "approve",
-            Step::Release => "release",
-            Step::Settle => "settle",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Step> {
-        [Step::Draft, Step::Verify, Step::Approve, Step::Release, Step::Settle].into_iter().find(|x| x.as_str() == s)
+text_enum! {
+    /// The duties that separation of duties keeps apart: one user performs at most one of them on a request.
+    pub enum Step {
+        Draft = "draft",
+        Verify = "verify",
+        Approve = "approve",
+        Release = "release",
+        Settle = "settle",
     }
 }
 
