@@ -307,8 +307,9 @@ pub async fn village(req: HttpRequest, state: State, path: web::Path<String>) ->
     let vid = village.id.clone();
     let loaded = blocking(move || {
         let chain = db.verify_chain(&vid)?;
-        let mut payments = db.list_payments(&vid, None, None, 1000)?;
-        payments.reverse();
+        // The newest 200, in one query; paging this page is the console issue's.
+        let newest = crate::store::PaymentQuery { newest_first: true, limit: 200, ..Default::default() };
+        let payments = db.find_payments(&vid, &newest)?;
         let budget = db.get_budget(&vid, year)?;
         Ok((chain, payments, budget))
     })

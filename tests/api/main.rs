@@ -8,6 +8,7 @@ mod backup;
 mod bank;
 mod chain;
 mod concurrency;
+mod console;
 mod crash;
 mod faults;
 mod helpers;

@@ -1,0 +1,72 @@
+//! The console over HTTP: the pages officials see, fetched with a real session (the session cookie is the API's
+//! token), checked for what they must show.
+
+use crate::helpers::*;
+use crate::workflow_helpers::*;
+
+impl TestApp {
+    /// A console page's HTML, as the holder of `token` sees it.
+    pub async fn page(&self, token: &str, path: &str) -> (u16, String) {
+        let url = format!("{}{}", self.base, path);
+        let r = self.client.get(url).header("cookie", format!("kd_session={token}")).send().await.unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+}
+
+/// The value of `href` on the element with this id, unescaped the way maud escapes `&`.
+fn href_of(html: &str, id: &str) -> Option<String> {
+    let at = html.find(&format!("id=\"{id}\""))?;
+    let tag_start = html[..at].rfind('<')?;
+    let tag = &html[tag_start..at + html[at..].find('>')?];
+    let href = tag.split("href=\"").nth(1)?.split('"').next()?;
+    Some(href.replace("&amp;", "&"))
+}
+
+#[tokio::test]
+async fn every_request_is_reachable_newest_first_and_searchable() {
+    let app = spawn_app().await;
+    let regency = app.create_regency("61.12").await;
+    let v = app.create_village(&regency, "61.12.01.2001", "5000000.00").await;
+    let mut ids = Vec::new();
+    for n in 0..120 {
+        let mut body = spp("5.2.1.07", "02.03.10", "DDS", "100000.00", serde_json::json!([]));
+        body["payee"]["name"] = serde_json::json!(format!("Penerima nomor {n:03}"));
+        ids.push(app.draft(&v, &body).await);
+    }
+    // The first page shows the newest request first and not the oldest; "older" pages lead to the oldest.
+    let (status, first) = app.page(&v.implementer, "/console/inbox").await;
+    assert_eq!(status, 200);
+    let all = &first[first.find("id=\"all\"").unwrap()..];
+    let newest = all.find(&ids[119]).expect("the newest request is on the first page");
+    assert!(all.find(&ids[118]).unwrap() > newest, "newest first");
+    assert!(!all.contains(&ids[0]), "the oldest is not on the first page");
+    let mut path = href_of(&first, "older").expect("a link to older requests");
+    let mut pages = 1;
+    let found = loop {
+        let (status, html) = app.page(&v.implementer, &path).await;
+        assert_eq!(status, 200, "{path}");
+        pages += 1;
+        // The implementer's waiting list above shows every draft: only the list of all requests counts here.
+        let all = html[html.find("id=\"all\"").unwrap()..].to_string();
+        if all.contains(&ids[0]) {
+            assert!(!all.contains(&ids[50]), "pages do not overlap");
+            break html;
+        }
+        path = href_of(&html, "older").expect("older pages until the oldest request");
+        assert!(pages < 10);
+    };
+    assert_eq!(pages, 3, "120 requests, 50 a page");
+    assert!(href_of(&found, "older").is_none(), "the last page has no older one");
+
+    // Search by payee: exactly that request; by a word of the description: all of them, paged.
+    let (_, hit) = app.page(&v.implementer, "/console/inbox?q=PENERIMA+nomor+007").await;
+    let hit = &hit[hit.find("id=\"all\"").unwrap()..];
+    assert!(hit.contains(&ids[7]));
+    assert_eq!(ids.iter().filter(|id| hit.contains(id.as_str())).count(), 1, "only the one that matches");
+    let (_, none) = app.page(&v.implementer, "/console/inbox?q=%25").await;
+    let none = &none[none.find("id=\"all\"").unwrap()..];
+    assert!(ids.iter().all(|id| !none.contains(id.as_str())), "% is a character, not a wildcard");
+    let (_, drafts) = app.page(&v.implementer, "/console/inbox?status=paid").await;
+    let drafts = &drafts[drafts.find("id=\"all\"").unwrap()..];
+    assert!(ids.iter().all(|id| !drafts.contains(id.as_str())), "no request is paid");
+}
