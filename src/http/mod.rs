@@ -185,10 +185,6 @@ impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
     }
 }
 
-pub fn parse_body<T: DeserializeOwned>(signature: &str, bytes: &[u8]) -> Result<Body<T>, ApiError> {
-    parse_body_keeping_json(signature, bytes).map_err(|r| r.error)
-}
-
 fn parse_body_keeping_json<T: DeserializeOwned>(signature: &str, bytes: &[u8]) -> Result<Body<T>, BodyRejection> {
     // An action with nothing to say (submit, approve, ...) may send no body at all.
     let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { bytes };

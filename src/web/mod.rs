@@ -161,6 +161,10 @@ impl Form {
     pub fn trimmed(&self, name: &str) -> &str {
         self.get(name).trim()
     }
+    /// Every field, in the order sent.
+    pub fn fields(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
 }
 
 pub fn redirect(to: &str) -> HttpResponse {

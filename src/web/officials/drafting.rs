@@ -1,13 +1,14 @@
 //! A new payment request: the form (activities and accounts offered from the adopted budget), reading what a person
-//! typed into the API's request body with plain-language mistakes, and saving it through the API's own handler.
+//! typed into the API's request type with plain-language mistakes, and saving it through the API's own handler.
 
 use super::{official, State};
 use crate::domain::accounts::{class_of_code, AccountClass, SOURCES, TAXES};
+use crate::domain::money::{AmountInput, Money};
 use crate::domain::roles::Role;
 use crate::http::auth::{random_token, Principal};
 use crate::http::error::ApiError;
-use crate::http::views::PaymentRequest;
-use crate::http::{payments, Body};
+use crate::http::payments;
+use crate::http::views::{Payee, PaymentLineRequest, PaymentRequest, WithholdingRequest};
 use crate::store::rows::VillageRow;
 use crate::store::{IdempotencyKey, Written};
 use crate::web::layout::error_alert;
@@ -16,7 +17,7 @@ use crate::web::{api_error_page, blocking, error_page, normalise_amount, page, r
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use maud::{html, Markup};
-use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
 
 /// The choices the new-request form offers: from the adopted budget of the year and the village's chart.
 struct Choices {
@@ -204,8 +205,9 @@ pub async fn new_payment(req: HttpRequest, state: State) -> HttpResponse {
     page(&ctx, StatusCode::OK, ctx.t("new_title"), body)
 }
 
-/// Reads the form into the API's request body, with plain-language messages for what a person can get wrong.
-fn read_form(ctx: &Ctx, form: &Form) -> Result<Value, Vec<String>> {
+/// Reads the form into the API's request type (no JSON in between), with plain-language messages for what a person
+/// can get wrong; the API's handler then applies exactly the API's rules.
+fn read_form(ctx: &Ctx, form: &Form) -> Result<PaymentRequest, Vec<String>> {
     let mut errors = Vec::new();
     for (name, label) in [
         ("description", "description"),
@@ -249,7 +251,7 @@ fn read_form(ctx: &Ctx, form: &Form) -> Result<Value, Vec<String>> {
 }
 
 /// Line `i` of the form: `None` when nothing of it was filled in, or the mistakes in it.
-fn read_line(ctx: &Ctx, form: &Form, i: usize) -> Result<Option<Value>, Vec<String>> {
+fn read_line(ctx: &Ctx, form: &Form, i: usize) -> Result<Option<PaymentLineRequest>, Vec<String>> {
     let label = format!("{} {}", ctx.t("line_n"), i + 1);
     let account = form.trimmed(&format!("l{i}_account"));
     let source = form.trimmed(&format!("l{i}_source"));
@@ -277,7 +279,8 @@ fn read_line(ctx: &Ctx, form: &Form, i: usize) -> Result<Option<Value>, Vec<Stri
             (true, false) => errors.push(format!("{wlabel}: {} {}", ctx.t("col_tax"), ctx.t("err_required"))),
             (false, true) => errors.push(format!("{wlabel}: {} {}", ctx.t("col_amount"), ctx.t("err_required"))),
             (false, false) => match normalise_amount(a) {
-                Some(a) => withholdings.push(json!({"tax": tax, "amount": a})),
+                Some(a) => withholdings
+                    .push(WithholdingRequest { tax: tax.to_string(), amount: AmountInput(Money::parse(&a)) }),
                 None => errors.push(format!("{wlabel}: «{}» {}", truncate(a), ctx.t("err_amount"))),
             },
         }
@@ -285,51 +288,64 @@ fn read_line(ctx: &Ctx, form: &Form, i: usize) -> Result<Option<Value>, Vec<Stri
     if !errors.is_empty() {
         return Err(errors);
     }
-    Ok(Some(json!({"account_code": account, "source": source, "amount": amount, "withholdings": withholdings})))
+    Ok(Some(PaymentLineRequest {
+        account_code: account.to_string(),
+        source: source.to_string(),
+        amount: AmountInput(Money::parse(&amount)),
+        withholdings,
+    }))
 }
 
-/// The API's request body from a form without mistakes.
-fn request_body(form: &Form, fiscal_year: Option<i32>, lines: Vec<Value>) -> Value {
-    let opt = |name: &str| Some(form.trimmed(name)).filter(|v| !v.is_empty());
-    let mut payee = json!({"name": form.trimmed("payee_name"), "bank_code": form.trimmed("bank_code"),
-        "account_number": form.trimmed("account_number")});
-    if let Some(n) = opt("npwp") {
-        payee["npwp"] = json!(n);
+/// The API's request from a form without mistakes.
+fn request_body(form: &Form, fiscal_year: Option<i32>, lines: Vec<PaymentLineRequest>) -> PaymentRequest {
+    let opt = |name: &str| Some(form.trimmed(name)).filter(|v| !v.is_empty()).map(str::to_string);
+    PaymentRequest {
+        activity_code: form.trimmed("activity_code").to_string(),
+        description: form.trimmed("description").to_string(),
+        payee: Payee {
+            name: form.trimmed("payee_name").to_string(),
+            bank_code: form.trimmed("bank_code").to_string(),
+            account_number: form.trimmed("account_number").to_string(),
+            npwp: opt("npwp"),
+        },
+        lines,
+        invoice_number: opt("invoice_number"),
+        // read_form checked the date.
+        invoice_date: opt("invoice_date").and_then(|d| chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()),
+        fiscal_year,
     }
-    let mut body = json!({"activity_code": form.trimmed("activity_code"), "description": form.trimmed("description"),
-        "payee": payee, "lines": lines});
-    if let Some(y) = fiscal_year {
-        body["fiscal_year"] = json!(y);
-    }
-    if let Some(n) = opt("invoice_number") {
-        body["invoice_number"] = json!(n);
-    }
-    if let Some(d) = opt("invoice_date") {
-        body["invoice_date"] = json!(d);
-    }
-    body
 }
 
 fn truncate(s: &str) -> String {
     s.chars().take(30).collect()
 }
 
-/// The form's idempotency key (sending the form twice makes one request), or a fresh one when it has none.
-fn idempotency_key(form: &Form, who: &Principal, body: &Body<PaymentRequest>) -> IdempotencyKey {
+/// The form's idempotency key (sending the form twice makes one request), or a fresh one when it has none. The
+/// request's hash is the form's content (every field but the CSRF token), so the same form sent again replays and a
+/// changed one under the same key is a conflict, as in the API.
+fn idempotency_key(form: &Form, who: &Principal, village_id: &str) -> IdempotencyKey {
     let key = form.trimmed("idem");
     let key = if key.is_empty() || key.len() > 100 || !key.bytes().all(|b| b.is_ascii_graphic()) {
         random_token(18)
     } else {
         format!("console-{key}")
     };
-    IdempotencyKey { principal: who.id().to_string(), key, request_hash: body.request_hash.clone() }
+    let mut h = Sha256::new();
+    h.update(format!("POST /api/v1/villages/{village_id}/payments (console)\n").as_bytes());
+    for (name, value) in form.fields().filter(|(name, _)| *name != "csrf") {
+        h.update(name.as_bytes());
+        h.update(b"=");
+        h.update(value.trim().as_bytes());
+        h.update(b"\n");
+    }
+    IdempotencyKey { principal: who.id().to_string(), key, request_hash: hex::encode(h.finalize()) }
 }
 
 /// The id of the request a draft wrote, or the one a replay answered with.
 fn written_id(written: Written<crate::store::rows::PaymentRecord>) -> String {
     match written {
         Written::Fresh(rec) => rec.payment.id.into(),
-        Written::Replay { body, .. } => serde_json::from_str::<Value>(&body)
+        Written::Replay { body, .. } => serde_json::from_str::<serde_json::Value>(&body)
             .ok()
             .and_then(|v| v["id"].as_str().map(str::to_string))
             .unwrap_or_default(),
@@ -363,20 +379,14 @@ pub async fn create_payment(req: HttpRequest, state: State, body: web::Bytes) ->
     let again = |status: StatusCode, errors: &[String], e: Option<&ApiError>| {
         page(&ctx, status, ctx.t("new_title"), new_form(&ctx, &form, &ch, year, errors, e))
     };
-    let json_body = match read_form(&ctx, &form) {
-        Ok(b) => b,
+    let request = match read_form(&ctx, &form) {
+        Ok(r) => r,
         Err(errors) => return again(StatusCode::UNPROCESSABLE_ENTITY, &errors, None),
     };
     // The API's handler does the validation, the idempotency and the write, so the console has exactly the API's
     // rules.
-    let path = format!("/api/v1/villages/{}/payments", village.id);
-    let bytes = serde_json::to_vec(&json_body).unwrap_or_default();
-    let body = match crate::http::parse_body::<PaymentRequest>(&format!("POST {path}"), &bytes) {
-        Ok(b) => b,
-        Err(e) => return again(StatusCode::UNPROCESSABLE_ENTITY, &[], Some(&e)),
-    };
-    let idem = idempotency_key(&form, &who, &body);
-    match payments::draft_payment(&state, &who, &village.id, Some(idem), body.value).await {
+    let idem = idempotency_key(&form, &who, &village.id);
+    match payments::draft_payment(&state, &who, &village.id, Some(idem), request).await {
         Ok(written) => match written_id(written) {
             id if id.is_empty() => redirect("/console/inbox"),
             id => redirect(&format!("/console/payments/{id}?done=created")),
