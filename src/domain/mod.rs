@@ -7,6 +7,7 @@
 //! - `budget`: budget positions: commit, release, realise, revise.
 //! - `workflow`: the payment request's state machine, separation of duties, the request's totals.
 //! - `settlement`: what a bank result posts, what a cancel gives back.
+//! - `tax`: PPN and PPh on a purchase from date-effective rates, the rounding, deposit deadlines.
 //! - `chain`: canonical forms, hashes, digests and the walk of verification.
 //! - `ids`: one id type per kind of record (village, payment, transfer, transaction, user).
 //! - `roles`: who may do what.
@@ -57,5 +58,6 @@ pub mod money;
 pub mod posting;
 pub mod roles;
 pub mod settlement;
+pub mod tax;
 pub mod text;
 pub mod workflow;
