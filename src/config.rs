@@ -63,6 +63,9 @@ pub struct Settings {
     /// Thresholds of the regency's anomaly rules.
     #[serde(default)]
     pub anomalies: crate::reports::anomalies::AnomalyRules,
+    /// Tax rates (date-effective), the PPh 22 threshold, the deposit day and the holidays that move it.
+    #[serde(default)]
+    pub tax: crate::domain::tax::TaxRules,
 }
 
 impl Default for Settings {
@@ -83,6 +86,7 @@ impl Default for Settings {
             login_max_failures: 5,
             login_lockout_secs: 900,
             anomalies: Default::default(),
+            tax: Default::default(),
         }
     }
 }
@@ -153,6 +157,8 @@ impl Settings {
         anyhow::ensure!(s.pool_size >= 1 && s.pool_size <= 512, "pool_size must be between 1 and 512");
         anyhow::ensure!(s.token_ttl_secs >= 60 && s.token_ttl_secs <= 86_400, "token_ttl_secs must be 60..=86400");
         anyhow::ensure!(s.max_body_bytes >= 1024, "max_body_bytes must be at least 1024");
+        s.tax.validate().map_err(|e| anyhow::anyhow!("tax: {e}"))?;
+        anyhow::ensure!((1..=28).contains(&s.tax.deposit_day), "tax.deposit_day must be 1..=28");
         Ok(s)
     }
 }

@@ -10,6 +10,8 @@ pub mod openapi;
 pub mod ops;
 pub mod payments;
 pub mod reports;
+
+pub mod tax;
 pub mod views;
 
 use crate::config::Settings;
@@ -92,6 +94,7 @@ pub fn configure(state: Arc<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
                     .route("/villages/{id}/budgets/{year}", web::get().to(payments::get_budget))
                     .route("/villages/{id}/budgets/{year}/adopt", web::post().to(payments::adopt_budget))
                     .route("/villages/{id}/budgets/{year}/revisions", web::post().to(payments::revise_budget))
+                    .route("/tax/calculate", web::post().to(tax::calculate_tax))
                     .route("/villages/{id}/payments", web::post().to(payments::create_payment))
                     .route("/villages/{id}/payments", web::get().to(payments::list_payments))
                     .route("/villages/{id}/tax-deposits", web::post().to(payments::create_tax_deposit))

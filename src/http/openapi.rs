@@ -3,7 +3,7 @@
 
 use super::error::{ErrorCode, Problem};
 use super::views::*;
-use super::{admin, bank, ledger, ops, payments, reports};
+use super::{admin, bank, ledger, ops, payments, reports, tax};
 use crate::domain::accounts::Side;
 use crate::domain::posting::TxnKind;
 use crate::domain::roles::Role;
@@ -29,10 +29,10 @@ use utoipa_swagger_ui::SwaggerUi;
         payments::cancel, bank::list_transfers, bank::transfer_result, bank::credit, bank::statements,
         reports::cash_book, reports::bank_book, reports::tax_book, reports::realisation, reports::reconciliation,
         reports::trial_balance, reports::general_ledger, reports::payment_trail, reports::regency_realisation,
-        reports::regency_anomalies,
+        reports::regency_anomalies, tax::calculate_tax,
     ),
     components(schemas(
-        Problem, ErrorCode, Role, Side, TxnKind, LoginRequest, ClientTokenRequest, TokenResponse, NewRegency,
+        Problem, ErrorCode, Role, Side, TxnKind, tax::TaxQuery, tax::TaxLine, tax::TaxCalculation, LoginRequest, ClientTokenRequest, TokenResponse, NewRegency,
         RegencyView, NewVillage, VillageUpdate, VillageView, NewUser, UserUpdate, UserView, NewBankClient, BankClientCreated, AccountView,
         BalancesView, EntryRequest, TransactionRequest, ReverseRequest, EntryView, TransactionView, TransactionPage,
         FiscalYearView, ChainReport, ChainBreak, BudgetLineRequest, BudgetRequest, BudgetLineView, BudgetVersionView,

@@ -17,4 +17,5 @@ mod ledger;
 mod payments;
 mod props;
 mod reports;
+mod tax;
 mod workflow_helpers;
