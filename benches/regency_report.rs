@@ -50,7 +50,7 @@ fn main() -> anyhow::Result<()> {
         c.batch_execute(&format!("CREATE DATABASE {name}"))?;
     }
     let db = Db::connect(&url, &PoolOptions::default())?;
-    let regency = db.create_regency("61.12", "Kabupaten Kubu Raya", 420)?;
+    let regency = db.create_regency("61.12", "Kabupaten Kubu Raya", 420, None)?;
     let started = Instant::now();
     let budget = vec![
         BudgetLineInput {

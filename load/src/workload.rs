@@ -325,7 +325,14 @@ async fn transition(run: &Run, token: &str, payment: &str, action: &'static str)
 /// submit → verify → approve → release, each by its own official; the released transfer's id.
 async fn approval_chain(run: &Run, v: &Village, payment: &str) -> StepResult<String> {
     let o = v.officials.as_ref().expect("payments run only with officials");
-    transition(run, &o.implementer, payment, "submit").await?;
+    approval_chain_from(run, v, &o.implementer, payment).await
+}
+
+/// The chain of a request whose drafter (`submitter`: the implementer for a payment, the treasurer for a tax
+/// deposit) submits it.
+async fn approval_chain_from(run: &Run, v: &Village, submitter: &str, payment: &str) -> StepResult<String> {
+    let o = v.officials.as_ref().expect("payments run only with officials");
+    transition(run, submitter, payment, "submit").await?;
     transition(run, &o.secretary, payment, "verify").await?;
     transition(run, &o.head, payment, "approve").await?;
     let released = transition(run, &o.treasurer, payment, "release").await?;
@@ -338,11 +345,11 @@ async fn approval_chain(run: &Run, v: &Village, payment: &str) -> StepResult<Str
 }
 
 /// The bank pays the transfer; the answer's transaction is the posting.
-async fn settle(run: &Run, rng: &mut Rng, v: &Village, transfer: &str, ntpn: Option<String>) -> StepResult<Value> {
+async fn settle(run: &Run, rng: &mut Rng, v: &Village, transfer: &str, ntpns: Option<Value>) -> StepResult<Value> {
     let mut body = json!({"status": "paid", "bank_reference": run.world.next_reference("TRF"),
                           "value_date": run.world.value_date()});
-    if let Some(n) = ntpn {
-        body["ntpn"] = json!(n);
+    if let Some(n) = ntpns {
+        body["ntpns"] = n;
     }
     let path = format!("/api/v1/bank/transfers/{transfer}/result");
     let r = bank_posting(run, rng, v, "bank result", "bank result (replay)", &path, &body).await?;
@@ -426,13 +433,15 @@ async fn tax_chain(run: &Run, rng: &mut Rng, v: &Village, owed: Vec<(String, i64
     let path = format!("/api/v1/villages/{}/tax-deposits", v.id);
     let draft = run
         .api
-        .call(&run.rec, "tax draft", Method::POST, &path, Some(&o.implementer), Some(&key), Some(&body))
+        .call(&run.rec, "tax draft", Method::POST, &path, Some(&o.treasurer), Some(&key), Some(&body))
         .await
         .map_err(|f| ("tax draft", f))?;
     let id = str_field(&draft.body, "id").map_err(|f| ("tax draft", f))?;
-    let transfer = approval_chain(run, v, &id).await?;
-    let ntpn = format!("{:016X}", rng.next_u64());
-    settle(run, rng, v, &transfer, Some(ntpn)).await?;
+    let transfer = approval_chain_from(run, v, &o.treasurer, &id).await?;
+    // The bank's proof of payment for each tax.
+    let ntpns: serde_json::Map<String, Value> =
+        owed.iter().map(|(t, _)| (t.clone(), json!(format!("{:016X}", rng.next_u64())))).collect();
+    settle(run, rng, v, &transfer, Some(Value::Object(ntpns))).await?;
     inc(&run.c.tax_deposits);
     Ok(())
 }

@@ -78,6 +78,7 @@ chart![
     ("2.1.3.03", "Utang PPh Pasal 22", Liability),
     ("2.1.3.04", "Utang PPh Pasal 23", Liability),
     ("2.1.3.05", "Utang Pajak Lainnya / Pajak Daerah", Liability),
+    ("2.1.3.06", "Utang PPh Pasal 4 ayat (2)", Liability),
     ("2.1.9.99", "Penerimaan Belum Teridentifikasi", Liability),
     ("3.1.1.01", "Ekuitas Dana / SiLPA", Equity),
     ("4.1.1.01", "Bagi Hasil BUMDes", Revenue),
@@ -131,6 +132,7 @@ pub const TAXES: &[(&str, &str)] = &[
     ("PPH22", "2.1.3.03"),
     ("PPH23", "2.1.3.04"),
     ("PAJAK_DAERAH", "2.1.3.05"),
+    ("PPH4_2", "2.1.3.06"),
 ];
 
 /// An account code: dot-separated groups of digits, e.g. `5.2.1.07`.

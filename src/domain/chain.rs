@@ -53,6 +53,10 @@ pub struct CanonicalPaymentLine<'a> {
     pub amount_sen: i64,
     /// (tax, amount in sen)
     pub withholdings: Vec<(&'a str, i64)>,
+    /// A tax deposit line's billing code. Left out when there is none, so that the digests of requests made before
+    /// lines had billing codes are unchanged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub billing_code: Option<&'a str>,
 }
 
 /// What a payment request asks for (payee, lines, amounts). Field order is part of the format: do not reorder.

@@ -97,6 +97,32 @@ pub fn payment_entries(req: &PaidRequest) -> Result<Vec<EntryDraft>, SettlementE
     Ok(entries)
 }
 
+/// The tax a liability account is owed on (the reverse of [`liability_of`]).
+pub fn tax_of(account: &str) -> Option<&'static str> {
+    TAXES.iter().find(|(_, a)| *a == account).map(|(t, _)| *t)
+}
+
+/// The NTPN of each line of a paid tax deposit, in line order: a deposit is finished only when every tax type in it
+/// has the proof of payment the bank got for it. `by_tax` gives them per tax; `single` may stand for the one line of
+/// a deposit of one tax.
+pub fn line_ntpns(
+    taxes: &[&str],
+    single: Option<&str>,
+    by_tax: &BTreeMap<String, String>,
+) -> Result<Vec<String>, String> {
+    if let Some(extra) = by_tax.keys().find(|t| !taxes.contains(&t.as_str())) {
+        return Err(format!("ntpns names {extra}, which this deposit does not hold"));
+    }
+    taxes
+        .iter()
+        .map(|tax| match (by_tax.get(*tax), single) {
+            (Some(n), _) => Ok(n.clone()),
+            (None, Some(n)) if taxes.len() == 1 => Ok(n.to_string()),
+            _ => Err(format!("a paid tax deposit needs the NTPN of each tax: {tax} has none (ntpns.{tax})")),
+        })
+        .collect()
+}
+
 /// The liability account a withheld tax is owed on.
 pub fn liability_of(tax: &str) -> Option<&'static str> {
     TAXES.iter().find(|(t, _)| *t == tax).map(|(_, a)| *a)
@@ -214,6 +240,17 @@ mod tests {
         assert!(cancel_releases_commitment(Spp, PaymentStatus::Failed));
         assert!(!cancel_releases_commitment(Spp, PaymentStatus::Draft));
         assert!(!cancel_releases_commitment(TaxDeposit, PaymentStatus::Approved));
+    }
+
+    #[test]
+    fn a_paid_deposit_has_an_ntpn_per_tax() {
+        let by: BTreeMap<String, String> = [("PPN".to_string(), "A".repeat(16))].into_iter().collect();
+        assert_eq!(line_ntpns(&["PPN"], None, &by).unwrap(), vec!["A".repeat(16)]);
+        assert!(line_ntpns(&["PPN", "PPH22"], None, &by).is_err(), "PPh 22 has none");
+        assert!(line_ntpns(&["PPN", "PPH22"], Some("B"), &by).is_err(), "one NTPN cannot stand for two taxes");
+        assert_eq!(line_ntpns(&["PPH23"], Some("B"), &BTreeMap::new()).unwrap(), vec!["B".to_string()]);
+        assert!(line_ntpns(&["PPH23"], None, &by).is_err(), "an NTPN for a tax the deposit does not hold");
+        assert_eq!(tax_of("2.1.3.06"), Some("PPH4_2"));
     }
 
     proptest! {

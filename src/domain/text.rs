@@ -187,12 +187,16 @@ impl BillingCode {
 }
 
 text_type!(
-    /// The proof of a tax payment the treasury's system returns (NTPN): printable, at most 32 characters.
+    /// The proof of a tax payment the treasury's system returns (NTPN): 16 letters and digits, upper case.
     Ntpn
 );
 impl Ntpn {
     pub fn parse(field: &str, raw: &str) -> Result<Ntpn, FieldError> {
-        clean_text(field, raw, 32).map(Ntpn)
+        let n = raw.trim().to_uppercase();
+        if n.len() != 16 || !n.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(FieldError::new(field, "must be the 16-character NTPN"));
+        }
+        Ok(Ntpn(n))
     }
 }
 
@@ -257,6 +261,8 @@ mod tests {
         assert_eq!(Npwp::parse("n", "012345678901234").unwrap().formatted(), "01.234.567.8-901.234");
         assert!(Npwp::parse("n", "0123").is_err());
         assert!(BillingCode::parse("b", "12345678901234").is_err());
+        assert_eq!(Ntpn::parse("n", "a1b2c3d4e5f6g7h8").unwrap().as_str(), "A1B2C3D4E5F6G7H8");
+        assert!(Ntpn::parse("n", "A1B2C3D4E5F6G7H").is_err());
         assert_eq!(Username::parse("u", " Bendahara ").unwrap().as_str(), "bendahara");
         assert!(Username::parse("u", "bu ani").is_err());
         assert!(Password::parse("p", "short").is_err());

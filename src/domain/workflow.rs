@@ -2,6 +2,7 @@
 //! arithmetic (gross, withheld, net). Pure: the store applies these under the village's lock.
 
 use super::roles::Role;
+use super::settlement::PaymentKind;
 use serde::{Deserialize, Serialize};
 
 text_enum! {
@@ -91,24 +92,42 @@ pub enum WorkflowError {
     SeparationOfDuties { done: &'static str, step: &'static str },
 }
 
-/// Checks role then state. Returns the new status and the duty this action belongs to.
-pub fn transition(from: PaymentStatus, action: Action, role: Role) -> Result<(PaymentStatus, Step), WorkflowError> {
+/// Who drafts a request of `kind`, and the duty drafting belongs to: the implementer drafts a payment (SPP); the
+/// treasurer, as the village's withholding agent, drafts a tax deposit, and drafting, submitting and releasing it are
+/// one duty (the treasurer's), kept apart from the secretary's verification and the head's approval.
+pub fn drafter(kind: PaymentKind) -> (Role, Step) {
+    match kind {
+        PaymentKind::Spp => (Role::Implementer, Step::Draft),
+        PaymentKind::TaxDeposit => (Role::Treasurer, Step::Release),
+    }
+}
+
+/// Checks role then state for a request of `kind`. Returns the new status and the duty this action belongs to.
+pub fn transition(
+    kind: PaymentKind,
+    from: PaymentStatus,
+    action: Action,
+    role: Role,
+) -> Result<(PaymentStatus, Step), WorkflowError> {
     use PaymentStatus as S;
     let forbidden = || WorkflowError::Forbidden { role: role.as_str(), action: action.as_str() };
     let invalid = || WorkflowError::InvalidTransition { action: action.as_str(), from: from.as_str() };
+    let (drafting_role, drafting_step) = drafter(kind);
     let (allowed_role, step) = match action {
-        Action::Submit => (Role::Implementer, Step::Draft),
+        Action::Submit => (drafting_role, drafting_step),
         Action::Verify | Action::Return => (Role::Secretary, Step::Verify),
         Action::Approve | Action::Reject => (Role::Head, Step::Approve),
         Action::Release => (Role::Treasurer, Step::Release),
         Action::Pay | Action::Fail => (Role::Bank, Step::Settle),
         Action::Cancel => {
-            // The implementer withdraws their own unsubmitted request; the head cancels an approved one.
-            return match (from, role) {
-                (S::Draft | S::Returned, Role::Implementer) => Ok((S::Cancelled, Step::Draft)),
-                (S::Approved | S::Failed, Role::Head) => Ok((S::Cancelled, Step::Approve)),
-                (S::Draft | S::Returned, Role::Head) | (S::Approved | S::Failed, Role::Implementer) => Err(forbidden()),
-                (_, Role::Implementer | Role::Head) => Err(invalid()),
+            // The drafter withdraws their own unsubmitted request; the head cancels an approved one.
+            return match from {
+                S::Draft | S::Returned if role == drafting_role => Ok((S::Cancelled, drafting_step)),
+                S::Approved | S::Failed if role == Role::Head => Ok((S::Cancelled, Step::Approve)),
+                S::Draft | S::Returned | S::Approved | S::Failed if role == drafting_role || role == Role::Head => {
+                    Err(forbidden())
+                }
+                _ if role == drafting_role || role == Role::Head => Err(invalid()),
                 _ => Err(forbidden()),
             };
         }
@@ -186,7 +205,7 @@ mod tests {
             (S::Released, Action::Pay, Role::Bank, S::Paid),
         ];
         for (from, action, role, to) in steps {
-            assert_eq!(transition(from, action, role).unwrap().0, to);
+            assert_eq!(transition(PaymentKind::Spp, from, action, role).unwrap().0, to);
         }
     }
 
@@ -208,7 +227,7 @@ mod tests {
         for from in PaymentStatus::ALL {
             for action in actions {
                 for role in roles {
-                    if transition(from, action, role).is_ok() {
+                    if transition(PaymentKind::Spp, from, action, role).is_ok() {
                         allowed += 1;
                     }
                 }
@@ -217,18 +236,51 @@ mod tests {
         // submit×2, verify, return×2, approve, reject, release×2, pay, fail, cancel×4 = 15
         assert_eq!(allowed, 15);
         assert!(matches!(
-            transition(S::Paid, Action::Cancel, Role::Head),
+            transition(PaymentKind::Spp, S::Paid, Action::Cancel, Role::Head),
             Err(WorkflowError::InvalidTransition { .. })
         ));
         assert!(matches!(
-            transition(S::Approved, Action::Cancel, Role::Implementer),
+            transition(PaymentKind::Spp, S::Approved, Action::Cancel, Role::Implementer),
             Err(WorkflowError::Forbidden { .. })
         ));
         assert!(matches!(
-            transition(S::Draft, Action::Verify, Role::Secretary),
+            transition(PaymentKind::Spp, S::Draft, Action::Verify, Role::Secretary),
             Err(WorkflowError::InvalidTransition { .. })
         ));
-        assert!(matches!(transition(S::Submitted, Action::Verify, Role::Head), Err(WorkflowError::Forbidden { .. })));
+        assert!(matches!(
+            transition(PaymentKind::Spp, S::Submitted, Action::Verify, Role::Head),
+            Err(WorkflowError::Forbidden { .. })
+        ));
+    }
+
+    #[test]
+    fn the_treasurer_drafts_and_releases_a_tax_deposit_as_one_duty() {
+        use PaymentKind::TaxDeposit as T;
+        let steps = [
+            (S::Draft, Action::Submit, Role::Treasurer, S::Submitted, Step::Release),
+            (S::Submitted, Action::Verify, Role::Secretary, S::Verified, Step::Verify),
+            (S::Verified, Action::Approve, Role::Head, S::Approved, Step::Approve),
+            (S::Approved, Action::Release, Role::Treasurer, S::Released, Step::Release),
+        ];
+        let mut history = Vec::new();
+        for (from, action, role, to, step) in steps {
+            assert_eq!(transition(T, from, action, role).unwrap(), (to, step));
+            let who = role.as_str().to_string();
+            assert!(check_separation(&history, &who, step).is_ok(), "{action:?}");
+            history.push((who, step));
+        }
+        assert!(matches!(
+            transition(T, S::Draft, Action::Submit, Role::Implementer),
+            Err(WorkflowError::Forbidden { .. })
+        ));
+        assert_eq!(transition(T, S::Draft, Action::Cancel, Role::Treasurer).unwrap().0, S::Cancelled);
+        assert!(matches!(
+            transition(T, S::Draft, Action::Cancel, Role::Implementer),
+            Err(WorkflowError::Forbidden { .. })
+        ));
+        // The head who approved still may not release, and the treasurer may not approve.
+        assert!(transition(T, S::Verified, Action::Approve, Role::Treasurer).is_err());
+        assert_eq!(drafter(T), (Role::Treasurer, Step::Release));
     }
 
     #[test]

@@ -144,9 +144,37 @@ pub async fn create_regency(state: State, who: Principal, body: Body<NewRegency>
     if ![420, 480, 540].contains(&offset) {
         return Err(ApiError::validation("utc_offset_minutes must be 420 (WIB), 480 (WITA) or 540 (WIT)"));
     }
+    let treasury = body.value.treasury.as_ref().map(parse_treasury).transpose()?;
     let db = state.db.clone();
-    let row = blocking(move || db.create_regency(&code, &name, offset)).await?;
+    let row = blocking(move || db.create_regency(&code, &name, offset, treasury.as_ref())).await?;
     Ok(HttpResponse::Created().json(RegencyView::from(row)))
+}
+
+fn parse_treasury(t: &TreasuryAccount) -> Result<crate::store::Treasury, ApiError> {
+    Ok(crate::store::Treasury {
+        name: Name::parse("treasury.name", &t.name)?.into_string(),
+        bank_code: crate::domain::text::BankCode::parse("treasury.bank_code", &t.bank_code)?.into_string(),
+        account_number: crate::domain::text::AccountNumber::parse("treasury.account_number", &t.account_number)?
+            .into_string(),
+    })
+}
+
+/// Set or clear a regency's treasury account (admin): where its villages deposit regional tax.
+#[utoipa::path(patch, path = "/api/v1/regencies/{id}", tag = "administration", request_body = RegencyUpdate,
+    security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = RegencyView), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn update_regency(
+    state: State,
+    who: Principal,
+    id: web::Path<String>,
+    body: Body<RegencyUpdate>,
+) -> Result<HttpResponse, ApiError> {
+    who.require_admin()?;
+    let treasury = body.value.treasury.as_ref().map(parse_treasury).transpose()?;
+    let db = state.db.clone();
+    let id = id.into_inner();
+    let row = blocking(move || db.set_regency_treasury(&id, treasury.as_ref())).await?;
+    Ok(HttpResponse::Ok().json(RegencyView::from(row)))
 }
 
 /// Regencies: all for an administrator, one's own for an inspector.

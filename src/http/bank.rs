@@ -131,8 +131,19 @@ pub async fn transfer_result(
         return Err(ApiError::validation("a failed transfer needs a reason"));
     }
     let ntpn = r.ntpn.as_deref().map(|x| Ntpn::parse("ntpn", x).map(Ntpn::into_string)).transpose()?;
-    let result =
-        BankResult { paid, bank_reference: reference(&r.bank_reference)?, value_date: r.value_date, reason, ntpn };
+    let mut ntpns = std::collections::BTreeMap::new();
+    for (tax, n) in r.ntpns.unwrap_or_default() {
+        let n = Ntpn::parse(&format!("ntpns.{tax}"), &n)?.into_string();
+        ntpns.insert(tax, n);
+    }
+    let result = BankResult {
+        paid,
+        bank_reference: reference(&r.bank_reference)?,
+        value_date: r.value_date,
+        reason,
+        ntpn,
+        ntpns,
+    };
     let db = state.db.clone();
     let actor = actor(&who);
     let written = blocking(move || {

@@ -72,6 +72,7 @@ pub fn configure(state: Arc<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
                     .route("/auth/login", web::post().to(admin::login))
                     .route("/auth/token", web::post().to(admin::client_token))
                     .route("/regencies", web::post().to(admin::create_regency))
+                    .route("/regencies/{id}", web::patch().to(admin::update_regency))
                     .route("/regencies", web::get().to(admin::list_regencies))
                     .route("/regencies/{id}", web::get().to(admin::get_regency))
                     .route("/villages", web::post().to(admin::create_village))

@@ -300,7 +300,7 @@ async fn checked_draft(
                 w.amount.money().map_err(|e| ApiError::amount(&format!("lines[{i}].withholdings[{j}].amount"), e))?;
             if tax_account(&w.tax).is_none() {
                 return Err(ApiError::validation(format!(
-                    "lines[{i}].withholdings[{j}].tax must be PPN, PPH21, PPH22, PPH23 or PAJAK_DAERAH"
+                    "lines[{i}].withholdings[{j}].tax must be PPN, PPH21, PPH22, PPH23, PPH4_2 or PAJAK_DAERAH"
                 )));
             }
             if !taxes.insert(w.tax.clone()) {
@@ -308,7 +308,13 @@ async fn checked_draft(
             }
             withholdings.push((w.tax, a));
         }
-        lines.push(NewPaymentLine { account_code: l.account_code, source: Some(l.source), amount, withholdings });
+        lines.push(NewPaymentLine {
+            account_code: l.account_code,
+            source: Some(l.source),
+            amount,
+            withholdings,
+            billing_code: None,
+        });
     }
     let t = totals(
         &lines.iter().map(|l| (l.amount.sen(), l.withholdings.iter().map(|w| w.1.sen()).collect())).collect::<Vec<_>>(),
@@ -353,42 +359,80 @@ pub async fn create_tax_deposit(
     body: Body<TaxDepositRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let village = load_village(&state, &id).await?;
-    who.require(&village, &[Role::Implementer])?;
+    // The treasurer is the village's withholding agent: depositing what was withheld is the treasurer's duty.
+    who.require(&village, &[Role::Treasurer])?;
     let key = idempotency_key(&req, &who, &body.request_hash, true)?;
     let d = body.value;
-    let description = Description::parse("description", &d.description)?.into_string();
-    let billing = BillingCode::parse("billing_code", &d.billing_code)?.into_string();
     let fiscal_year = d.fiscal_year.unwrap_or_else(|| today_wib().year());
     check_year(fiscal_year)?;
     if d.lines.is_empty() || d.lines.len() > TAXES.len() {
         return Err(ApiError::validation("a tax deposit has one line per tax, at least one"));
     }
+    let default_billing = d.billing_code.as_deref().map(|b| BillingCode::parse("billing_code", b)).transpose()?;
     let mut seen = HashSet::new();
     let mut lines = Vec::new();
     for (i, l) in d.lines.into_iter().enumerate() {
         let amount = l.amount.money().map_err(|e| ApiError::amount(&format!("lines[{i}].amount"), e))?;
         let account = tax_account(&l.tax).ok_or_else(|| {
-            ApiError::validation(format!("lines[{i}].tax must be PPN, PPH21, PPH22, PPH23 or PAJAK_DAERAH"))
+            ApiError::validation(format!("lines[{i}].tax must be PPN, PPH21, PPH22, PPH23, PPH4_2 or PAJAK_DAERAH"))
         })?;
         if !seen.insert(l.tax.clone()) {
-            return Err(ApiError::validation(format!("{} appears twice", l.tax)));
+            return Err(ApiError::validation(format!("{} appears twice: one line per tax type", l.tax)));
         }
-        lines.push(NewPaymentLine { account_code: account.into(), source: None, amount, withholdings: vec![] });
+        let billing = match l.billing_code.as_deref() {
+            Some(b) => BillingCode::parse(&format!("lines[{i}].billing_code"), b)?,
+            None => default_billing
+                .clone()
+                .ok_or_else(|| ApiError::validation(format!("lines[{i}].billing_code is required")))?,
+        };
+        lines.push(NewPaymentLine {
+            account_code: account.into(),
+            source: None,
+            amount,
+            withholdings: vec![],
+            billing_code: Some(billing.into_string()),
+        });
     }
+    let regional = seen.contains(REGIONAL_TAX);
+    if regional && seen.len() > 1 {
+        return Err(ApiError::validation(
+            "regional tax (PAJAK_DAERAH) goes to the regency's treasury and state taxes to the state's: deposit them separately",
+        ));
+    }
+    let (payee_name, payee_bank_code, payee_account_number) = if regional {
+        let db = state.db.clone();
+        let rid = village.regency_id.clone();
+        let regency = blocking(move || db.get_regency(&rid)).await?.ok_or_else(ApiError::internal)?;
+        let t = regency.treasury().ok_or_else(|| {
+            ApiError::validation("the regency has no treasury account for regional tax (PATCH /regencies/{id})")
+        })?;
+        (t.name, t.bank_code, t.account_number)
+    } else {
+        let first = lines[0].billing_code.clone().unwrap_or_default();
+        ("Kas Negara (MPN)".to_string(), "MPN".to_string(), first)
+    };
+    let description = match d.description.as_deref() {
+        Some(text) => Description::parse("description", text)?.into_string(),
+        None => format!(
+            "Setor pajak: {}",
+            seen.iter().cloned().collect::<std::collections::BTreeSet<_>>().into_iter().collect::<Vec<_>>().join(", ")
+        ),
+    };
     let t = totals(&lines.iter().map(|l| (l.amount.sen(), vec![])).collect::<Vec<_>>()).map_err(totals_error)?;
+    let billing_code = lines[0].billing_code.clone();
     let new = NewPayment {
         village_id: village.id.into(),
         kind: PaymentKind::TaxDeposit,
         fiscal_year,
         activity_code: None,
         description,
-        payee_name: "Kas Negara (MPN)".into(),
-        payee_bank_code: "MPN".into(),
-        payee_account_number: billing.clone(),
+        payee_name,
+        payee_bank_code,
+        payee_account_number,
         payee_npwp: None,
         invoice_number: None,
         invoice_date: None,
-        billing_code: Some(billing),
+        billing_code,
         lines,
         totals: t,
         actor: actor(&who),
@@ -397,6 +441,9 @@ pub async fn create_tax_deposit(
     let written = blocking(move || db.create_payment(&new, key.as_ref(), &render_payment)).await?;
     Ok(respond_written(&state, written, StatusCode::CREATED, |r| PaymentView::from(r)))
 }
+
+/// The tax deposited to the regency's treasury instead of the state's.
+const REGIONAL_TAX: &str = "PAJAK_DAERAH";
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]

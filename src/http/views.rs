@@ -46,6 +46,27 @@ pub struct NewRegency {
     pub name: String,
     /// The regency's time zone in minutes east of UTC: 420 (WIB, default), 480 (WITA) or 540 (WIT).
     pub utc_offset_minutes: Option<i32>,
+    /// The regency's treasury account (Kas Daerah), where regional tax (PAJAK_DAERAH) is deposited.
+    pub treasury: Option<TreasuryAccount>,
+}
+
+/// A treasury account: a name, a bank code and an account number.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TreasuryAccount {
+    #[schema(example = "Kas Daerah Kabupaten Kubu Raya")]
+    pub name: String,
+    #[schema(example = "123")]
+    pub bank_code: String,
+    #[schema(example = "1002003004")]
+    pub account_number: String,
+}
+
+/// Sets or clears a regency's treasury account (admin).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegencyUpdate {
+    pub treasury: Option<TreasuryAccount>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -55,11 +76,18 @@ pub struct RegencyView {
     pub name: String,
     pub utc_offset_minutes: i32,
     pub created_at: DateTime<Utc>,
+    pub treasury: Option<TreasuryAccount>,
 }
 
 impl From<RegencyRow> for RegencyView {
     fn from(r: RegencyRow) -> Self {
+        let treasury = r.treasury().map(|t| TreasuryAccount {
+            name: t.name,
+            bank_code: t.bank_code,
+            account_number: t.account_number,
+        });
         RegencyView {
+            treasury,
             id: r.id,
             code: r.code,
             name: r.name,
@@ -490,7 +518,7 @@ pub struct Payee {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WithholdingRequest {
-    /// PPN, PPH21, PPH22, PPH23 or PAJAK_DAERAH.
+    /// PPN, PPH21, PPH22, PPH23, PPH4_2 or PAJAK_DAERAH.
     #[schema(example = "PPN")]
     pub tax: String,
     #[schema(value_type = String, example = "1100000.00")]
@@ -532,16 +560,22 @@ pub struct TaxDepositLineRequest {
     pub tax: String,
     #[schema(value_type = String, example = "1100000.00")]
     pub amount: AmountInput,
+    /// This tax's billing code (kode billing), 15 digits: each tax type is paid under its own.
+    #[schema(example = "820261100012345")]
+    pub billing_code: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TaxDepositRequest {
+    /// Defaults to "Setor pajak" and the taxes deposited.
     #[schema(example = "Setor PPN dan PPh Oktober")]
-    pub description: String,
-    /// The state revenue billing code (kode billing), 15 digits.
+    pub description: Option<String>,
+    /// The billing code of every line that gives none (a deposit of one tax may give it here).
     #[schema(example = "820261100012345")]
-    pub billing_code: String,
+    pub billing_code: Option<String>,
+    /// One line per tax type. State taxes and regional tax (PAJAK_DAERAH, paid to the regency's treasury) go to
+    /// different treasuries, so they are deposited separately.
     pub lines: Vec<TaxDepositLineRequest>,
     pub fiscal_year: Option<i32>,
 }
@@ -569,6 +603,13 @@ pub struct PaymentLineView {
     #[schema(value_type = String)]
     pub amount: Amount,
     pub withholdings: Vec<WithholdingView>,
+    /// A tax deposit's line: the tax, its billing code and, once paid, its NTPN.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tax: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub billing_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ntpn: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -708,6 +749,11 @@ impl From<&crate::store::rows::PaymentRecord> for PaymentView {
                         .filter(|w| w.line_no == l.line_no)
                         .map(|w| WithholdingView { tax: w.tax.clone(), amount: Amount(w.amount) })
                         .collect(),
+                    tax: (p.kind == crate::domain::settlement::PaymentKind::TaxDeposit)
+                        .then(|| crate::domain::settlement::tax_of(&l.account_code))
+                        .flatten(),
+                    billing_code: l.billing_code.clone(),
+                    ntpn: l.ntpn.clone(),
                 })
                 .collect(),
             gross: Amount(p.gross),
@@ -772,8 +818,11 @@ pub struct TransferResultRequest {
     pub value_date: NaiveDate,
     /// Required when `failed`.
     pub reason: Option<String>,
-    /// For tax deposits: the state revenue receipt number.
+    /// For a tax deposit of one tax: its NTPN (16 characters).
     pub ntpn: Option<String>,
+    /// For a tax deposit: the NTPN of each tax, `{"PPN": "...", "PPH22": "..."}`. A `paid` deposit without the
+    /// NTPN of every tax in it is `422 validation_failed`.
+    pub ntpns: Option<std::collections::BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

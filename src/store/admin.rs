@@ -7,6 +7,27 @@ use super::{now_micros, Db, DbConn, StoreError};
 use crate::domain::accounts::STANDARD_CHART;
 use diesel::prelude::*;
 
+/// A regency's treasury account (Kas Daerah): where regional tax is deposited.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Treasury {
+    pub name: String,
+    pub bank_code: String,
+    pub account_number: String,
+}
+
+impl RegencyRow {
+    pub fn treasury(&self) -> Option<Treasury> {
+        match (&self.treasury_name, &self.treasury_bank_code, &self.treasury_account_number) {
+            (Some(name), Some(bank_code), Some(account_number)) => Some(Treasury {
+                name: name.clone(),
+                bank_code: bank_code.clone(),
+                account_number: account_number.clone(),
+            }),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 pub enum VillageFilter<'a> {
     All,
@@ -27,17 +48,43 @@ fn get_user(c: &mut DbConn, id: &str) -> Result<Option<UserRow>, StoreError> {
 }
 
 impl Db {
-    pub fn create_regency(&self, code: &str, name: &str, utc_offset_minutes: i32) -> Result<RegencyRow, StoreError> {
+    pub fn create_regency(
+        &self,
+        code: &str,
+        name: &str,
+        utc_offset_minutes: i32,
+        treasury: Option<&Treasury>,
+    ) -> Result<RegencyRow, StoreError> {
         let row = RegencyRow {
             id: uuid::Uuid::now_v7().to_string(),
             code: code.to_string(),
             name: name.to_string(),
             created_at: now_micros(),
             utc_offset_minutes,
+            treasury_name: treasury.map(|t| t.name.clone()),
+            treasury_bank_code: treasury.map(|t| t.bank_code.clone()),
+            treasury_account_number: treasury.map(|t| t.account_number.clone()),
         };
         self.write("create_regency", |c| {
             diesel::insert_into(regencies::table).values(&row).execute(c)?;
             Ok(row)
+        })
+    }
+
+    /// Sets (or clears) the regency's treasury account.
+    pub fn set_regency_treasury(&self, id: &str, treasury: Option<&Treasury>) -> Result<RegencyRow, StoreError> {
+        self.write("set_regency_treasury", |c| {
+            let n = diesel::update(regencies::table.find(id))
+                .set((
+                    regencies::treasury_name.eq(treasury.map(|t| t.name.clone())),
+                    regencies::treasury_bank_code.eq(treasury.map(|t| t.bank_code.clone())),
+                    regencies::treasury_account_number.eq(treasury.map(|t| t.account_number.clone())),
+                ))
+                .execute(c)?;
+            if n == 0 {
+                return Err(StoreError::NotFound("regency"));
+            }
+            get_regency(c, id)?.ok_or(StoreError::NotFound("regency"))
         })
     }
 

@@ -13,7 +13,7 @@ use crate::domain::budget;
 use crate::domain::money::{Amount, Money};
 use crate::domain::posting::{EntryDraft, TxnKind};
 use crate::domain::roles::Role;
-use crate::domain::settlement::{self, BankAnswer, PaidRequest, Settle, SettledLine, TransferState};
+use crate::domain::settlement::{self, BankAnswer, PaidRequest, PaymentKind, Settle, SettledLine, TransferState};
 use crate::domain::workflow::{transition, Action, TransferStatus};
 use chrono::{Datelike, NaiveDate};
 use diesel::prelude::*;
@@ -25,6 +25,8 @@ pub struct BankResult {
     pub value_date: NaiveDate,
     pub reason: Option<String>,
     pub ntpn: Option<String>,
+    /// A tax deposit's NTPN per tax (`domain::settlement::line_ntpns`).
+    pub ntpns: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone)]
@@ -141,7 +143,25 @@ fn settle_locked(
     }
     let from = rec.payment.status;
     let action = if result.paid { Action::Pay } else { Action::Fail };
-    let (to, step) = transition(from, action, Role::Bank)?;
+    let (to, step) = transition(kind, from, action, Role::Bank)?;
+    // A tax deposit the bank paid is finished only with the NTPN of each of its taxes.
+    let line_ntpns = match (kind, result.paid) {
+        (PaymentKind::TaxDeposit, true) => {
+            let taxes: Vec<&str> = rec
+                .lines
+                .iter()
+                .map(|l| {
+                    settlement::tax_of(&l.account_code)
+                        .ok_or_else(|| StoreError::internal(format!("tax line on {}", l.account_code)))
+                })
+                .collect::<Result<_, _>>()?;
+            Some(
+                settlement::line_ntpns(&taxes, result.ntpn.as_deref(), &result.ntpns)
+                    .map_err(StoreError::Validation)?,
+            )
+        }
+        _ => None,
+    };
     let mut transaction = None;
     match decision {
         Settle::Replay | Settle::Conflict | Settle::RecordFailure => {}
@@ -170,7 +190,7 @@ fn settle_locked(
     transfer.bank_reference = Some(result.bank_reference.clone());
     transfer.value_date = Some(result.value_date);
     transfer.reason = result.reason.clone();
-    transfer.ntpn = result.ntpn.clone();
+    transfer.ntpn = line_ntpns.as_ref().and_then(|n| n.first().cloned()).or_else(|| result.ntpn.clone());
     transfer.settled_by = Some(actor.id.clone());
     transfer.transaction_id = transaction_id.clone();
     diesel::update(transfers::table.find(&transfer.id))
@@ -189,7 +209,7 @@ fn settle_locked(
     payment.status = to;
     payment.updated_at = now;
     payment.bank_reference = Some(result.bank_reference.clone());
-    payment.ntpn = result.ntpn.clone();
+    payment.ntpn = line_ntpns.as_ref().and_then(|n| n.first().cloned()).or_else(|| result.ntpn.clone());
     payment.transaction_id = transaction_id;
     payment.failure_reason = result.reason.clone().filter(|_| !result.paid);
     diesel::update(payments::table.find(&payment.id))
@@ -202,6 +222,13 @@ fn settle_locked(
             payments::failure_reason.eq(&payment.failure_reason),
         ))
         .execute(c)?;
+    if let Some(ntpns) = &line_ntpns {
+        for (line, ntpn) in rec.lines.iter().zip(ntpns) {
+            diesel::update(payment_lines::table.find((&line.payment_id, line.line_no)))
+                .set(payment_lines::ntpn.eq(ntpn))
+                .execute(c)?;
+        }
+    }
     let note = if result.paid { None } else { result.reason.as_deref() };
     let draft = EventDraft { step, action: action.as_str(), actor, from: Some(from), to, note, status_change: None };
     append_event(c, village, &rec, draft)?;

@@ -213,7 +213,7 @@ pub fn now_micros() -> NaiveDateTime {
     chrono::DateTime::from_timestamp_micros(micros).expect("in range").naive_utc()
 }
 
-pub use admin::VillageFilter;
+pub use admin::{Treasury, VillageFilter};
 pub use bank::{BankResult, NewCredit, NewStatementLine};
 pub use budget::BudgetLineInput;
 pub use ledger::{NewTransaction, TxnQuery};

@@ -19,7 +19,7 @@ use crate::domain::ids::PaymentId;
 use crate::domain::money::{Amount, Money};
 use crate::domain::posting::PostingError;
 use crate::domain::settlement::{cancel_releases_commitment, PaymentKind};
-use crate::domain::workflow::{check_separation, transition, Action, PaymentStatus, Step, TransferStatus};
+use crate::domain::workflow::{check_separation, drafter, transition, Action, PaymentStatus, Step, TransferStatus};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use std::collections::BTreeMap;
@@ -39,6 +39,8 @@ pub struct NewPaymentLine {
     pub amount: Money,
     /// (tax, amount)
     pub withholdings: Vec<(String, Money)>,
+    /// A tax deposit's line: the billing code it is paid under.
+    pub billing_code: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -87,6 +89,7 @@ pub fn payment_digest(p: &PaymentRow, lines: &[PaymentLineRow], withholdings: &[
                     .filter(|w| w.line_no == l.line_no)
                     .map(|w| (w.tax.as_str(), w.amount))
                     .collect(),
+                billing_code: l.billing_code.as_deref(),
             })
             .collect(),
     })
@@ -202,6 +205,8 @@ fn draft_rows(new: &NewPayment, village_id: &str) -> PaymentRecord {
             activity_code: new.activity_code.clone(),
             source: l.source.clone(),
             amount: l.amount.sen(),
+            billing_code: l.billing_code.clone(),
+            ntpn: None,
         });
         for (j, (tax, amount)) in l.withholdings.iter().enumerate() {
             withholdings.push(WithholdingRow {
@@ -455,7 +460,7 @@ impl Db {
                     c.insert_all(payment_withholdings::table, &rec.withholdings)?;
                 }
                 let draft = EventDraft {
-                    step: Step::Draft,
+                    step: drafter(new.kind).1,
                     action: "create",
                     actor: &new.actor,
                     from: None,
@@ -577,7 +582,7 @@ fn take_step(
     note: Option<&str>,
 ) -> Result<PaymentRecord, StoreError> {
     let (from, kind) = (rec.payment.status, rec.payment.kind);
-    let (to, step) = transition(from, action, actor.role)?;
+    let (to, step) = transition(kind, from, action, actor.role)?;
     check_separation(&history(&rec), &actor.id, step)?;
     match action {
         Action::Approve if kind.uses_budget() => {

@@ -22,6 +22,10 @@ pub struct RegencyRow {
     pub created_at: NaiveDateTime,
     /// The regency's time zone (WIB +420, WITA +480, WIT +540).
     pub utc_offset_minutes: i32,
+    /// The regency's treasury (Kas Daerah), where regional tax (PAJAK_DAERAH) is deposited.
+    pub treasury_name: Option<String>,
+    pub treasury_bank_code: Option<String>,
+    pub treasury_account_number: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -221,6 +225,9 @@ pub struct PaymentLineRow {
     pub activity_code: Option<String>,
     pub source: Option<String>,
     pub amount: i64,
+    /// A tax deposit's line: the billing code it is paid under, and the NTPN the bank returned for it.
+    pub billing_code: Option<String>,
+    pub ntpn: Option<String>,
 }
 
 // Deserialize: PostgreSQL reads a whole request in one statement, as JSON (store/pg.rs).

@@ -7,6 +7,9 @@ diesel::table! {
         name -> Text,
         created_at -> Timestamp,
         utc_offset_minutes -> Integer,
+        treasury_name -> Nullable<Text>,
+        treasury_bank_code -> Nullable<Text>,
+        treasury_account_number -> Nullable<Text>,
     }
 }
 
@@ -203,6 +206,8 @@ diesel::table! {
         activity_code -> Nullable<Text>,
         source -> Nullable<Text>,
         amount -> BigInt,
+        billing_code -> Nullable<Text>,
+        ntpn -> Nullable<Text>,
     }
 }
 

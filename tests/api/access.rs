@@ -65,7 +65,7 @@ async fn access_matrix() {
         (Method::POST, "/api/v1/villages/{v}/budgets/2026/revisions", Some(budget.clone()), &["head"]),
         (Method::GET, "/api/v1/villages/{v}/payments", None, &readers),
         (Method::POST, "/api/v1/villages/{v}/payments", Some(spp.clone()), &["implementer"]),
-        (Method::POST, "/api/v1/villages/{v}/tax-deposits", Some(deposit.clone()), &["implementer"]),
+        (Method::POST, "/api/v1/villages/{v}/tax-deposits", Some(deposit.clone()), &["treasurer"]),
         (Method::GET, "/api/v1/payments/{p}", None, &readers),
         (Method::POST, "/api/v1/payments/{p}/submit", None, &["implementer"]),
     ];

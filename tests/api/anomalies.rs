@@ -92,12 +92,15 @@ async fn planted_anomalies_and_nothing_else() {
     .await;
     app.act(&d.treasurer, &pd, "release", None).await.assert_status(200);
     settle(&app, &bank, &pd, "D-1", "2026-04-10").await;
-    let dep = app.post(&format!("/api/v1/villages/{}/tax-deposits", d.id)).token(&d.implementer).key("dep")
+    let dep = app.post(&format!("/api/v1/villages/{}/tax-deposits", d.id)).token(&d.treasurer).key("dep")
         .json(&json!({"description": "Setor PPN", "billing_code": "820261100012345", "lines": [{"tax": "PPN", "amount": "1000000.00"}]})).send().await;
     let dep = dep.assert_status(201)["id"].as_str().unwrap().to_string();
-    app.approve_chain(d, &dep).await;
+    app.deposit_chain(d, &dep).await;
     app.act(&d.treasurer, &dep, "release", None).await.assert_status(200);
-    settle(&app, &bank, &dep, "D-2", "2026-04-20").await;
+    let t = app.transfer_of(&bank, &dep).await;
+    let paid =
+        json!({"status": "paid", "bank_reference": "D-2", "value_date": "2026-04-20", "ntpn": "0A1B2C3D4E5F6G7H"});
+    app.bank_result(&bank, t["id"].as_str().unwrap(), "r-D-2", &paid).await.assert_status(200);
 
     // E: one release on a Saturday morning, one a minute before closing on a Monday (set in the database, since the
     // service stamps releases with the real clock).

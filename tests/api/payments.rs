@@ -145,28 +145,59 @@ async fn a_village_year_end_to_end() {
     assert_eq!(balance_of(&acc, "2.1.3.02"), "250000.00");
     assert_eq!(balance_of(&acc, "2.1.3.03"), "166500.00");
     // Depositing more than is owed is refused at approval.
-    let too_much = app.post(&format!("/api/v1/villages/{}/tax-deposits", v.id)).token(&v.implementer).key("dep-x")
+    let too_much = app.post(&format!("/api/v1/villages/{}/tax-deposits", v.id)).token(&v.treasurer).key("dep-x")
         .json(&json!({"description": "Setor PPN", "billing_code": "820261100012345", "lines": [{"tax": "PPN", "amount": "1000000.01"}]})).send().await;
     let x = too_much.assert_status(201)["id"].as_str().unwrap().to_string();
-    app.act(&v.implementer, &x, "submit", None).await.assert_status(200);
+    app.act(&v.treasurer, &x, "submit", None).await.assert_status(200);
     app.act(&v.secretary, &x, "verify", None).await.assert_status(200);
     app.act(&v.head, &x, "approve", None).await.assert_problem(422, "validation_failed");
     app.act(&v.head, &x, "reject", Some("melebihi utang pajak")).await.assert_status(200);
 
-    let dep = app.post(&format!("/api/v1/villages/{}/tax-deposits", v.id)).token(&v.implementer).key("dep-1")
-        .json(&json!({"description": "Setor pajak April", "billing_code": "820261100012345", "lines": [
-            {"tax": "PPN", "amount": "1000000.00"}, {"tax": "PPH21", "amount": "250000.00"}, {"tax": "PPH22", "amount": "166500.00"}]})).send().await;
+    // The implementer may not deposit tax: the treasurer is the withholding agent.
+    let body = json!({"description": "Setor pajak April", "lines": [
+        {"tax": "PPN", "amount": "1000000.00", "billing_code": "820261100012345"},
+        {"tax": "PPH21", "amount": "250000.00", "billing_code": "411121100012346"},
+        {"tax": "PPH22", "amount": "166500.00", "billing_code": "411122100012347"}]});
+    app.post(&format!("/api/v1/villages/{}/tax-deposits", v.id))
+        .token(&v.implementer)
+        .key("dep-i")
+        .json(&body)
+        .send()
+        .await
+        .assert_problem(403, "forbidden");
+    let dep = app
+        .post(&format!("/api/v1/villages/{}/tax-deposits", v.id))
+        .token(&v.treasurer)
+        .key("dep-1")
+        .json(&body)
+        .send()
+        .await;
     let d = dep.assert_status(201).clone();
     assert_eq!(d["kind"], "tax_deposit");
     assert_eq!(d["net"], "1416500.00");
+    assert_eq!(d["lines"][1]["billing_code"], "411121100012346", "each tax its own billing code");
     let d = d["id"].as_str().unwrap().to_string();
-    app.approve_chain(&v, &d).await;
+    app.deposit_chain(&v, &d).await;
+    // The treasurer drafted and submitted it, and releases it: one duty; the secretary and the head are others.
     app.act(&v.treasurer, &d, "release", None).await.assert_status(200);
     let td = app.transfer_of(&bank, &d).await;
     assert_eq!(td["billing_code"], "820261100012345");
-    let s = app.bank_result(&bank, td["id"].as_str().unwrap(), "res-d", &json!({"status": "paid", "bank_reference": "MPN-1", "value_date": "2026-04-15", "ntpn": "A1B2C3D4E5F6G7H8"})).await;
+    let tid = td["id"].as_str().unwrap().to_string();
+    // Paid without the NTPN of every tax: refused, nothing posted.
+    let one =
+        json!({"status": "paid", "bank_reference": "MPN-1", "value_date": "2026-04-15", "ntpn": "A1B2C3D4E5F6G7H8"});
+    app.bank_result(&bank, &tid, "res-d0", &one).await.assert_problem(422, "validation_failed");
+    let partial = json!({"status": "paid", "bank_reference": "MPN-1", "value_date": "2026-04-15",
+        "ntpns": {"PPN": "A1B2C3D4E5F6G7H8", "PPH21": "B1B2C3D4E5F6G7H8"}});
+    app.bank_result(&bank, &tid, "res-d1", &partial).await.assert_problem(422, "validation_failed");
+    let all = json!({"status": "paid", "bank_reference": "MPN-1", "value_date": "2026-04-15",
+        "ntpns": {"PPN": "A1B2C3D4E5F6G7H8", "PPH21": "B1B2C3D4E5F6G7H8", "PPH22": "c1b2c3d4e5f6g7h8"}});
+    let s = app.bank_result(&bank, &tid, "res-d", &all).await;
     assert_eq!(s.assert_status(200)["transaction"]["kind"], "tax_deposit");
-    assert_eq!(app.payment(&v, &d).await["ntpn"], "A1B2C3D4E5F6G7H8");
+    let paid = app.payment(&v, &d).await;
+    assert_eq!(paid["ntpn"], "A1B2C3D4E5F6G7H8");
+    let ntpns: Vec<&str> = paid["lines"].as_array().unwrap().iter().map(|l| l["ntpn"].as_str().unwrap()).collect();
+    assert_eq!(ntpns, ["A1B2C3D4E5F6G7H8", "B1B2C3D4E5F6G7H8", "C1B2C3D4E5F6G7H8"]);
 
     // Every figure, by hand: bank 1,000,000 + 299,000,000 − 9,933,500 − 4,750,000 − 1,416,500.
     let acc = accounts(&app, &v).await;

@@ -75,7 +75,7 @@ fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let (url, pg) = fresh_database(dir.path());
     let db = Db::connect(&url, &PoolOptions { max_connections: 2, ..PoolOptions::default() }).unwrap();
-    let regency = db.create_regency("61.12", "Kubu Raya", 420).unwrap();
+    let regency = db.create_regency("61.12", "Kubu Raya", 420, None).unwrap();
     let village = db
         .create_village(VillageRow {
             id: kasdesa::domain::ids::VillageId::new(),

@@ -67,18 +67,18 @@ async fn village_year() -> Year {
     )
     .await;
     // 04-20 PPN deposited.
-    let d = app.post(&format!("/api/v1/villages/{}/tax-deposits", v.id)).token(&v.implementer).key("dep")
+    let d = app.post(&format!("/api/v1/villages/{}/tax-deposits", v.id)).token(&v.treasurer).key("dep")
         .json(&json!({"description": "Setor PPN", "billing_code": "820261100012345", "lines": [{"tax": "PPN", "amount": "1000000.00"}]}))
         .send().await;
     let d = d.assert_status(201)["id"].as_str().unwrap().to_string();
-    app.approve_chain(&v, &d).await;
+    app.deposit_chain(&v, &d).await;
     app.act(&v.treasurer, &d, "release", None).await.assert_status(200);
     let t = app.transfer_of(&bank, &d).await;
     app.bank_result(
         &bank,
         t["id"].as_str().unwrap(),
         "res-dep",
-        &json!({"status": "paid", "bank_reference": "MPN-1", "value_date": "2026-04-20"}),
+        &json!({"status": "paid", "bank_reference": "MPN-1", "value_date": "2026-04-20", "ntpn": "0A1B2C3D4E5F6G7H"}),
     )
     .await
     .assert_status(200);

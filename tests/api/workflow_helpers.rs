@@ -76,6 +76,14 @@ impl TestApp {
         }
     }
 
+    /// A tax deposit's chain up to approval: the treasurer (who drafted it) submits.
+    pub async fn deposit_chain(&self, v: &Village, deposit: &str) {
+        for (token, action) in [(&v.treasurer, "submit"), (&v.secretary, "verify"), (&v.head, "approve")] {
+            let r = self.act(token, deposit, action, None).await;
+            assert_eq!(r.status.as_u16(), 200, "{action}: {}", r.body);
+        }
+    }
+
     pub async fn payment(&self, v: &Village, payment: &str) -> Value {
         self.get(&format!("/api/v1/payments/{payment}")).token(&v.secretary).send().await.assert_status(200).clone()
     }

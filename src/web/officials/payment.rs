@@ -71,11 +71,11 @@ async fn load_payment(state: &State, who: &Principal, id: &str) -> Result<Loaded
 }
 
 /// The actions the caller's role may take on a request in this status (none for anyone outside the village).
-fn allowed_actions(who: &Principal, status: PaymentStatus) -> Vec<Action> {
+fn allowed_actions(who: &Principal, kind: PaymentKind, status: PaymentStatus) -> Vec<Action> {
     if !who.role().is_village_role() {
         return vec![];
     }
-    ACTIONS.iter().copied().filter(|a| transition(status, *a, who.role()).is_ok()).collect()
+    ACTIONS.iter().copied().filter(|a| transition(kind, status, *a, who.role()).is_ok()).collect()
 }
 
 async fn render_payment(ctx: &Ctx, state: &State, id: &str, error: Option<(ApiError, Action)>) -> HttpResponse {
@@ -86,7 +86,7 @@ async fn render_payment(ctx: &Ctx, state: &State, id: &str, error: Option<(ApiEr
         Err(e) => return api_error_page(ctx, &e),
     };
     let p = &rec.payment;
-    let allowed = allowed_actions(who, p.status);
+    let allowed = allowed_actions(who, p.kind, p.status);
     let http_status =
         error.as_ref().and_then(|(e, _)| StatusCode::from_u16(e.problem().status).ok()).unwrap_or(StatusCode::OK);
     let back = if who.role() == Role::Inspector {
