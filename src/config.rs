@@ -266,7 +266,8 @@ mod tests {
         let names =
             ["PATH", "KASDESA_BIND", "kasdesa_bind", "KASDESA_ANOMALIES", "KASDESA_TEST_X", "KASDESA_XYZ", "KASDESA_"];
         assert_eq!(unknown_variables(names), ["KASDESA_", "KASDESA_XYZ"]);
-        assert!(setting_variables().contains(&"KASDESA_ANOMALIES__TAX_DEPOSIT_DAYS".to_string()));
+        assert!(setting_variables().contains(&"KASDESA_ANOMALIES__SPLIT_WINDOW_DAYS".to_string()));
+        assert!(setting_variables().contains(&"KASDESA_TAX__DEPOSIT_DAY".to_string()));
     }
 
     #[test]

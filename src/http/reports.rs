@@ -204,8 +204,9 @@ pub const ANOMALIES: ReportDef = ReportDef {
         let year_end = NaiveDate::from_ymd_opt(period.year, 12, 31).expect("valid");
         let as_of = q.as_of.unwrap_or_else(|| today_wib().min(year_end));
         let rules = state.settings.anomalies.clone();
+        let tax = state.settings.tax.clone();
         let stem = format!("{}-{}", r.code, period.year);
-        Ok(Planned::new(stem, move |db| regency::anomalies(db, &r, &period, as_of, &rules)))
+        Ok(Planned::new(stem, move |db| regency::anomalies(db, &r, &period, as_of, &rules, &tax)))
     }),
 };
 

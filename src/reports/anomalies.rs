@@ -13,7 +13,9 @@ pub struct AnomalyRules {
     pub approval_threshold_sen: i64,
     pub split_window_days: i64,
     pub duplicate_window_days: i64,
-    pub tax_deposit_days: i64,
+    /// The most of a year's spending that sub-bidang 1.1 (fixed income, allowances and the running of the village
+    /// government) may take, in percent (PP 11/2019: 30).
+    pub personnel_share_cap_percent: i64,
     /// Working hours, local time of the regency: [start, end).
     pub work_start_hour: u32,
     pub work_end_hour: u32,
@@ -25,7 +27,7 @@ impl Default for AnomalyRules {
             approval_threshold_sen: 5_000_000_000, // Rp 50,000,000.00
             split_window_days: 7,
             duplicate_window_days: 30,
-            tax_deposit_days: 30,
+            personnel_share_cap_percent: 30,
             work_start_hour: 8,
             work_end_hour: 16,
         }
@@ -97,7 +99,8 @@ pub fn split_payments(payments: &[PaymentFact], rules: &AnomalyRules) -> Vec<Fla
     flags
 }
 
-/// The same payee and the same amount twice within the window.
+/// The same payee and the same amount twice within the window, in the same calendar month. A payee paid the same
+/// amount month after month (salaries, allowances, RT/RW incentives, rent) is how a village pays, not a duplicate.
 pub fn duplicate_payments(payments: &[PaymentFact], rules: &AnomalyRules) -> Vec<Flag> {
     let mut by_key: BTreeMap<(&str, i64), Vec<&PaymentFact>> = BTreeMap::new();
     for p in payments {
@@ -107,11 +110,12 @@ pub fn duplicate_payments(payments: &[PaymentFact], rules: &AnomalyRules) -> Vec
     for ((payee, gross), mut ps) in by_key {
         ps.sort_by_key(|p| p.at);
         for w in ps.windows(2) {
-            if (w[1].at - w[0].at).num_days() < rules.duplicate_window_days {
+            let same_month = (w[0].at.year(), w[0].at.month()) == (w[1].at.year(), w[1].at.month());
+            if same_month && (w[1].at - w[0].at).num_days() < rules.duplicate_window_days {
                 flags.push(Flag {
                     rule: "duplicate_payment",
                     description: format!(
-                        "{} paid twice to {} within {} days",
+                        "{} paid twice to {} in one month, within {} days",
                         amount(gross),
                         payee,
                         rules.duplicate_window_days
@@ -155,15 +159,15 @@ pub struct TaxMove {
     pub transaction_id: String,
 }
 
-/// Withheld tax still not deposited more than `tax_deposit_days` after it was withheld, as of `as_of`. Deposits
-/// clear the oldest withholdings first.
-pub fn tax_not_deposited(moves: &[TaxMove], as_of: NaiveDate, rules: &AnomalyRules) -> Vec<Flag> {
+/// Withheld tax still not deposited after its deadline (`domain::tax`: the 15th of the following month, or the next
+/// working day), as of `as_of`. Deposits clear the oldest withholdings first.
+pub fn tax_not_deposited(moves: &[TaxMove], as_of: NaiveDate, tax: &crate::domain::tax::TaxRules) -> Vec<Flag> {
     let mut by_tax: BTreeMap<&str, Vec<&TaxMove>> = BTreeMap::new();
     for m in moves {
         by_tax.entry(&m.tax).or_default().push(m);
     }
     let mut flags = Vec::new();
-    for (tax, ms) in by_tax {
+    for (by, ms) in by_tax {
         let mut open: VecDeque<(NaiveDate, i64, &str)> = VecDeque::new();
         for m in ms {
             if m.withheld > 0 {
@@ -182,17 +186,55 @@ pub fn tax_not_deposited(moves: &[TaxMove], as_of: NaiveDate, rules: &AnomalyRul
         }
         let late: Vec<Value> = open
             .iter()
-            .filter(|(date, _, _)| (as_of - *date).num_days() > rules.tax_deposit_days)
-            .map(|(date, left, txn)| json!({"transaction_id": txn, "withheld_on": date, "outstanding": amount(*left)}))
+            .filter(|(date, _, _)| as_of > tax.deposit_deadline(*date))
+            .map(|(date, left, txn)| {
+                json!({"transaction_id": txn, "withheld_on": date, "deadline": tax.deposit_deadline(*date),
+                    "outstanding": amount(*left)})
+            })
             .collect();
         if !late.is_empty() {
             flags.push(Flag {
                 rule: "tax_not_deposited",
                 description: format!(
-                    "{tax} withheld more than {} days before {as_of} is still not deposited",
-                    rules.tax_deposit_days
+                    "{name} withheld is still not deposited after its deadline, as of {as_of}",
+                    name = by
                 ),
-                evidence: json!({"tax": tax, "withholdings": late}),
+                evidence: json!({"tax": by, "withholdings": late}),
+            });
+        }
+    }
+    flags
+}
+
+/// The share of the year's spending that sub-bidang 1.1 (activities `01.01.*`: fixed income, allowances and the
+/// running of the village government) takes, budgeted and realised, above the cap. `budget` and `realised` are
+/// (activity code, amount in sen) of the spending lines (class 5).
+pub fn personnel_share(budget: &[(String, i64)], realised: &[(String, i64)], rules: &AnomalyRules) -> Vec<Flag> {
+    let share = |lines: &[(String, i64)]| -> Option<(i128, i128)> {
+        let total: i128 = lines.iter().map(|(_, a)| i128::from(*a)).sum();
+        let personnel: i128 =
+            lines.iter().filter(|(act, _)| act.starts_with("01.01.")).map(|(_, a)| i128::from(*a)).sum();
+        (total > 0).then_some((personnel, total))
+    };
+    let cap = i128::from(rules.personnel_share_cap_percent);
+    let mut flags = Vec::new();
+    for (what, lines) in [("budgeted", budget), ("realised", realised)] {
+        let Some((personnel, total)) = share(lines) else { continue };
+        if personnel * 100 > cap * total {
+            // Two decimals, rounded down: the evidence shows what the rule compared.
+            let percent_hundredths = personnel * 10_000 / total;
+            flags.push(Flag {
+                rule: "personnel_share_over_cap",
+                description: format!(
+                    "sub-bidang 1.1 takes {}.{:02}% of the {what} spending, above the cap of {}%",
+                    percent_hundredths / 100,
+                    percent_hundredths % 100,
+                    rules.personnel_share_cap_percent
+                ),
+                evidence: json!({"basis": what, "sub_bidang": "01.01",
+                    "personnel": amount(i64::try_from(personnel).unwrap_or(i64::MAX)),
+                    "total_spending": amount(i64::try_from(total).unwrap_or(i64::MAX)),
+                    "cap_percent": rules.personnel_share_cap_percent}),
             });
         }
     }
@@ -270,8 +312,36 @@ mod tests {
     }
 
     #[test]
-    fn taxes_clear_oldest_first() {
+    fn monthly_payments_of_one_amount_are_not_duplicates() {
         let rules = AnomalyRules::default();
+        // The head's fixed income, the same amount on the 25th of each month, and once again in one month.
+        let at = |m: u32, day: u32| NaiveDate::from_ymd_opt(2026, m, day).unwrap().and_hms_opt(3, 0, 0).unwrap();
+        let mut ps: Vec<PaymentFact> = (1..=12)
+            .map(|m| PaymentFact { id: format!("m{m}"), payee: "kades".into(), gross: 400_000_000, at: at(m, 25) })
+            .collect();
+        assert!(duplicate_payments(&ps, &rules).is_empty(), "twelve monthly salaries");
+        ps.push(PaymentFact { id: "again".into(), payee: "kades".into(), gross: 400_000_000, at: at(5, 28) });
+        let flags = duplicate_payments(&ps, &rules);
+        assert_eq!(flags.len(), 1);
+        assert_eq!(flags[0].evidence["payments"], json!(["m5", "again"]));
+    }
+
+    #[test]
+    fn sub_bidang_1_1_above_the_cap() {
+        let rules = AnomalyRules::default();
+        let lines =
+            |personnel: i64, other: i64| vec![("01.01.01".to_string(), personnel), ("02.03.10".to_string(), other)];
+        assert!(personnel_share(&lines(30, 70), &lines(30, 70), &rules).is_empty(), "30% exactly is allowed");
+        let flags = personnel_share(&lines(3001, 6999), &lines(10, 90), &rules);
+        assert_eq!(flags.len(), 1);
+        assert_eq!(flags[0].evidence["basis"], "budgeted");
+        assert!(flags[0].description.contains("30.01%"), "{}", flags[0].description);
+        assert!(personnel_share(&[], &[], &rules).is_empty());
+    }
+
+    #[test]
+    fn taxes_clear_oldest_first() {
+        let rules = crate::domain::tax::TaxRules::default();
         let d = |m: u32, day: u32| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
         let mv = |date, w, dep, id: &str| TaxMove {
             tax: "PPN".into(),
@@ -281,9 +351,11 @@ mod tests {
             transaction_id: id.into(),
         };
         let moves = vec![mv(d(1, 5), 100, 0, "t1"), mv(d(2, 1), 50, 0, "t2"), mv(d(2, 10), 0, 100, "t3")];
-        assert!(tax_not_deposited(&moves, d(3, 1), &rules).is_empty()); // t2 is 28 days old
-        let flags = tax_not_deposited(&moves, d(3, 10), &rules);
+        // t2 (withheld in February) is due on 2026-03-16: the 15th is a Sunday.
+        assert!(tax_not_deposited(&moves, d(3, 16), &rules).is_empty());
+        let flags = tax_not_deposited(&moves, d(3, 17), &rules);
         assert_eq!(flags[0].evidence["withholdings"][0]["transaction_id"], "t2");
+        assert_eq!(flags[0].evidence["withholdings"][0]["deadline"], "2026-03-16");
     }
 
     #[test]

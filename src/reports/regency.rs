@@ -108,13 +108,15 @@ pub fn village_anomalies(
     p: &Period,
     as_of: NaiveDate,
     rules: &AnomalyRules,
+    tax: &crate::domain::tax::TaxRules,
 ) -> Result<Vec<Flag>, StoreError> {
     let ids = [v.id.to_string()];
     let payments = payment_facts(db, &ids, p)?;
     let mut flags = anomalies::split_payments(&payments, rules);
     flags.extend(anomalies::duplicate_payments(&payments, rules));
     flags.extend(cash_flags(db, v, &ids, p)?);
-    flags.extend(anomalies::tax_not_deposited(&tax_moves(db, v, &ids, p, as_of)?, as_of, rules));
+    flags.extend(anomalies::tax_not_deposited(&tax_moves(db, v, &ids, p, as_of)?, as_of, tax));
+    flags.extend(personnel_flags(db, v, &ids, p, rules)?);
     let releases: Vec<ReleaseFact> = db
         .transfers_released(&ids, p.from, p.to)?
         .into_iter()
@@ -243,6 +245,31 @@ fn budget_flags(db: &Db, v: &VillageRow, ids: &[String], p: &Period) -> Result<V
     Ok(flags)
 }
 
+/// Sub-bidang 1.1's share of the year's spending, budgeted (the adopted ceilings) and realised (the ledger).
+fn personnel_flags(
+    db: &Db,
+    v: &VillageRow,
+    ids: &[String],
+    p: &Period,
+    rules: &AnomalyRules,
+) -> Result<Vec<Flag>, StoreError> {
+    let spending = |code: &str| class_of_code(code) == Some(crate::domain::accounts::AccountClass::Expenditure);
+    let budget: Vec<(String, i64)> = db
+        .budget_positions(ids, p.year)?
+        .into_iter()
+        .filter(|pos| spending(&pos.account_code))
+        .map(|pos| (pos.activity_code, pos.ceiling))
+        .collect();
+    let year_start = NaiveDate::from_ymd_opt(p.year, 1, 1).expect("valid");
+    let realised: Vec<(String, i64)> = db
+        .spending_by_key(&v.id, year_start, p.to)?
+        .into_iter()
+        .filter(|(account, _, _, _)| spending(account))
+        .map(|(_, activity, _, amount)| (activity.unwrap_or_default(), amount))
+        .collect();
+    Ok(anomalies::personnel_share(&budget, &realised, rules))
+}
+
 /// A break in the village's hash chain, or stored figures that disagree with the journal.
 fn chain_flag(db: &Db, v: &VillageRow) -> Result<Option<Flag>, StoreError> {
     let report = db.verify_chain(&v.id)?;
@@ -265,12 +292,13 @@ pub fn anomalies(
     p: &Period,
     as_of: NaiveDate,
     rules: &AnomalyRules,
+    tax: &crate::domain::tax::TaxRules,
 ) -> Result<Report, StoreError> {
     let villages = db.list_villages(VillageFilter::Regency(&r.id))?;
     let mut rows = Vec::new();
     let mut items = Vec::new();
     for v in &villages {
-        for f in village_anomalies(db, v, r.utc_offset_minutes, p, as_of, rules)? {
+        for f in village_anomalies(db, v, r.utc_offset_minutes, p, as_of, rules, tax)? {
             rows.push(vec![
                 Cell::text(&v.code),
                 Cell::text(&v.name),
@@ -288,7 +316,8 @@ pub fn anomalies(
         "approval_threshold": Amount(rules.approval_threshold_sen).to_string(),
         "split_window_days": rules.split_window_days,
         "duplicate_window_days": rules.duplicate_window_days,
-        "tax_deposit_days": rules.tax_deposit_days,
+        "tax_deposit_deadline": format!("day {} of the following month, or the next working day", tax.deposit_day),
+        "personnel_share_cap_percent": rules.personnel_share_cap_percent,
         "working_hours": format!("{:02}:00-{:02}:00 UTC{:+}", rules.work_start_hour, rules.work_end_hour, r.utc_offset_minutes / 60),
     }));
     extra.insert("as_of".into(), json!(as_of));

@@ -183,13 +183,14 @@ pub async fn dashboard(req: HttpRequest, state: State) -> HttpResponse {
     };
     let year = year_param(&ctx);
     let rules = state.settings.anomalies.clone();
+    let tax = state.settings.tax.clone();
     let db = state.db.clone();
     let r = regency.clone();
     let loaded = blocking(move || {
         let period = Period::new(year, None, None).map_err(StoreError::Validation)?;
         let as_of = today_wib().min(NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or_else(today_wib));
         let realisation = regency::realisation(&db, &r, &period)?;
-        let anomalies = regency::anomalies(&db, &r, &period, as_of, &rules)?;
+        let anomalies = regency::anomalies(&db, &r, &period, as_of, &rules, &tax)?;
         let villages = db.list_villages(VillageFilter::Regency(&r.id))?;
         Ok((realisation, anomalies, villages))
     })

@@ -41,3 +41,117 @@ async fn the_calculator_gives_the_worked_example_to_the_rupiah() {
     bad["amount"] = json!("-5");
     app.post("/api/v1/tax/calculate").token(&v.head).json(&bad).send().await.assert_problem(422, "invalid_amount");
 }
+
+use crate::chain::raw_sql;
+use crate::workflow_helpers::*;
+
+/// A payment made and paid end to end, with its withholdings; the bank's value date as given.
+async fn paid(app: &TestApp, v: &Village, bank: &str, body: &serde_json::Value, reference: &str, date: &str) -> String {
+    let p = app.draft(v, body).await;
+    app.approve_chain(v, &p).await;
+    app.act(&v.treasurer, &p, "release", None).await.assert_status(200);
+    let t = app.transfer_of(bank, &p).await;
+    let result = json!({"status": "paid", "bank_reference": reference, "value_date": date});
+    app.bank_result(bank, t["id"].as_str().unwrap(), &format!("r-{reference}"), &result).await.assert_status(200);
+    p
+}
+
+async fn rules_of(app: &TestApp, inspector: &str, regency: &str, as_of: &str) -> Vec<serde_json::Value> {
+    let r = app
+        .get(&format!("/api/v1/regencies/{regency}/anomalies?year=2026&as_of={as_of}"))
+        .token(inspector)
+        .send()
+        .await;
+    r.assert_status(200)["items"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn withheld_tax_is_late_on_the_16th_not_the_15th_and_regional_tax_goes_to_the_regency() {
+    let app = spawn_app().await;
+    let regency = app.create_regency("61.12").await;
+    let v = app.create_village(&regency, "61.12.01.2001", "5000000.00").await;
+    let inspector = app.inspector(&regency, "inspektorat").await;
+    let bank = app.bank(&[&v.id]).await;
+    app.adopt_budget(&v, &standard_budget()).await;
+    app.credit(&bank, &v, "50000000.00", "DDS", "DDS-1").await.assert_status(201);
+    // Withheld in April (PPh 23 on a service, a regional tax on a meal): due by Friday 2026-05-15.
+    let withholdings = json!([{"tax": "PPH23", "amount": "20000.00"}, {"tax": "PAJAK_DAERAH", "amount": "100000.00"}]);
+    paid(&app, &v, &bank, &spp("5.2.1.07", "02.03.10", "DDS", "1000000.00", withholdings), "T-1", "2026-04-20").await;
+    let late = |items: &[serde_json::Value]| items.iter().filter(|i| i["rule"] == "tax_not_deposited").count();
+    assert_eq!(late(&rules_of(&app, &inspector, &regency, "2026-05-15").await), 0, "on the deadline: not late");
+    let items = rules_of(&app, &inspector, &regency, "2026-05-16").await;
+    assert_eq!(late(&items), 2, "the day after, both taxes are late: {items:?}");
+    let pph23 = items.iter().find(|i| i["rule"] == "tax_not_deposited" && i["evidence"]["tax"] == "PPH23").unwrap();
+    assert_eq!(pph23["evidence"]["withholdings"][0]["deadline"], "2026-05-15");
+
+    // Regional tax is the regency's: refused until the regency has a treasury account, and never mixed with
+    // state taxes; then paid to that account.
+    let deposit = |lines: serde_json::Value| json!({"lines": lines, "fiscal_year": 2026});
+    let regional = deposit(json!([{"tax": "PAJAK_DAERAH", "amount": "100000.00", "billing_code": "612100000000001"}]));
+    let post = |key: &str, body: &serde_json::Value| {
+        app.post(&format!("/api/v1/villages/{}/tax-deposits", v.id)).token(&v.treasurer).key(key).json(body).send()
+    };
+    post("d-0", &regional).await.assert_problem(422, "validation_failed");
+    let mixed = deposit(json!([
+        {"tax": "PAJAK_DAERAH", "amount": "100000.00", "billing_code": "612100000000001"},
+        {"tax": "PPH23", "amount": "20000.00", "billing_code": "411124100000001"}]));
+    let treasury = json!({"treasury": {"name": "Kas Daerah Kabupaten Kubu Raya", "bank_code": "123", "account_number": "1002003004"}});
+    app.req(reqwest::Method::PATCH, &format!("/api/v1/regencies/{regency}"))
+        .token(&app.admin_token)
+        .json(&treasury)
+        .send()
+        .await
+        .assert_status(200);
+    post("d-1", &mixed).await.assert_problem(422, "validation_failed");
+    let d = post("d-2", &regional).await;
+    let d = d.assert_status(201).clone();
+    assert_eq!(d["payee"]["name"], "Kas Daerah Kabupaten Kubu Raya");
+    assert_eq!(d["payee"]["account_number"], "1002003004");
+    let state =
+        post("d-3", &deposit(json!([{"tax": "PPH23", "amount": "20000.00", "billing_code": "411124100000001"}]))).await;
+    assert_eq!(state.assert_status(201)["payee"]["name"], "Kas Negara (MPN)");
+    for (id, reference, ntpn) in [
+        (d["id"].as_str().unwrap().to_string(), "MPN-D", "PD00000000000001"),
+        (state.body["id"].as_str().unwrap().to_string(), "MPN-S", "0A1B2C3D4E5F6G7H"),
+    ] {
+        app.deposit_chain(&v, &id).await;
+        app.act(&v.treasurer, &id, "release", None).await.assert_status(200);
+        let t = app.transfer_of(&bank, &id).await;
+        let result = json!({"status": "paid", "bank_reference": reference, "value_date": "2026-05-14", "ntpn": ntpn});
+        app.bank_result(&bank, t["id"].as_str().unwrap(), reference, &result).await.assert_status(200);
+    }
+    assert_eq!(late(&rules_of(&app, &inspector, &regency, "2026-05-16").await), 0, "deposited on time");
+    // The tax book shows each deposit's billing code and NTPN.
+    let book =
+        app.get(&format!("/api/v1/villages/{}/reports/tax-book?year=2026", v.id)).token(&v.treasurer).send().await;
+    let book = book.assert_status(200).to_string();
+    assert!(book.contains("612100000000001") && book.contains("PD00000000000001"), "{book}");
+}
+
+#[tokio::test]
+async fn twelve_monthly_salaries_are_not_duplicates() {
+    let app = spawn_app().await;
+    let regency = app.create_regency("61.12").await;
+    let v = app.create_village(&regency, "61.12.01.2001", "5000000.00").await;
+    let inspector = app.inspector(&regency, "inspektorat").await;
+    app.adopt_budget(&v, &standard_budget()).await;
+    let mut ids = Vec::new();
+    for _ in 0..12 {
+        let p = app.draft(&v, &spp("5.2.2.01", "01.01.04", "ADD", "1000000.00", json!([]))).await;
+        app.approve_chain(&v, &p).await;
+        ids.push(p);
+    }
+    // Made on the 25th of each month (set in the database: the service stamps requests with the real clock).
+    for (m, p) in ids.iter().enumerate() {
+        let at = format!("2026-{:02}-25 03:00:00", m + 1);
+        let sql = format!("UPDATE payments SET created_at = '{at}' WHERE id = '{p}';");
+        raw_sql(&app, &sql, &sql).unwrap();
+    }
+    let items = rules_of(&app, &inspector, &regency, "2026-12-31").await;
+    assert!(items.iter().all(|i| i["rule"] != "duplicate_payment"), "{items:?}");
+    // The same payment twice in one month is still one too many.
+    let sql = format!("UPDATE payments SET created_at = '2026-05-27 03:00:00' WHERE id = '{}';", ids[5]);
+    raw_sql(&app, &sql, &sql).unwrap();
+    let items = rules_of(&app, &inspector, &regency, "2026-12-31").await;
+    assert_eq!(items.iter().filter(|i| i["rule"] == "duplicate_payment").count(), 1, "{items:?}");
+}

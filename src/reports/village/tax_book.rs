@@ -16,8 +16,13 @@ fn columns() -> Vec<Column> {
         col("withheld", "Pemotongan", Kind::Money),
         col("deposited", "Penyetoran", Kind::Money),
         col("balance", "Saldo", Kind::Money),
+        col("billing_code", "Kode Billing", Kind::Text),
+        col("ntpn", "NTPN", Kind::Text),
     ]
 }
+
+/// A deposit's billing code and NTPN per (payment, liability account).
+type DepositProofs = std::collections::HashMap<(String, String), (Option<String>, Option<String>)>;
 
 /// One tax's figures over the period: owed at the start, withheld, deposited, owed at the end.
 #[derive(Default, Clone, Copy)]
@@ -43,20 +48,36 @@ fn section_key(tax: &str) -> &'static str {
         "PPH21" => "pph21",
         "PPH22" => "pph22",
         "PPH23" => "pph23",
+        "PPH4_2" => "pph4_2",
         _ => "pajak_daerah",
     }
 }
 
 /// One tax's section: its entries with the running balance owed (a tax account is credit-normal, so `opening` is
 /// what was owed at the start).
-fn tax_section(tax: &str, account: &str, opening: i64, from: NaiveDate, lines: &[LedgerLine]) -> (Section, Figures) {
+fn tax_section(
+    tax: &str,
+    account: &str,
+    opening: i64,
+    from: NaiveDate,
+    lines: &[LedgerLine],
+    proofs: &DepositProofs,
+) -> (Section, Figures) {
     let mut f = Figures { opening, closing: opening, ..Figures::default() };
-    let mut rows = vec![opening_row(7, 2, from, opening)];
+    let mut first = opening_row(7, 2, from, opening);
+    first.extend([Cell::Empty, Cell::Empty]);
+    let mut rows = vec![first];
     for (i, l) in lines.iter().filter(|l| l.account_code == account).enumerate() {
         let (w, d) = if l.side == "credit" { (l.amount, 0) } else { (0, l.amount) };
         f.withheld += w;
         f.deposited += d;
         f.closing += w - d;
+        let (billing, ntpn) = l
+            .payment_id
+            .as_ref()
+            .and_then(|p| proofs.get(&(p.clone(), account.to_string())))
+            .cloned()
+            .unwrap_or_default();
         rows.push(vec![
             Cell::Int(i as i64 + 1),
             Cell::Date(l.value_date),
@@ -65,6 +86,8 @@ fn tax_section(tax: &str, account: &str, opening: i64, from: NaiveDate, lines: &
             money_or_empty(w),
             money_or_empty(d),
             Cell::Money(f.closing),
+            billing.map_or(Cell::Empty, Cell::Text),
+            ntpn.map_or(Cell::Empty, Cell::Text),
         ]);
     }
     let section = Section {
@@ -80,6 +103,8 @@ fn tax_section(tax: &str, account: &str, opening: i64, from: NaiveDate, lines: &
             Cell::Money(f.withheld),
             Cell::Money(f.deposited),
             Cell::Money(f.closing),
+            Cell::Empty,
+            Cell::Empty,
         ]),
     };
     (section, f)
@@ -122,11 +147,22 @@ pub fn tax_book(db: &Db, v: &VillageRow, p: &Period) -> Result<Report, StoreErro
     let opening_map = balances_at(db, &v.id, p.day_before_start())?;
     let codes: Vec<&str> = TAXES.iter().map(|(_, a)| *a).collect();
     let lines = db.account_lines(&v.id, &codes, p.from, p.to)?;
+    // The deposits' billing codes and NTPNs, per line: a deposit is proven by them.
+    let mut proofs = DepositProofs::new();
+    let deposits: std::collections::BTreeSet<&String> =
+        lines.iter().filter(|l| l.kind == "tax_deposit").filter_map(|l| l.payment_id.as_ref()).collect();
+    for id in deposits {
+        if let Some(rec) = db.get_payment(id)? {
+            for l in rec.lines {
+                proofs.insert((id.clone(), l.account_code), (l.billing_code, l.ntpn));
+            }
+        }
+    }
     let mut sections = Vec::new();
     let mut per_tax = Vec::new();
     for (tax, account) in TAXES {
         let opening = -opening_map.get(*account).unwrap_or(&0); // owed: credit-normal
-        let (section, figures) = tax_section(tax, account, opening, p.from, &lines);
+        let (section, figures) = tax_section(tax, account, opening, p.from, &lines, &proofs);
         sections.push(section);
         per_tax.push((*tax, *account, figures));
     }
