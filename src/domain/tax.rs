@@ -267,6 +267,27 @@ pub fn calculate(rules: &TaxRules, p: &Purchase) -> Result<Calculation, TaxError
     Ok(Calculation { dpp, net: total - withheld, withholdings })
 }
 
+/// When the withholdings a person entered differ from what the calculator proposed, the sentence the request's trail
+/// records (amounts in sen; `None` when they agree, whatever the order).
+pub fn override_note(line: usize, proposed: &[(&str, i64)], entered: &[(&str, i64)]) -> Option<String> {
+    let sorted = |v: &[(&str, i64)]| {
+        let mut v: Vec<(String, i64)> = v.iter().map(|(t, a)| (t.to_string(), *a)).collect();
+        v.sort();
+        v
+    };
+    let (p, e) = (sorted(proposed), sorted(entered));
+    if p == e {
+        return None;
+    }
+    let list = |v: &[(String, i64)]| {
+        if v.is_empty() {
+            return "none".to_string();
+        }
+        v.iter().map(|(t, a)| format!("{t} {}", super::money::Amount(*a))).collect::<Vec<_>>().join(", ")
+    };
+    Some(format!("line {}: withholdings overridden (proposed {}; entered {})", line + 1, list(&p), list(&e)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -381,6 +402,17 @@ mod tests {
         assert_eq!(rules.deposit_deadline(d(2026, 12, 10)), d(2027, 1, 15));
         rules.holidays.push(d(2026, 5, 15));
         assert_eq!(rules.deposit_deadline(d(2026, 4, 1)), d(2026, 5, 18), "a holiday Friday, then the weekend");
+    }
+
+    #[test]
+    fn an_override_is_described_and_agreement_is_not() {
+        assert_eq!(override_note(0, &[("PPN", 5), ("PPH22", 2)], &[("PPH22", 2), ("PPN", 5)]), None);
+        let n = override_note(1, &[("PPN", 110_000_000), ("PPH22", 15_000_000)], &[("PPN", 100_000_000)]).unwrap();
+        assert_eq!(
+            n,
+            "line 2: withholdings overridden (proposed PPH22 150000.00, PPN 1100000.00; entered PPN 1000000.00)"
+        );
+        assert!(override_note(0, &[("PPH23", 1)], &[]).unwrap().contains("entered none"));
     }
 
     #[test]

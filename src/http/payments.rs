@@ -278,8 +278,28 @@ async fn checked_draft(
         return Err(ApiError::validation(format!("a request has 1 to {MAX_PAYMENT_LINES} lines")));
     }
     let mut lines = Vec::with_capacity(p.lines.len());
-    for (i, l) in p.lines.into_iter().enumerate() {
+    let mut notes = Vec::new();
+    let tax_date = p.invoice_date.unwrap_or_else(today_wib);
+    for (i, mut l) in p.lines.into_iter().enumerate() {
         let amount = l.amount.money().map_err(|e| ApiError::amount(&format!("lines[{i}].amount"), e))?;
+        if let Some(basis) = l.tax_basis.take() {
+            let proposed = propose_withholdings(state, &basis, payee.npwp.is_some(), tax_date, amount)
+                .map_err(|e| ApiError::validation(format!("lines[{i}].tax_basis: {e}")))?;
+            if l.withholdings.is_empty() {
+                l.withholdings = proposed
+                    .iter()
+                    .map(|(tax, sen)| WithholdingRequest {
+                        tax: tax.to_string(),
+                        amount: crate::domain::money::AmountInput(crate::domain::money::Money::from_sen(*sen)),
+                    })
+                    .collect();
+            } else {
+                let entered: Vec<(&str, i64)> =
+                    l.withholdings.iter().map(|w| (w.tax.as_str(), w.amount.money().map_or(-1, |m| m.sen()))).collect();
+                let proposed: Vec<(&str, i64)> = proposed.iter().map(|(t, a)| (*t, *a)).collect();
+                notes.extend(crate::domain::tax::override_note(i, &proposed, &entered));
+            }
+        }
         if !is_valid_account_code(&l.account_code) || !is_spending(&l.account_code) {
             return Err(ApiError::validation(format!(
                 "lines[{i}].account_code must be a spending account (5.x or 6.2.x)"
@@ -336,6 +356,7 @@ async fn checked_draft(
         payee_account_number: payee.account_number,
         payee_npwp: payee.npwp,
         invoice_number,
+        note: (!notes.is_empty()).then(|| notes.join("; ")),
         invoice_date: p.invoice_date,
         billing_code: None,
         lines,
@@ -436,10 +457,33 @@ pub async fn create_tax_deposit(
         lines,
         totals: t,
         actor: actor(&who),
+        note: None,
     };
     let db = state.db.clone();
     let written = blocking(move || db.create_payment(&new, key.as_ref(), &render_payment)).await?;
     Ok(respond_written(&state, written, StatusCode::CREATED, |r| PaymentView::from(r)))
+}
+
+/// The calculator's withholdings for a line (tax code, sen); PPN and PPh only (a zero tax is left out).
+fn propose_withholdings(
+    state: &State,
+    basis: &TaxBasis,
+    payee_has_npwp: bool,
+    date: chrono::NaiveDate,
+    amount: crate::domain::money::Money,
+) -> Result<Vec<(&'static str, i64)>, crate::domain::tax::TaxError> {
+    let purchase = crate::domain::tax::Purchase {
+        date,
+        kind: basis.kind,
+        amount,
+        includes_vat: basis.includes_vat,
+        vendor_vat_registered: basis.vendor_vat_registered,
+        vendor_has_npwp: basis.vendor_has_npwp.unwrap_or(payee_has_npwp),
+        contractor_qualification: basis.contractor_qualification,
+        exempt_goods: basis.exempt_goods,
+    };
+    let c = crate::domain::tax::calculate(&state.settings.tax, &purchase)?;
+    Ok(c.withholdings.iter().filter(|w| w.amount > 0).map(|w| (w.tax, w.amount)).collect())
 }
 
 /// The tax deposited to the regency's treasury instead of the state's.

@@ -536,6 +536,31 @@ pub struct PaymentLineRequest {
     pub amount: AmountInput,
     #[serde(default)]
     pub withholdings: Vec<WithholdingRequest>,
+    /// What the line buys, for the tax calculator (`POST /tax/calculate`) to propose its withholdings: when given
+    /// and `withholdings` is empty, the proposal is used; when both are given and differ, the request is drafted as
+    /// entered and its trail records the override.
+    #[serde(default)]
+    pub tax_basis: Option<TaxBasis>,
+}
+
+/// A line's purchase, as the tax calculator needs it (the date is the invoice's, or today).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TaxBasis {
+    pub kind: crate::domain::tax::PurchaseKind,
+    /// Whether the line's amount includes PPN (default true: an invoice's total).
+    #[serde(default = "yes")]
+    pub includes_vat: bool,
+    pub vendor_vat_registered: bool,
+    /// Default: whether the payee has an NPWP.
+    pub vendor_has_npwp: Option<bool>,
+    pub contractor_qualification: Option<crate::domain::tax::Qualification>,
+    #[serde(default)]
+    pub exempt_goods: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -60,6 +60,8 @@ pub struct NewPayment {
     pub lines: Vec<NewPaymentLine>,
     pub totals: crate::domain::workflow::Totals,
     pub actor: Actor,
+    /// Recorded on the creation event (the trail): e.g. withholdings entered other than the calculator proposed.
+    pub note: Option<String>,
 }
 
 /// A digest of what the request asks for (payee, lines, amounts), from its canonical form (`domain::chain`).
@@ -465,7 +467,7 @@ impl Db {
                     actor: &new.actor,
                     from: None,
                     to: PaymentStatus::Draft,
-                    note: None,
+                    note: new.note.as_deref(),
                     status_change: None,
                 };
                 let event = append_event(c, village, &rec, draft)?;

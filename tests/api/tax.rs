@@ -155,3 +155,28 @@ async fn twelve_monthly_salaries_are_not_duplicates() {
     let items = rules_of(&app, &inspector, &regency, "2026-12-31").await;
     assert_eq!(items.iter().filter(|i| i["rule"] == "duplicate_payment").count(), 1, "{items:?}");
 }
+
+#[tokio::test]
+async fn payment_lines_take_the_calculators_proposal_and_an_override_is_in_the_trail() {
+    let app = spawn_app().await;
+    let regency = app.create_regency("61.12").await;
+    let v = app.create_village(&regency, "61.12.01.2001", "5000000.00").await;
+    let mut body = spp("5.2.1.07", "02.03.10", "DDS", "11100000.00", json!([]));
+    body["invoice_date"] = json!("2026-03-02");
+    body["lines"][0]["tax_basis"] = json!({"kind": "goods", "vendor_vat_registered": true});
+    let id = app.draft(&v, &body).await;
+    let p = app.payment(&v, &id).await;
+    assert_eq!(
+        p["lines"][0]["withholdings"],
+        json!([{"tax": "PPN", "amount": "1100000.00"}, {"tax": "PPH22", "amount": "150000.00"}])
+    );
+    assert_eq!(p["net"], "9850000.00");
+    assert!(p["events"][0]["note"].is_null(), "as proposed: nothing to record");
+    // Entered otherwise: drafted as entered, and the trail says what the calculator proposed.
+    body["lines"][0]["withholdings"] = json!([{"tax": "PPN", "amount": "1000000.00"}]);
+    let id = app.draft(&v, &body).await;
+    let p = app.payment(&v, &id).await;
+    assert_eq!(p["withheld"], "1000000.00");
+    let note = p["events"][0]["note"].as_str().unwrap();
+    assert!(note.contains("proposed PPH22 150000.00, PPN 1100000.00; entered PPN 1000000.00"), "{note}");
+}

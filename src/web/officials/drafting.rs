@@ -293,6 +293,7 @@ fn read_line(ctx: &Ctx, form: &Form, i: usize) -> Result<Option<PaymentLineReque
         source: source.to_string(),
         amount: AmountInput(Money::parse(&amount)),
         withholdings,
+        tax_basis: None,
     }))
 }
 
