@@ -165,6 +165,12 @@ impl Form {
     pub fn fields(&self) -> impl Iterator<Item = (&str, &str)> {
         self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
+    /// The same form with `name` set to `value` (replacing what was sent, if anything).
+    pub fn with(mut self, name: &str, value: &str) -> Form {
+        self.0.retain(|(k, _)| k != name);
+        self.0.push((name.to_string(), value.to_string()));
+        self
+    }
 }
 
 pub fn redirect(to: &str) -> HttpResponse {

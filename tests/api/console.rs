@@ -70,3 +70,56 @@ async fn every_request_is_reachable_newest_first_and_searchable() {
     let drafts = &drafts[drafts.find("id=\"all\"").unwrap()..];
     assert!(ids.iter().all(|id| !drafts.contains(id.as_str())), "no request is paid");
 }
+
+#[tokio::test]
+async fn the_drafting_form_proposes_withholdings_from_the_calculator() {
+    let app = spawn_app().await;
+    let regency = app.create_regency("61.12").await;
+    let v = app.create_village(&regency, "61.12.01.2001", "5000000.00").await;
+    app.adopt_budget(&v, &standard_budget()).await;
+    let (status, form) = app.page(&v.implementer, "/console/payments/new").await;
+    assert_eq!(status, 200);
+    let csrf = form.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let fields = [
+        ("csrf", csrf.as_str()),
+        ("idem", "k-1"),
+        ("description", "Semen"),
+        ("fiscal_year", "2026"),
+        ("activity_code", "02.03.10"),
+        ("payee_name", "CV Maju"),
+        ("bank_code", "123"),
+        ("account_number", "1009876543"),
+        ("npwp", "01.234.567.8-901.000"),
+        ("invoice_date", "2026-03-02"),
+        ("tax_kind", "goods"),
+        ("vendor_pkp", "1"),
+        ("includes_vat", "1"),
+        ("l0_account", "5.2.1.07"),
+        ("l0_source", "DDS"),
+        ("l0_amount", "11.100.000"),
+    ];
+    let post = |extra: Option<(&'static str, &'static str)>| {
+        let mut f: Vec<(&str, &str)> = fields.to_vec();
+        f.extend(extra);
+        app.client
+            .post(format!("{}/console/payments", app.base))
+            .header("cookie", format!("kd_session={}", v.implementer))
+            .form(&f)
+            .send()
+    };
+    let proposed = post(Some(("propose", "1"))).await.unwrap();
+    assert_eq!(proposed.status().as_u16(), 200);
+    let html = proposed.text().await.unwrap();
+    assert!(html.contains("id=\"taxes-proposed\""), "{html}");
+    assert!(html.contains("value=\"1.100.000\"") && html.contains("value=\"150.000\""), "PPN and PPh 22 filled in");
+    // Nothing was saved by the proposal; saving with the proposal accepted drafts it with those withholdings.
+    let list = app.get(&format!("/api/v1/villages/{}/payments", v.id)).token(&v.secretary).send().await;
+    assert_eq!(list.assert_status(200)["items"].as_array().unwrap().len(), 0);
+    // The client follows the redirect to the new request's page.
+    let saved = post(None).await.unwrap();
+    assert!(saved.url().as_str().contains("done=created"), "{}", saved.url());
+    let list = app.get(&format!("/api/v1/villages/{}/payments", v.id)).token(&v.secretary).send().await;
+    let item = list.assert_status(200)["items"][0].clone();
+    assert_eq!(item["withheld"], "1250000.00", "{item}");
+    assert_eq!(item["net"], "9850000.00");
+}

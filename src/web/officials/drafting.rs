@@ -5,10 +5,11 @@ use super::{official, State};
 use crate::domain::accounts::{class_of_code, AccountClass, SOURCES, TAXES};
 use crate::domain::money::{AmountInput, Money};
 use crate::domain::roles::Role;
+use crate::domain::tax::{calculate, Purchase, PurchaseKind, Qualification};
 use crate::http::auth::{random_token, Principal};
 use crate::http::error::ApiError;
 use crate::http::payments;
-use crate::http::views::{Payee, PaymentLineRequest, PaymentRequest, WithholdingRequest};
+use crate::http::views::{Payee, PaymentLineRequest, PaymentRequest, TaxBasis, WithholdingRequest};
 use crate::store::rows::VillageRow;
 use crate::store::{IdempotencyKey, Written};
 use crate::web::layout::error_alert;
@@ -104,8 +105,13 @@ fn new_form(
             input type="hidden" name="idem" value=(idem);
             (request_fieldset(ctx, form, ch, year))
             (payee_fieldset(ctx, form))
+            (tax_fieldset(ctx, form))
             @for i in 0..FORM_LINES { (line_fieldset(ctx, form, ch, i)) }
-            p { button.primary type="submit" { (ctx.t("save_draft")) } }
+            p.actions {
+                button type="submit" name="propose" value="1" { (ctx.t("propose_taxes")) }
+                " "
+                button.primary type="submit" { (ctx.t("save_draft")) }
+            }
         }
     }
 }
@@ -157,6 +163,109 @@ fn payee_fieldset(ctx: &Ctx, form: &Form) -> Markup {
             }
         }
     }
+}
+
+/// What the request buys, for the tax calculator to propose each line's withholdings.
+fn tax_fieldset(ctx: &Ctx, form: &Form) -> Markup {
+    let kinds = [
+        ("", "tax_kind_none"),
+        ("goods", "tax_goods"),
+        ("services", "tax_services"),
+        ("construction", "tax_construction"),
+        ("rent", "tax_rent"),
+    ];
+    let quals = [("small", "q_small"), ("medium", "q_medium"), ("large", "q_large"), ("none", "q_none")];
+    let checked = |name: &str, default: bool| {
+        if form.get("tax_kind").is_empty() && form.get(name).is_empty() {
+            default
+        } else {
+            form.get(name) == "1"
+        }
+    };
+    html! {
+        fieldset.tax-basis {
+            legend { (ctx.t("tax_section")) }
+            div.row {
+                p { label for="tax_kind" { (ctx.t("tax_kind")) }
+                    select #tax_kind name="tax_kind" {
+                        @for (value, key) in kinds {
+                            option value=(value) selected[form.get("tax_kind") == value] { (ctx.t(key)) }
+                        }
+                    } }
+                p { label for="qualification" { (ctx.t("qualification")) }
+                    select #qualification name="qualification" {
+                        @for (value, key) in quals {
+                            option value=(value) selected[form.get("qualification") == value] { (ctx.t(key)) }
+                        }
+                    } }
+            }
+            p.check { label { input type="checkbox" name="vendor_pkp" value="1" checked[checked("vendor_pkp", false)]; " " (ctx.t("vendor_pkp")) } }
+            p.check { label { input type="checkbox" name="includes_vat" value="1" checked[checked("includes_vat", true)]; " " (ctx.t("includes_vat")) } }
+            p.check { label { input type="checkbox" name="exempt_goods" value="1" checked[checked("exempt_goods", false)]; " " (ctx.t("exempt_goods")) } }
+        }
+    }
+}
+
+/// The request's tax basis, when the form names what it buys.
+fn tax_basis(form: &Form) -> Option<TaxBasis> {
+    let kind = PurchaseKind::parse(form.trimmed("tax_kind"))?;
+    Some(TaxBasis {
+        kind,
+        includes_vat: form.get("includes_vat") == "1",
+        vendor_vat_registered: form.get("vendor_pkp") == "1",
+        vendor_has_npwp: Some(!form.trimmed("npwp").is_empty()),
+        contractor_qualification: Qualification::parse(form.trimmed("qualification")),
+        exempt_goods: form.get("exempt_goods") == "1",
+    })
+}
+
+/// Whole rupiah the way people write them (`1.100.000`), or with sen (`1.100.000,50`).
+fn typed_amount(sen: i64) -> String {
+    let rupiah = (sen / 100).to_string();
+    let mut grouped = String::new();
+    for (i, c) in rupiah.chars().enumerate() {
+        if i > 0 && (rupiah.len() - i) % 3 == 0 {
+            grouped.push('.');
+        }
+        grouped.push(c);
+    }
+    if sen % 100 == 0 {
+        grouped
+    } else {
+        format!("{grouped},{:02}", sen % 100)
+    }
+}
+
+/// The form with each line's withholdings filled in from the calculator (lines without an amount are left alone).
+fn with_proposed_taxes(state: &State, form: Form) -> Result<Form, String> {
+    let Some(basis) = tax_basis(&form) else { return Ok(form) };
+    let date = chrono::NaiveDate::parse_from_str(form.trimmed("invoice_date"), "%Y-%m-%d")
+        .unwrap_or_else(|_| crate::http::ledger::today_wib());
+    let mut form = form;
+    for i in 0..FORM_LINES {
+        let Some(amount) = normalise_amount(form.trimmed(&format!("l{i}_amount"))).and_then(|a| Money::parse(&a).ok())
+        else {
+            continue;
+        };
+        let purchase = Purchase {
+            date,
+            kind: basis.kind,
+            amount,
+            includes_vat: basis.includes_vat,
+            vendor_vat_registered: basis.vendor_vat_registered,
+            vendor_has_npwp: basis.vendor_has_npwp.unwrap_or(false),
+            contractor_qualification: basis.contractor_qualification,
+            exempt_goods: basis.exempt_goods,
+        };
+        let c = calculate(&state.settings.tax, &purchase).map_err(|e| e.to_string())?;
+        let taxes: Vec<_> = c.withholdings.iter().filter(|w| w.amount > 0).collect();
+        for j in 0..FORM_TAXES {
+            let (tax, amount) =
+                taxes.get(j).map_or((String::new(), String::new()), |w| (w.tax.to_string(), typed_amount(w.amount)));
+            form = form.with(&format!("l{i}_tax{j}"), &tax).with(&format!("l{i}_tax{j}_amount"), &amount);
+        }
+    }
+    Ok(form)
 }
 
 /// Line `i`: account, source and amount, and its withholdings.
@@ -293,7 +402,7 @@ fn read_line(ctx: &Ctx, form: &Form, i: usize) -> Result<Option<PaymentLineReque
         source: source.to_string(),
         amount: AmountInput(Money::parse(&amount)),
         withholdings,
-        tax_basis: None,
+        tax_basis: tax_basis(form),
     }))
 }
 
@@ -377,6 +486,27 @@ pub async fn create_payment(req: HttpRequest, state: State, body: web::Bytes) ->
         Ok(c) => c,
         Err(e) => return api_error_page(&ctx, &e),
     };
+    if form.get("propose") == "1" {
+        // Fill in the proposal and show the form again: nothing is saved until the implementer says so.
+        return match with_proposed_taxes(&state, form) {
+            Ok(filled) => {
+                let body = html! {
+                    p.ok role="status" #taxes-proposed { (ctx.t("taxes_proposed")) }
+                    (new_form(&ctx, &filled, &ch, year, &[], None))
+                };
+                page(&ctx, StatusCode::OK, ctx.t("new_title"), body)
+            }
+            Err(e) => {
+                let form = Form::parse(&body);
+                page(
+                    &ctx,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    ctx.t("new_title"),
+                    new_form(&ctx, &form, &ch, year, &[e], None),
+                )
+            }
+        };
+    }
     let again = |status: StatusCode, errors: &[String], e: Option<&ApiError>| {
         page(&ctx, status, ctx.t("new_title"), new_form(&ctx, &form, &ch, year, errors, e))
     };
@@ -396,5 +526,18 @@ pub async fn create_payment(req: HttpRequest, state: State, body: web::Bytes) ->
             let status = StatusCode::from_u16(e.problem().status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
             again(status, &[], Some(&e))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proposed_amounts_are_written_as_people_type_them() {
+        assert_eq!(typed_amount(110_000_000), "1.100.000");
+        assert_eq!(typed_amount(15_050), "150,50");
+        assert_eq!(typed_amount(100), "1");
+        assert_eq!(normalise_amount(&typed_amount(12_345_678_900)).as_deref(), Some("123456789"));
     }
 }
