@@ -175,6 +175,52 @@ fn anomaly_table(ctx: &Ctx, zone: Zone, items: &[serde_json::Value]) -> Markup {
     }
 }
 
+/// Withheld tax not deposited by its deadline, per village and tax: what is outstanding and the oldest deadline
+/// missed (from the `tax_not_deposited` findings).
+fn overdue_taxes(ctx: &Ctx, items: &[serde_json::Value]) -> Markup {
+    let overdue: Vec<&serde_json::Value> = items.iter().filter(|i| i["rule"] == "tax_not_deposited").collect();
+    let outstanding = |it: &serde_json::Value| -> (i64, String) {
+        let ws = it["evidence"]["withholdings"].as_array().cloned().unwrap_or_default();
+        let sen: i64 = ws
+            .iter()
+            .filter_map(|w| w["outstanding"].as_str())
+            .filter_map(|a| crate::domain::money::Money::parse(a).ok())
+            .map(|m| m.sen())
+            .sum();
+        let oldest = ws.iter().filter_map(|w| w["deadline"].as_str()).min().unwrap_or("").to_string();
+        (sen, oldest)
+    };
+    html! {
+        section #overdue-taxes aria-labelledby="tax-h" {
+            h2 #tax-h { (ctx.t("overdue_taxes")) " (" (overdue.len()) ")" }
+            @if overdue.is_empty() { p { (ctx.t("no_overdue_taxes")) } }
+            @else {
+                div.scroll role="region" aria-labelledby="tax-h" tabindex="0" {
+                    table {
+                        thead { tr {
+                            th scope="col" { (ctx.t("col_village")) }
+                            th scope="col" { (ctx.t("col_tax")) }
+                            th scope="col" class="num" { (ctx.t("col_outstanding")) }
+                            th scope="col" { (ctx.t("col_deadline")) }
+                        } }
+                        tbody {
+                            @for it in &overdue {
+                                @let (sen, oldest) = outstanding(it);
+                                tr {
+                                    td { a href={"/console/villages/" (it["village_id"].as_str().unwrap_or(""))} { (it["village_name"].as_str().unwrap_or("")) } }
+                                    td { (it["evidence"]["tax"].as_str().unwrap_or("")) }
+                                    td.num { (crate::web::money(ctx.lang, sen)) }
+                                    td { (chrono::NaiveDate::parse_from_str(&oldest, "%Y-%m-%d").map(|d| d.format("%d-%m-%Y").to_string()).unwrap_or(oldest)) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 pub async fn dashboard(req: HttpRequest, state: State) -> HttpResponse {
     let ctx = Ctx::from_request(&req);
     let (_, regency) = match inspector(&req, &ctx, &state).await {
@@ -208,6 +254,7 @@ pub async fn dashboard(req: HttpRequest, state: State) -> HttpResponse {
             (chart(&ctx, &realisation))
             @for s in &realisation.sections { (report_table(&ctx, s, ctx.t("regency_realisation"))) }
         }
+        (overdue_taxes(&ctx, &items))
         section #anomalies aria-labelledby="anom-h" {
             h2 #anom-h { (ctx.t("anomalies")) " (" (items.len()) ")" }
             @if items.is_empty() { p { (ctx.t("no_anomalies")) } }

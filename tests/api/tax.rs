@@ -83,6 +83,15 @@ async fn withheld_tax_is_late_on_the_16th_not_the_15th_and_regional_tax_goes_to_
     assert_eq!(late(&items), 2, "the day after, both taxes are late: {items:?}");
     let pph23 = items.iter().find(|i| i["rule"] == "tax_not_deposited" && i["evidence"]["tax"] == "PPH23").unwrap();
     assert_eq!(pph23["evidence"]["withholdings"][0]["deadline"], "2026-05-15");
+    // The inspector's dashboard lists what is overdue, per village and tax (today is past the deadline).
+    let (status, html) = app.page(&inspector, "/console/dashboard?year=2026").await;
+    assert_eq!(status, 200);
+    let overdue = &html[html.find("id=\"overdue-taxes\"").expect("an overdue section")..];
+    let overdue = &overdue[..overdue.find("</section>").unwrap()];
+    assert!(
+        overdue.contains("PPH23") && overdue.contains("PAJAK_DAERAH") && overdue.contains("15-05-2026"),
+        "{overdue}"
+    );
 
     // Regional tax is the regency's: refused until the regency has a treasury account, and never mixed with
     // state taxes; then paid to that account.
