@@ -222,6 +222,31 @@ test('the login page is served, in Bahasa Indonesia by default and in English on
   await context.close();
 });
 
+test('the drafting form proposes the withholdings of a purchase, and saves nothing until asked', async () => {
+  const impl = await signIn('implementer-skj');
+  await impl.page.goto(`${base}/console/payments/new`);
+  await impl.page.getByLabel('Uraian', { exact: true }).fill('Semen untuk jalan dusun III');
+  await impl.page.getByLabel('Kegiatan').selectOption('02.03.10');
+  await impl.page.getByLabel('Nama penerima').fill('CV Maju Bersama');
+  await impl.page.getByLabel('Kode bank (3 angka) atau BIC').fill('123');
+  await impl.page.getByLabel('No. rekening').fill('1009876543');
+  await impl.page.getByLabel('NPWP (opsional)').fill('01.234.567.8-901.000');
+  await impl.page.locator('#tax_kind').selectOption('goods');
+  await impl.page.getByLabel('Penyedia PKP (PPN dipungut)').check();
+  await impl.page.locator('#l0_account').selectOption('5.2.1.07');
+  await impl.page.locator('#l0_source').selectOption('DDS');
+  await impl.page.locator('#l0_amount').fill('11.100.000');
+  await impl.page.getByRole('button', { name: 'Hitung potongan pajak' }).click();
+  await impl.page.locator('#taxes-proposed').waitFor();
+  assert.equal(await impl.page.locator('#l0_tax0').inputValue(), 'PPN');
+  assert.equal(await impl.page.locator('#l0_tax0_amount').inputValue(), '1.100.000');
+  assert.equal(await impl.page.locator('#l0_tax1').inputValue(), 'PPH22');
+  assert.equal(await impl.page.locator('#l0_tax1_amount').inputValue(), '150.000');
+  assert.equal(await impl.page.getByLabel('Uraian', { exact: true }).inputValue(), 'Semen untuk jalan dusun III', 'what was typed is kept');
+  await shot(impl.page, '12-tax-proposal');
+  await impl.context.close();
+});
+
 test('a payment goes from draft to paid through every official, and the inboxes move', async () => {
   // Implementer: a bad amount first, then a request with a line and a withholding.
   const impl = await signIn('implementer-skj');

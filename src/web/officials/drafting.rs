@@ -194,6 +194,7 @@ fn tax_fieldset(ctx: &Ctx, form: &Form) -> Markup {
                     } }
                 p { label for="qualification" { (ctx.t("qualification")) }
                     select #qualification name="qualification" {
+                        option value="" selected[form.get("qualification").is_empty()] { "—" }
                         @for (value, key) in quals {
                             option value=(value) selected[form.get("qualification") == value] { (ctx.t(key)) }
                         }
