@@ -217,6 +217,20 @@ impl Username {
     }
 }
 
+text_type!(
+    /// A client's Idempotency-Key: 1 to [`IdemKey::MAX`] visible ASCII characters.
+    IdemKey
+);
+impl IdemKey {
+    pub const MAX: usize = 200;
+    pub fn parse(field: &str, raw: &str) -> Result<IdemKey, FieldError> {
+        if raw.is_empty() || raw.len() > Self::MAX || !raw.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(FieldError::new(field, format!("must be 1 to {} visible ASCII characters", Self::MAX)));
+        }
+        Ok(IdemKey(raw.to_string()))
+    }
+}
+
 /// A new password: 10 to 128 characters. Its `Debug` never shows it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Password(String);
@@ -266,6 +280,9 @@ mod tests {
         assert_eq!(Username::parse("u", " Bendahara ").unwrap().as_str(), "bendahara");
         assert!(Username::parse("u", "bu ani").is_err());
         assert!(Password::parse("p", "short").is_err());
+        assert!(IdemKey::parse("k", &"k".repeat(200)).is_ok());
+        assert!(IdemKey::parse("k", &"k".repeat(201)).is_err());
+        assert!(IdemKey::parse("k", "a b").is_err());
         assert_eq!(format!("{:?}", Password::parse("p", "long enough secret").unwrap()), "Password(***)");
         let e = Name::parse("payee.name", "").unwrap_err();
         assert_eq!(e.to_string(), "payee.name must not be empty");

@@ -265,14 +265,10 @@ pub fn idempotency_key(
             Ok(None)
         };
     };
-    let key = value
-        .to_str()
-        .ok()
-        .filter(|k| !k.is_empty() && k.len() <= 200 && k.bytes().all(|b| b.is_ascii_graphic()))
-        .ok_or_else(|| ApiError::validation("Idempotency-Key must be 1 to 200 visible ASCII characters"))?;
+    let key = crate::domain::text::IdemKey::parse("Idempotency-Key", value.to_str().unwrap_or("\u{0}"))?;
     Ok(Some(IdempotencyKey {
         principal: who.id().to_string(),
-        key: key.to_string(),
+        key: key.into_string(),
         request_hash: request_hash.to_string(),
     }))
 }

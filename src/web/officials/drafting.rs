@@ -435,11 +435,10 @@ fn truncate(s: &str) -> String {
 /// request's hash is the form's content (every field but the CSRF token), so the same form sent again replays and a
 /// changed one under the same key is a conflict, as in the API.
 fn idempotency_key(form: &Form, who: &Principal, village_id: &str) -> IdempotencyKey {
-    let key = form.trimmed("idem");
-    let key = if key.is_empty() || key.len() > 100 || !key.bytes().all(|b| b.is_ascii_graphic()) {
-        random_token(18)
-    } else {
-        format!("console-{key}")
+    // The console's keys are its own ("console-" and the form's), within the one rule for keys.
+    let key = match crate::domain::text::IdemKey::parse("idem", &format!("console-{}", form.trimmed("idem"))) {
+        Ok(k) if !form.trimmed("idem").is_empty() => k.into_string(),
+        _ => random_token(18),
     };
     let mut h = Sha256::new();
     h.update(format!("POST /api/v1/villages/{village_id}/payments (console)\n").as_bytes());
