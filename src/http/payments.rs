@@ -280,61 +280,10 @@ async fn checked_draft(
     let mut lines = Vec::with_capacity(p.lines.len());
     let mut notes = Vec::new();
     let tax_date = p.invoice_date.unwrap_or_else(today_wib);
-    for (i, mut l) in p.lines.into_iter().enumerate() {
-        let amount = l.amount.money().map_err(|e| ApiError::amount(&format!("lines[{i}].amount"), e))?;
-        if let Some(basis) = l.tax_basis.take() {
-            let proposed = propose_withholdings(state, &basis, payee.npwp.is_some(), tax_date, amount)
-                .map_err(|e| ApiError::validation(format!("lines[{i}].tax_basis: {e}")))?;
-            if l.withholdings.is_empty() {
-                l.withholdings = proposed
-                    .iter()
-                    .map(|(tax, sen)| WithholdingRequest {
-                        tax: tax.to_string(),
-                        amount: crate::domain::money::AmountInput(crate::domain::money::Money::from_sen(*sen)),
-                    })
-                    .collect();
-            } else {
-                let entered: Vec<(&str, i64)> =
-                    l.withholdings.iter().map(|w| (w.tax.as_str(), w.amount.money().map_or(-1, |m| m.sen()))).collect();
-                let proposed: Vec<(&str, i64)> = proposed.iter().map(|(t, a)| (*t, *a)).collect();
-                notes.extend(crate::domain::tax::override_note(i, &proposed, &entered));
-            }
-        }
-        if !is_valid_account_code(&l.account_code) || !is_spending(&l.account_code) {
-            return Err(ApiError::validation(format!(
-                "lines[{i}].account_code must be a spending account (5.x or 6.2.x)"
-            )));
-        }
-        if !is_source(&l.source) {
-            return Err(ApiError::validation(format!("lines[{i}].source is not a source of funds")));
-        }
-        if l.withholdings.len() > MAX_WITHHOLDINGS_PER_LINE {
-            return Err(ApiError::validation(format!(
-                "lines[{i}] has more than {MAX_WITHHOLDINGS_PER_LINE} withholdings"
-            )));
-        }
-        let mut taxes = HashSet::new();
-        let mut withholdings = Vec::new();
-        for (j, w) in l.withholdings.into_iter().enumerate() {
-            let a =
-                w.amount.money().map_err(|e| ApiError::amount(&format!("lines[{i}].withholdings[{j}].amount"), e))?;
-            if tax_account(&w.tax).is_none() {
-                return Err(ApiError::validation(format!(
-                    "lines[{i}].withholdings[{j}].tax must be PPN, PPH21, PPH22, PPH23, PPH4_2 or PAJAK_DAERAH"
-                )));
-            }
-            if !taxes.insert(w.tax.clone()) {
-                return Err(ApiError::validation(format!("lines[{i}] withholds {} twice", w.tax)));
-            }
-            withholdings.push((w.tax, a));
-        }
-        lines.push(NewPaymentLine {
-            account_code: l.account_code,
-            source: Some(l.source),
-            amount,
-            withholdings,
-            billing_code: None,
-        });
+    for (i, l) in p.lines.into_iter().enumerate() {
+        let (line, note) = payment_line(state, i, l, payee.npwp.is_some(), tax_date)?;
+        lines.push(line);
+        notes.extend(note);
     }
     let t = totals(
         &lines.iter().map(|l| (l.amount.sen(), l.withholdings.iter().map(|w| w.1.sen()).collect())).collect::<Vec<_>>(),
@@ -390,54 +339,11 @@ pub async fn create_tax_deposit(
         return Err(ApiError::validation("a tax deposit has one line per tax, at least one"));
     }
     let default_billing = d.billing_code.as_deref().map(|b| BillingCode::parse("billing_code", b)).transpose()?;
-    let mut seen = HashSet::new();
-    let mut lines = Vec::new();
-    for (i, l) in d.lines.into_iter().enumerate() {
-        let amount = l.amount.money().map_err(|e| ApiError::amount(&format!("lines[{i}].amount"), e))?;
-        let account = tax_account(&l.tax).ok_or_else(|| {
-            ApiError::validation(format!("lines[{i}].tax must be PPN, PPH21, PPH22, PPH23, PPH4_2 or PAJAK_DAERAH"))
-        })?;
-        if !seen.insert(l.tax.clone()) {
-            return Err(ApiError::validation(format!("{} appears twice: one line per tax type", l.tax)));
-        }
-        let billing = match l.billing_code.as_deref() {
-            Some(b) => BillingCode::parse(&format!("lines[{i}].billing_code"), b)?,
-            None => default_billing
-                .clone()
-                .ok_or_else(|| ApiError::validation(format!("lines[{i}].billing_code is required")))?,
-        };
-        lines.push(NewPaymentLine {
-            account_code: account.into(),
-            source: None,
-            amount,
-            withholdings: vec![],
-            billing_code: Some(billing.into_string()),
-        });
-    }
-    let regional = seen.contains(REGIONAL_TAX);
-    if regional && seen.len() > 1 {
-        return Err(ApiError::validation(
-            "regional tax (PAJAK_DAERAH) goes to the regency's treasury and state taxes to the state's: deposit them separately",
-        ));
-    }
-    let (payee_name, payee_bank_code, payee_account_number) = if regional {
-        let db = state.db.clone();
-        let rid = village.regency_id.clone();
-        let regency = blocking(move || db.get_regency(&rid)).await?.ok_or_else(ApiError::internal)?;
-        let t = regency.treasury().ok_or_else(|| {
-            ApiError::validation("the regency has no treasury account for regional tax (PATCH /regencies/{id})")
-        })?;
-        (t.name, t.bank_code, t.account_number)
-    } else {
-        let first = lines[0].billing_code.clone().unwrap_or_default();
-        ("Kas Negara (MPN)".to_string(), "MPN".to_string(), first)
-    };
+    let (lines, seen) = deposit_lines(d.lines, default_billing.as_ref())?;
+    let (payee_name, payee_bank_code, payee_account_number) = deposit_payee(&state, &village, &seen, &lines).await?;
     let description = match d.description.as_deref() {
         Some(text) => Description::parse("description", text)?.into_string(),
-        None => format!(
-            "Setor pajak: {}",
-            seen.iter().cloned().collect::<std::collections::BTreeSet<_>>().into_iter().collect::<Vec<_>>().join(", ")
-        ),
+        None => format!("Setor pajak: {}", seen.iter().cloned().collect::<Vec<_>>().join(", ")),
     };
     let t = totals(&lines.iter().map(|l| (l.amount.sen(), vec![])).collect::<Vec<_>>()).map_err(totals_error)?;
     let billing_code = lines[0].billing_code.clone();
@@ -464,6 +370,67 @@ pub async fn create_tax_deposit(
     Ok(respond_written(&state, written, StatusCode::CREATED, |r| PaymentView::from(r)))
 }
 
+/// Line `i` of a request, checked: a spending account and a source of funds, its withholdings (proposed by the
+/// calculator when it has a `tax_basis` and none of its own; the override noted when they differ).
+fn payment_line(
+    state: &State,
+    i: usize,
+    mut l: PaymentLineRequest,
+    payee_has_npwp: bool,
+    tax_date: chrono::NaiveDate,
+) -> Result<(NewPaymentLine, Option<String>), ApiError> {
+    let amount = l.amount.money().map_err(|e| ApiError::amount(&format!("lines[{i}].amount"), e))?;
+    let mut note = None;
+    if let Some(basis) = l.tax_basis.take() {
+        let proposed = propose_withholdings(state, &basis, payee_has_npwp, tax_date, amount)
+            .map_err(|e| ApiError::validation(format!("lines[{i}].tax_basis: {e}")))?;
+        if l.withholdings.is_empty() {
+            l.withholdings = proposed
+                .iter()
+                .map(|(tax, sen)| WithholdingRequest {
+                    tax: tax.to_string(),
+                    amount: crate::domain::money::AmountInput(crate::domain::money::Money::from_sen(*sen)),
+                })
+                .collect();
+        } else {
+            let entered: Vec<(&str, i64)> =
+                l.withholdings.iter().map(|w| (w.tax.as_str(), w.amount.money().map_or(-1, |m| m.sen()))).collect();
+            note = crate::domain::tax::override_note(i, &proposed, &entered);
+        }
+    }
+    if !is_valid_account_code(&l.account_code) || !is_spending(&l.account_code) {
+        return Err(ApiError::validation(format!("lines[{i}].account_code must be a spending account (5.x or 6.2.x)")));
+    }
+    if !is_source(&l.source) {
+        return Err(ApiError::validation(format!("lines[{i}].source is not a source of funds")));
+    }
+    if l.withholdings.len() > MAX_WITHHOLDINGS_PER_LINE {
+        return Err(ApiError::validation(format!("lines[{i}] has more than {MAX_WITHHOLDINGS_PER_LINE} withholdings")));
+    }
+    let mut taxes = HashSet::new();
+    let mut withholdings = Vec::new();
+    for (j, w) in l.withholdings.into_iter().enumerate() {
+        let a = w.amount.money().map_err(|e| ApiError::amount(&format!("lines[{i}].withholdings[{j}].amount"), e))?;
+        if tax_account(&w.tax).is_none() {
+            return Err(ApiError::validation(format!(
+                "lines[{i}].withholdings[{j}].tax must be PPN, PPH21, PPH22, PPH23, PPH4_2 or PAJAK_DAERAH"
+            )));
+        }
+        if !taxes.insert(w.tax.clone()) {
+            return Err(ApiError::validation(format!("lines[{i}] withholds {} twice", w.tax)));
+        }
+        withholdings.push((w.tax, a));
+    }
+    let line = NewPaymentLine {
+        account_code: l.account_code,
+        source: Some(l.source),
+        amount,
+        withholdings,
+        billing_code: None,
+    };
+    Ok((line, note))
+}
+
 /// The calculator's withholdings for a line (tax code, sen); PPN and PPh only (a zero tax is left out).
 fn propose_withholdings(
     state: &State,
@@ -484,6 +451,64 @@ fn propose_withholdings(
     };
     let c = crate::domain::tax::calculate(&state.settings.tax, &purchase)?;
     Ok(c.withholdings.iter().filter(|w| w.amount > 0).map(|w| (w.tax, w.amount)).collect())
+}
+
+/// A deposit's lines: one per tax type, each with its billing code (or the deposit's); and the taxes it holds.
+fn deposit_lines(
+    lines: Vec<TaxDepositLineRequest>,
+    default_billing: Option<&BillingCode>,
+) -> Result<(Vec<NewPaymentLine>, std::collections::BTreeSet<String>), ApiError> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut out = Vec::new();
+    for (i, l) in lines.into_iter().enumerate() {
+        let amount = l.amount.money().map_err(|e| ApiError::amount(&format!("lines[{i}].amount"), e))?;
+        let account = tax_account(&l.tax).ok_or_else(|| {
+            ApiError::validation(format!("lines[{i}].tax must be PPN, PPH21, PPH22, PPH23, PPH4_2 or PAJAK_DAERAH"))
+        })?;
+        if !seen.insert(l.tax.clone()) {
+            return Err(ApiError::validation(format!("{} appears twice: one line per tax type", l.tax)));
+        }
+        let billing = match l.billing_code.as_deref() {
+            Some(b) => BillingCode::parse(&format!("lines[{i}].billing_code"), b)?,
+            None => default_billing
+                .cloned()
+                .ok_or_else(|| ApiError::validation(format!("lines[{i}].billing_code is required")))?,
+        };
+        out.push(NewPaymentLine {
+            account_code: account.into(),
+            source: None,
+            amount,
+            withholdings: vec![],
+            billing_code: Some(billing.into_string()),
+        });
+    }
+    Ok((out, seen))
+}
+
+/// Who a deposit pays: the regency's treasury for regional tax (never together with state taxes, and only once the
+/// regency has one), the state treasury (MPN, under the first line's billing code) for the rest.
+async fn deposit_payee(
+    state: &State,
+    village: &VillageRow,
+    taxes: &std::collections::BTreeSet<String>,
+    lines: &[NewPaymentLine],
+) -> Result<(String, String, String), ApiError> {
+    if !taxes.contains(REGIONAL_TAX) {
+        let first = lines[0].billing_code.clone().unwrap_or_default();
+        return Ok(("Kas Negara (MPN)".to_string(), "MPN".to_string(), first));
+    }
+    if taxes.len() > 1 {
+        return Err(ApiError::validation(
+            "regional tax (PAJAK_DAERAH) goes to the regency's treasury and state taxes to the state's: deposit them separately",
+        ));
+    }
+    let db = state.db.clone();
+    let rid = village.regency_id.clone();
+    let regency = blocking(move || db.get_regency(&rid)).await?.ok_or_else(ApiError::internal)?;
+    let t = regency.treasury().ok_or_else(|| {
+        ApiError::validation("the regency has no treasury account for regional tax (PATCH /regencies/{id})")
+    })?;
+    Ok((t.name, t.bank_code, t.account_number))
 }
 
 /// The tax deposited to the regency's treasury instead of the state's.

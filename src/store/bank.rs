@@ -10,11 +10,12 @@ use super::write::{idempotent_write, idempotent_write_probed, IdempotencyKey, Wr
 use super::{now_micros, Db, DbConn, StoreError};
 use crate::domain::accounts::{Side, BANK_ACCOUNT, SOURCES, SUSPENSE};
 use crate::domain::budget;
+use crate::domain::ids::TransactionId;
 use crate::domain::money::{Amount, Money};
 use crate::domain::posting::{EntryDraft, TxnKind};
 use crate::domain::roles::Role;
 use crate::domain::settlement::{self, BankAnswer, PaidRequest, PaymentKind, Settle, SettledLine, TransferState};
-use crate::domain::workflow::{transition, Action, TransferStatus};
+use crate::domain::workflow::{transition, Action, PaymentStatus, TransferStatus};
 use chrono::{Datelike, NaiveDate};
 use diesel::prelude::*;
 
@@ -122,14 +123,13 @@ fn settle_locked(
     result: &BankResult,
     actor: &Actor,
 ) -> Result<Settlement, StoreError> {
-    let mut transfer =
+    let transfer =
         get_transfer(c, transfer_id)?.filter(|t| t.village_id == village.id).ok_or(StoreError::NotFound("transfer"))?;
     let rec = c.load_payment(&transfer.payment_id)?.ok_or(StoreError::NotFound("payment"))?;
     let kind = rec.payment.kind;
     let answer =
         BankAnswer { paid: result.paid, bank_reference: &result.bank_reference, value_date: result.value_date };
-    let decision = settlement::settle(kind, &transfer_state(&transfer)?, &answer);
-    match decision {
+    let posting = match settlement::settle(kind, &transfer_state(&transfer)?, &answer) {
         Settle::Replay => return settlement(c, transfer),
         Settle::Conflict => {
             return Err(StoreError::Conflict(format!(
@@ -139,60 +139,83 @@ fn settle_locked(
                 transfer.bank_reference.as_deref().unwrap_or("-")
             )))
         }
-        Settle::Post { .. } | Settle::RecordFailure => {}
-    }
+        Settle::Post { kind, realise_budget } => Some((kind, realise_budget)),
+        Settle::RecordFailure => None,
+    };
     let from = rec.payment.status;
     let action = if result.paid { Action::Pay } else { Action::Fail };
     let (to, step) = transition(kind, from, action, Role::Bank)?;
-    // A tax deposit the bank paid is finished only with the NTPN of each of its taxes.
-    let line_ntpns = match (kind, result.paid) {
-        (PaymentKind::TaxDeposit, true) => {
-            let taxes: Vec<&str> = rec
-                .lines
-                .iter()
-                .map(|l| {
-                    settlement::tax_of(&l.account_code)
-                        .ok_or_else(|| StoreError::internal(format!("tax line on {}", l.account_code)))
-                })
-                .collect::<Result<_, _>>()?;
-            Some(
-                settlement::line_ntpns(&taxes, result.ntpn.as_deref(), &result.ntpns)
-                    .map_err(StoreError::Validation)?,
-            )
-        }
-        _ => None,
-    };
+    let line_ntpns = deposit_ntpns(&rec, result)?;
     let mut transaction = None;
-    match decision {
-        Settle::Replay | Settle::Conflict | Settle::RecordFailure => {}
-        Settle::Post { kind: txn_kind, realise_budget } => {
-            let new = NewTransaction {
-                village_id: village.id.clone(),
-                kind: txn_kind,
-                value_date: result.value_date,
-                description: rec.payment.description.clone(),
-                entries: settlement::payment_entries(&paid_request(&rec)?).map_err(StoreError::internal)?,
-                reverses: None,
-                payment_id: Some(rec.payment.id.clone()),
-                bank_reference: Some(result.bank_reference.clone()),
-                created_by: actor.id.clone(),
-            };
-            transaction = Some(post_locked(c, village, &new, Some(&transfer.id))?);
-            if realise_budget {
-                move_budget(c, &rec, budget::realise)?;
-            }
+    if let Some((txn_kind, realise)) = posting {
+        let new = NewTransaction {
+            village_id: village.id.clone(),
+            kind: txn_kind,
+            value_date: result.value_date,
+            description: rec.payment.description.clone(),
+            entries: settlement::payment_entries(&paid_request(&rec)?).map_err(StoreError::internal)?,
+            reverses: None,
+            payment_id: Some(rec.payment.id.clone()),
+            bank_reference: Some(result.bank_reference.clone()),
+            created_by: actor.id.clone(),
+        };
+        transaction = Some(post_locked(c, village, &new, Some(&transfer.id))?);
+        if realise {
+            move_budget(c, &rec, budget::realise)?;
         }
     }
-    let now = now_micros();
-    let transaction_id = transaction.as_ref().map(|t| t.txn.id.clone());
+    let outcome =
+        Outcome { result, actor, to, transaction_id: transaction.as_ref().map(|t| t.txn.id.clone()), line_ntpns };
+    let (transfer, payment) = write_outcome(c, transfer, &rec, &outcome)?;
+    let note = if result.paid { None } else { result.reason.as_deref() };
+    let draft = EventDraft { step, action: action.as_str(), actor, from: Some(from), to, note, status_change: None };
+    append_event(c, village, &rec, draft)?;
+    // The answer is the rows as read under the lock with what this settlement wrote (no second read).
+    Ok(Settlement { transfer, payment, transaction })
+}
+
+/// A tax deposit the bank paid is finished only with the NTPN of each of its taxes (`None` for anything else).
+fn deposit_ntpns(rec: &PaymentRecord, result: &BankResult) -> Result<Option<Vec<String>>, StoreError> {
+    if rec.payment.kind != PaymentKind::TaxDeposit || !result.paid {
+        return Ok(None);
+    }
+    let taxes: Vec<&str> = rec
+        .lines
+        .iter()
+        .map(|l| {
+            settlement::tax_of(&l.account_code)
+                .ok_or_else(|| StoreError::internal(format!("tax line on {}", l.account_code)))
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Some(settlement::line_ntpns(&taxes, result.ntpn.as_deref(), &result.ntpns).map_err(StoreError::Validation)?))
+}
+
+/// What a settlement writes on the transfer, the request and (for a tax deposit) its lines.
+struct Outcome<'a> {
+    result: &'a BankResult,
+    actor: &'a Actor,
+    to: PaymentStatus,
+    transaction_id: Option<TransactionId>,
+    line_ntpns: Option<Vec<String>>,
+}
+
+/// Writes the bank's result on the transfer, the request and a deposit's lines; returns the rows as written.
+fn write_outcome(
+    c: &mut DbConn,
+    mut transfer: TransferRow,
+    rec: &PaymentRecord,
+    o: &Outcome<'_>,
+) -> Result<(TransferRow, PaymentRow), StoreError> {
+    let (result, now) = (o.result, now_micros());
+    let ntpn = o.line_ntpns.as_ref().and_then(|n| n.first().cloned()).or_else(|| result.ntpn.clone());
     transfer.status = if result.paid { TransferStatus::Paid } else { TransferStatus::Failed };
     transfer.result_at = Some(now);
     transfer.bank_reference = Some(result.bank_reference.clone());
     transfer.value_date = Some(result.value_date);
     transfer.reason = result.reason.clone();
-    transfer.ntpn = line_ntpns.as_ref().and_then(|n| n.first().cloned()).or_else(|| result.ntpn.clone());
-    transfer.settled_by = Some(actor.id.clone());
-    transfer.transaction_id = transaction_id.clone();
+    transfer.ntpn = ntpn.clone();
+    transfer.settled_by = Some(o.actor.id.clone());
+    transfer.transaction_id = o.transaction_id.clone();
     diesel::update(transfers::table.find(&transfer.id))
         .set((
             transfers::status.eq(&transfer.status),
@@ -206,11 +229,11 @@ fn settle_locked(
         ))
         .execute(c)?;
     let mut payment = rec.payment.clone();
-    payment.status = to;
+    payment.status = o.to;
     payment.updated_at = now;
     payment.bank_reference = Some(result.bank_reference.clone());
-    payment.ntpn = line_ntpns.as_ref().and_then(|n| n.first().cloned()).or_else(|| result.ntpn.clone());
-    payment.transaction_id = transaction_id;
+    payment.ntpn = ntpn;
+    payment.transaction_id = o.transaction_id.clone();
     payment.failure_reason = result.reason.clone().filter(|_| !result.paid);
     diesel::update(payments::table.find(&payment.id))
         .set((
@@ -222,18 +245,12 @@ fn settle_locked(
             payments::failure_reason.eq(&payment.failure_reason),
         ))
         .execute(c)?;
-    if let Some(ntpns) = &line_ntpns {
-        for (line, ntpn) in rec.lines.iter().zip(ntpns) {
-            diesel::update(payment_lines::table.find((&line.payment_id, line.line_no)))
-                .set(payment_lines::ntpn.eq(ntpn))
-                .execute(c)?;
-        }
+    for (line, ntpn) in rec.lines.iter().zip(o.line_ntpns.iter().flatten()) {
+        diesel::update(payment_lines::table.find((&line.payment_id, line.line_no)))
+            .set(payment_lines::ntpn.eq(ntpn))
+            .execute(c)?;
     }
-    let note = if result.paid { None } else { result.reason.as_deref() };
-    let draft = EventDraft { step, action: action.as_str(), actor, from: Some(from), to, note, status_change: None };
-    append_event(c, village, &rec, draft)?;
-    // The answer is the rows as read under the lock with what this settlement wrote (no second read).
-    Ok(Settlement { transfer, payment, transaction })
+    Ok((transfer, payment))
 }
 
 /// Where a credit from `source` lands: its revenue account, or suspense for a source the chart does not know (for

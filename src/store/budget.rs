@@ -198,6 +198,46 @@ pub(super) fn require_adopted_budget(c: &mut DbConn, village_id: &str, year: i32
     Ok(())
 }
 
+/// Writes what a revision does to the positions: kept lines get their new ceiling (and activity name), dropped ones
+/// go, new ones are inserted.
+fn write_revision(
+    c: &mut DbConn,
+    village_id: &str,
+    year: i32,
+    revision: &budget::Revision,
+    names: &BTreeMap<LineKey, Option<&str>>,
+) -> Result<(), StoreError> {
+    let find = |key: &LineKey| {
+        budget_positions::table.find((
+            village_id.to_string(),
+            year,
+            key.account.clone(),
+            key.activity.clone(),
+            key.source.clone(),
+        ))
+    };
+    for (key, pos) in &revision.kept {
+        diesel::update(find(key))
+            .set((
+                budget_positions::ceiling.eq(pos.ceiling),
+                budget_positions::activity_name.eq(names.get(key).copied().flatten()),
+            ))
+            .execute(c)?;
+    }
+    for key in &revision.dropped {
+        diesel::delete(find(key)).execute(c)?;
+    }
+    let added: Vec<BudgetPositionRow> = revision
+        .added
+        .iter()
+        .map(|(key, pos)| position_row(village_id, year, key, names.get(key).copied().flatten(), *pos))
+        .collect();
+    if !added.is_empty() {
+        c.insert_all(budget_positions::table, &added)?;
+    }
+    Ok(())
+}
+
 fn invalid(action: &'static str, from: &'static str) -> StoreError {
     StoreError::Workflow(WorkflowError::InvalidTransition { action, from })
 }
@@ -340,38 +380,7 @@ impl Db {
                     })
                     .execute(c)?;
                 insert_budget_lines(c, village_id, year, version, lines)?;
-                for (key, pos) in &revision.kept {
-                    diesel::update(budget_positions::table.find((
-                        village_id,
-                        year,
-                        &key.account,
-                        &key.activity,
-                        &key.source,
-                    )))
-                    .set((
-                        budget_positions::ceiling.eq(pos.ceiling),
-                        budget_positions::activity_name.eq(names.get(key).copied().flatten()),
-                    ))
-                    .execute(c)?;
-                }
-                for key in &revision.dropped {
-                    diesel::delete(budget_positions::table.find((
-                        village_id,
-                        year,
-                        &key.account,
-                        &key.activity,
-                        &key.source,
-                    )))
-                    .execute(c)?;
-                }
-                let added: Vec<BudgetPositionRow> = revision
-                    .added
-                    .iter()
-                    .map(|(key, pos)| position_row(village_id, year, key, names.get(key).copied().flatten(), *pos))
-                    .collect();
-                if !added.is_empty() {
-                    c.insert_all(budget_positions::table, &added)?;
-                }
+                write_revision(c, village_id, year, &revision, &names)?;
                 load_budget(c, village_id, year)?.ok_or_else(|| StoreError::internal("the revised budget is missing"))
             })
         })

@@ -270,6 +270,28 @@ pub(super) fn post_locked_with(
     };
     let plan = plan_posting(&head, &balances, reserved, new.value_date, &new.entries)?;
 
+    let record = posting_rows(village, new, &plan, head.chain_head);
+    let along = alongside(&record);
+    c.write_posting(&PostingRows {
+        txn: &record.txn,
+        entries: &record.entries,
+        balances: &plan.balances,
+        daily: &plan.daily,
+        along: &along,
+    })?;
+    village.last_seq = plan.seq;
+    village.chain_len = plan.chain_seq;
+    village.chain_head = record.txn.hash.clone();
+    Ok(record)
+}
+
+/// The transaction and entry rows of a planned posting, hashed onto the chain after `prev_hash`.
+fn posting_rows(
+    village: &VillageRow,
+    new: &NewTransaction,
+    plan: &crate::domain::posting::PostingPlan,
+    prev_hash: String,
+) -> TransactionRecord {
     let id = TransactionId::new();
     let entry_rows: Vec<EntryRow> = new
         .entries
@@ -301,23 +323,11 @@ pub(super) fn post_locked_with(
         bank_reference: new.bank_reference.clone(),
         created_by: new.created_by.clone(),
         created_at: now_micros(),
-        prev_hash: head.chain_head,
+        prev_hash,
         hash: String::new(),
     };
     txn.hash = transaction_hash(&txn, &entry_rows);
-    let record = TransactionRecord { txn, entries: entry_rows, reversed_by: None };
-    let along = alongside(&record);
-    c.write_posting(&PostingRows {
-        txn: &record.txn,
-        entries: &record.entries,
-        balances: &plan.balances,
-        daily: &plan.daily,
-        along: &along,
-    })?;
-    village.last_seq = plan.seq;
-    village.chain_len = plan.chain_seq;
-    village.chain_head = record.txn.hash.clone();
-    Ok(record)
+    TransactionRecord { txn, entries: entry_rows, reversed_by: None }
 }
 
 /// A transaction's link hash, from its canonical form (`domain::chain`).
