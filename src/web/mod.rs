@@ -173,6 +173,17 @@ impl Form {
     }
 }
 
+/// Percent-encodes everything but letters, digits, `-`, `_`, `.` and the bytes in `keep` (a path keeps `/`).
+pub fn percent_encode(s: &str, keep: &[u8]) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            b if keep.contains(&b) => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 pub fn redirect(to: &str) -> HttpResponse {
     HttpResponse::SeeOther().insert_header((header::LOCATION, to)).finish()
 }

@@ -93,17 +93,8 @@ pub fn to_login(req: &HttpRequest) -> HttpResponse {
         "" => req.path().to_string(),
         q => format!("{}?{}", req.path(), q),
     };
-    let next: String = url_encode(&here);
+    let next: String = crate::web::percent_encode(&here, b"/");
     redirect(&format!("/console/login?next={next}"))
-}
-
-fn url_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'/' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// Only a path inside the console is a place to go back to (no other host, no scheme).

@@ -59,23 +59,14 @@ impl ListFilter {
         if let Some(a) = after {
             q.push(("after", a));
         }
-        let query: Vec<String> = q.iter().map(|(k, v)| format!("{k}={}", urlencode(v))).collect();
+        let query: Vec<String> =
+            q.iter().map(|(k, v)| format!("{k}={}", crate::web::percent_encode(v, b"~"))).collect();
         if query.is_empty() {
             "/console/inbox#all".into()
         } else {
             format!("/console/inbox?{}#all", query.join("&"))
         }
     }
-}
-
-/// Percent-encodes everything but unreserved characters (RFC 3986).
-fn urlencode(v: &str) -> String {
-    v.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// Search by payee or description and filter by status (a GET form: the list's address can be shared).
