@@ -78,18 +78,7 @@ async fn planted_anomalies_and_nothing_else() {
 
     // D: PPh 22 withheld on 04-10 and never deposited; PPN withheld the same day and deposited on 04-20.
     let d = &villages["D"];
-    let pd = approved(
-        &app,
-        d,
-        &spp(
-            "5.2.1.07",
-            "02.03.10",
-            "DDS",
-            "11100000.00",
-            json!([{"tax": "PPN", "amount": "1000000.00"}, {"tax": "PPH22", "amount": "166500.00"}]),
-        ),
-    )
-    .await;
+    let pd = approved(&app, d, &materials_spp()).await;
     app.act(&d.treasurer, &pd, "release", None).await.assert_status(200);
     settle(&app, &bank, &pd, "D-1", "2026-04-10").await;
     let dep = app.post(&format!("/api/v1/villages/{}/tax-deposits", d.id)).token(&d.treasurer).key("dep")

@@ -14,20 +14,7 @@ struct Year {
 }
 
 async fn pay(app: &TestApp, v: &Village, bank: &str, body: &Value, reference: &str, value_date: &str) -> String {
-    let p = app.draft(v, body).await;
-    app.approve_chain(v, &p).await;
-    app.act(&v.treasurer, &p, "release", None).await.assert_status(200);
-    let t = app.transfer_of(bank, &p).await;
-    let r = app
-        .bank_result(
-            bank,
-            t["id"].as_str().unwrap(),
-            &format!("res-{reference}"),
-            &json!({"status": "paid", "bank_reference": reference, "value_date": value_date}),
-        )
-        .await;
-    r.assert_status(200);
-    p
+    app.pay_through(v, bank, body, reference, value_date).await
 }
 
 /// The village year of the module's expectations (see each step's comment).
@@ -51,21 +38,7 @@ async fn village_year() -> Year {
         .await
         .assert_status(201);
     // 04-10 payment A: 11,100,000 gross, PPN 1,000,000, PPh 22 166,500.
-    pay(
-        &app,
-        &v,
-        &bank,
-        &spp(
-            "5.2.1.07",
-            "02.03.10",
-            "DDS",
-            "11100000.00",
-            json!([{"tax": "PPN", "amount": "1000000.00"}, {"tax": "PPH22", "amount": "166500.00"}]),
-        ),
-        "KALBAR-A",
-        "2026-04-10",
-    )
-    .await;
+    pay(&app, &v, &bank, &materials_spp(), "KALBAR-A", "2026-04-10").await;
     // 04-20 PPN deposited.
     let d = app.post(&format!("/api/v1/villages/{}/tax-deposits", v.id)).token(&v.treasurer).key("dep")
         .json(&json!({"description": "Setor PPN", "billing_code": "820261100012345", "lines": [{"tax": "PPN", "amount": "1000000.00"}]}))

@@ -45,17 +45,6 @@ async fn the_calculator_gives_the_worked_example_to_the_rupiah() {
 use crate::chain::raw_sql;
 use crate::workflow_helpers::*;
 
-/// A payment made and paid end to end, with its withholdings; the bank's value date as given.
-async fn paid(app: &TestApp, v: &Village, bank: &str, body: &serde_json::Value, reference: &str, date: &str) -> String {
-    let p = app.draft(v, body).await;
-    app.approve_chain(v, &p).await;
-    app.act(&v.treasurer, &p, "release", None).await.assert_status(200);
-    let t = app.transfer_of(bank, &p).await;
-    let result = json!({"status": "paid", "bank_reference": reference, "value_date": date});
-    app.bank_result(bank, t["id"].as_str().unwrap(), &format!("r-{reference}"), &result).await.assert_status(200);
-    p
-}
-
 async fn rules_of(app: &TestApp, inspector: &str, regency: &str, as_of: &str) -> Vec<serde_json::Value> {
     let r = app
         .get(&format!("/api/v1/regencies/{regency}/anomalies?year=2026&as_of={as_of}"))
@@ -76,7 +65,8 @@ async fn withheld_tax_is_late_on_the_16th_not_the_15th_and_regional_tax_goes_to_
     app.credit(&bank, &v, "50000000.00", "DDS", "DDS-1").await.assert_status(201);
     // Withheld in April (PPh 23 on a service, a regional tax on a meal): due by Friday 2026-05-15.
     let withholdings = json!([{"tax": "PPH23", "amount": "20000.00"}, {"tax": "PAJAK_DAERAH", "amount": "100000.00"}]);
-    paid(&app, &v, &bank, &spp("5.2.1.07", "02.03.10", "DDS", "1000000.00", withholdings), "T-1", "2026-04-20").await;
+    app.pay_through(&v, &bank, &spp("5.2.1.07", "02.03.10", "DDS", "1000000.00", withholdings), "T-1", "2026-04-20")
+        .await;
     let late = |items: &[serde_json::Value]| items.iter().filter(|i| i["rule"] == "tax_not_deposited").count();
     assert_eq!(late(&rules_of(&app, &inspector, &regency, "2026-05-15").await), 0, "on the deadline: not late");
     let items = rules_of(&app, &inspector, &regency, "2026-05-16").await;

@@ -115,6 +115,39 @@ pub fn spp(account: &str, activity: &str, source: &str, amount: &str, withholdin
     })
 }
 
+/// The module's standard purchase: materials for Rp 11,100,000 with PPN 1,000,000 and PPh 22 166,500 withheld by hand.
+pub fn materials_spp() -> Value {
+    spp(
+        "5.2.1.07",
+        "02.03.10",
+        "DDS",
+        "11100000.00",
+        json!([{"tax": "PPN", "amount": "1000000.00"}, {"tax": "PPH22", "amount": "166500.00"}]),
+    )
+}
+
+impl TestApp {
+    /// A payment drafted, approved, released and paid by the bank on `value_date`.
+    pub async fn pay_through(
+        &self,
+        v: &Village,
+        bank: &str,
+        body: &Value,
+        reference: &str,
+        value_date: &str,
+    ) -> String {
+        let p = self.draft(v, body).await;
+        self.approve_chain(v, &p).await;
+        self.act(&v.treasurer, &p, "release", None).await.assert_status(200);
+        let t = self.transfer_of(bank, &p).await;
+        let result = json!({"status": "paid", "bank_reference": reference, "value_date": value_date});
+        self.bank_result(bank, t["id"].as_str().unwrap(), &format!("res-{reference}"), &result)
+            .await
+            .assert_status(200);
+        p
+    }
+}
+
 pub fn paid(reference: &str) -> Value {
     json!({"status": "paid", "bank_reference": reference, "value_date": "2026-04-10"})
 }
