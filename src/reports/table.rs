@@ -62,7 +62,7 @@ impl Cell {
     fn csv(&self) -> String {
         match self {
             Cell::Empty => String::new(),
-            Cell::Text(s) => s.clone(),
+            Cell::Text(s) => csv_text(s),
             Cell::Int(i) => i.to_string(),
             Cell::Money(m) => Amount(*m).to_string(),
             Cell::Date(d) => d.format("%Y-%m-%d").to_string(),
@@ -140,9 +140,9 @@ impl Report {
             out.push_str(&fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
             out.push_str("\r\n");
         };
-        line(&mut out, vec![self.title.clone()]);
+        line(&mut out, vec![csv_text(&self.title)]);
         for (_, label, value) in &self.meta {
-            line(&mut out, vec![(*label).to_string(), value.clone()]);
+            line(&mut out, vec![(*label).to_string(), csv_text(value)]);
         }
         for s in &self.sections {
             out.push_str("\r\n");
@@ -270,6 +270,17 @@ fn write_cell(
     Ok(())
 }
 
+/// Text a person typed, made inert for spreadsheets: a value that starts like a formula (`=`, `+`, `-`, `@`, a tab
+/// or a carriage return) gets a leading `'`, so Excel or LibreOffice shows it instead of evaluating it (CSV
+/// injection). Numbers and amounts are not text cells and are never changed.
+fn csv_text(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    }
+}
+
 fn csv_field(f: &str) -> String {
     if f.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", f.replace('"', "\"\""))
@@ -294,5 +305,15 @@ mod tests {
         assert_eq!(csv_field("a,b"), "\"a,b\"");
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(csv_field("plain"), "plain");
+    }
+
+    #[test]
+    fn formulas_in_text_are_inert_and_amounts_untouched() {
+        assert_eq!(Cell::text("=HYPERLINK(\"http://x\",\"klik\")").csv(), "'=HYPERLINK(\"http://x\",\"klik\")");
+        for f in ["+1", "-1+2", "@SUM(A1)", "\t=1"] {
+            assert!(Cell::text(f).csv().starts_with('\''), "{f}");
+        }
+        assert_eq!(Cell::text("Semen 5 sak").csv(), "Semen 5 sak");
+        assert_eq!(Cell::Money(-150).csv(), "-1.50");
     }
 }

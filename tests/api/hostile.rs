@@ -250,3 +250,31 @@ async fn seeded_fuzz_of_postings_and_payments() {
         "every accepted request wrote once; no refused one wrote anything"
     );
 }
+
+#[tokio::test]
+async fn a_formula_typed_into_a_description_reaches_a_spreadsheet_inert() {
+    let (app, v) = {
+        let app = spawn_app().await;
+        let regency = app.create_regency("61.12").await;
+        let v = app.create_village(&regency, "61.12.01.2001", "5000000.00").await;
+        (app, v)
+    };
+    let mut r = receipt("1500000.00", "4.1.4.01");
+    r["description"] = json!("=HYPERLINK(\"http://contoh.test\",\"klik\")");
+    app.post_txn(&v, &r).await.assert_status(201);
+    let csv = app
+        .client
+        .get(format!("{}/api/v1/villages/{}/reports/cash-book?year=2026&format=csv", app.base, v.id))
+        .bearer_auth(&v.treasurer)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(csv.contains("\"'=HYPERLINK(\"\"http://contoh.test\"\",\"\"klik\"\")\""), "{csv}");
+    assert!(!csv.contains(",=HYPERLINK"), "no cell starts with the formula");
+    // The JSON keeps what was typed, exactly.
+    let json = app.get(&format!("/api/v1/villages/{}/reports/cash-book?year=2026", v.id)).token(&v.treasurer).send().await;
+    assert!(json.assert_status(200).to_string().contains("=HYPERLINK"));
+}
