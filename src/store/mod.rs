@@ -74,6 +74,33 @@ pub fn is_postgres_url(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
+/// The SQLite database holds every village's books: readable by the service's user only. A new directory is made
+/// 0700; the database file is created 0600 before SQLite opens it (SQLite gives its WAL and shared-memory files the
+/// database file's permissions), and existing files are brought to 0600.
+fn private_sqlite_files(path: &std::path::Path) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty() && !p.exists()) {
+            std::fs::DirBuilder::new().recursive(true).mode(0o700).create(parent)?;
+        }
+        if !path.exists() {
+            std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+        }
+        for suffix in ["", "-wal", "-shm"] {
+            let file = std::path::PathBuf::from(format!("{}{suffix}", path.display()));
+            if file.exists() {
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))?;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
+    Ok(())
+}
+
 /// A connection whose request failed because the database went away is marked broken, so that r2d2 drops it
 /// when it comes back instead of handing it out again. Nothing is lost by the request that found it dead: it fails
 /// with `Unavailable` (503, retry) before or without committing.
@@ -94,11 +121,7 @@ impl Db {
                 .build(Manager { backend, target: target.to_string() })
         };
         let db = if let Some(path) = sqlite_path(url) {
-            if let Some(parent) = std::path::Path::new(path).parent() {
-                if !parent.as_os_str().is_empty() {
-                    std::fs::create_dir_all(parent)?;
-                }
-            }
+            private_sqlite_files(std::path::Path::new(path))?;
             let writer = DbConn::open(Backend::Sqlite, path)?;
             let write = std::sync::Arc::new(group_commit::GroupWriter::new(writer));
             Db::Sqlite { write, read: pool(Backend::Sqlite, path, opts.max_connections.max(2))? }

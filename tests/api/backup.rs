@@ -58,3 +58,18 @@ async fn a_backup_restores_and_verifies() {
         let _ = Command::new("dropdb").args(["-h", "127.0.0.1", "-U", "postgres", "--force", name]).status();
     }
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_sqlite_files_are_readable_by_the_service_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("fresh");
+    let url = format!("sqlite://{}/kasdesa.db", data.display());
+    let db = kasdesa::store::Db::connect(&url, &Default::default()).unwrap();
+    db.create_regency("61.12", "Kubu Raya", 420, None).unwrap();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700, "the directory");
+    assert_eq!(mode(&data.join("kasdesa.db")), 0o600, "the database");
+    assert_eq!(mode(&data.join("kasdesa.db-wal")), 0o600, "its write-ahead log");
+}

@@ -275,6 +275,7 @@ async fn a_formula_typed_into_a_description_reaches_a_spreadsheet_inert() {
     assert!(csv.contains("\"'=HYPERLINK(\"\"http://contoh.test\"\",\"\"klik\"\")\""), "{csv}");
     assert!(!csv.contains(",=HYPERLINK"), "no cell starts with the formula");
     // The JSON keeps what was typed, exactly.
-    let json = app.get(&format!("/api/v1/villages/{}/reports/cash-book?year=2026", v.id)).token(&v.treasurer).send().await;
+    let json =
+        app.get(&format!("/api/v1/villages/{}/reports/cash-book?year=2026", v.id)).token(&v.treasurer).send().await;
     assert!(json.assert_status(200).to_string().contains("=HYPERLINK"));
 }
