@@ -184,7 +184,10 @@ pub fn percent_encode(s: &str, keep: &[u8]) -> String {
         .collect()
 }
 
+/// A 303 to `to`; a target that is not a valid header value (a control character) goes to the console's start
+/// instead of answering 500.
 pub fn redirect(to: &str) -> HttpResponse {
+    let to = if header::HeaderValue::from_str(to).is_ok() { to } else { "/console" };
     HttpResponse::SeeOther().insert_header((header::LOCATION, to)).finish()
 }
 

@@ -99,7 +99,13 @@ pub fn to_login(req: &HttpRequest) -> HttpResponse {
 
 /// Only a path inside the console is a place to go back to (no other host, no scheme).
 fn safe_next(next: &str) -> &str {
-    if next.starts_with("/console") && !next.starts_with("//") && !next.contains('\\') && !next.contains("://") {
+    // No control characters either: a CR/LF would split the Location header (and answer 500).
+    if next.starts_with("/console")
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.contains("://")
+        && !next.chars().any(char::is_control)
+    {
         next
     } else {
         "/console"
@@ -268,6 +274,8 @@ mod tests {
         assert_eq!(safe_next("https://evil.example/console"), "/console");
         assert_eq!(safe_next("//evil.example"), "/console");
         assert_eq!(safe_next("/api/v1/regencies"), "/console");
+        assert_eq!(safe_next("/console\r\nSet-Cookie: kd_session=x"), "/console", "a CR/LF would split the header");
+        assert_eq!(safe_next("/console/inbox\u{0}"), "/console");
     }
 
     #[test]
