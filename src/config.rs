@@ -50,6 +50,8 @@ pub struct Settings {
     pub jwt_issuer: String,
     pub jwt_audience: String,
     pub max_body_bytes: usize,
+    /// Seconds a client has to send its request body once the headers arrived (a slow sender holds a worker).
+    pub body_timeout_secs: u64,
     pub log_format: String,
     /// HTTP worker threads; 0 means one per core.
     pub workers: usize,
@@ -80,6 +82,7 @@ impl Default for Settings {
             jwt_issuer: "kasdesa".into(),
             jwt_audience: "kasdesa-api".into(),
             max_body_bytes: 256 * 1024,
+            body_timeout_secs: 30,
             log_format: "pretty".into(),
             workers: 0,
             admin_password: None,
@@ -157,6 +160,7 @@ impl Settings {
         anyhow::ensure!(s.pool_size >= 1 && s.pool_size <= 512, "pool_size must be between 1 and 512");
         anyhow::ensure!(s.token_ttl_secs >= 60 && s.token_ttl_secs <= 86_400, "token_ttl_secs must be 60..=86400");
         anyhow::ensure!(s.max_body_bytes >= 1024, "max_body_bytes must be at least 1024");
+        anyhow::ensure!((1..=600).contains(&s.body_timeout_secs), "body_timeout_secs must be 1..=600");
         s.tax.validate().map_err(|e| anyhow::anyhow!("tax: {e}"))?;
         anyhow::ensure!((1..=28).contains(&s.tax.deposit_day), "tax.deposit_day must be 1..=28");
         Ok(s)

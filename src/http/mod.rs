@@ -175,8 +175,19 @@ impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let bytes = web::Bytes::from_request(req, payload);
         let signature = format!("{} {}", req.method(), req.path());
+        let limit = req.app_data::<web::Data<AppState>>().map_or(std::time::Duration::from_secs(30), |s| {
+            std::time::Duration::from_secs(s.settings.body_timeout_secs)
+        });
         Box::pin(async move {
-            let bytes = bytes.await.map_err(|e| {
+            // A body that does not arrive in time is the client's: answered, and the worker freed.
+            let bytes = actix_web::rt::time::timeout(limit, bytes).await.map_err(|_| BodyRejection {
+                error: ApiError::malformed_body(format!(
+                    "the request body did not arrive within {} s",
+                    limit.as_secs()
+                )),
+                json: None,
+            })?;
+            let bytes = bytes.map_err(|e| {
                 let error = if e.as_response_error().status_code() == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE {
                     ApiError::new(ErrorCode::PayloadTooLarge, "the request body is larger than this server accepts")
                 } else {

@@ -279,3 +279,27 @@ async fn a_formula_typed_into_a_description_reaches_a_spreadsheet_inert() {
         app.get(&format!("/api/v1/villages/{}/reports/cash-book?year=2026", v.id)).token(&v.treasurer).send().await;
     assert!(json.assert_status(200).to_string().contains("=HYPERLINK"));
 }
+
+#[tokio::test]
+async fn a_body_that_never_arrives_is_answered_and_the_connection_freed() {
+    let app = spawn_app_with(|s| s.body_timeout_secs = 1).await;
+    let addr = app.base.trim_start_matches("http://").to_string();
+    let answer = tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+        // The headers promise 100 bytes; one arrives.
+        s.write_all(b"POST /api/v1/auth/login HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+            .unwrap();
+        let started = std::time::Instant::now();
+        let mut buf = vec![0u8; 4096];
+        let n = s.read(&mut buf).unwrap_or(0);
+        (String::from_utf8_lossy(&buf[..n]).to_string(), started.elapsed())
+    })
+    .await
+    .unwrap();
+    let (text, waited) = answer;
+    assert!(text.starts_with("HTTP/1.1 400"), "{text}");
+    assert!(text.contains("did not arrive within 1 s"), "{text}");
+    assert!(waited < std::time::Duration::from_secs(5), "answered after the limit, not the socket's: {waited:?}");
+}
