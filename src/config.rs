@@ -50,6 +50,10 @@ pub struct Settings {
     pub jwt_issuer: String,
     pub jwt_audience: String,
     pub max_body_bytes: usize,
+    /// When set, `GET /metrics` needs `Authorization: Bearer <this>`; empty, it is open (for a scraper on a private
+    /// network: the counters hold no village's data, only request and posting counts).
+    #[serde(default)]
+    pub metrics_token: String,
     /// Seconds a client has to send its request body once the headers arrived (a slow sender holds a worker).
     pub body_timeout_secs: u64,
     pub log_format: String,
@@ -83,6 +87,7 @@ impl Default for Settings {
             jwt_audience: "kasdesa-api".into(),
             max_body_bytes: 256 * 1024,
             body_timeout_secs: 30,
+            metrics_token: String::new(),
             log_format: "pretty".into(),
             workers: 0,
             admin_password: None,

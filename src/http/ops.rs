@@ -19,9 +19,23 @@ pub async fn ready(state: State) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(serde_json::json!({"status": "ready", "database": backend})))
 }
 
-/// Prometheus text format.
-#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text")))]
-pub async fn metrics(state: State) -> HttpResponse {
+/// Prometheus text format. Open unless `metrics_token` is configured; then a scraper sends it as a bearer token.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text"), (status = 401, description = "metrics_token is set and was not sent")))]
+pub async fn metrics(state: State, req: actix_web::HttpRequest) -> Result<HttpResponse, ApiError> {
+    let token = &state.settings.metrics_token;
+    if !token.is_empty() {
+        let sent =
+            req.headers().get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+        let ok = sent.is_some_and(|s| {
+            use sha2::Digest;
+            // Compared as digests: the comparison takes as long whatever the guess.
+            sha2::Sha256::digest(s.as_bytes()) == sha2::Sha256::digest(token.as_bytes())
+        });
+        if !ok {
+            return Err(ApiError::unauthorized("metrics need the configured metrics token"));
+        }
+    }
     let m = &state.metrics;
     let body = format!(
         "# TYPE kasdesa_http_requests_total counter\nkasdesa_http_requests_total {}\n\
@@ -35,7 +49,7 @@ pub async fn metrics(state: State) -> HttpResponse {
         m.transactions_posted.load(Ordering::Relaxed),
         m.idempotent_replays.load(Ordering::Relaxed),
     );
-    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(body)
+    Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(body))
 }
 
 pub async fn not_found() -> Result<HttpResponse, ApiError> {

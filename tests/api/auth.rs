@@ -220,3 +220,16 @@ async fn repeated_failures_lock_a_name_whether_or_not_it_exists() {
         .await
         .assert_problem(429, "rate_limited");
 }
+
+#[tokio::test]
+async fn metrics_take_a_token_when_one_is_configured() {
+    let app = spawn_app_with(|s| s.metrics_token = "scraper-secret-123".into()).await;
+    let url = format!("{}/metrics", app.base);
+    let none = app.client.get(&url).send().await.unwrap();
+    assert_eq!(none.status().as_u16(), 401);
+    let wrong = app.client.get(&url).bearer_auth("scraper-secret-12").send().await.unwrap();
+    assert_eq!(wrong.status().as_u16(), 401);
+    let right = app.client.get(&url).bearer_auth("scraper-secret-123").send().await.unwrap();
+    assert_eq!(right.status().as_u16(), 200);
+    assert!(right.text().await.unwrap().contains("kasdesa_http_requests_total"));
+}
