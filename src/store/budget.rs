@@ -238,6 +238,35 @@ fn write_revision(
     Ok(())
 }
 
+/// Revenue (4) and financing receipts (6.1): lines money comes in on.
+fn is_received(account: &str) -> bool {
+    matches!(
+        crate::domain::accounts::class_of_code(account),
+        Some(crate::domain::accounts::AccountClass::Revenue | crate::domain::accounts::AccountClass::FinancingReceipt)
+    )
+}
+
+/// What the ledger received in `year` per (revenue or financing-receipt account, source): credits less debits.
+fn received_by_key(c: &mut DbConn, village_id: &str, year: i32) -> Result<BTreeMap<(String, String), i64>, StoreError> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::BigInt;
+    let from = chrono::NaiveDate::from_ymd_opt(year, 1, 1).ok_or(StoreError::Validation(format!("year {year}")))?;
+    let to = chrono::NaiveDate::from_ymd_opt(year, 12, 31).ok_or(StoreError::Validation(format!("year {year}")))?;
+    let rows: Vec<(String, Option<String>, i64)> = entries::table
+        .filter(entries::village_id.eq(village_id))
+        .filter(entries::value_date.ge(from))
+        .filter(entries::value_date.le(to))
+        .filter(entries::account_code.like("4.%").or(entries::account_code.like("6.1.%")))
+        .group_by((entries::account_code, entries::source))
+        .select((
+            entries::account_code,
+            entries::source,
+            sql::<BigInt>("CAST(COALESCE(SUM(CASE WHEN side = 'credit' THEN amount ELSE -amount END), 0) AS BIGINT)"),
+        ))
+        .load(c)?;
+    Ok(rows.into_iter().map(|(a, s, n)| ((a, s.unwrap_or_default()), n)).collect())
+}
+
 fn invalid(action: &'static str, from: &'static str) -> StoreError {
     StoreError::Workflow(WorkflowError::InvalidTransition { action, from })
 }
@@ -386,7 +415,19 @@ impl Db {
         })
     }
 
+    /// The budget with its positions. A spending line's `realised` is what its paid requests realised; a revenue or
+    /// financing-receipt line's is what the ledger received on it in the year (a receipt is not a request: nothing
+    /// commits it), so the budget and the realisation report show the same figure.
     pub fn get_budget(&self, village_id: &str, year: i32) -> Result<Option<BudgetRecord>, StoreError> {
-        self.read("get_budget", |c| load_budget(c, village_id, year))
+        self.read("get_budget", |c| {
+            let Some(mut b) = load_budget(c, village_id, year)? else { return Ok(None) };
+            let received = received_by_key(c, village_id, year)?;
+            for p in &mut b.positions {
+                if is_received(&p.account_code) {
+                    p.realised = received.get(&(p.account_code.clone(), p.source.clone())).copied().unwrap_or(0);
+                }
+            }
+            Ok(Some(b))
+        })
     }
 }

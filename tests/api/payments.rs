@@ -744,3 +744,25 @@ async fn every_step_answers_what_a_read_returns_afterwards() {
     assert_eq!(txn.assert_status(200), &settled["transaction"], "posted disbursement");
     assert_eq!(settled["payment_status"], app.payment(&v, &p).await["status"]);
 }
+
+#[tokio::test]
+async fn the_budget_shows_revenue_as_the_ledger_received_it() {
+    let app = spawn_app().await;
+    let regency = app.create_regency("61.12").await;
+    let v = app.create_village(&regency, "61.12.01.2001", "5000000.00").await;
+    let bank = app.bank(&[&v.id]).await;
+    app.adopt_budget(&v, &standard_budget()).await;
+    app.credit(&bank, &v, "300000000.00", "DDS", "DDS-1").await.assert_status(201);
+    app.credit(&bank, &v, "50000000.00", "DDS", "DDS-2").await.assert_status(201);
+    let b = app.get(&format!("/api/v1/villages/{}/budgets/2026", v.id)).token(&v.head).send().await;
+    let b = b.assert_status(200).clone();
+    let line = b["lines"].as_array().unwrap().iter().find(|l| l["account_code"] == "4.2.1.01").unwrap().clone();
+    assert_eq!(line["realised"], "350000000.00", "Dana Desa received: {line}");
+    assert_eq!(line["available"], "150000000.00", "still to be received of the 500,000,000 budgeted");
+    // The realisation report says the same.
+    let lra = app.get(&format!("/api/v1/villages/{}/reports/realisation?year=2026", v.id)).token(&v.head).send().await;
+    assert!(lra.assert_status(200).to_string().contains("350000000.00"));
+    // Spending lines are untouched by receipts.
+    let spend = b["lines"].as_array().unwrap().iter().find(|l| l["account_code"] == "5.2.1.07").unwrap().clone();
+    assert_eq!(spend["realised"], "0.00");
+}
