@@ -24,6 +24,8 @@ text_enum! {
         Construction = "construction",
         /// Rent of land or buildings (other rent is a service).
         Rent = "rent",
+        /// Food and drink from a restaurant or caterer: the regency's tax (PBJT, pajak daerah) instead of PPN.
+        Meals = "meals",
     }
 }
 
@@ -51,6 +53,10 @@ pub struct RatePeriod {
     /// The base as a fraction of the DPP, when it is not the DPP itself: `[11, 12]` for PPN from 2025.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_fraction: Option<[u32; 2]>,
+    /// A regency's own rate (its code, e.g. `61.12`): regional tax (`pajak_daerah`) is the regency's to set. It
+    /// takes precedence over the entry without a regency for that regency's villages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regency: Option<String>,
 }
 
 /// The rates and rules of the calculator: configuration, with the shipped defaults of the domain reference.
@@ -72,6 +78,7 @@ fn period(key: &str, from: (i32, u32, u32), percent: &str, base_fraction: Option
         from: NaiveDate::from_ymd_opt(from.0, from.1, from.2).expect("a valid date"),
         percent: percent.to_string(),
         base_fraction,
+        regency: None,
     }
 }
 
@@ -92,6 +99,8 @@ impl Default for TaxRules {
                 period("pph4_2_construction_large", always, "2.65", None),
                 period("pph4_2_construction_none", always, "4", None),
                 period("pph4_2_rent", always, "10", None),
+                // Regencies set their own; 10% is the common restaurant rate (UU 1/2022 caps it there).
+                period("pajak_daerah", always, "10", None),
             ],
             pph22_threshold_sen: 200_000_000,
             deposit_day: 15,
@@ -130,12 +139,22 @@ pub enum TaxError {
 impl TaxRules {
     /// The rate of `key` in force on `date`: the latest period that began on or before it.
     pub fn rate(&self, key: &str, date: NaiveDate) -> Result<Rate, TaxError> {
-        let p = self
-            .rates
-            .iter()
-            .filter(|p| p.key == key && p.from <= date)
-            .max_by_key(|p| p.from)
-            .ok_or_else(|| TaxError::NoRate { key: key.to_string(), date })?;
+        self.rate_in(key, date, None)
+    }
+
+    /// [`Self::rate`] for a regency's villages: its own entries first, then the general ones.
+    pub fn rate_in(&self, key: &str, date: NaiveDate, regency: Option<&str>) -> Result<Rate, TaxError> {
+        let latest = |own: bool| {
+            self.rates
+                .iter()
+                .filter(|p| p.key == key && p.from <= date)
+                .filter(
+                    |p| if own { p.regency.is_some() && p.regency.as_deref() == regency } else { p.regency.is_none() },
+                )
+                .max_by_key(|p| p.from)
+        };
+        let p =
+            latest(true).or_else(|| latest(false)).ok_or_else(|| TaxError::NoRate { key: key.to_string(), date })?;
         let bad = || TaxError::BadRate { key: p.key.clone(), from: p.from, percent: p.percent.clone() };
         let percent = Decimal::from_str(&p.percent).map_err(|_| bad())?;
         let base_fraction = p.base_fraction.map_or((1, 1), |[n, d]| (n, d));
@@ -188,12 +207,14 @@ pub struct Purchase {
     pub contractor_qualification: Option<Qualification>,
     /// Goods PPh 22 is not withheld on (fuel, electricity, gas, drinking water, postage).
     pub exempt_goods: bool,
+    /// The village's regency (its code), for the regency's own rates.
+    pub regency: Option<String>,
 }
 
 /// One tax on a purchase.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Withholding {
-    /// The tax's code as payment lines carry it: `PPN`, `PPH22`, `PPH23`, `PPH4_2`.
+    /// The tax's code as payment lines carry it: `PPN`, `PPH22`, `PPH23`, `PPH4_2`, `PAJAK_DAERAH`.
     pub tax: &'static str,
     pub rate: Decimal,
     /// In sen, whole rupiah.
@@ -223,6 +244,9 @@ fn pct(base: Decimal, percent: Decimal) -> Decimal {
 
 /// The taxes on a purchase, from the rates in force on its date.
 pub fn calculate(rules: &TaxRules, p: &Purchase) -> Result<Calculation, TaxError> {
+    if p.kind == PurchaseKind::Meals {
+        return regional_tax(rules, p);
+    }
     let amount = Decimal::from(p.amount.sen());
     let mut withholdings = Vec::new();
     let (dpp, total) = if p.vendor_vat_registered {
@@ -259,12 +283,30 @@ pub fn calculate(rules: &TaxRules, p: &Purchase) -> Result<Calculation, TaxError
             income(&format!("pph4_2_construction_{}", q.as_str()))?.map(|x| ("PPH4_2", x))
         }
         PurchaseKind::Rent => income("pph4_2_rent")?.map(|x| ("PPH4_2", x)),
+        PurchaseKind::Meals => None,
     };
     if let Some((tax, (rate, amount))) = pph {
         withholdings.push(Withholding { tax, rate, base: dpp, amount });
     }
     let withheld: i64 = withholdings.iter().map(|w| w.amount).sum();
     Ok(Calculation { dpp, net: total - withheld, withholdings })
+}
+
+/// Meals: the regency's tax on food and drink (pajak daerah) at its rate, collected by the village and deposited to
+/// the regency's treasury; no PPN (the regional tax stands in for it) and no PPh. `includes_vat` means the price
+/// includes that tax.
+fn regional_tax(rules: &TaxRules, p: &Purchase) -> Result<Calculation, TaxError> {
+    let r = rules.rate_in("pajak_daerah", p.date, p.regency.as_deref())?;
+    let hundred = Decimal::from(100);
+    let amount = Decimal::from(p.amount.sen());
+    let base = if p.includes_vat { rupiah_floor(amount * hundred / (hundred + r.percent))? } else { p.amount.sen() };
+    let tax = rupiah_floor(pct(Decimal::from(base), r.percent))?;
+    let total = if p.includes_vat { p.amount.sen() } else { base.checked_add(tax).ok_or(TaxError::Overflow)? };
+    Ok(Calculation {
+        dpp: base,
+        withholdings: vec![Withholding { tax: "PAJAK_DAERAH", rate: r.percent, base, amount: tax }],
+        net: total - tax,
+    })
 }
 
 /// When the withholdings a person entered differ from what the calculator proposed, the sentence the request's trail
@@ -311,6 +353,7 @@ mod tests {
             vendor_has_npwp: true,
             contractor_qualification: None,
             exempt_goods: false,
+            regency: None,
         }
     }
 
@@ -395,6 +438,32 @@ mod tests {
     }
 
     #[test]
+    fn meals_bear_the_regencys_own_tax() {
+        let mut rules = TaxRules::default();
+        let mut meal = purchase(d(2026, 7, 1), PurchaseKind::Meals, rp(1_100_000));
+        let c = calculate(&rules, &meal).unwrap();
+        assert_eq!((c.dpp, taxes(&c), c.net), (100_000_000, vec![("PAJAK_DAERAH", 100_000)], 100_000_000));
+        rules
+            .rates
+            .push(RatePeriod { regency: Some("61.12".into()), ..period("pajak_daerah", (2026, 1, 1), "5", None) });
+        assert_eq!(
+            taxes(&calculate(&rules, &meal).unwrap()),
+            vec![("PAJAK_DAERAH", 100_000)],
+            "another regency's rate"
+        );
+        meal.regency = Some("61.12".into());
+        meal.includes_vat = false;
+        meal.amount = rp(1_000_000);
+        assert_eq!(taxes(&calculate(&rules, &meal).unwrap()), vec![("PAJAK_DAERAH", 50_000)], "Kubu Raya's own 5%");
+        meal.date = d(2025, 12, 31);
+        assert_eq!(
+            taxes(&calculate(&rules, &meal).unwrap()),
+            vec![("PAJAK_DAERAH", 100_000)],
+            "before its own took effect"
+        );
+    }
+
+    #[test]
     fn deadlines_are_the_15th_or_the_next_working_day() {
         let mut rules = TaxRules::default();
         assert_eq!(rules.deposit_deadline(d(2026, 4, 30)), d(2026, 5, 15)); // a Friday
@@ -429,7 +498,7 @@ mod tests {
         /// exact value nor more than a rupiah below it, and the vendor's net is the price with PPN less every tax.
         #[test]
         fn taxes_round_down_to_the_rupiah_and_add_up(
-            sen in 1i64..10_000_000_000_000, kind in 0usize..4, incl: bool, vat: bool, npwp: bool,
+            sen in 1i64..10_000_000_000_000, kind in 0usize..5, incl: bool, vat: bool, npwp: bool,
             year in 2021i32..2028, q in 0usize..4,
         ) {
             let mut p = purchase(d(year, 6, 30), PurchaseKind::ALL[kind], Money::from_sen(sen).unwrap());
@@ -439,11 +508,12 @@ mod tests {
             p.contractor_qualification = Some(Qualification::ALL[q]);
             let c = calculate(&TaxRules::default(), &p).unwrap();
             prop_assert!(c.dpp <= sen);
-            let mut total = if vat && !incl { c.dpp } else { sen };
+            let meals = PurchaseKind::ALL[kind] == PurchaseKind::Meals;
+            let mut total = if (vat || meals) && !incl { c.dpp } else { sen };
             for w in &c.withholdings {
                 prop_assert_eq!(w.amount % 100, 0);
                 let exact = Decimal::from(w.base) * w.rate / Decimal::from(100);
-                if w.tax == "PPN" {
+                if w.tax == "PPN" || w.tax == "PAJAK_DAERAH" {
                     total += if incl { 0 } else { w.amount };
                     continue;
                 }

@@ -280,8 +280,11 @@ async fn checked_draft(
     let mut lines = Vec::with_capacity(p.lines.len());
     let mut notes = Vec::new();
     let tax_date = p.invoice_date.unwrap_or_else(today_wib);
+    let regency =
+        if p.lines.iter().any(|l| l.tax_basis.is_some()) { regency_code(state, &village).await? } else { None };
+    let basis = LineBasis { payee_has_npwp: payee.npwp.is_some(), date: tax_date, regency: regency.as_deref() };
     for (i, l) in p.lines.into_iter().enumerate() {
-        let (line, note) = payment_line(state, i, l, payee.npwp.is_some(), tax_date)?;
+        let (line, note) = payment_line(state, i, l, &basis)?;
         lines.push(line);
         notes.extend(note);
     }
@@ -376,13 +379,12 @@ fn payment_line(
     state: &State,
     i: usize,
     mut l: PaymentLineRequest,
-    payee_has_npwp: bool,
-    tax_date: chrono::NaiveDate,
+    ctx: &LineBasis<'_>,
 ) -> Result<(NewPaymentLine, Option<String>), ApiError> {
     let amount = l.amount.money().map_err(|e| ApiError::amount(&format!("lines[{i}].amount"), e))?;
     let mut note = None;
     if let Some(basis) = l.tax_basis.take() {
-        let proposed = propose_withholdings(state, &basis, payee_has_npwp, tax_date, amount)
+        let proposed = propose_withholdings(state, &basis, ctx, amount)
             .map_err(|e| ApiError::validation(format!("lines[{i}].tax_basis: {e}")))?;
         if l.withholdings.is_empty() {
             l.withholdings = proposed
@@ -431,21 +433,36 @@ fn payment_line(
     Ok((line, note))
 }
 
+/// What a request's lines share for the tax calculator: whether the payee has an NPWP, the invoice's date and the
+/// village's regency (for its own rates).
+struct LineBasis<'a> {
+    payee_has_npwp: bool,
+    date: chrono::NaiveDate,
+    regency: Option<&'a str>,
+}
+
+/// The code of the village's regency (its own tax rates are keyed by it).
+pub async fn regency_code(state: &State, village: &VillageRow) -> Result<Option<String>, ApiError> {
+    let db = state.db.clone();
+    let rid = village.regency_id.clone();
+    Ok(blocking(move || db.get_regency(&rid)).await?.map(|r| r.code))
+}
+
 /// The calculator's withholdings for a line (tax code, sen); PPN and PPh only (a zero tax is left out).
 fn propose_withholdings(
     state: &State,
     basis: &TaxBasis,
-    payee_has_npwp: bool,
-    date: chrono::NaiveDate,
+    ctx: &LineBasis<'_>,
     amount: crate::domain::money::Money,
 ) -> Result<Vec<(&'static str, i64)>, crate::domain::tax::TaxError> {
     let purchase = crate::domain::tax::Purchase {
-        date,
+        date: ctx.date,
+        regency: ctx.regency.map(str::to_string),
         kind: basis.kind,
         amount,
         includes_vat: basis.includes_vat,
         vendor_vat_registered: basis.vendor_vat_registered,
-        vendor_has_npwp: basis.vendor_has_npwp.unwrap_or(payee_has_npwp),
+        vendor_has_npwp: basis.vendor_has_npwp.unwrap_or(ctx.payee_has_npwp),
         contractor_qualification: basis.contractor_qualification,
         exempt_goods: basis.exempt_goods,
     };

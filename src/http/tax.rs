@@ -61,7 +61,7 @@ pub struct TaxCalculation {
 /// to the whole rupiah (the tax office's count).
 #[utoipa::path(post, path = "/api/v1/tax/calculate", tag = "tax", request_body = TaxQuery, security(("bearer" = [])),
     responses((status = 200, body = TaxCalculation), (status = 422, body = Problem)))]
-pub async fn calculate_tax(state: State, _who: Principal, body: Body<TaxQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn calculate_tax(state: State, who: Principal, body: Body<TaxQuery>) -> Result<HttpResponse, ApiError> {
     let q = body.value;
     let amount = q.amount.money().map_err(|e| ApiError::amount("amount", e))?;
     let purchase = Purchase {
@@ -73,6 +73,7 @@ pub async fn calculate_tax(state: State, _who: Principal, body: Body<TaxQuery>) 
         vendor_has_npwp: q.vendor_has_npwp,
         contractor_qualification: q.contractor_qualification,
         exempt_goods: q.exempt_goods,
+        regency: caller_regency(&state, &who).await?,
     };
     let c = calculate(&state.settings.tax, &purchase).map_err(|e| match e {
         TaxError::Overflow => ApiError::new(ErrorCode::InvalidAmount, e.to_string()),
@@ -92,4 +93,21 @@ pub async fn calculate_tax(state: State, _who: Principal, body: Body<TaxQuery>) 
             .collect(),
         net: Amount(c.net),
     }))
+}
+
+/// The code of the caller's regency (a village's, or an inspector's), for the regency's own rates.
+async fn caller_regency(state: &State, who: &Principal) -> Result<Option<String>, ApiError> {
+    let db = state.db.clone();
+    let (village, regency) = (who.0.village_id.clone(), who.0.regency_id.clone());
+    super::blocking(move || {
+        let rid = match (village, regency) {
+            (Some(v), _) => db.get_village(&v)?.map(|v| v.regency_id),
+            (None, r) => r,
+        };
+        Ok(match rid {
+            Some(r) => db.get_regency(&r)?.map(|r| r.code),
+            None => None,
+        })
+    })
+    .await
 }

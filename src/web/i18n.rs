@@ -143,6 +143,7 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("tax_services", "Jasa", "Services"),
     ("tax_construction", "Konstruksi", "Construction"),
     ("tax_rent", "Sewa tanah/bangunan", "Land or building rent"),
+    ("tax_meals", "Makan dan minum (pajak daerah)", "Meals (regional tax)"),
     ("vendor_pkp", "Penyedia PKP (PPN dipungut)", "VAT-registered vendor (PPN collected)"),
     ("includes_vat", "Jumlah sudah termasuk PPN", "Amounts include PPN"),
     ("exempt_goods", "BBM, listrik, gas, air minum atau benda pos (tanpa PPh 22)", "Fuel, electricity, gas, drinking water or postage (no PPh 22)"),

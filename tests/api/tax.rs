@@ -37,6 +37,15 @@ async fn the_calculator_gives_the_worked_example_to_the_rupiah() {
         json!({"tax": "PPH4_2", "rate": "1.75", "base": "100000000.00", "amount": "1750000.00"})
     );
     app.post("/api/v1/tax/calculate").json(&small).send().await.assert_problem(401, "unauthorized");
+    // Meals bear the regency's own tax (10% by default), not PPN.
+    let meal = json!({"date": "2026-03-02", "kind": "meals", "amount": "1100000.00", "includes_vat": true,
+        "vendor_vat_registered": true, "vendor_has_npwp": true});
+    let c = app.post("/api/v1/tax/calculate").token(&v.implementer).json(&meal).send().await;
+    let c = c.assert_status(200);
+    assert_eq!(
+        c["withholdings"],
+        json!([{"tax": "PAJAK_DAERAH", "rate": "10", "base": "1000000.00", "amount": "100000.00"}])
+    );
     let mut bad = small.clone();
     bad["amount"] = json!("-5");
     app.post("/api/v1/tax/calculate").token(&v.head).json(&bad).send().await.assert_problem(422, "invalid_amount");

@@ -238,7 +238,7 @@ fn typed_amount(sen: i64) -> String {
 }
 
 /// The form with each line's withholdings filled in from the calculator (lines without an amount are left alone).
-fn with_proposed_taxes(state: &State, form: Form) -> Result<Form, String> {
+fn with_proposed_taxes(state: &State, form: Form, regency: Option<String>) -> Result<Form, String> {
     let Some(basis) = tax_basis(&form) else { return Ok(form) };
     let date = chrono::NaiveDate::parse_from_str(form.trimmed("invoice_date"), "%Y-%m-%d")
         .unwrap_or_else(|_| crate::http::ledger::today_wib());
@@ -257,6 +257,7 @@ fn with_proposed_taxes(state: &State, form: Form) -> Result<Form, String> {
             vendor_has_npwp: basis.vendor_has_npwp.unwrap_or(false),
             contractor_qualification: basis.contractor_qualification,
             exempt_goods: basis.exempt_goods,
+            regency: regency.clone(),
         };
         let c = calculate(&state.settings.tax, &purchase).map_err(|e| e.to_string())?;
         let taxes: Vec<_> = c.withholdings.iter().filter(|w| w.amount > 0).collect();
@@ -488,7 +489,8 @@ pub async fn create_payment(req: HttpRequest, state: State, body: web::Bytes) ->
     };
     if form.get("propose") == "1" {
         // Fill in the proposal and show the form again: nothing is saved until the implementer says so.
-        return match with_proposed_taxes(&state, form) {
+        let regency = crate::http::payments::regency_code(&state, &village).await.ok().flatten();
+        return match with_proposed_taxes(&state, form, regency) {
             Ok(filled) => {
                 let body = html! {
                     p.ok role="status" #taxes-proposed { (ctx.t("taxes_proposed")) }
