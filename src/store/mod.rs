@@ -34,7 +34,7 @@ pub use error::StoreError;
 pub use reports::{LedgerLine, SpendingByKey};
 pub use write::{IdempotencyKey, StoredAnswer, Written};
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDateTime;
 use conn::Manager;
 use diesel::connection::{Connection, SimpleConnection, TransactionManager};
 use diesel::r2d2::Pool;
@@ -245,5 +245,3 @@ pub use payments::{Actor, NewPayment, NewPaymentLine, PaymentQuery};
 /// A budget line a request (or a revision) does not fit in (the domain's type, re-exported where it was).
 pub use crate::domain::budget::Shortfall;
 
-#[allow(unused_imports)]
-use NaiveDate as _;
