@@ -244,4 +244,3 @@ pub use payments::{Actor, NewPayment, NewPaymentLine, PaymentQuery};
 
 /// A budget line a request (or a revision) does not fit in (the domain's type, re-exported where it was).
 pub use crate::domain::budget::Shortfall;
-
