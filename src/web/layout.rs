@@ -21,6 +21,7 @@ pub fn shell(ctx: &Ctx, title: &str, body: Markup) -> Markup {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · " (ctx.t("app_name")) }
                 link rel="stylesheet" href="/console/assets/console.css";
+                link rel="icon" type="image/svg+xml" href="/console/assets/favicon.svg";
                 script src="/console/assets/console.js" defer {}
             }
             body {
@@ -150,7 +151,7 @@ fn cell_text(lang: Lang, c: &Cell) -> String {
         Cell::Int(i) => i.to_string(),
         Cell::Money(m) => money(lang, *m),
         Cell::Date(d) => d.format("%d-%m-%Y").to_string(),
-        Cell::Percent(Some(p)) => format!("{p} %"),
+        Cell::Percent(Some(p)) => crate::web::percent_text(lang, *p),
         Cell::Percent(None) => "–".into(),
     }
 }

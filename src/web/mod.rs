@@ -30,6 +30,7 @@ pub use session::Session;
 
 const CSS: &str = include_str!("assets/console.css");
 const JS: &str = include_str!("assets/console.js");
+const FAVICON: &str = include_str!("assets/favicon.svg");
 
 /// The Content-Security-Policy of every console page: nothing from elsewhere, no inline script or style.
 pub const CSP: &str = "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; \
@@ -37,27 +38,31 @@ pub const CSP: &str = "default-src 'none'; style-src 'self'; script-src 'self'; 
 
 /// Registers the console's routes (before the API's problem+json default service answers anything else).
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(root)).service(
-        web::scope("/console")
-            .route("", web::get().to(home))
-            .route("/", web::get().to(home))
-            .route("/assets/console.css", web::get().to(css))
-            .route("/assets/console.js", web::get().to(js))
-            .route("/login", web::get().to(session::login_page))
-            .route("/login", web::post().to(session::login))
-            .route("/logout", web::post().to(session::logout))
-            .route("/inbox", web::get().to(officials::inbox))
-            .route("/payments/new", web::get().to(officials::new_payment))
-            .route("/payments", web::post().to(officials::create_payment))
-            .route("/payments/{id}", web::get().to(officials::payment))
-            .route("/payments/{id}/{action}", web::post().to(officials::act))
-            .route("/budget", web::get().to(officials::budget))
-            .route("/books", web::get().to(officials::books))
-            .route("/dashboard", web::get().to(inspector::dashboard))
-            .route("/villages/{id}", web::get().to(inspector::village))
-            .route("/download", web::get().to(downloads::download))
-            .default_service(web::to(not_found)),
-    );
+    cfg.route("/", web::get().to(root))
+        // Browsers ask for /favicon.ico on every cold load: answered instead of a 404.
+        .route("/favicon.ico", web::get().to(favicon))
+        .service(
+            web::scope("/console")
+                .route("", web::get().to(home))
+                .route("/", web::get().to(home))
+                .route("/assets/console.css", web::get().to(css))
+                .route("/assets/console.js", web::get().to(js))
+                .route("/assets/favicon.svg", web::get().to(favicon))
+                .route("/login", web::get().to(session::login_page))
+                .route("/login", web::post().to(session::login))
+                .route("/logout", web::post().to(session::logout))
+                .route("/inbox", web::get().to(officials::inbox))
+                .route("/payments/new", web::get().to(officials::new_payment))
+                .route("/payments", web::post().to(officials::create_payment))
+                .route("/payments/{id}", web::get().to(officials::payment))
+                .route("/payments/{id}/{action}", web::post().to(officials::act))
+                .route("/budget", web::get().to(officials::budget))
+                .route("/books", web::get().to(officials::books))
+                .route("/dashboard", web::get().to(inspector::dashboard))
+                .route("/villages/{id}", web::get().to(inspector::village))
+                .route("/download", web::get().to(downloads::download))
+                .default_service(web::to(not_found)),
+        );
 }
 
 async fn root() -> HttpResponse {
@@ -83,6 +88,10 @@ async fn home(req: HttpRequest) -> HttpResponse {
 
 async fn css() -> HttpResponse {
     asset(CSS, "text/css; charset=utf-8")
+}
+
+async fn favicon() -> HttpResponse {
+    asset(FAVICON, "image/svg+xml")
 }
 
 async fn js() -> HttpResponse {
@@ -170,6 +179,15 @@ impl Form {
         self.0.retain(|(k, _)| k != name);
         self.0.push((name.to_string(), value.to_string()));
         self
+    }
+}
+
+/// A percentage as the language writes it: `56,87 %` in Bahasa Indonesia, `56.87 %` in English.
+pub fn percent_text(lang: Lang, p: rust_decimal::Decimal) -> String {
+    let text = p.to_string();
+    match lang {
+        Lang::Id => format!("{} %", text.replace('.', ",")),
+        Lang::En => format!("{text} %"),
     }
 }
 
@@ -288,6 +306,13 @@ pub fn is_rule_error(e: &ApiError) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn percentages_use_the_languages_decimal_mark() {
+        let p = rust_decimal::Decimal::new(5687, 2);
+        assert_eq!(percent_text(Lang::Id, p), "56,87 %");
+        assert_eq!(percent_text(Lang::En, p), "56.87 %");
+    }
 
     #[test]
     fn money_uses_the_languages_separators() {

@@ -123,3 +123,31 @@ async fn the_drafting_form_proposes_withholdings_from_the_calculator() {
     assert_eq!(item["withheld"], "1250000.00", "{item}");
     assert_eq!(item["net"], "9850000.00");
 }
+
+#[tokio::test]
+async fn a_cold_browser_load_finds_its_icon() {
+    let app = spawn_app().await;
+    for path in ["/favicon.ico", "/console/assets/favicon.svg"] {
+        let r = app.client.get(format!("{}{path}", app.base)).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{path}");
+        assert_eq!(r.headers()["content-type"], "image/svg+xml");
+        assert!(r.headers()["cache-control"].to_str().unwrap().contains("max-age"));
+    }
+}
+
+#[tokio::test]
+async fn pages_write_npwp_and_percentages_the_indonesian_way() {
+    let app = spawn_app().await;
+    let regency = app.create_regency("61.12").await;
+    let v = app.create_village(&regency, "61.12.01.2001", "5000000.00").await;
+    let inspector = app.inspector(&regency, "inspektorat").await;
+    let bank = app.bank(&[&v.id]).await;
+    app.adopt_budget(&v, &standard_budget()).await;
+    app.credit(&bank, &v, "285000000.00", "DDS", "DDS-1").await.assert_status(201);
+    let id = app.draft(&v, &spp("5.2.1.07", "02.03.10", "DDS", "1000000.00", serde_json::json!([]))).await;
+    let (_, page) = app.page(&v.implementer, &format!("/console/payments/{id}")).await;
+    assert!(page.contains("01.234.567.8-901.000"), "the NPWP as people write it");
+    let (_, dashboard) = app.page(&inspector, "/console/dashboard?year=2026").await;
+    assert!(dashboard.contains("57,00 %"), "285,000,000 of 500,000,000 with a decimal comma");
+    assert!(!dashboard.contains("57.00 %"));
+}

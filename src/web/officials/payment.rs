@@ -121,7 +121,10 @@ fn figures(ctx: &Ctx, rec: &PaymentRecord, village: &VillageRow) -> Markup {
                 dt { (ctx.t("col_net")) } dd { strong { (money(ctx.lang, p.net)) } }
                 dt { (ctx.t("payee")) } dd { (p.payee_name) }
                 dt { (ctx.t("bank")) " / " (ctx.t("account_no")) } dd.mono { (p.payee_bank_code) " / " (p.payee_account_number) }
-                @if let Some(n) = &p.payee_npwp { dt { "NPWP" } dd.mono { (n) } }
+                @if let Some(n) = &p.payee_npwp {
+                    dt { "NPWP" }
+                    dd.mono { (crate::domain::text::Npwp::parse("npwp", n).map_or(n.clone(), |n| n.formatted())) }
+                }
                 @if let Some(i) = &p.invoice_number {
                     dt { (ctx.t("invoice")) } dd { (i) @if let Some(d) = p.invoice_date { " · " (d.format("%d-%m-%Y")) } }
                 }
