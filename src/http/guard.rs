@@ -74,6 +74,18 @@ impl LoginGuard {
         Self::fail(&self.addresses, address.to_string(), self.max_failures_per_address, self.window, self.lockout);
     }
 
+    /// How many more failures a name may have before it is locked, once it has had some (None: none yet, or the
+    /// window passed).
+    pub fn attempts_left(&self, name: &str) -> Option<u32> {
+        let now = Instant::now();
+        let map = self.names.lock().unwrap_or_else(|p| p.into_inner());
+        let r = map.get(&name.to_lowercase())?;
+        if now.duration_since(r.first_failure) >= self.window || r.failures == 0 {
+            return None;
+        }
+        Some(self.max_failures.saturating_sub(r.failures))
+    }
+
     pub fn success(&self, name: &str) {
         self.names.lock().unwrap_or_else(|p| p.into_inner()).remove(&name.to_lowercase());
     }
@@ -82,6 +94,18 @@ impl LoginGuard {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_what_is_left_before_the_lock() {
+        let g = LoginGuard::new(5, Duration::from_secs(60));
+        assert_eq!(g.attempts_left("ani"), None);
+        for _ in 0..3 {
+            g.failure("ani", "1.2.3.4");
+        }
+        assert_eq!(g.attempts_left("ANI"), Some(2));
+        g.success("ani");
+        assert_eq!(g.attempts_left("ani"), None);
+    }
 
     #[test]
     fn locks_after_the_limit_and_resets_on_success() {

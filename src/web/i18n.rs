@@ -46,6 +46,7 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("login", "Masuk", "Sign in"),
     ("logged_out", "Anda sudah keluar.", "You have signed out."),
     ("login_bad", "Nama pengguna atau kata sandi salah.", "Wrong username or password."),
+    ("login_warn", "Tinggal {n} percobaan lagi sebelum masuk dengan nama ini dikunci sementara.", "{n} more attempts before signing in with this name is locked for a while."),
     ("login_missing", "Isi nama pengguna dan kata sandi.", "Enter your username and password."),
     ("login_locked", "Terlalu banyak percobaan yang gagal. Coba lagi dalam {n} menit.", "Too many failed attempts. Try again in {n} minutes."),
     ("csrf_login", "Formulir ini sudah kedaluwarsa. Silakan masuk lagi.", "This form has expired. Please sign in again."),

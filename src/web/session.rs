@@ -188,13 +188,23 @@ pub async fn login(req: HttpRequest, state: web::Data<AppState>, body: web::Byte
     }
     let bad = |ctx: &Ctx| {
         state.login_guard.failure(&username, &address);
-        login_form(ctx, StatusCode::UNAUTHORIZED, &next, &username, Some(ctx.t("login_bad")), None)
+        // From the third failure on, say how many are left before the lockout.
+        let left = state.login_guard.attempts_left(&username).filter(|left| {
+            let failures = state.settings.login_max_failures.saturating_sub(*left);
+            failures >= 3 && *left > 0
+        });
+        let msg = match left {
+            Some(n) => format!("{} {}", ctx.t("login_bad"), ctx.t("login_warn").replace("{n}", &n.to_string())),
+            None => ctx.t("login_bad").to_string(),
+        };
+        login_form(ctx, StatusCode::UNAUTHORIZED, &next, &username, Some(&msg), None)
     };
     if username.len() > 64 || password.len() > 128 {
         return bad(&ctx);
     }
     let db = state.db.clone();
-    let name = username.clone();
+    // Usernames are kept in lower case (`domain::text::Username`): `Bendahara` signs in as `bendahara`.
+    let name = username.to_lowercase();
     let user = match super::blocking(move || db.find_user(&name)).await {
         Ok(u) => u,
         Err(e) => return super::api_error_page(&ctx, &e),

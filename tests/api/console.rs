@@ -151,3 +151,48 @@ async fn pages_write_npwp_and_percentages_the_indonesian_way() {
     assert!(dashboard.contains("57,00 %"), "285,000,000 of 500,000,000 with a decimal comma");
     assert!(!dashboard.contains("57.00 %"));
 }
+
+/// Signs in on the console's form: the login page's cookie and token, then the form. The answer's status and page.
+async fn console_sign_in(app: &TestApp, username: &str, password: &str) -> (u16, String) {
+    let page = app.client.get(format!("{}/console/login", app.base)).send().await.unwrap();
+    let cookie = page
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|c| c.to_str().ok())
+        .find(|c| c.starts_with("kd_login="))
+        .map(|c| c.split(';').next().unwrap().to_string())
+        .expect("the login page sets its cookie");
+    let html = page.text().await.unwrap();
+    let csrf = html.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let r = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(format!("{}/console/login", app.base))
+        .header("cookie", cookie)
+        .form(&[("csrf", csrf.as_str()), ("username", username), ("password", password), ("next", "/console")])
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.text().await.unwrap_or_default())
+}
+
+#[tokio::test]
+async fn console_sign_in_ignores_case_and_warns_before_the_lockout() {
+    let app = spawn_app().await;
+    let regency = app.create_regency("61.12").await;
+    app.create_village(&regency, "61.12.01.2001", "5000000.00").await;
+    app.inspector(&regency, "inspektorat").await;
+    let (status, _) = console_sign_in(&app, "INSPEKTORAT", PASSWORD).await;
+    assert_eq!(status, 303, "the name in capitals is the same user");
+    for attempt in 1..=4 {
+        let (status, page) = console_sign_in(&app, "inspektorat", "salah-sandi-123").await;
+        assert_eq!(status, 401);
+        let warned = page.contains("percobaan lagi sebelum masuk");
+        assert_eq!(warned, attempt >= 3, "attempt {attempt}: warned from the third failure on");
+        if attempt == 4 {
+            assert!(page.contains("Tinggal 1 percobaan"), "one left of five");
+        }
+    }
+}
