@@ -37,7 +37,7 @@ for role in treasurer implementer head inspector admin; do
   echo "== schemathesis as $role (${SECONDS_PER_ROLE}s)"
   "$VENV/bin/st" run "$API/openapi.json" --checks not_a_server_error --max-time "$SECONDS_PER_ROLE" \
     --workers 2 -H "Authorization: Bearer $TOKEN" --request-timeout 10 \
-    --exclude-path-regex '^/(health|metrics)' --suppress-health-check all --warnings off || status=1
+    --exclude-path-regex '^/(health|metrics|api/v1/auth/logout)' --suppress-health-check all --warnings off || status=1
 done
 TREASURER=$(curl -fs "$API/auth/login" -H 'content-type: application/json' \
   -d '{"username":"treasurer","password":"treasurer-password-1"}' | json access_token)

@@ -79,6 +79,7 @@ pub fn create_user(db: &Db, new: NewUser) -> Result<UserRow, UserError> {
         regency_id: new.regency_id,
         active: true,
         created_at: now_micros(),
+        token_version: 0,
     })?)
 }
 

@@ -49,7 +49,21 @@ fn blank_claims(sub: String, role: Role, name: String) -> Claims {
         nbf: 0,
         iss: String::new(),
         aud: String::new(),
+        ver: 0,
     }
+}
+
+/// End every session of the caller: their tokens (and console cookies) are refused from the next request on.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
+    responses((status = 204, description = "every token of this user is ended"), (status = 401, body = Problem)))]
+pub async fn logout(state: State, who: Principal) -> Result<HttpResponse, ApiError> {
+    if who.role() == Role::Bank {
+        return Err(ApiError::forbidden());
+    }
+    let db = state.db.clone();
+    let id = who.id().to_string();
+    blocking(move || db.end_sessions(&id)).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// Log in with a username and password.
@@ -86,6 +100,7 @@ pub async fn login(state: State, req: HttpRequest, body: Body<LoginRequest>) -> 
     let mut claims = blank_claims(user.id.into(), role, user.username);
     claims.village_id = user.village_id.map(String::from);
     claims.regency_id = user.regency_id;
+    claims.ver = user.token_version;
     token_response(&state, claims)
 }
 

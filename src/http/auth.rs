@@ -10,7 +10,6 @@ use argon2::Argon2;
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::future::{ready, Ready};
 use std::path::Path;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -30,6 +29,9 @@ pub struct Claims {
     pub nbf: u64,
     pub iss: String,
     pub aud: String,
+    /// The user's token version when it was issued (`users.token_version`); absent in bank clients' tokens.
+    #[serde(default)]
+    pub ver: i64,
 }
 
 /// Signs and validates tokens. The algorithm is pinned to HS256; anything else (including `none`) is refused.
@@ -214,10 +216,42 @@ pub const READERS: &[Role] = &[Role::Implementer, Role::Secretary, Role::Head, R
 
 impl FromRequest for Principal {
     type Error = ApiError;
-    type Future = Ready<Result<Self, Self::Error>>;
+    type Future = futures_util::future::LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(principal_from(req))
+        let principal = principal_from(req);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let principal = principal?;
+            let state = state.ok_or_else(ApiError::internal)?;
+            still_current(&state, &principal.0).await?;
+            Ok(principal)
+        })
+    }
+}
+
+/// A user's token is honoured only while it says what the database says: the user is active, and its role, scope
+/// and token version are the user's now. A role or scope change, a deactivation or a logout raises the version, so
+/// the old token is refused on the very next request, on every instance that shares the database. (Bank clients'
+/// tokens are checked against their client in the bank issue's lifecycle; they carry no version.)
+pub async fn still_current(state: &web::Data<AppState>, claims: &Claims) -> Result<(), ApiError> {
+    if claims.role == Role::Bank {
+        return Ok(());
+    }
+    let db = state.db.clone();
+    let id = claims.sub.clone();
+    let user = super::blocking(move || db.get_user(&id)).await?;
+    let current = user.is_some_and(|u| {
+        u.active
+            && u.role == claims.role
+            && u.village_id.as_deref() == claims.village_id.as_deref()
+            && u.regency_id == claims.regency_id
+            && u.token_version == claims.ver
+    });
+    if current {
+        Ok(())
+    } else {
+        Err(ApiError::unauthorized("this session has ended (signed out, or the account changed): sign in again"))
     }
 }
 

@@ -70,6 +70,7 @@ pub fn configure(state: Arc<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
             .service(
                 web::scope("/api/v1")
                     .route("/auth/login", web::post().to(admin::login))
+                    .route("/auth/logout", web::post().to(admin::logout))
                     .route("/auth/token", web::post().to(admin::client_token))
                     .route("/regencies", web::post().to(admin::create_regency))
                     .route("/regencies/{id}", web::patch().to(admin::update_regency))

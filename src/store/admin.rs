@@ -182,9 +182,21 @@ impl Db {
                     users::village_id.eq(&u.village_id),
                     users::regency_id.eq(&u.regency_id),
                     users::active.eq(u.active),
+                    // Every change ends the user's current sessions: their tokens say what no longer holds.
+                    users::token_version.eq(users::token_version + 1),
                 ))
                 .execute(c)?;
             get_user(c, &u.id)?.ok_or(StoreError::NotFound("user"))
+        })
+    }
+
+    /// Ends every session of the user (logout): their current tokens are refused from the next request on.
+    pub fn end_sessions(&self, user_id: &str) -> Result<(), StoreError> {
+        self.write("end_sessions", |c| {
+            diesel::update(users::table.find(user_id))
+                .set(users::token_version.eq(users::token_version + 1))
+                .execute(c)?;
+            Ok(())
         })
     }
 

@@ -109,6 +109,8 @@ pub struct UserRow {
     pub regency_id: Option<String>,
     pub active: bool,
     pub created_at: NaiveDateTime,
+    /// Raised by every role or scope change, deactivation and logout: tokens of an older version are refused.
+    pub token_version: i64,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

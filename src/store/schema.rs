@@ -93,6 +93,7 @@ diesel::table! {
         regency_id -> Nullable<Text>,
         active -> Bool,
         created_at -> Timestamp,
+        token_version -> BigInt,
     }
 }
 

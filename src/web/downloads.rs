@@ -20,7 +20,7 @@ const DOWNLOADS: [&str; 7] =
 
 pub async fn download(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let ctx = Ctx::from_request(&req);
-    if ctx.session.is_none() {
+    if ctx.session.is_none() || crate::web::session::session_ended(&ctx, &state).await {
         return to_login(&req);
     }
     match build(&ctx, &state).await {

@@ -25,6 +25,9 @@ type State = web::Data<AppState>;
 
 async fn inspector(req: &HttpRequest, ctx: &Ctx, state: &State) -> Result<(Principal, RegencyRow), HttpResponse> {
     let Some(s) = &ctx.session else { return Err(to_login(req)) };
+    if crate::web::session::session_ended(ctx, state).await {
+        return Err(to_login(req));
+    }
     let p = s.principal.clone();
     if p.role() != Role::Inspector {
         return Err(error_page(ctx, StatusCode::FORBIDDEN, ctx.t("error_title"), ctx.t("forbidden_page")));

@@ -238,6 +238,7 @@ fn issue_session(state: &AppState, user: crate::store::rows::UserRow, role: Role
         nbf: 0,
         iss: String::new(),
         aud: String::new(),
+        ver: user.token_version,
     })
 }
 
@@ -255,18 +256,35 @@ fn signed_in(ctx: &Ctx, next: &str, token: &str) -> HttpResponse {
     resp
 }
 
-pub async fn logout(req: HttpRequest, body: web::Bytes) -> HttpResponse {
+pub async fn logout(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> HttpResponse {
     let ctx = Ctx::from_request(&req);
     let form = Form::parse(&body);
     match &ctx.session {
         Some(s) if !s.csrf_ok(&form) => return csrf_refused(&ctx),
-        _ => {}
+        // Signing out ends the session everywhere: the cookie's token is refused even if it was copied.
+        Some(s) => {
+            let db = state.db.clone();
+            let id = s.principal.0.sub.clone();
+            if let Err(e) = super::blocking(move || db.end_sessions(&id)).await {
+                return super::api_error_page(&ctx, &e);
+            }
+        }
+        None => {}
     }
     let mut resp = redirect("/console/login?bye=1");
     if let Ok(v) = header::HeaderValue::from_str(&set_cookie(&ctx, SESSION_COOKIE, "", "/console", Some(0))) {
         resp.headers_mut().append(header::SET_COOKIE, v);
     }
     resp
+}
+
+/// Whether the request's session cookie belongs to a session that has ended: signed out, or the account was
+/// deactivated, moved or given another role since (the same check as the API's, `http::auth::still_current`).
+pub async fn session_ended(ctx: &Ctx, state: &web::Data<AppState>) -> bool {
+    match &ctx.session {
+        Some(s) => crate::http::auth::still_current(state, &s.principal.0).await.is_err(),
+        None => false,
+    }
 }
 
 /// The answer to a form whose CSRF token is missing or wrong: nothing is done.

@@ -125,11 +125,8 @@ async fn forged_and_malformed_tokens_are_401() {
 
     for (what, token) in &attacks {
         let r = app.get(&path).header("authorization", &format!("Bearer {token}")).send().await;
-        if *what == "scope of another village" {
-            // Correctly signed: valid, but outside its scope.
-            r.assert_problem(404, "not_found");
-            continue;
-        }
+        // "scope of another village" is correctly signed, but its scope is not the user's: refused like the rest
+        // (every token is checked against the user it names).
         assert_eq!(r.status.as_u16(), 401, "{what}: {}", r.body);
         assert_eq!(r.code(), "unauthorized", "{what}");
         assert_eq!(r.headers.get("www-authenticate").unwrap(), "Bearer");
@@ -232,4 +229,52 @@ async fn metrics_take_a_token_when_one_is_configured() {
     let right = app.client.get(&url).bearer_auth("scraper-secret-123").send().await.unwrap();
     assert_eq!(right.status().as_u16(), 200);
     assert!(right.text().await.unwrap().contains("kasdesa_http_requests_total"));
+}
+
+#[tokio::test]
+async fn an_ended_session_is_refused_on_the_very_next_request() {
+    let app = spawn_app().await;
+    let regency = app.create_regency("61.12").await;
+    let v = app.create_village(&regency, "61.12.01.2001", "5000000.00").await;
+    let other = app.create_village(&regency, "61.12.01.2002", "5000000.00").await;
+    let me = |token: &str| app.get(&format!("/api/v1/villages/{}/accounts", v.id)).token(token).send();
+    let user_id = |token: &str| {
+        let payload = token.split('.').nth(1).unwrap();
+        use base64::Engine;
+        let json = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap();
+        serde_json::from_slice::<serde_json::Value>(&json).unwrap()["sub"].as_str().unwrap().to_string()
+    };
+    let patch = |id: String, body: serde_json::Value| {
+        app.req(reqwest::Method::PATCH, &format!("/api/v1/users/{id}")).token(&app.admin_token).json(&body).send()
+    };
+    me(&v.treasurer).await.assert_status(200);
+    // Deactivated: the token stops at once.
+    patch(user_id(&v.treasurer), json!({"active": false})).await.assert_status(200);
+    me(&v.treasurer).await.assert_problem(401, "unauthorized");
+    // Another role: the old token (which says secretary) is refused; a new login works as the new role.
+    me(&v.secretary).await.assert_status(200);
+    patch(user_id(&v.secretary), json!({"role": "head", "village_id": v.id})).await.assert_status(200);
+    me(&v.secretary).await.assert_problem(401, "unauthorized");
+    let slug = v.code.to_lowercase().replace('.', "-");
+    me(&app.login(&format!("secretary-{slug}"), PASSWORD).await).await.assert_status(200);
+    // Moved to another village: the old token no longer reaches the old village's books.
+    patch(user_id(&v.implementer), json!({"role": "implementer", "village_id": other.id})).await.assert_status(200);
+    me(&v.implementer).await.assert_problem(401, "unauthorized");
+    // Signed out: every token of the user ends, the console's cookie with it.
+    me(&v.head).await.assert_status(200);
+    let (status, _) = app.page(&v.head, "/console/inbox").await;
+    assert_eq!(status, 200);
+    app.post("/api/v1/auth/logout").token(&v.head).send().await;
+    me(&v.head).await.assert_problem(401, "unauthorized");
+    let r = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!("{}/console/inbox", app.base))
+        .header("cookie", format!("kd_session={}", v.head))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303, "the console sends an ended session to sign in");
+    assert!(r.headers()["location"].to_str().unwrap().starts_with("/console/login"));
 }

@@ -429,7 +429,9 @@ async fn forbidden_transitions_roles_and_separation_of_duties() {
     app.act(&new_secretary, &fresh, "verify", None).await.assert_status(200);
     app.act(&acting_head, &fresh, "approve", None).await.assert_status(200);
     // Back to treasurer's duty, the former implementer cannot release what they drafted either.
-    let implementer_id = app.payment(&v, &fresh).await["events"][0]["actor"].as_str().unwrap().to_string();
+    // (The secretary's old token ended with the change of role: the head reads.)
+    let read = app.get(&format!("/api/v1/payments/{fresh}")).token(&v.head).send().await;
+    let implementer_id = read.assert_status(200)["events"][0]["actor"].as_str().unwrap().to_string();
     app.req(reqwest::Method::PATCH, &format!("/api/v1/users/{implementer_id}"))
         .token(&app.admin_token)
         .json(&json!({"role": "treasurer", "village_id": v.id}))

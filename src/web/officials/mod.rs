@@ -27,6 +27,9 @@ type State = web::Data<AppState>;
 /// The signed-in village official and their village, or the answer to give instead.
 async fn official(req: &HttpRequest, ctx: &Ctx, state: &State) -> Result<(Principal, VillageRow), HttpResponse> {
     let Some(s) = &ctx.session else { return Err(to_login(req)) };
+    if crate::web::session::session_ended(ctx, state).await {
+        return Err(to_login(req));
+    }
     let p = s.principal.clone();
     if !p.role().is_village_role() {
         return Err(error_page(ctx, StatusCode::FORBIDDEN, ctx.t("error_title"), ctx.t("forbidden_page")));

@@ -40,7 +40,7 @@ fn needs_note(a: Action) -> bool {
 
 pub async fn payment(req: HttpRequest, state: State, path: web::Path<String>) -> HttpResponse {
     let ctx = Ctx::from_request(&req);
-    if ctx.session.is_none() {
+    if ctx.session.is_none() || crate::web::session::session_ended(&ctx, &state).await {
         return to_login(&req);
     }
     render_payment(&ctx, &state, &path.into_inner(), None).await
@@ -258,6 +258,9 @@ pub async fn act(req: HttpRequest, state: State, path: web::Path<(String, String
     let Some(s) = &ctx.session else { return to_login(&req) };
     if !s.csrf_ok(&form) {
         return csrf_refused(&ctx);
+    }
+    if crate::web::session::session_ended(&ctx, &state).await {
+        return to_login(&req);
     }
     let (id, action) = path.into_inner();
     let Some(a) = action_of(&action) else {
