@@ -278,3 +278,37 @@ async fn an_ended_session_is_refused_on_the_very_next_request() {
     assert_eq!(r.status().as_u16(), 303, "the console sends an ended session to sign in");
     assert!(r.headers()["location"].to_str().unwrap().starts_with("/console/login"));
 }
+
+#[tokio::test]
+async fn two_instances_agree_on_an_ended_session() {
+    let app = spawn_app().await;
+    let second = spawn_second_instance(&app).await;
+    let regency = app.create_regency("61.12").await;
+    let v = app.create_village(&regency, "61.12.01.2001", "5000000.00").await;
+    let path = format!("/api/v1/villages/{}/accounts", v.id);
+    let on = |base: &str, token: &str| app.client.get(format!("{base}{path}")).bearer_auth(token.to_string()).send();
+    // A token issued by the first instance is honoured by the second (one signing key, one database) ...
+    assert_eq!(on(&second, &v.treasurer).await.unwrap().status().as_u16(), 200);
+    // ... and once the first instance ends it, the second refuses it on its very next request.
+    app.post("/api/v1/auth/logout").token(&v.treasurer).send().await;
+    assert_eq!(on(&second, &v.treasurer).await.unwrap().status().as_u16(), 401);
+    assert_eq!(on(&app.base, &v.treasurer).await.unwrap().status().as_u16(), 401);
+    // A deactivation made through the second instance ends the token on the first.
+    assert_eq!(on(&app.base, &v.head).await.unwrap().status().as_u16(), 200);
+    let sub = {
+        use base64::Engine;
+        let payload = v.head.split('.').nth(1).unwrap();
+        let json = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap();
+        serde_json::from_slice::<serde_json::Value>(&json).unwrap()["sub"].as_str().unwrap().to_string()
+    };
+    let r = app
+        .client
+        .patch(format!("{second}/api/v1/users/{sub}"))
+        .bearer_auth(&app.admin_token)
+        .json(&json!({"active": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(on(&app.base, &v.head).await.unwrap().status().as_u16(), 401);
+}

@@ -77,6 +77,24 @@ fn init_test_log() {
     });
 }
 
+/// A second instance of the service on `app`'s database and signing key (as behind a load balancer): the base URL
+/// of its own server. It stops with the test's runtime.
+pub async fn spawn_second_instance(app: &TestApp) -> String {
+    let settings = Settings {
+        data_dir: app.data_dir.path().to_path_buf(),
+        bind: "127.0.0.1:0".into(),
+        database_url: app.database_url.clone(),
+        pool_size: 4,
+        workers: 1,
+        ..Settings::default()
+    };
+    let state = kasdesa::app::build_state(settings).expect("the second instance's state builds");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a random port");
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(kasdesa::app::run(listener, state).expect("the second instance starts"));
+    format!("http://127.0.0.1:{port}")
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
