@@ -435,10 +435,10 @@ fn payment_line(
 
 /// What a request's lines share for the tax calculator: whether the payee has an NPWP, the invoice's date and the
 /// village's regency (for its own rates).
-struct LineBasis<'a> {
-    payee_has_npwp: bool,
-    date: chrono::NaiveDate,
-    regency: Option<&'a str>,
+pub struct LineBasis<'a> {
+    pub payee_has_npwp: bool,
+    pub date: chrono::NaiveDate,
+    pub regency: Option<&'a str>,
 }
 
 /// The code of the village's regency (its own tax rates are keyed by it).
@@ -448,8 +448,9 @@ pub async fn regency_code(state: &State, village: &VillageRow) -> Result<Option<
     Ok(blocking(move || db.get_regency(&rid)).await?.map(|r| r.code))
 }
 
-/// The calculator's withholdings for a line (tax code, sen); PPN and PPh only (a zero tax is left out).
-fn propose_withholdings(
+/// The calculator's withholdings for a line (tax code, sen); a zero tax is left out. The API's drafting and the
+/// console's "Hitung potongan pajak" both propose with this.
+pub fn propose_withholdings(
     state: &State,
     basis: &TaxBasis,
     ctx: &LineBasis<'_>,

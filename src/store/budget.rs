@@ -248,23 +248,16 @@ fn is_received(account: &str) -> bool {
 
 /// What the ledger received in `year` per (revenue or financing-receipt account, source): credits less debits.
 fn received_by_key(c: &mut DbConn, village_id: &str, year: i32) -> Result<BTreeMap<(String, String), i64>, StoreError> {
-    use diesel::dsl::sql;
-    use diesel::sql_types::BigInt;
-    let from = chrono::NaiveDate::from_ymd_opt(year, 1, 1).ok_or(StoreError::Validation(format!("year {year}")))?;
-    let to = chrono::NaiveDate::from_ymd_opt(year, 12, 31).ok_or(StoreError::Validation(format!("year {year}")))?;
-    let rows: Vec<(String, Option<String>, i64)> = entries::table
-        .filter(entries::village_id.eq(village_id))
-        .filter(entries::value_date.ge(from))
-        .filter(entries::value_date.le(to))
-        .filter(entries::account_code.like("4.%").or(entries::account_code.like("6.1.%")))
-        .group_by((entries::account_code, entries::source))
-        .select((
-            entries::account_code,
-            entries::source,
-            sql::<BigInt>("CAST(COALESCE(SUM(CASE WHEN side = 'credit' THEN amount ELSE -amount END), 0) AS BIGINT)"),
-        ))
-        .load(c)?;
-    Ok(rows.into_iter().map(|(a, s, n)| ((a, s.unwrap_or_default()), n)).collect())
+    let bad = || StoreError::Validation(format!("year {year}"));
+    let from = chrono::NaiveDate::from_ymd_opt(year, 1, 1).ok_or_else(bad)?;
+    let to = chrono::NaiveDate::from_ymd_opt(year, 12, 31).ok_or_else(bad)?;
+    let mut out = BTreeMap::new();
+    for (account, _activity, source, net) in
+        super::reports::flows_by_key(c, village_id, from, to, super::reports::Flow::Received)?
+    {
+        *out.entry((account, source.unwrap_or_default())).or_insert(0) += net;
+    }
+    Ok(out)
 }
 
 fn invalid(action: &'static str, from: &'static str) -> StoreError {

@@ -210,18 +210,41 @@ fn spending_by_key(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Vec<SpendingByKey>, StoreError> {
+    flows_by_key(c, village_id, from, to, Flow::Spent)
+}
+
+/// Which way money moves on a group of accounts, and so which side of their entries counts as positive.
+#[derive(Clone, Copy)]
+pub(super) enum Flow {
+    /// Spending (5) and financing expenditure (6.2): debits less credits.
+    Spent,
+    /// Revenue (4) and financing receipts (6.1): credits less debits.
+    Received,
+}
+
+/// Per (account, activity, source) of one flow's accounts, the net amount of their entries dated in [from, to].
+pub(super) fn flows_by_key(
+    c: &mut DbConn,
+    village_id: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+    flow: Flow,
+) -> Result<Vec<SpendingByKey>, StoreError> {
+    let (a, b, net) = match flow {
+        Flow::Spent => {
+            ("5.%", "6.2.%", "CAST(COALESCE(SUM(CASE WHEN side = 'debit' THEN amount ELSE -amount END), 0) AS BIGINT)")
+        }
+        Flow::Received => {
+            ("4.%", "6.1.%", "CAST(COALESCE(SUM(CASE WHEN side = 'credit' THEN amount ELSE -amount END), 0) AS BIGINT)")
+        }
+    };
     Ok(entries::table
         .filter(entries::village_id.eq(village_id))
         .filter(entries::value_date.ge(from))
         .filter(entries::value_date.le(to))
-        .filter(entries::account_code.like("5.%").or(entries::account_code.like("6.2.%")))
+        .filter(entries::account_code.like(a).or(entries::account_code.like(b)))
         .group_by((entries::account_code, entries::activity_code, entries::source))
-        .select((
-            entries::account_code,
-            entries::activity_code,
-            entries::source,
-            sql::<BigInt>("CAST(COALESCE(SUM(CASE WHEN side = 'debit' THEN amount ELSE -amount END), 0) AS BIGINT)"),
-        ))
+        .select((entries::account_code, entries::activity_code, entries::source, sql::<BigInt>(net)))
         .load(c)?)
 }
 

@@ -5,10 +5,11 @@ use super::{official, State};
 use crate::domain::accounts::{class_of_code, AccountClass, SOURCES, TAXES};
 use crate::domain::money::{AmountInput, Money};
 use crate::domain::roles::Role;
-use crate::domain::tax::{calculate, Purchase, PurchaseKind, Qualification};
+use crate::domain::tax::{PurchaseKind, Qualification};
 use crate::http::auth::{random_token, Principal};
 use crate::http::error::ApiError;
 use crate::http::payments;
+use crate::http::payments::{propose_withholdings, LineBasis};
 use crate::http::views::{Payee, PaymentLineRequest, PaymentRequest, TaxBasis, WithholdingRequest};
 use crate::store::rows::VillageRow;
 use crate::store::{IdempotencyKey, Written};
@@ -248,22 +249,12 @@ fn with_proposed_taxes(state: &State, form: Form, regency: Option<String>) -> Re
         else {
             continue;
         };
-        let purchase = Purchase {
-            date,
-            kind: basis.kind,
-            amount,
-            includes_vat: basis.includes_vat,
-            vendor_vat_registered: basis.vendor_vat_registered,
-            vendor_has_npwp: basis.vendor_has_npwp.unwrap_or(false),
-            contractor_qualification: basis.contractor_qualification,
-            exempt_goods: basis.exempt_goods,
-            regency: regency.clone(),
-        };
-        let c = calculate(&state.settings.tax, &purchase).map_err(|e| e.to_string())?;
-        let taxes: Vec<_> = c.withholdings.iter().filter(|w| w.amount > 0).collect();
+        let ctx =
+            LineBasis { payee_has_npwp: basis.vendor_has_npwp.unwrap_or(false), date, regency: regency.as_deref() };
+        let taxes = propose_withholdings(state, &basis, &ctx, amount).map_err(|e| e.to_string())?;
         for j in 0..FORM_TAXES {
             let (tax, amount) =
-                taxes.get(j).map_or((String::new(), String::new()), |w| (w.tax.to_string(), typed_amount(w.amount)));
+                taxes.get(j).map_or((String::new(), String::new()), |(tax, sen)| (tax.to_string(), typed_amount(*sen)));
             form = form.with(&format!("l{i}_tax{j}"), &tax).with(&format!("l{i}_tax{j}_amount"), &amount);
         }
     }
