@@ -1,5 +1,5 @@
-//! The standard village chart of accounts (Permendagri 20/2018 budget codes, Siskeudes balance-sheet codes), sources
-//! of funds and taxes, as the domain reference lists them.
+//! The standard village chart of accounts (every objek of the Permendagri 20/2018 annex, from `catalogue`, and the
+//! Siskeudes balance-sheet codes), sources of funds and taxes, as the domain reference lists them.
 
 text_enum! {
     pub enum AccountClass {
@@ -62,52 +62,36 @@ pub fn is_cash_account(code: &str) -> bool {
     code == CASH_IN_HAND || code == BANK_ACCOUNT
 }
 
-macro_rules! chart {
-    ($(($code:literal, $name:literal, $class:ident)),* $(,)?) => {
-        pub const STANDARD_CHART: &[StandardAccount] = &[
-            $(StandardAccount { code: $code, name: $name, class: AccountClass::$class }),*
-        ];
-    };
-}
-
-chart![
-    ("1.1.1.01", "Kas di Bendahara Desa", Asset),
-    ("1.1.1.02", "Rekening Kas Desa", Asset),
-    ("2.1.3.01", "Utang PPN", Liability),
-    ("2.1.3.02", "Utang PPh Pasal 21", Liability),
-    ("2.1.3.03", "Utang PPh Pasal 22", Liability),
-    ("2.1.3.04", "Utang PPh Pasal 23", Liability),
-    ("2.1.3.05", "Utang Pajak Lainnya / Pajak Daerah", Liability),
-    ("2.1.3.06", "Utang PPh Pasal 4 ayat (2)", Liability),
-    ("2.1.9.99", "Penerimaan Belum Teridentifikasi", Liability),
-    ("3.1.1.01", "Ekuitas Dana / SiLPA", Equity),
-    ("4.1.1.01", "Bagi Hasil BUMDes", Revenue),
-    ("4.1.2.01", "Hasil Aset Desa (Tanah Kas Desa)", Revenue),
-    ("4.1.3.01", "Swadaya, Partisipasi dan Gotong Royong", Revenue),
-    ("4.1.4.01", "Lain-lain Pendapatan Asli Desa", Revenue),
-    ("4.2.1.01", "Dana Desa", Revenue),
-    ("4.2.2.01", "Bagi Hasil Pajak dan Retribusi", Revenue),
-    ("4.2.3.01", "Alokasi Dana Desa", Revenue),
-    ("4.2.4.01", "Bantuan Keuangan Provinsi", Revenue),
-    ("4.2.5.01", "Bantuan Keuangan Kabupaten/Kota", Revenue),
-    ("4.3.6.01", "Bunga Bank", Revenue),
-    ("4.3.9.01", "Lain-lain Pendapatan Desa yang Sah", Revenue),
-    ("5.1.1.01", "Penghasilan Tetap Kepala Desa", Expenditure),
-    ("5.1.2.01", "Penghasilan Tetap Perangkat Desa", Expenditure),
-    ("5.1.4.01", "Tunjangan Kedudukan BPD", Expenditure),
-    ("5.2.1.01", "Belanja Alat Tulis Kantor", Expenditure),
-    ("5.2.1.07", "Belanja Bahan/Material", Expenditure),
-    ("5.2.2.01", "Belanja Jasa Honorarium", Expenditure),
-    ("5.2.3.01", "Belanja Perjalanan Dinas", Expenditure),
-    ("5.2.4.01", "Belanja Jasa Sewa", Expenditure),
-    ("5.2.5.01", "Belanja Listrik", Expenditure),
-    ("5.2.9.01", "Biaya Administrasi Bank", Expenditure),
-    ("5.3.4.01", "Belanja Modal Gedung, Bangunan dan Taman", Expenditure),
-    ("5.3.5.01", "Belanja Modal Jalan/Prasarana Jalan", Expenditure),
-    ("5.4.1.01", "Belanja Tak Terduga", Expenditure),
-    ("6.1.1.01", "SiLPA Tahun Sebelumnya", FinancingReceipt),
-    ("6.2.2.01", "Penyertaan Modal Desa", FinancingExpenditure),
+/// The balance-sheet accounts (classes 1–3), which the annex does not hold (Siskeudes codes, `domain.md`).
+pub const BALANCE_SHEET: &[StandardAccount] = &[
+    StandardAccount { code: "1.1.1.01", name: "Kas di Bendahara Desa", class: AccountClass::Asset },
+    StandardAccount { code: "1.1.1.02", name: "Rekening Kas Desa", class: AccountClass::Asset },
+    StandardAccount { code: "2.1.3.01", name: "Utang PPN", class: AccountClass::Liability },
+    StandardAccount { code: "2.1.3.02", name: "Utang PPh Pasal 21", class: AccountClass::Liability },
+    StandardAccount { code: "2.1.3.03", name: "Utang PPh Pasal 22", class: AccountClass::Liability },
+    StandardAccount { code: "2.1.3.04", name: "Utang PPh Pasal 23", class: AccountClass::Liability },
+    StandardAccount { code: "2.1.3.05", name: "Utang Pajak Daerah", class: AccountClass::Liability },
+    StandardAccount { code: "2.1.3.06", name: "Utang PPh Pasal 4 ayat (2)", class: AccountClass::Liability },
+    StandardAccount { code: "2.1.9.99", name: "Penerimaan Belum Teridentifikasi", class: AccountClass::Liability },
+    StandardAccount { code: "3.1.1.01", name: "Ekuitas Dana / SiLPA", class: AccountClass::Equity },
 ];
+
+/// Every village's chart: the balance-sheet accounts, then every objek of the annex with the annex's name.
+pub fn standard_chart() -> &'static [StandardAccount] {
+    static CHART: std::sync::OnceLock<Vec<StandardAccount>> = std::sync::OnceLock::new();
+    CHART.get_or_init(|| {
+        let annex = super::catalogue::catalogue().objek().map(|i| StandardAccount {
+            code: i.code.as_str(),
+            name: i.name.as_str(),
+            class: class_of_code(&i.code).expect("every annex objek is numbered 4, 5 or 6"),
+        });
+        BALANCE_SHEET
+            .iter()
+            .map(|a| StandardAccount { code: a.code, name: a.name, class: a.class })
+            .chain(annex)
+            .collect()
+    })
+}
 
 /// Sources of funds (Siskeudes `Ref_Sumber`) and the revenue account a credit from each lands in.
 pub const SOURCES: &[(&str, &str)] = &[
@@ -118,7 +102,7 @@ pub const SOURCES: &[(&str, &str)] = &[
     ("PBP", "4.2.4.01"),
     ("PBK", "4.2.5.01"),
     ("SWD", "4.1.3.01"),
-    ("DLL", "4.3.9.01"),
+    ("DLL", "4.3.9.90"),
 ];
 
 pub fn is_source(code: &str) -> bool {
@@ -156,12 +140,9 @@ pub fn class_of_code(code: &str) -> Option<AccountClass> {
     }
 }
 
-/// An activity code `BB.SS.KK`, bidang 01–05.
+/// An activity code `BB.SS.KK` that the catalogue holds, as an annex kegiatan or a village's own 90–99 slot.
 pub fn is_valid_activity_code(code: &str) -> bool {
-    let parts: Vec<&str> = code.split('.').collect();
-    parts.len() == 3
-        && parts.iter().all(|p| p.len() == 2 && p.bytes().all(|b| b.is_ascii_digit()))
-        && matches!(parts[0], "01" | "02" | "03" | "04" | "05")
+    super::catalogue::activity(code).is_some()
 }
 
 #[cfg(test)]
@@ -171,7 +152,7 @@ mod tests {
     #[test]
     fn chart_codes_are_unique_valid_and_classed_by_their_number() {
         let mut seen = std::collections::HashSet::new();
-        for a in STANDARD_CHART {
+        for a in standard_chart() {
             assert!(seen.insert(a.code), "duplicate {}", a.code);
             assert!(is_valid_account_code(a.code));
             assert_eq!(class_of_code(a.code), Some(a.class), "{}", a.code);
@@ -184,6 +165,7 @@ mod tests {
     #[test]
     fn activity_codes() {
         assert!(is_valid_activity_code("02.03.10"));
+        assert!(!is_valid_activity_code("02.03.55"), "well formed, not in the catalogue");
         assert!(!is_valid_activity_code("06.01.01"));
         assert!(!is_valid_activity_code("2.3.10"));
         assert!(!is_valid_activity_code("02.03"));

@@ -2,6 +2,7 @@
 //! inputs, calls these functions, and writes what they return.
 //!
 //! - `money`: exact amounts (integer sen) and their parsing.
+//! - `catalogue`: the annex of Permendagri 20/2018 (accounts and activities) as data, and its 90–99 slots.
 //! - `accounts`: the chart, code formats, sources of funds and taxes.
 //! - `posting`: what every journal transaction obeys, and the posting plan (numbers, balances, daily totals).
 //! - `budget`: budget positions: commit, release, realise, revise.
@@ -52,6 +53,7 @@ macro_rules! text_enum {
 
 pub mod accounts;
 pub mod budget;
+pub mod catalogue;
 pub mod chain;
 pub mod ids;
 pub mod money;

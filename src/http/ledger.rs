@@ -53,7 +53,7 @@ fn entry_drafts(entries: Vec<EntryRequest>) -> Result<Vec<EntryDraft>, ApiError>
         if let Some(a) = &e.activity_code {
             if !is_valid_activity_code(a) {
                 return Err(ApiError::validation(format!(
-                    "entries[{i}].activity_code must look like 02.03.10 (bidang 01-05)"
+                    "entries[{i}].activity_code {a} is not a kegiatan of the catalogue (GET /catalogue/activities, written 02.03.10) nor a 90-99 slot of a sub-bidang"
                 )));
             }
         }

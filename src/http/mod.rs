@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod auth;
 pub mod bank;
+pub mod catalogue;
 pub mod error;
 pub mod guard;
 pub mod ledger;
@@ -83,7 +84,10 @@ pub fn configure(state: Arc<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
                     .route("/users", web::post().to(admin::create_user))
                     .route("/users/{id}", web::patch().to(admin::update_user))
                     .route("/bank-clients", web::post().to(admin::create_bank_client))
+                    .route("/catalogue/accounts", web::get().to(catalogue::accounts))
+                    .route("/catalogue/activities", web::get().to(catalogue::activities))
                     .route("/villages/{id}/accounts", web::get().to(ledger::accounts))
+                    .route("/villages/{id}/accounts", web::post().to(catalogue::add_account))
                     .route("/villages/{id}/balances", web::get().to(ledger::balances))
                     .route("/villages/{id}/transactions", web::post().to(ledger::create_transaction))
                     .route("/villages/{id}/transactions", web::get().to(ledger::list_transactions))

@@ -3,7 +3,7 @@
 
 use super::error::{ErrorCode, Problem};
 use super::views::*;
-use super::{admin, bank, ledger, ops, payments, reports, tax};
+use super::{admin, bank, catalogue, ledger, ops, payments, reports, tax};
 use crate::domain::accounts::Side;
 use crate::domain::posting::TxnKind;
 use crate::domain::roles::Role;
@@ -20,7 +20,7 @@ use utoipa_swagger_ui::SwaggerUi;
     paths(
         admin::login, admin::logout, admin::client_token, admin::create_regency, admin::update_regency, admin::list_regencies, admin::get_regency,
         admin::create_village, admin::update_village, admin::list_villages, admin::get_village, admin::create_user, admin::update_user, admin::create_bank_client,
-        ledger::accounts, ledger::balances, ledger::create_transaction, ledger::list_transactions,
+        ledger::accounts, catalogue::accounts, catalogue::activities, catalogue::add_account, ledger::balances, ledger::create_transaction, ledger::list_transactions,
         ledger::get_transaction, ledger::reverse_transaction, ledger::fiscal_years, ledger::close_fiscal_year,
         ledger::verify_chain, ops::live, ops::ready, ops::metrics,
         payments::put_budget, payments::get_budget, payments::adopt_budget, payments::revise_budget,

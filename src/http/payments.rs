@@ -70,8 +70,10 @@ fn budget_lines(lines: Vec<BudgetLineRequest>) -> Result<Vec<BudgetLineInput>, A
         }
         let activity = match (&l.activity_code, is_spending(&l.account_code)) {
             (Some(a), _) if is_valid_activity_code(a) => a.clone(),
-            (Some(_), _) => {
-                return Err(ApiError::validation(format!("lines[{i}].activity_code must look like 02.03.10")))
+            (Some(a), _) => {
+                return Err(ApiError::validation(format!(
+                    "lines[{i}].activity_code {a} is not a kegiatan of the catalogue (GET /catalogue/activities, written 02.03.10) nor a 90-99 slot of a sub-bidang"
+                )))
             }
             (None, true) => {
                 return Err(ApiError::validation(format!("lines[{i}] spends, so it needs an activity_code")))
@@ -268,7 +270,10 @@ async fn checked_draft(
     p: PaymentRequest,
 ) -> Result<crate::store::Written<crate::store::rows::PaymentRecord>, ApiError> {
     if !is_valid_activity_code(&p.activity_code) {
-        return Err(ApiError::validation("activity_code must look like 02.03.10 (bidang 01-05)"));
+        return Err(ApiError::validation(format!(
+            "activity_code {} is not a kegiatan of the catalogue (GET /catalogue/activities, written 02.03.10) nor a 90-99 slot of a sub-bidang",
+            p.activity_code
+        )));
     }
     let description = Description::parse("description", &p.description)?.into_string();
     let payee = check_payee(&p.payee)?;

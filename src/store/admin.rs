@@ -4,8 +4,18 @@ use super::rows::*;
 use super::schema::*;
 use super::write::{find_idempotent, IdempotencyKey};
 use super::{now_micros, Db, DbConn, StoreError};
-use crate::domain::accounts::STANDARD_CHART;
+use crate::domain::accounts::{class_of_code, standard_chart};
 use diesel::prelude::*;
+
+/// The digest of the standard chart: codes, names and classes, in order.
+fn chart_digest() -> String {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    for a in standard_chart() {
+        h.update(format!("{}\t{}\t{}\n", a.code, a.name, a.class));
+    }
+    hex::encode(h.finalize())
+}
 
 /// A regency's treasury account (Kas Daerah): where regional tax is deposited.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,7 +116,7 @@ impl Db {
                     return Err(StoreError::Validation(format!("regency {} does not exist", v.regency_id)));
                 }
                 diesel::insert_into(villages::table).values(&v).execute(c)?;
-                let chart: Vec<AccountRow> = STANDARD_CHART
+                let chart: Vec<AccountRow> = standard_chart()
                     .iter()
                     .map(|a| AccountRow {
                         village_id: v.id.clone(),
@@ -119,6 +129,95 @@ impl Db {
                     .collect();
                 c.insert_all(accounts::table, &chart)?;
                 Ok(v.clone())
+            })
+        })
+    }
+
+    /// Brings every village's chart up to the standard chart, once per change of the chart: each village gets the
+    /// accounts it lacks, and the codes it holds take the annex's names. Codes no longer in the annex (4.3.9.01 and
+    /// 5.2.9.01 of earlier versions) stay where a village has them, with their postings; amounts, balances and
+    /// hashes are never touched (the chain covers codes, not names). One transaction per village. Returns the
+    /// number of villages changed.
+    pub fn sync_charts(&self) -> Result<usize, StoreError> {
+        let digest = chart_digest();
+        let stored: Option<String> = self.read("chart_digest", |c| {
+            Ok(meta::table.find("chart_digest").select(meta::value).first(c).optional()?)
+        })?;
+        if stored.as_deref() == Some(digest.as_str()) {
+            return Ok(0);
+        }
+        let ids: Vec<String> = self.read("village_ids", |c| Ok(villages::table.select(villages::id).load(c)?))?;
+        let mut changed = 0;
+        for id in ids {
+            let touched = self.write("sync_chart", |c| {
+                c.write_txn(&mut |c| {
+                    c.lock_village(&id)?;
+                    let held: Vec<(String, String)> = accounts::table
+                        .filter(accounts::village_id.eq(&id))
+                        .select((accounts::code, accounts::name))
+                        .load(c)?;
+                    let held: std::collections::HashMap<String, String> = held.into_iter().collect();
+                    let mut touched = false;
+                    let missing: Vec<AccountRow> = standard_chart()
+                        .iter()
+                        .filter(|a| !held.contains_key(a.code))
+                        .map(|a| AccountRow {
+                            village_id: id.as_str().into(),
+                            code: a.code.to_string(),
+                            name: a.name.to_string(),
+                            class: a.class,
+                            normal_side: a.class.normal_side(),
+                            balance: 0,
+                        })
+                        .collect();
+                    if !missing.is_empty() {
+                        c.insert_all(accounts::table, &missing)?;
+                        touched = true;
+                    }
+                    for a in standard_chart().iter().filter(|a| held.get(a.code).is_some_and(|n| n != a.name)) {
+                        diesel::update(accounts::table.find((&id, a.code)))
+                            .set(accounts::name.eq(a.name))
+                            .execute(c)?;
+                        touched = true;
+                    }
+                    Ok(touched)
+                })
+            })?;
+            changed += usize::from(touched);
+        }
+        self.write("chart_digest", |c| {
+            c.write_txn(&mut |c| {
+                diesel::delete(meta::table.find("chart_digest")).execute(c)?;
+                diesel::insert_into(meta::table)
+                    .values((meta::key.eq("chart_digest"), meta::value.eq(&digest)))
+                    .execute(c)?;
+                Ok(())
+            })
+        })?;
+        Ok(changed)
+    }
+
+    /// Adds a village's own objek (a 90–99 slot of an annex jenis, checked by the caller against the catalogue).
+    /// `Conflict` when the village already holds the code.
+    pub fn add_account(&self, village_id: &str, code: &str, name: &str) -> Result<AccountRow, StoreError> {
+        let class = class_of_code(code).ok_or_else(|| StoreError::Validation(format!("{code} has no class")))?;
+        self.write("add_account", |c| {
+            c.write_txn(&mut |c| {
+                c.lock_village(village_id)?.ok_or(StoreError::NotFound("village"))?;
+                let exists = accounts::table.find((village_id, code)).count().get_result::<i64>(c)? > 0;
+                if exists {
+                    return Err(StoreError::Conflict(format!("the chart already holds {code}")));
+                }
+                let row = AccountRow {
+                    village_id: village_id.into(),
+                    code: code.to_string(),
+                    name: name.to_string(),
+                    class,
+                    normal_side: class.normal_side(),
+                    balance: 0,
+                };
+                c.insert_all(accounts::table, std::slice::from_ref(&row))?;
+                Ok(row)
             })
         })
     }

@@ -131,6 +131,10 @@ impl Db {
             anyhow::bail!("unsupported database URL (use sqlite://PATH or postgres://...)");
         };
         db.migrate()?;
+        let changed = db.sync_charts()?;
+        if changed > 0 {
+            tracing::info!(villages = changed, "charts brought up to the standard chart");
+        }
         Ok(db)
     }
 

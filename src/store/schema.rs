@@ -299,6 +299,13 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    meta (key) {
+        key -> Text,
+        value -> Text,
+    }
+}
+
 diesel::joinable!(villages -> regencies (regency_id));
 diesel::joinable!(entries -> transactions (transaction_id));
 
@@ -324,4 +331,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     bank_credits,
     statement_lines,
     account_daily,
+    meta,
 );

@@ -40,7 +40,7 @@ async fn credits_statements_and_scope() {
     assert_eq!(app.balance(&v, "1.1.1.02").await, "107.00");
     // The treasurer classifies the suspense credit: an adjustment from suspense to its revenue account.
     let classify = json!({"kind": "adjustment", "value_date": "2026-04-02", "description": "Klasifikasi CSR sebagai lain-lain pendapatan",
-        "entries": [{"account_code": "2.1.9.99", "side": "debit", "amount": "7.00"}, {"account_code": "4.3.9.01", "side": "credit", "amount": "7.00", "source": "DLL"}]});
+        "entries": [{"account_code": "2.1.9.99", "side": "debit", "amount": "7.00"}, {"account_code": "4.3.9.90", "side": "credit", "amount": "7.00", "source": "DLL"}]});
     app.post_txn(&v, &classify).await.assert_status(201);
     assert_eq!(app.balance(&v, "2.1.9.99").await, "0.00");
 

@@ -6,6 +6,7 @@ mod anomalies;
 mod auth;
 mod backup;
 mod bank;
+mod catalogue;
 mod chain;
 mod concurrency;
 mod console;
