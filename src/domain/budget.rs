@@ -7,6 +7,8 @@
 //! - [`release`]: an approved request is cancelled; its commitment goes back.
 //! - [`realise`]: the bank paid; the commitment becomes realised spending.
 //! - [`revise`]: APBDes Perubahan; no line may go below what it has committed and realised.
+//! - [`charge`]: what the bank already took (its fee, the tax on interest) is realised on the line the village
+//!   chose, without a commitment first, when the line has that much available.
 //!
 //! Each returns the new positions (or the shortfalls that refuse it); the store writes them under the village's
 //! lock. Pure functions: no I/O, no clock.
@@ -171,6 +173,25 @@ pub fn realise(
     move_committed(positions, request, true)
 }
 
+/// A charge the bank already made: realised at once on each line that has the amount available; the lines that
+/// lack are reported (the caller then books it to suspense: a bank fact is never refused).
+pub fn charge(positions: &BTreeMap<LineKey, Position>, request: &BTreeMap<LineKey, i64>) -> Result<Moves, BudgetError> {
+    let mut short = Vec::new();
+    let mut moves = Vec::with_capacity(request.len());
+    for (key, &amount) in request {
+        match positions.get(key) {
+            Some(pos) if amount <= pos.available() => {
+                moves.push((key.clone(), Position { realised: pos.realised + amount, ..*pos }))
+            }
+            pos => short.push(Shortfall::of(key, pos.copied().unwrap_or_default(), amount)),
+        }
+    }
+    if !short.is_empty() {
+        return Err(BudgetError::Exceeded(short));
+    }
+    Ok(moves)
+}
+
 fn move_committed(
     positions: &BTreeMap<LineKey, Position>,
     request: &BTreeMap<LineKey, i64>,
@@ -310,6 +331,8 @@ mod tests {
         Pay(usize),
         /// New ceilings for keys 0..4 (None: the line is left out).
         Revise(Vec<Option<i64>>),
+        /// The bank charges an amount to a line, realised at once when it fits.
+        Charge(u8, i64),
     }
 
     fn op() -> impl Strategy<Value = Op> {
@@ -318,6 +341,7 @@ mod tests {
             1 => any::<usize>().prop_map(Op::Cancel),
             2 => any::<usize>().prop_map(Op::Pay),
             1 => proptest::collection::vec(proptest::option::of(0i64..1_500), 4).prop_map(Op::Revise),
+            1 => (0u8..4, 1i64..400).prop_map(|(k, a)| Op::Charge(k, a)),
         ]
     }
 
@@ -361,6 +385,18 @@ mod tests {
                         let moves = realise(&positions, &req).unwrap();
                         apply(&mut positions, &moves);
                         paid.push(req);
+                    }
+                    Op::Charge(k, a) => {
+                        let req: BTreeMap<LineKey, i64> = [(key(k), a)].into_iter().collect();
+                        let fits = positions.get(&key(k)).is_some_and(|p| a <= p.available());
+                        match charge(&positions, &req) {
+                            Ok(moves) => {
+                                prop_assert!(fits, "charged a line that cannot absorb it");
+                                apply(&mut positions, &moves);
+                                paid.push(req);
+                            }
+                            Err(_) => prop_assert!(!fits, "refused a charge that fits"),
+                        }
                     }
                     Op::Cancel(_) | Op::Pay(_) => {}
                     Op::Revise(ceilings) => {

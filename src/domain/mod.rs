@@ -7,6 +7,7 @@
 //! - `posting`: what every journal transaction obeys, and the posting plan (numbers, balances, daily totals).
 //! - `budget`: budget positions: commit, release, realise, revise.
 //! - `workflow`: the payment request's state machine, separation of duties, the request's totals.
+//! - `bank_entry`: the bank's own entries (interest, its tax, the fee): revenue, the chosen line, or suspense.
 //! - `settlement`: what a bank result posts, what a cancel gives back.
 //! - `tax`: PPN and PPh on a purchase from date-effective rates, the rounding, deposit deadlines.
 //! - `chain`: canonical forms, hashes, digests and the walk of verification.
@@ -52,6 +53,7 @@ macro_rules! text_enum {
 }
 
 pub mod accounts;
+pub mod bank_entry;
 pub mod budget;
 pub mod catalogue;
 pub mod chain;

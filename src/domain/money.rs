@@ -76,6 +76,21 @@ impl Money {
         Money::from_sen(sen)
     }
 
+    /// Parses a balance: the money format with an optional leading `-`, zero allowed (a bank's balance after a
+    /// statement line). Returns sen.
+    pub fn parse_balance(text: &str) -> Result<i64, MoneyError> {
+        let (negative, digits) = match text.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, text),
+        };
+        let sen = match Money::parse(digits) {
+            Ok(m) => m.sen(),
+            Err(MoneyError::NotPositive) => 0,
+            Err(e) => return Err(e),
+        };
+        Ok(if negative { -sen } else { sen })
+    }
+
     pub fn to_decimal(self) -> Decimal {
         Decimal::new(self.0, 2)
     }
@@ -168,6 +183,17 @@ mod tests {
         assert_eq!(Money::parse("12.5").unwrap().sen(), 1250);
         assert_eq!(Money::parse("7").unwrap().sen(), 700);
         assert_eq!(Money::parse("999999999999999.99").unwrap().sen(), Money::MAX_SEN);
+    }
+
+    #[test]
+    fn balances_are_signed_and_may_be_zero() {
+        assert_eq!(Money::parse_balance("0.00"), Ok(0));
+        assert_eq!(Money::parse_balance("0"), Ok(0));
+        assert_eq!(Money::parse_balance("-12.50"), Ok(-1250));
+        assert_eq!(Money::parse_balance("1500000.00"), Ok(150_000_000));
+        for bad in ["", "-", "--1", "+1", "1,0", "-0.001"] {
+            assert!(Money::parse_balance(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -21,6 +21,8 @@ text_enum! {
         OpeningBalance = "opening_balance",
         Reversal = "reversal",
         Adjustment = "adjustment",
+        /// The bank's own entry: interest, the tax on it, its fee (`domain::bank_entry`).
+        BankEntry = "bank_entry",
     }
 }
 
@@ -156,11 +158,18 @@ pub fn check_manual_kind(kind: TxnKind, entries: &[EntryDraft]) -> Result<(), Po
             }
             Ok(())
         }
+        TxnKind::BankEntry => rule("the bank's own entries are posted by the bank with POST /bank/entries"),
         TxnKind::Disbursement | TxnKind::TaxDeposit | TxnKind::TaxWithholding => {
             rule("disbursements and tax deposits are posted by the payment workflow when the bank confirms them")
         }
         TxnKind::Reversal => rule("reversals are made with POST /transactions/{id}/reverse"),
     }
+}
+
+/// Whether a posting of this kind must leave the bank money released to transfers untouched. A bank entry does
+/// not: the bank already took its fee, whatever it still has to pay out.
+pub fn respects_reservation(kind: TxnKind) -> bool {
+    kind != TxnKind::BankEntry
 }
 
 /// The entries of a reversal: the same lines, sides swapped.

@@ -6,6 +6,9 @@ use super::error::{ApiError, Problem};
 use super::payments::actor;
 use super::views::*;
 use super::{blocking, idempotency_key, respond_written, text_field, Body, State};
+use crate::domain::accounts::{class_of_code, is_source, is_valid_account_code, is_valid_activity_code, AccountClass};
+use crate::domain::bank_entry::{BankEntryKind, ChargeLine};
+use crate::domain::money::Money;
 use crate::domain::roles::Role;
 use crate::domain::text::{BankReference, Description, Note, Ntpn};
 use crate::store::{BankResult, NewCredit, NewStatementLine};
@@ -216,11 +219,18 @@ pub async fn statements(
     for (i, l) in s.lines.into_iter().enumerate() {
         let amount = l.amount.money().map_err(|e| ApiError::amount(&format!("lines[{i}].amount"), e))?;
         bank_date(l.value_date)?;
+        let balance = l
+            .balance
+            .as_deref()
+            .map(Money::parse_balance)
+            .transpose()
+            .map_err(|e| ApiError::amount(&format!("lines[{i}].balance"), e))?;
         lines.push(NewStatementLine {
             bank_reference: reference(&l.bank_reference)?,
             value_date: l.value_date,
             amount,
             direction: l.direction.as_str().to_string(),
+            balance,
         });
     }
     let db = state.db.clone();
@@ -230,4 +240,155 @@ pub async fn statements(
     };
     let written = blocking(move || db.store_statement(&s.village_id, &lines, &client, key.as_ref(), &render)).await?;
     Ok(respond_written(&state, written, StatusCode::CREATED, |r| StatementReceipt { stored: r.0, duplicates: r.1 }))
+}
+
+const MAX_BANK_ENTRIES: usize = 1000;
+
+fn bank_entry_result(
+    r: &Result<crate::store::BankEntryPosted, crate::store::LineRefusal>,
+    reference: &str,
+) -> BankEntryResult {
+    match r {
+        Ok(p) => BankEntryResult {
+            bank_reference: p.entry.bank_reference.clone(),
+            status: if p.fresh { 201 } else { 200 },
+            code: None,
+            detail: None,
+            transaction_id: Some(p.entry.transaction_id.clone()),
+            account_code: Some(p.account_code.clone()),
+            suspense: Some(p.entry.suspense),
+            suspense_reason: p.suspense_reason.clone(),
+        },
+        Err(e) => {
+            let e = ApiError::from(crate::store::StoreError::from(e.clone()));
+            BankEntryResult {
+                bank_reference: reference.to_string(),
+                status: e.status().as_u16(),
+                code: Some(e.code.as_str().to_string()),
+                detail: Some(e.detail.clone()),
+                transaction_id: None,
+                account_code: None,
+                suspense: None,
+                suspense_reason: None,
+            }
+        }
+    }
+}
+
+/// The bank's own entries on a village account (interest, the tax deducted from it, the administration fee), each
+/// posted once per bank reference and never refused for budget reasons: interest is revenue 4.3.6.01; a charge is
+/// realised on the line the village chose for it, or goes to suspense 2.1.9.99 when that line cannot absorb it.
+/// Each line is answered alone (`results`, in order); a retry with the same `Idempotency-Key` replays the answer.
+#[utoipa::path(post, path = "/api/v1/bank/entries", tag = "bank", request_body = BankEntriesRequest,
+    security(("bearer" = [])), params(("Idempotency-Key" = String, Header)),
+    responses((status = 200, body = BankEntriesAnswer), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn bank_entries(
+    state: State,
+    who: Principal,
+    req: HttpRequest,
+    body: Body<BankEntriesRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let villages = require_bank(&who)?;
+    let key = idempotency_key(&req, &who, &body.request_hash, true)?;
+    let b = body.value;
+    if !villages.contains(&b.village_id) {
+        return Err(ApiError::not_found());
+    }
+    if b.lines.is_empty() || b.lines.len() > MAX_BANK_ENTRIES {
+        return Err(ApiError::validation(format!("a request has 1 to {MAX_BANK_ENTRIES} lines")));
+    }
+    let mut lines = Vec::with_capacity(b.lines.len());
+    let mut seen = std::collections::HashSet::new();
+    for (i, l) in b.lines.into_iter().enumerate() {
+        let amount = l.amount.money().map_err(|e| ApiError::amount(&format!("lines[{i}].amount"), e))?;
+        bank_date(l.value_date)?;
+        let bank_reference = reference(&l.bank_reference)?;
+        if !seen.insert(bank_reference.clone()) {
+            return Err(ApiError::validation(format!("lines[{i}].bank_reference {bank_reference} appears twice")));
+        }
+        lines.push(crate::store::NewBankEntry { kind: l.kind, amount, bank_reference, value_date: l.value_date });
+    }
+    let refs: Vec<String> = lines.iter().map(|l| l.bank_reference.clone()).collect();
+    let answer =
+        move |results: &Vec<Result<crate::store::BankEntryPosted, crate::store::LineRefusal>>| BankEntriesAnswer {
+            results: results.iter().zip(&refs).map(|(r, reference)| bank_entry_result(r, reference)).collect(),
+        };
+    let render = {
+        let answer = answer.clone();
+        move |r: &Vec<_>| serde_json::to_string(&answer(r)).unwrap_or_default()
+    };
+    let db = state.db.clone();
+    let client = who.id().to_string();
+    let written = blocking(move || db.post_bank_entries(&b.village_id, &lines, &client, key.as_ref(), &render)).await?;
+    Ok(respond_written(&state, written, StatusCode::OK, answer))
+}
+
+fn charge_line(field: &str, v: Option<ChargeLineView>) -> Result<Option<ChargeLine>, ApiError> {
+    let Some(v) = v else { return Ok(None) };
+    if !matches!(class_of_code(&v.account_code), Some(AccountClass::Expenditure))
+        || !is_valid_account_code(&v.account_code)
+    {
+        return Err(ApiError::validation(format!("{field}.account_code must be a spending account (5.x.x.xx)")));
+    }
+    if !is_valid_activity_code(&v.activity_code) {
+        return Err(ApiError::validation(format!(
+            "{field}.activity_code {} is not a kegiatan of the catalogue",
+            v.activity_code
+        )));
+    }
+    if !is_source(&v.source) {
+        return Err(ApiError::validation(format!("{field}.source is not a source of funds")));
+    }
+    Ok(Some(ChargeLine { account: v.account_code, activity: v.activity_code, source: v.source }))
+}
+
+fn lines_view(rows: &[crate::store::rows::BankEntryLineRow]) -> BankEntryLinesView {
+    let of = |kind: BankEntryKind| {
+        rows.iter().find(|r| r.kind == kind).map(|r| ChargeLineView {
+            account_code: r.account_code.clone(),
+            activity_code: r.activity_code.clone(),
+            source: r.source.clone(),
+        })
+    };
+    BankEntryLinesView { interest_tax: of(BankEntryKind::InterestTax), admin_fee: of(BankEntryKind::AdminFee) }
+}
+
+/// The budget lines the bank's charges go to.
+#[utoipa::path(get, path = "/api/v1/villages/{id}/bank-entry-lines", tag = "bank", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 200, body = BankEntryLinesView), (status = 404, body = Problem)))]
+pub async fn get_bank_entry_lines(
+    state: State,
+    who: Principal,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let village = super::load_village(&state, &id).await?;
+    who.require(&village, super::auth::READERS)?;
+    let db = state.db.clone();
+    let rows = blocking(move || db.bank_entry_lines(&village.id)).await?;
+    Ok(HttpResponse::Ok().json(lines_view(&rows)))
+}
+
+/// Chooses the budget lines the bank's charges go to (treasurer or admin): both kinds at once, `null` for none.
+#[utoipa::path(put, path = "/api/v1/villages/{id}/bank-entry-lines", tag = "bank", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = BankEntryLinesView,
+    responses((status = 200, body = BankEntryLinesView), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn put_bank_entry_lines(
+    state: State,
+    who: Principal,
+    id: web::Path<String>,
+    body: Body<BankEntryLinesView>,
+) -> Result<HttpResponse, ApiError> {
+    let village = super::load_village(&state, &id).await?;
+    who.require(&village, &[Role::Treasurer, Role::Admin])?;
+    let b = body.value;
+    let tax = charge_line("interest_tax", b.interest_tax)?;
+    let fee = charge_line("admin_fee", b.admin_fee)?;
+    let db = state.db.clone();
+    let rows = blocking(move || {
+        db.set_bank_entry_line(&village.id, BankEntryKind::InterestTax, tax.as_ref())?;
+        db.set_bank_entry_line(&village.id, BankEntryKind::AdminFee, fee.as_ref())?;
+        db.bank_entry_lines(&village.id)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(lines_view(&rows)))
 }

@@ -881,6 +881,76 @@ pub struct StatementLineRequest {
     #[schema(value_type = String)]
     pub amount: AmountInput,
     pub direction: Side,
+    /// The bank's balance after this line (signed, zero allowed); reconciliation compares it with the ledger.
+    #[schema(value_type = Option<String>, example = "152500000.00")]
+    pub balance: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BankEntryRequest {
+    pub kind: crate::domain::bank_entry::BankEntryKind,
+    #[schema(value_type = String, example = "6500.00")]
+    pub amount: AmountInput,
+    pub bank_reference: String,
+    pub value_date: NaiveDate,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BankEntriesRequest {
+    pub village_id: String,
+    /// 1 to 1,000 lines.
+    pub lines: Vec<BankEntryRequest>,
+}
+
+/// One line's outcome: `status` is what a single call would answer (`201` posted, `200` posted before under this
+/// reference with the same figures, else the error's status with its `code`).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct BankEntryResult {
+    pub bank_reference: String,
+    pub status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transaction_id: Option<TransactionId>,
+    /// The account the entry was posted against besides the bank: 4.3.6.01, the chosen line's, or 2.1.9.99.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_code: Option<String>,
+    /// True when a charge went to suspense (for the treasurer to clear).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suspense: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suspense_reason: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct BankEntriesAnswer {
+    pub results: Vec<BankEntryResult>,
+}
+
+/// The budget line a kind of bank charge goes to.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChargeLineView {
+    #[schema(example = "5.2.5.90")]
+    pub account_code: String,
+    #[schema(example = "01.01.04")]
+    pub activity_code: String,
+    #[schema(example = "ADD")]
+    pub source: String,
+}
+
+/// Where the bank's charges go; `null` (or absent) for a kind: to suspense until a line is chosen.
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BankEntryLinesView {
+    #[serde(default)]
+    pub interest_tax: Option<ChargeLineView>,
+    #[serde(default)]
+    pub admin_fee: Option<ChargeLineView>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

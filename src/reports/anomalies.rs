@@ -149,6 +149,42 @@ pub fn cash_over_limit(opening: i64, days: &[(NaiveDate, i64, i64)], limit: i64)
     }]
 }
 
+/// A bank charge the service put in suspense because its budget line could not take it.
+#[derive(Debug, Clone)]
+pub struct SuspenseEntry {
+    pub bank_reference: String,
+    pub kind: &'static str,
+    pub amount: i64,
+    pub date: NaiveDate,
+    pub transaction_id: String,
+}
+
+/// Bank charges in suspense (2.1.9.99) as of a date, while the suspense account still holds unexplained money out
+/// (`outstanding`, its debit-positive balance at that date): each is a charge the treasurer has yet to clear (by a
+/// revision and an adjustment to its line).
+pub fn bank_entries_in_suspense(entries: &[SuspenseEntry], outstanding: i64, as_of: NaiveDate) -> Vec<Flag> {
+    if outstanding <= 0 {
+        return Vec::new();
+    }
+    entries
+        .iter()
+        .filter(|e| e.date <= as_of)
+        .map(|e| Flag {
+            rule: "bank_entry_in_suspense",
+            description: format!(
+                "the bank's {} of {} on {} ({}) sits in suspense: its budget line could not take it",
+                e.kind,
+                amount(e.amount),
+                e.date,
+                e.bank_reference
+            ),
+            evidence: json!({"bank_reference": e.bank_reference, "kind": e.kind, "amount": amount(e.amount),
+                             "value_date": e.date, "transaction_id": e.transaction_id,
+                             "suspense_outstanding": amount(outstanding)}),
+        })
+        .collect()
+}
+
 /// A tax movement: withheld (a credit to the liability) or deposited (a debit).
 #[derive(Debug, Clone)]
 pub struct TaxMove {
@@ -337,6 +373,21 @@ mod tests {
         assert_eq!(flags[0].evidence["basis"], "budgeted");
         assert!(flags[0].description.contains("30.01%"), "{}", flags[0].description);
         assert!(personnel_share(&[], &[], &rules).is_empty());
+    }
+
+    #[test]
+    fn suspense_charges_are_flagged_until_cleared() {
+        let d = |day| NaiveDate::from_ymd_opt(2026, 4, day).unwrap();
+        let e = SuspenseEntry {
+            bank_reference: "ADM-04".into(),
+            kind: "admin_fee",
+            amount: 1_500_000,
+            date: d(30),
+            transaction_id: "t".into(),
+        };
+        assert_eq!(bank_entries_in_suspense(std::slice::from_ref(&e), 1_500_000, d(30)).len(), 1);
+        assert!(bank_entries_in_suspense(std::slice::from_ref(&e), 0, d(30)).is_empty(), "cleared");
+        assert!(bank_entries_in_suspense(std::slice::from_ref(&e), 1_500_000, d(29)).is_empty(), "not yet");
     }
 
     #[test]

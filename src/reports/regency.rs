@@ -1,9 +1,9 @@
 //! Roll-ups over a regency: realisation per village with regency totals, and anomalies across its villages.
 
-use super::anomalies::{self, AnomalyRules, Flag, PaymentFact, ReleaseFact, TaxMove};
+use super::anomalies::{self, AnomalyRules, Flag, PaymentFact, ReleaseFact, SuspenseEntry, TaxMove};
 use super::table::{col, percent, Cell, Column, Kind, Report, Section};
 use super::village::{realised_amount, ClassFigures, Period};
-use crate::domain::accounts::{class_of_code, CASH_IN_HAND, TAXES};
+use crate::domain::accounts::{class_of_code, CASH_IN_HAND, SUSPENSE, TAXES};
 use crate::domain::money::Amount;
 use crate::store::rows::{RegencyRow, VillageRow};
 use crate::store::{Db, StoreError, VillageFilter};
@@ -124,8 +124,30 @@ pub fn village_anomalies(
         .collect();
     flags.extend(anomalies::released_outside_hours(&releases, utc_offset_minutes, rules));
     flags.extend(budget_flags(db, v, &ids, p)?);
+    flags.extend(suspense_flags(db, v, p, as_of)?);
     flags.extend(chain_flag(db, v)?);
     Ok(flags)
+}
+
+/// The bank's charges of the period left in suspense, while the suspense account is not cleared as of `as_of`.
+fn suspense_flags(db: &Db, v: &VillageRow, p: &Period, as_of: NaiveDate) -> Result<Vec<Flag>, StoreError> {
+    let in_suspense: Vec<SuspenseEntry> = db
+        .bank_entries_of(&v.id)?
+        .into_iter()
+        .filter(|e| e.suspense && e.value_date >= p.from && e.value_date <= p.to)
+        .map(|e| SuspenseEntry {
+            bank_reference: e.bank_reference,
+            kind: e.kind.as_str(),
+            amount: e.amount,
+            date: e.value_date,
+            transaction_id: e.transaction_id.into(),
+        })
+        .collect();
+    if in_suspense.is_empty() {
+        return Ok(Vec::new());
+    }
+    let outstanding = db.balances_at(&v.id, as_of)?.into_iter().find(|(a, _)| a == SUSPENSE).map_or(0, |(_, b)| b);
+    Ok(anomalies::bank_entries_in_suspense(&in_suspense, outstanding, as_of))
 }
 
 /// The approved payments of the period, as the split and duplicate rules see them.

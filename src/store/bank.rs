@@ -2,6 +2,8 @@
 //! credits (once per bank reference) and statement lines.
 
 use super::backend::{Alongside, LockTarget, Probe};
+use super::budget::{positions_of, write_moves};
+use super::error::LineRefusal;
 use super::ledger::{get_transaction, post_locked, post_locked_with, NewTransaction};
 use super::payments::{append_event, move_budget, Actor, EventDraft};
 use super::rows::*;
@@ -9,6 +11,7 @@ use super::schema::*;
 use super::write::{idempotent_write, idempotent_write_probed, IdempotencyKey, Written};
 use super::{now_micros, Db, DbConn, StoreError};
 use crate::domain::accounts::{Side, BANK_ACCOUNT, SOURCES, SUSPENSE};
+use crate::domain::bank_entry::{self, BankEntryKind, ChargeLine};
 use crate::domain::budget;
 use crate::domain::ids::TransactionId;
 use crate::domain::money::{Amount, Money};
@@ -47,6 +50,121 @@ pub struct NewStatementLine {
     pub value_date: NaiveDate,
     pub amount: Money,
     pub direction: String,
+    /// The bank's balance after the line (may be negative only on an overdrawn account).
+    pub balance: Option<i64>,
+}
+
+/// One of the bank's own entries as the bank reports it.
+#[derive(Debug, Clone)]
+pub struct NewBankEntry {
+    pub kind: BankEntryKind,
+    pub amount: Money,
+    pub bank_reference: String,
+    pub value_date: NaiveDate,
+}
+
+/// What became of one bank entry: posted now (`fresh`), or posted before under the same reference.
+#[derive(Debug)]
+pub struct BankEntryPosted {
+    pub fresh: bool,
+    pub entry: BankEntryRow,
+    /// The account charged: 4.3.6.01 for interest, the chosen line's account, or suspense.
+    pub account_code: String,
+    /// Why a charge went to suspense (only on a fresh posting; a replay says `entry.suspense`).
+    pub suspense_reason: Option<String>,
+}
+
+/// Each line's outcome, in the request's order.
+pub type BankEntryOutcomes = Vec<Result<BankEntryPosted, LineRefusal>>;
+
+/// Posts one bank entry under the village's lock, or answers the one posted before under its reference.
+fn post_bank_entry_locked(
+    c: &mut DbConn,
+    village: &mut VillageRow,
+    e: &NewBankEntry,
+    client_id: &str,
+) -> Result<BankEntryPosted, StoreError> {
+    let existing: Option<BankEntryRow> = bank_entries::table
+        .find((&village.id, &e.bank_reference))
+        .select(BankEntryRow::as_select())
+        .first(c)
+        .optional()?;
+    if let Some(row) = existing {
+        if row.kind == e.kind && row.amount == e.amount.sen() && row.value_date == e.value_date {
+            let account_code = entries::table
+                .filter(entries::transaction_id.eq(&row.transaction_id))
+                .filter(entries::account_code.ne(BANK_ACCOUNT))
+                .select(entries::account_code)
+                .first(c)?;
+            return Ok(BankEntryPosted { fresh: false, entry: row, account_code, suspense_reason: None });
+        }
+        return Err(StoreError::Conflict(format!(
+            "bank reference {} was already posted as {} of {} on {}",
+            e.bank_reference,
+            row.kind,
+            Amount(row.amount),
+            row.value_date
+        )));
+    }
+    let credited = bank_credits::table.find((&village.id, &e.bank_reference)).count().get_result::<i64>(c)?;
+    if credited > 0 {
+        return Err(StoreError::Conflict(format!("bank reference {} is a credit already posted", e.bank_reference)));
+    }
+    let year = e.value_date.year();
+    let line: Option<ChargeLine> = if e.kind.is_charge() {
+        bank_entry_lines::table
+            .find((&village.id, e.kind))
+            .select(BankEntryLineRow::as_select())
+            .first(c)
+            .optional()?
+            .map(|l| ChargeLine { account: l.account_code, activity: l.activity_code, source: l.source })
+    } else {
+        None
+    };
+    let position = match &line {
+        Some(l) => positions_of(c, &village.id, year, std::iter::once(l.key()))?.into_values().next(),
+        None => None,
+    };
+    let plan = bank_entry::plan(e.kind, e.amount, line.as_ref(), position);
+    let mut description = format!("{} ({})", e.kind.label(), e.bank_reference);
+    if let Some(reason) = &plan.suspense {
+        description = format!("[suspense: {}] {description}", reason.describe());
+    }
+    let new = NewTransaction {
+        village_id: village.id.clone(),
+        kind: TxnKind::BankEntry,
+        value_date: e.value_date,
+        description,
+        entries: plan.entries.clone(),
+        reverses: None,
+        payment_id: None,
+        bank_reference: Some(e.bank_reference.clone()),
+        created_by: client_id.to_string(),
+    };
+    let record = post_locked(c, village, &new, None)?;
+    if let Some(m) = &plan.budget_move {
+        write_moves(c, &village.id, year, &vec![m.clone()])?;
+    }
+    let row = BankEntryRow {
+        village_id: village.id.clone(),
+        bank_reference: e.bank_reference.clone(),
+        kind: e.kind,
+        amount: e.amount.sen(),
+        value_date: e.value_date,
+        transaction_id: record.txn.id.clone(),
+        suspense: plan.suspense.is_some(),
+        client_id: client_id.to_string(),
+        created_at: now_micros(),
+    };
+    c.insert_all(bank_entries::table, std::slice::from_ref(&row))?;
+    let account_code = plan.entries[0].account_code.clone();
+    let account_code = if account_code == BANK_ACCOUNT { plan.entries[1].account_code.clone() } else { account_code };
+    Ok(BankEntryPosted {
+        fresh: true,
+        entry: row,
+        account_code,
+        suspense_reason: plan.suspense.as_ref().map(|r| r.describe()),
+    })
 }
 
 /// The bank credit recorded under a reference: (amount, source, transaction id).
@@ -397,7 +515,11 @@ impl Db {
                         .first(c)
                         .optional()?;
                     match existing {
-                        Some(e) if e.amount == l.amount.sen() && e.value_date == l.value_date => duplicates += 1,
+                        Some(e)
+                            if e.amount == l.amount.sen() && e.value_date == l.value_date && e.balance == l.balance =>
+                        {
+                            duplicates += 1
+                        }
                         Some(_) => {
                             return Err(StoreError::Conflict(format!(
                                 "statement line {} ({}) was already received with other figures",
@@ -415,6 +537,7 @@ impl Db {
                                     direction: l.direction.clone(),
                                     client_id: client_id.to_string(),
                                     received_at: now_micros(),
+                                    balance: l.balance,
                                 })
                                 .execute(c)?;
                             stored += 1;
@@ -423,6 +546,80 @@ impl Db {
                 }
                 Ok((stored, duplicates))
             })
+        })
+    }
+
+    /// The bank's own entries for one village, each posted once per bank reference, all under one lock. A line
+    /// refused alone (a closed year, a reference posted with other figures, a bank balance that cannot cover it)
+    /// is answered with its error and the others still post.
+    pub fn post_bank_entries(
+        &self,
+        village_id: &str,
+        lines: &[NewBankEntry],
+        client_id: &str,
+        idem: Option<&IdempotencyKey>,
+        render: &dyn Fn(&BankEntryOutcomes) -> String,
+    ) -> Result<Written<BankEntryOutcomes>, StoreError> {
+        self.write("post_bank_entries", |c| {
+            idempotent_write(c, village_id, idem, 200, render, &mut |c, village| {
+                let mut out = Vec::with_capacity(lines.len());
+                for e in lines {
+                    match post_bank_entry_locked(c, village, e, client_id) {
+                        Ok(posted) => out.push(Ok(posted)),
+                        Err(err) => out.push(Err(LineRefusal::of(err)?)),
+                    }
+                }
+                Ok(out)
+            })
+        })
+    }
+
+    /// The budget lines a village charges the bank's charges to.
+    pub fn bank_entry_lines(&self, village_id: &str) -> Result<Vec<BankEntryLineRow>, StoreError> {
+        self.read("bank_entry_lines", |c| {
+            Ok(bank_entry_lines::table
+                .filter(bank_entry_lines::village_id.eq(village_id))
+                .order(bank_entry_lines::kind)
+                .select(BankEntryLineRow::as_select())
+                .load(c)?)
+        })
+    }
+
+    /// Sets (or with `None` clears) the line a kind of bank charge goes to. The line's account must be a
+    /// spending account of the chart; it need not be budgeted yet (until it is, the charges go to suspense).
+    pub fn set_bank_entry_line(
+        &self,
+        village_id: &str,
+        kind: BankEntryKind,
+        line: Option<&ChargeLine>,
+    ) -> Result<(), StoreError> {
+        self.write("set_bank_entry_line", |c| {
+            c.write_txn(&mut |c| {
+                c.lock_village(village_id)?.ok_or(StoreError::NotFound("village"))?;
+                diesel::delete(bank_entry_lines::table.find((village_id, kind))).execute(c)?;
+                if let Some(l) = line {
+                    super::budget::ensure_accounts_exist(c, village_id, std::slice::from_ref(&l.account))?;
+                    let row = BankEntryLineRow {
+                        village_id: village_id.into(),
+                        kind,
+                        account_code: l.account.clone(),
+                        activity_code: l.activity.clone(),
+                        source: l.source.clone(),
+                    };
+                    c.insert_all(bank_entry_lines::table, std::slice::from_ref(&row))?;
+                }
+                Ok(())
+            })
+        })
+    }
+
+    /// The bank entries of a village by transaction, for the books.
+    pub fn bank_entries_of(&self, village_id: &str) -> Result<Vec<BankEntryRow>, StoreError> {
+        self.read("bank_entries_of", |c| {
+            Ok(bank_entries::table
+                .filter(bank_entries::village_id.eq(village_id))
+                .select(BankEntryRow::as_select())
+                .load(c)?)
         })
     }
 }

@@ -123,3 +123,37 @@ impl From<diesel::ConnectionError> for StoreError {
         StoreError::Unavailable(e.to_string())
     }
 }
+
+/// A refusal of one line of a batch (a bank entry): the other lines still post. The errors a line can meet alone;
+/// any other error fails the whole request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineRefusal {
+    Posting(PostingError),
+    FiscalYearClosed(i32),
+    Conflict(String),
+    UnknownAccount(String),
+}
+
+impl LineRefusal {
+    /// The refusal `e` is, or `e` itself when it must fail the whole request.
+    pub fn of(e: StoreError) -> Result<LineRefusal, StoreError> {
+        match e {
+            StoreError::Posting(p) => Ok(LineRefusal::Posting(p)),
+            StoreError::FiscalYearClosed(y) => Ok(LineRefusal::FiscalYearClosed(y)),
+            StoreError::Conflict(m) => Ok(LineRefusal::Conflict(m)),
+            StoreError::UnknownAccount(a) => Ok(LineRefusal::UnknownAccount(a)),
+            other => Err(other),
+        }
+    }
+}
+
+impl From<LineRefusal> for StoreError {
+    fn from(r: LineRefusal) -> Self {
+        match r {
+            LineRefusal::Posting(p) => StoreError::Posting(p),
+            LineRefusal::FiscalYearClosed(y) => StoreError::FiscalYearClosed(y),
+            LineRefusal::Conflict(m) => StoreError::Conflict(m),
+            LineRefusal::UnknownAccount(a) => StoreError::UnknownAccount(a),
+        }
+    }
+}

@@ -257,7 +257,10 @@ pub(super) fn post_locked_with(
         _ => c.posting_balances(&village.id, new.value_date.year(), &codes)?,
     };
     // Money released to the bank for payments is not available to anything else until the bank settles it.
-    let reserved = if takes_from_bank(&new.entries) && balances.contains_key(BANK_ACCOUNT) {
+    let reserved = if crate::domain::posting::respects_reservation(new.kind)
+        && takes_from_bank(&new.entries)
+        && balances.contains_key(BANK_ACCOUNT)
+    {
         reserved_for_transfers(c, &village.id, settling)?
     } else {
         0

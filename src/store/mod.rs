@@ -30,7 +30,7 @@ mod write;
 
 pub use chain::{ChainBreak, ChainReport};
 pub use conn::{Backend, DbConn};
-pub use error::StoreError;
+pub use error::{LineRefusal, StoreError};
 pub use reports::{LedgerLine, SpendingByKey};
 pub use write::{IdempotencyKey, StoredAnswer, Written};
 
@@ -241,7 +241,7 @@ pub fn now_micros() -> NaiveDateTime {
 }
 
 pub use admin::{Treasury, VillageFilter};
-pub use bank::{BankResult, NewCredit, NewStatementLine};
+pub use bank::{BankEntryOutcomes, BankEntryPosted, BankResult, NewBankEntry, NewCredit, NewStatementLine};
 pub use budget::BudgetLineInput;
 pub use ledger::{NewTransaction, TxnQuery};
 pub use payments::{Actor, NewPayment, NewPaymentLine, PaymentQuery};

@@ -310,6 +310,32 @@ pub struct StatementLineRow {
     pub direction: String,
     pub client_id: String,
     pub received_at: NaiveDateTime,
+    /// The bank's balance after this line, when it sent one.
+    pub balance: Option<i64>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = bank_entries)]
+pub struct BankEntryRow {
+    pub village_id: VillageId,
+    pub bank_reference: String,
+    pub kind: crate::domain::bank_entry::BankEntryKind,
+    pub amount: i64,
+    pub value_date: NaiveDate,
+    pub transaction_id: TransactionId,
+    pub suspense: bool,
+    pub client_id: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = bank_entry_lines)]
+pub struct BankEntryLineRow {
+    pub village_id: VillageId,
+    pub kind: crate::domain::bank_entry::BankEntryKind,
+    pub account_code: String,
+    pub activity_code: String,
+    pub source: String,
 }
 
 /// A payment request with everything that belongs to it.

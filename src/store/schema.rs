@@ -286,6 +286,7 @@ diesel::table! {
         direction -> Text,
         client_id -> Text,
         received_at -> Timestamp,
+        balance -> Nullable<BigInt>,
     }
 }
 
@@ -296,6 +297,30 @@ diesel::table! {
         value_date -> Date,
         debit -> BigInt,
         credit -> BigInt,
+    }
+}
+
+diesel::table! {
+    bank_entries (village_id, bank_reference) {
+        village_id -> Text,
+        bank_reference -> Text,
+        kind -> Text,
+        amount -> BigInt,
+        value_date -> Date,
+        transaction_id -> Text,
+        suspense -> Bool,
+        client_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    bank_entry_lines (village_id, kind) {
+        village_id -> Text,
+        kind -> Text,
+        account_code -> Text,
+        activity_code -> Text,
+        source -> Text,
     }
 }
 
@@ -332,4 +357,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     statement_lines,
     account_daily,
     meta,
+    bank_entries,
+    bank_entry_lines,
 );

@@ -4,6 +4,7 @@
 //! `StoreError::Internal`, a 500 that names the value in the log), never a silent default.
 
 use crate::domain::accounts::{AccountClass, Side};
+use crate::domain::bank_entry::BankEntryKind;
 use crate::domain::budget::BudgetStatus;
 use crate::domain::ids::{PaymentId, TransactionId, TransferId, UserId, VillageId};
 use crate::domain::posting::{TxnKind, YearStatus};
@@ -52,7 +53,8 @@ text_column!(
     AccountClass,
     Role,
     PaymentKind,
-    BudgetStatus
+    BudgetStatus,
+    BankEntryKind
 );
 
 /// Implements reading and writing an id (a UUID kept as text) for every backend.

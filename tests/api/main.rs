@@ -6,6 +6,7 @@ mod anomalies;
 mod auth;
 mod backup;
 mod bank;
+mod bank_entries;
 mod catalogue;
 mod chain;
 mod concurrency;

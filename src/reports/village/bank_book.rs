@@ -2,6 +2,7 @@
 
 use super::{amount_json, balances_at, meta, opening_row, voucher, Period};
 use crate::domain::accounts::BANK_ACCOUNT;
+use crate::domain::bank_entry::{BankEntryKind, INTEREST_ACCOUNT};
 use crate::reports::table::{col, Cell, Column, Kind, Report, Section};
 use crate::store::rows::VillageRow;
 use crate::store::{Db, LedgerLine, StoreError};
@@ -22,12 +23,19 @@ fn columns() -> Vec<Column> {
     ]
 }
 
-/// Which of the five money columns (deposits, interest, withdrawals, taxes, charges) a bank line goes in, from its
-/// side, its kind and whether its transaction also touches an account (bank interest 4.3.6.01, bank charges
-/// 5.2.9.01).
-fn slot(l: &LedgerLine, has: impl Fn(&str) -> bool) -> usize {
+/// Which of the five money columns (deposits, interest, withdrawals, taxes, charges) a bank line goes in: the
+/// bank's own entries by their kind, other receipts into interest when they credit bank interest (4.3.6.01), tax
+/// deposits into taxes, everything else paid out into withdrawals. An older database's bank charges on 5.2.9.01 (an
+/// account the annex does not have) still count as charges.
+fn slot(l: &LedgerLine, entry: Option<BankEntryKind>, has: impl Fn(&str) -> bool) -> usize {
+    match entry {
+        Some(BankEntryKind::Interest) => return 1,
+        Some(BankEntryKind::InterestTax) => return 3,
+        Some(BankEntryKind::AdminFee) => return 4,
+        None => {}
+    }
     if l.side == "debit" {
-        if has("4.3.6.01") {
+        if has(INTEREST_ACCOUNT) {
             1
         } else {
             0
@@ -48,12 +56,14 @@ pub fn bank_book(db: &Db, v: &VillageRow, p: &Period) -> Result<Report, StoreErr
     let lines = db.account_lines(&v.id, &[BANK_ACCOUNT], p.from, p.to)?;
     let ids: Vec<String> = lines.iter().map(|l| l.txn_id.clone()).collect::<BTreeSet<_>>().into_iter().collect();
     let touches = db.transaction_accounts(&ids)?;
+    let entries: std::collections::HashMap<String, BankEntryKind> =
+        db.bank_entries_of(&v.id)?.into_iter().map(|e| (e.transaction_id.into(), e.kind)).collect();
     let mut rows = vec![opening_row(10, 2, p.from, opening)];
     let mut sums = [0i64; 5];
     let mut balance = opening;
     for (i, l) in lines.iter().enumerate() {
         let accounts = touches.get(&l.txn_id);
-        let slot = slot(l, |code| accounts.is_some_and(|a| a.contains(code)));
+        let slot = slot(l, entries.get(&l.txn_id).copied(), |code| accounts.is_some_and(|a| a.contains(code)));
         sums[slot] += l.amount;
         balance += l.signed();
         let mut r = vec![
