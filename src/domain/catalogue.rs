@@ -1,6 +1,6 @@
 //! The national classification of Permendagri 20/2018 (its annex), as data: the revenue, spending and financing
 //! accounts (`rekening.csv`: akun → kelompok → jenis → objek) and the activities (`kegiatan.csv`: bidang →
-//! sub-bidang → kegiatan). The files in `data/permendagri-20-2018/` are the reference's files, byte for byte (a test
+//! sub-bidang → kegiatan). The files in `reference/permendagri-20-2018/` are the reference's files, byte for byte (a test
 //! compares them with `../shared/spec` when it is there); nothing here retypes them.
 //!
 //! Rules that follow from the annex:
@@ -11,8 +11,8 @@
 
 use std::sync::OnceLock;
 
-const REKENING: &str = include_str!("../../data/permendagri-20-2018/rekening.csv");
-const KEGIATAN: &str = include_str!("../../data/permendagri-20-2018/kegiatan.csv");
+const REKENING: &str = include_str!("../../reference/permendagri-20-2018/rekening.csv");
+const KEGIATAN: &str = include_str!("../../reference/permendagri-20-2018/kegiatan.csv");
 
 text_enum! {
     /// A row's level in the annex: akun → kelompok → jenis → objek for accounts, bidang → sub_bidang → kegiatan for
