@@ -59,6 +59,11 @@ pub enum PostingError {
     InsufficientFunds { account: String, balance: Amount, needed: Amount },
     #[error("cash in hand would be {would_be}, above the village's cash limit of {limit}")]
     CashLimitExceeded { would_be: Amount, limit: Amount },
+    #[error("{}", match limit {
+        Some(l) => format!("a cash payment of {amount} is above the regency's limit of {l} per payment"),
+        None => "the regency allows no payments from cash in hand".to_string(),
+    })]
+    CashPaymentOverLimit { amount: Amount, limit: Option<Amount> },
 }
 
 /// Σdebits = Σcredits and the entry count bounds. Returns the transaction's total (one side).

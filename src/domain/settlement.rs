@@ -61,6 +61,11 @@ pub enum SettlementError {
 /// liability (what was withheld, one entry per tax). A tax deposit has no withholdings: Dr each liability, Cr the
 /// bank. Balanced whenever the request's totals are (gross = net + withheld), which `workflow::totals` ensures.
 pub fn payment_entries(req: &PaidRequest) -> Result<Vec<EntryDraft>, SettlementError> {
+    payment_entries_from(req, BANK_ACCOUNT)
+}
+
+/// [`payment_entries`] paid from `account`: the bank (a transfer) or cash in hand (`pay-cash`).
+pub fn payment_entries_from(req: &PaidRequest, account: &str) -> Result<Vec<EntryDraft>, SettlementError> {
     let mut entries: Vec<EntryDraft> = req
         .lines
         .iter()
@@ -73,7 +78,7 @@ pub fn payment_entries(req: &PaidRequest) -> Result<Vec<EntryDraft>, SettlementE
         })
         .collect();
     entries.push(EntryDraft {
-        account_code: BANK_ACCOUNT.into(),
+        account_code: account.into(),
         side: Side::Credit,
         amount: req.net,
         activity_code: None,
@@ -95,6 +100,18 @@ pub fn payment_entries(req: &PaidRequest) -> Result<Vec<EntryDraft>, SettlementE
         });
     }
     Ok(entries)
+}
+
+/// A payment from cash in hand: allowed up to the regency's per-payment limit (its regulation on small cash
+/// payments: meeting food, builders' daily wages); with no limit set the regency allows none (non-cash is the rule).
+pub fn check_cash_payment(net: i64, limit: Option<i64>) -> Result<(), super::posting::PostingError> {
+    match limit {
+        Some(l) if net <= l => Ok(()),
+        _ => Err(super::posting::PostingError::CashPaymentOverLimit {
+            amount: super::money::Amount(net),
+            limit: limit.map(super::money::Amount),
+        }),
+    }
 }
 
 /// The tax a liability account is owed on (the reverse of [`liability_of`]).

@@ -53,6 +53,8 @@ pub enum Action {
     Pay,
     /// The bank reports the transfer failed.
     Fail,
+    /// The treasurer pays an approved request from cash in hand.
+    PayCash,
 }
 
 impl Action {
@@ -67,6 +69,7 @@ impl Action {
             Action::Cancel => "cancel",
             Action::Pay => "pay",
             Action::Fail => "fail",
+            Action::PayCash => "pay_cash",
         }
     }
 }
@@ -117,7 +120,7 @@ pub fn transition(
         Action::Submit => (drafting_role, drafting_step),
         Action::Verify | Action::Return => (Role::Secretary, Step::Verify),
         Action::Approve | Action::Reject => (Role::Head, Step::Approve),
-        Action::Release => (Role::Treasurer, Step::Release),
+        Action::Release | Action::PayCash => (Role::Treasurer, Step::Release),
         Action::Pay | Action::Fail => (Role::Bank, Step::Settle),
         Action::Cancel => {
             // The drafter withdraws their own unsubmitted request; the head cancels an approved one.
@@ -144,6 +147,8 @@ pub fn transition(
         (Action::Release, S::Approved | S::Failed) => S::Released,
         (Action::Pay, S::Released) => S::Paid,
         (Action::Fail, S::Released) => S::Failed,
+        // Taxes are paid with a billing code through the bank, never in cash.
+        (Action::PayCash, S::Approved | S::Failed) if kind == PaymentKind::Spp => S::Paid,
         _ => return Err(invalid()),
     };
     Ok((to, step))
@@ -222,6 +227,7 @@ mod tests {
             Action::Cancel,
             Action::Pay,
             Action::Fail,
+            Action::PayCash,
         ];
         let mut allowed = 0;
         for from in PaymentStatus::ALL {
@@ -233,8 +239,12 @@ mod tests {
                 }
             }
         }
-        // submit×2, verify, return×2, approve, reject, release×2, pay, fail, cancel×4 = 15
-        assert_eq!(allowed, 15);
+        // submit×2, verify, return×2, approve, reject, release×2, pay, fail, cancel×4, pay_cash×2 = 17
+        assert_eq!(allowed, 17);
+        assert!(matches!(
+            transition(PaymentKind::TaxDeposit, S::Approved, Action::PayCash, Role::Treasurer),
+            Err(WorkflowError::InvalidTransition { .. })
+        ));
         assert!(matches!(
             transition(PaymentKind::Spp, S::Paid, Action::Cancel, Role::Head),
             Err(WorkflowError::InvalidTransition { .. })

@@ -185,10 +185,29 @@ pub async fn update_regency(
     body: Body<RegencyUpdate>,
 ) -> Result<HttpResponse, ApiError> {
     who.require_admin()?;
-    let treasury = body.value.treasury.as_ref().map(parse_treasury).transpose()?;
+    let u = body.value;
+    let treasury = match &u.treasury {
+        Some(t) => Some(t.as_ref().map(parse_treasury).transpose()?),
+        None => None,
+    };
+    let limit = match &u.cash_payment_limit {
+        Some(Some(a)) => Some(Some(a.money().map_err(|e| ApiError::amount("cash_payment_limit", e))?.sen())),
+        Some(None) => Some(None),
+        None => None,
+    };
     let db = state.db.clone();
     let id = id.into_inner();
-    let row = blocking(move || db.set_regency_treasury(&id, treasury.as_ref())).await?;
+    let row = blocking(move || {
+        let mut row = db.get_regency(&id)?.ok_or(crate::store::StoreError::NotFound("regency"))?;
+        if let Some(t) = treasury {
+            row = db.set_regency_treasury(&id, t.as_ref())?;
+        }
+        if let Some(l) = limit {
+            row = db.set_regency_cash_payment_limit(&id, l)?;
+        }
+        Ok(row)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(RegencyView::from(row)))
 }
 

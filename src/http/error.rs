@@ -205,7 +205,9 @@ impl From<PostingError> for ApiError {
             PostingError::Unbalanced { .. } => ErrorCode::Unbalanced,
             PostingError::Overflow => ErrorCode::InvalidAmount,
             PostingError::InsufficientFunds { .. } => ErrorCode::InsufficientFunds,
-            PostingError::CashLimitExceeded { .. } => ErrorCode::CashLimitExceeded,
+            PostingError::CashLimitExceeded { .. } | PostingError::CashPaymentOverLimit { .. } => {
+                ErrorCode::CashLimitExceeded
+            }
             PostingError::TooFewEntries | PostingError::TooManyEntries | PostingError::KindRule(_) => {
                 ErrorCode::ValidationFailed
             }

@@ -590,6 +590,32 @@ pub async fn get_payment(state: State, who: Principal, id: web::Path<String>) ->
     Ok(HttpResponse::Ok().json(PaymentView::from(&rec)))
 }
 
+/// Pays an approved (or failed) request from cash in hand (treasurer): `422 cash_limit_exceeded` above the
+/// regency's per-payment cash limit (or when the regency allows none), `422 insufficient_funds` when cash in hand
+/// is short. Posts the disbursement (Cr 1.1.1.01) and realises the budget → `paid`.
+#[utoipa::path(post, path = "/api/v1/payments/{id}/pay-cash", tag = "payments", request_body = Option<PayCashRequest>,
+    security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = PaymentView),
+        (status = 403, body = Problem, description = "forbidden (role) or separation_of_duties"),
+        (status = 409, body = Problem, description = "invalid_transition"),
+        (status = 422, body = Problem, description = "cash_limit_exceeded, insufficient_funds, validation_failed")))]
+pub async fn pay_cash(
+    state: State,
+    who: Principal,
+    id: web::Path<String>,
+    req: HttpRequest,
+    body: Body<PayCashRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let key = idempotency_key(&req, &who, &body.request_hash, false)?;
+    let PayCashRequest { value_date, note } = body.value;
+    let paid_on = value_date.unwrap_or_else(today_wib);
+    if paid_on > crate::domain::posting::latest_allowed_value_date(chrono::Utc::now()) {
+        return Err(ApiError::validation(format!("value_date {paid_on} is in the future")));
+    }
+    let written = take_step(&state, &who, &id, Action::PayCash, note, Some(paid_on), key).await?;
+    Ok(respond_written(&state, written, StatusCode::OK, |r| PaymentView::from(r)))
+}
+
 /// Takes one step of a request's chain. The one path for the API's transition endpoints and the web console.
 /// With an Idempotency-Key a retried step is answered with the first answer instead of `409 invalid_transition`.
 pub async fn take_step(
@@ -598,6 +624,7 @@ pub async fn take_step(
     id: &str,
     action: Action,
     note: Option<String>,
+    paid_on: Option<chrono::NaiveDate>,
     key: Option<crate::store::IdempotencyKey>,
 ) -> Result<crate::store::Written<crate::store::rows::PaymentRecord>, ApiError> {
     let note = note.as_deref().map(|n| Note::parse("note", n).map(Note::into_string)).transpose()?;
@@ -611,7 +638,7 @@ pub async fn take_step(
     let who = who.clone();
     let in_scope = move |v: &crate::store::rows::VillageRow| who.sees_village(v);
     blocking(move || {
-        db.transition_payment(&id, &in_scope, action, &actor, note.as_deref(), key.as_ref(), &render_payment)
+        db.transition_payment(&id, &in_scope, action, &actor, note.as_deref(), paid_on, key.as_ref(), &render_payment)
     })
     .await
 }
@@ -633,7 +660,7 @@ macro_rules! action_handler {
             body: Body<TransitionRequest>,
         ) -> Result<HttpResponse, ApiError> {
             let key = idempotency_key(&req, &who, &body.request_hash, false)?;
-            let written = take_step(&state, &who, &id, $action, body.value.note, key).await?;
+            let written = take_step(&state, &who, &id, $action, body.value.note, None, key).await?;
             Ok(respond_written(&state, written, StatusCode::OK, |r| PaymentView::from(r)))
         }
     };

@@ -66,7 +66,19 @@ pub struct TreasuryAccount {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegencyUpdate {
-    pub treasury: Option<TreasuryAccount>,
+    /// Absent: unchanged; `null`: cleared.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<TreasuryAccount>)]
+    pub treasury: Option<Option<TreasuryAccount>>,
+    /// The most one payment may take from cash in hand (`pay-cash`); absent: unchanged; `null`: no cash payments.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, example = "2500000.00")]
+    pub cash_payment_limit: Option<Option<AmountInput>>,
+}
+
+/// A field that may be absent (the outer `None`, by `default`) or `null` (`Some(None)`): PATCH semantics.
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -77,6 +89,9 @@ pub struct RegencyView {
     pub utc_offset_minutes: i32,
     pub created_at: DateTime<Utc>,
     pub treasury: Option<TreasuryAccount>,
+    /// The most one payment may take from cash in hand; `null`: no cash payments.
+    #[schema(value_type = Option<String>)]
+    pub cash_payment_limit: Option<Amount>,
 }
 
 impl From<RegencyRow> for RegencyView {
@@ -88,6 +103,7 @@ impl From<RegencyRow> for RegencyView {
         });
         RegencyView {
             treasury,
+            cash_payment_limit: r.cash_payment_limit.map(Amount),
             id: r.id,
             code: r.code,
             name: r.name,
@@ -609,6 +625,14 @@ pub struct TaxDepositRequest {
 #[serde(deny_unknown_fields)]
 pub struct TransitionRequest {
     /// Required to return, reject or cancel.
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PayCashRequest {
+    /// The day the payee was paid (in the request's fiscal year, not in the future); default today (WIB).
+    pub value_date: Option<NaiveDate>,
     pub note: Option<String>,
 }
 

@@ -149,6 +149,19 @@ pub fn cash_over_limit(opening: i64, days: &[(NaiveDate, i64, i64)], limit: i64)
     }]
 }
 
+/// Payments made from cash in hand: allowed within the regency's limit, and a signal the regency watches (non-cash
+/// is the rule). Facts: (payment id, amount, date, transaction id).
+pub fn cash_payments(payments: &[(String, i64, NaiveDate, String)]) -> Vec<Flag> {
+    payments
+        .iter()
+        .map(|(payment, sen, date, txn)| Flag {
+            rule: "cash_payment",
+            description: format!("payment {payment} of {} was paid from cash in hand on {date}", amount(*sen)),
+            evidence: json!({"payment_id": payment, "amount": amount(*sen), "value_date": date, "transaction_id": txn}),
+        })
+        .collect()
+}
+
 /// A bank charge the service put in suspense because its budget line could not take it.
 #[derive(Debug, Clone)]
 pub struct SuspenseEntry {

@@ -125,6 +125,7 @@ pub fn village_anomalies(
     flags.extend(anomalies::released_outside_hours(&releases, utc_offset_minutes, rules));
     flags.extend(budget_flags(db, v, &ids, p)?);
     flags.extend(suspense_flags(db, v, p, as_of)?);
+    flags.extend(anomalies::cash_payments(&db.cash_payments(&v.id, p.from, p.to)?));
     flags.extend(chain_flag(db, v)?);
     Ok(flags)
 }

@@ -74,6 +74,7 @@ impl Db {
             treasury_name: treasury.map(|t| t.name.clone()),
             treasury_bank_code: treasury.map(|t| t.bank_code.clone()),
             treasury_account_number: treasury.map(|t| t.account_number.clone()),
+            cash_payment_limit: None,
         };
         self.write("create_regency", |c| {
             diesel::insert_into(regencies::table).values(&row).execute(c)?;
@@ -91,6 +92,18 @@ impl Db {
                     regencies::treasury_account_number.eq(treasury.map(|t| t.account_number.clone())),
                 ))
                 .execute(c)?;
+            if n == 0 {
+                return Err(StoreError::NotFound("regency"));
+            }
+            get_regency(c, id)?.ok_or(StoreError::NotFound("regency"))
+        })
+    }
+
+    /// Sets (or with `None` removes) the most one payment may take from cash in hand.
+    pub fn set_regency_cash_payment_limit(&self, id: &str, limit: Option<i64>) -> Result<RegencyRow, StoreError> {
+        self.write("set_regency_cash_payment_limit", |c| {
+            let n =
+                diesel::update(regencies::table.find(id)).set(regencies::cash_payment_limit.eq(limit)).execute(c)?;
             if n == 0 {
                 return Err(StoreError::NotFound("regency"));
             }

@@ -198,7 +198,7 @@ fn money(sen: i64) -> Result<Money, StoreError> {
 }
 
 /// The request as the domain's settlement sees it.
-fn paid_request(rec: &PaymentRecord) -> Result<PaidRequest, StoreError> {
+pub(super) fn paid_request(rec: &PaymentRecord) -> Result<PaidRequest, StoreError> {
     Ok(PaidRequest {
         lines: rec
             .lines

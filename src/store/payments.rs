@@ -5,12 +5,13 @@
 
 use super::backend::{LockTarget, Probe};
 use super::budget::{ensure_accounts_exist, positions_of, require_adopted_budget, write_moves};
-use super::ledger::{ensure_year_open, reserved_for_transfers};
+use super::ledger::{ensure_year_open, post_locked, reserved_for_transfers, NewTransaction};
 use super::rows::*;
 use super::schema::*;
 use super::write::{idempotent_write, idempotent_write_probed, IdempotencyKey, Written};
 use super::{now_micros, Db, DbConn, StoreError};
 use crate::domain::accounts::BANK_ACCOUNT;
+use crate::domain::accounts::CASH_IN_HAND;
 use crate::domain::budget::{self, LineKey};
 use crate::domain::chain::{
     canonical_date, canonical_time, link_hash, CanonicalEvent, CanonicalPayment, CanonicalPaymentLine,
@@ -20,6 +21,7 @@ use crate::domain::money::{Amount, Money};
 use crate::domain::posting::PostingError;
 use crate::domain::settlement::{cancel_releases_commitment, PaymentKind};
 use crate::domain::workflow::{check_separation, drafter, transition, Action, PaymentStatus, Step, TransferStatus};
+use chrono::Datelike;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use std::collections::BTreeMap;
@@ -420,6 +422,46 @@ fn release_transfer(
     Ok(transfer)
 }
 
+/// Pays an approved request from cash in hand (`pay-cash`): within the regency's per-payment limit, dated in the
+/// request's fiscal year; posts the disbursement with cash in hand credited (never below zero) and realises the
+/// commitment, as a bank payment would.
+fn pay_in_cash(
+    c: &mut DbConn,
+    village: &mut VillageRow,
+    rec: &PaymentRecord,
+    actor: &Actor,
+    paid_on: NaiveDate,
+) -> Result<TransactionRecord, StoreError> {
+    let limit: Option<i64> =
+        regencies::table.find(&village.regency_id).select(regencies::cash_payment_limit).first(c)?;
+    crate::domain::settlement::check_cash_payment(rec.payment.net, limit)?;
+    if paid_on.year() != rec.payment.fiscal_year {
+        return Err(StoreError::Validation(format!(
+            "a request of fiscal year {} is paid in that year, not on {paid_on}",
+            rec.payment.fiscal_year
+        )));
+    }
+    let entries = crate::domain::settlement::payment_entries_from(&super::bank::paid_request(rec)?, CASH_IN_HAND)
+        .map_err(StoreError::internal)?;
+    let new = NewTransaction {
+        village_id: village.id.clone(),
+        kind: rec.payment.kind.transaction_kind(),
+        value_date: paid_on,
+        description: format!("Dibayar tunai: {}", rec.payment.description),
+        entries,
+        reverses: None,
+        payment_id: Some(rec.payment.id.clone()),
+        bank_reference: None,
+        created_by: actor.id.clone(),
+    };
+    let posted = post_locked(c, village, &new, None)?;
+    move_budget(c, rec, budget::realise)?;
+    diesel::update(payments::table.find(&rec.payment.id))
+        .set(payments::transaction_id.eq(&posted.txn.id))
+        .execute(c)?;
+    Ok(posted)
+}
+
 /// Every request of the village whose stored content differs from the digest its latest event recorded.
 pub(super) fn payment_mismatches(c: &mut DbConn, village_id: &str) -> Result<Vec<String>, StoreError> {
     let mut out = Vec::new();
@@ -553,6 +595,7 @@ impl Db {
         action: Action,
         actor: &Actor,
         note: Option<&str>,
+        paid_on: Option<NaiveDate>,
         idem: Option<&IdempotencyKey>,
         render: &dyn Fn(&PaymentRecord) -> String,
     ) -> Result<Written<PaymentRecord>, StoreError> {
@@ -567,7 +610,7 @@ impl Db {
                     .load_payment(payment_id)?
                     .filter(|r| r.payment.village_id == village.id)
                     .ok_or(StoreError::NotFound("payment"))?;
-                take_step(c, village, rec, action, actor, note)
+                take_step(c, village, rec, action, actor, note, paid_on)
             })
         })
     }
@@ -582,6 +625,7 @@ fn take_step(
     action: Action,
     actor: &Actor,
     note: Option<&str>,
+    paid_on: Option<NaiveDate>,
 ) -> Result<PaymentRecord, StoreError> {
     let (from, kind) = (rec.payment.status, rec.payment.kind);
     let (to, step) = transition(kind, from, action, actor.role)?;
@@ -600,7 +644,15 @@ fn take_step(
             let transfer = release_transfer(c, village, &rec, actor)?;
             rec.transfers.push(transfer);
         }
-        _ => {}
+        Action::PayCash => {
+            let paid_on = paid_on.ok_or_else(|| StoreError::internal("a cash payment without its date"))?;
+            let txn = pay_in_cash(c, village, &rec, actor, paid_on)?;
+            rec.payment.transaction_id = Some(txn.txn.id);
+        }
+        Action::Submit | Action::Verify | Action::Return | Action::Reject | Action::Cancel => {}
+        Action::Pay | Action::Fail => {
+            return Err(StoreError::internal("the bank's result is settled by settle_transfer, not as a step"))
+        }
     }
     let updated_at = now_micros();
     let draft = EventDraft {

@@ -378,6 +378,30 @@ impl Db {
     ) -> Result<Vec<PaymentRow>, StoreError> {
         self.read("approved_payments", |c| approved_payments(c, village_ids, from, to))
     }
+    /// Payments made from cash in hand in the period: (payment id, amount paid out, date, transaction id).
+    pub fn cash_payments(
+        &self,
+        village_id: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<(String, i64, NaiveDate, String)>, StoreError> {
+        self.read("cash_payments", |c| {
+            let rows: Vec<(Option<String>, i64, NaiveDate, String)> = entries::table
+                .inner_join(transactions::table)
+                .filter(entries::village_id.eq(village_id))
+                .filter(entries::account_code.eq(CASH_IN_HAND))
+                .filter(entries::side.eq(crate::domain::accounts::Side::Credit))
+                .filter(entries::value_date.ge(from))
+                .filter(entries::value_date.le(to))
+                .filter(transactions::kind.eq(crate::domain::posting::TxnKind::Disbursement))
+                .filter(transactions::payment_id.is_not_null())
+                .order((entries::value_date, transactions::seq))
+                .select((transactions::payment_id, entries::amount, entries::value_date, transactions::id))
+                .load(c)?;
+            Ok(rows.into_iter().filter_map(|(p, a, d, t)| p.map(|p| (p, a, d, t))).collect())
+        })
+    }
+
     pub fn transfers_released(
         &self,
         village_ids: &[String],

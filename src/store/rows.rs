@@ -26,6 +26,8 @@ pub struct RegencyRow {
     pub treasury_name: Option<String>,
     pub treasury_bank_code: Option<String>,
     pub treasury_account_number: Option<String>,
+    /// The most one payment may take from cash in hand, in sen; `None`: no cash payments.
+    pub cash_payment_limit: Option<i64>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -10,6 +10,7 @@ diesel::table! {
         treasury_name -> Nullable<Text>,
         treasury_bank_code -> Nullable<Text>,
         treasury_account_number -> Nullable<Text>,
+        cash_payment_limit -> Nullable<BigInt>,
     }
 }
 

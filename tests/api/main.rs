@@ -7,6 +7,7 @@ mod auth;
 mod backup;
 mod bank;
 mod bank_entries;
+mod cash;
 mod catalogue;
 mod chain;
 mod concurrency;

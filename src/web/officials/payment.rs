@@ -273,7 +273,7 @@ pub async fn act(req: HttpRequest, state: State, path: web::Path<(String, String
     }
     let who = s.principal.clone();
     // The API's own path: the same checks, separation of duties, budget and funds rules, and errors.
-    let result = payments::take_step(&state, &who, &id, a, note, None).await;
+    let result = payments::take_step(&state, &who, &id, a, note, None, None).await;
     match result {
         Ok(_) => redirect(&format!("/console/payments/{id}?done={}", a.as_str())),
         Err(e) => render_payment(&ctx, &state, &id, Some((e, a))).await,

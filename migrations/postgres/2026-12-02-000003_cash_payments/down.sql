@@ -1,0 +1,1 @@
+ALTER TABLE regencies DROP COLUMN cash_payment_limit;
