@@ -8,6 +8,7 @@
 //! - `budget`: budget positions: commit, release, realise, revise.
 //! - `workflow`: the payment request's state machine, separation of duties, the request's totals.
 //! - `bank_entry`: the bank's own entries (interest, its tax, the fee): revenue, the chosen line, or suspense.
+//! - `year_end`: when a year closes, its SiLPA, and the closing of classes 4–6 into equity in the books.
 //! - `settlement`: what a bank result posts, what a cancel gives back.
 //! - `tax`: PPN and PPh on a purchase from date-effective rates, the rounding, deposit deadlines.
 //! - `chain`: canonical forms, hashes, digests and the walk of verification.
@@ -65,3 +66,4 @@ pub mod settlement;
 pub mod tax;
 pub mod text;
 pub mod workflow;
+pub mod year_end;

@@ -314,19 +314,11 @@ pub async fn fiscal_years(state: State, who: Principal, id: web::Path<String>) -
     who.require(&village, READERS)?;
     let db = state.db.clone();
     let rows = blocking(move || db.fiscal_years(&village.id)).await?;
-    Ok(HttpResponse::Ok().json(
-        rows.into_iter()
-            .map(|f| FiscalYearView {
-                year: f.year,
-                status: f.status,
-                closed_at: f.closed_at.map(utc),
-                closed_by: f.closed_by,
-            })
-            .collect::<Vec<_>>(),
-    ))
+    Ok(HttpResponse::Ok().json(rows.into_iter().map(FiscalYearView::from).collect::<Vec<_>>()))
 }
 
-/// Close a fiscal year (village head): no posting may be dated in it afterwards.
+/// Close a fiscal year (village head): once it has ended and no transfer of it is in flight (else `409 conflict`);
+/// answers its SiLPA, which opens the next year as 6.1.1.01 realised. No posting may be dated in it afterwards.
 #[utoipa::path(post, path = "/api/v1/villages/{id}/fiscal-years/{year}/close", tag = "ledger",
     security(("bearer" = [])), params(("id" = String, Path), ("year" = i32, Path)),
     responses((status = 200, body = FiscalYearView), (status = 422, body = Problem, description = "fiscal_year_closed: already closed")))]
@@ -343,13 +335,9 @@ pub async fn close_fiscal_year(
     }
     let db = state.db.clone();
     let actor = who.id().to_string();
-    let f = blocking(move || db.close_fiscal_year(&village.id, year, &actor)).await?;
-    Ok(HttpResponse::Ok().json(FiscalYearView {
-        year: f.year,
-        status: f.status,
-        closed_at: f.closed_at.map(utc),
-        closed_by: f.closed_by,
-    }))
+    let today = today_wib();
+    let f = blocking(move || db.close_fiscal_year(&village.id, year, &actor, today)).await?;
+    Ok(HttpResponse::Ok().json(FiscalYearView::from(f)))
 }
 
 /// Verify the village's hash chain and that every balance equals the sum of its entries.

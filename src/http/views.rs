@@ -394,6 +394,24 @@ pub struct FiscalYearView {
     pub status: crate::domain::posting::YearStatus,
     pub closed_at: Option<DateTime<Utc>>,
     pub closed_by: Option<String>,
+    /// Once closed: cash + bank at 31 December less taxes owed, carried into the next year as 6.1.1.01.
+    #[schema(value_type = Option<String>)]
+    pub silpa: Option<Amount>,
+    /// The posting that opened the next year with the SiLPA.
+    pub silpa_transaction_id: Option<String>,
+}
+
+impl From<crate::store::rows::FiscalYearRow> for FiscalYearView {
+    fn from(f: crate::store::rows::FiscalYearRow) -> Self {
+        FiscalYearView {
+            year: f.year,
+            status: f.status,
+            closed_at: f.closed_at.map(utc),
+            closed_by: f.closed_by,
+            silpa: f.silpa.map(Amount),
+            silpa_transaction_id: f.silpa_transaction_id,
+        }
+    }
 }
 
 // ---- budgets ----------------------------------------------------------------------------------------------------

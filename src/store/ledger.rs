@@ -5,18 +5,21 @@ use super::rows::*;
 use super::schema::*;
 use super::write::{idempotent_write, IdempotencyKey, Written};
 use super::{now_micros, Db, DbConn, StoreError};
-use crate::domain::accounts::BANK_ACCOUNT;
+use crate::domain::accounts::{Side, BANK_ACCOUNT};
 use crate::domain::chain::{canonical_date, canonical_time, link_hash, CanonicalEntry, CanonicalTransaction};
 use crate::domain::ids::{PaymentId, TransactionId, VillageId};
+use crate::domain::money::Money;
 use crate::domain::posting::{
     plan_posting, reversal_entries, takes_from_bank, touched_accounts, EntryDraft, PlanError, TxnKind, VillageHead,
     YearStatus,
 };
+use crate::domain::workflow::TransferStatus;
+use crate::domain::year_end;
 use chrono::{Datelike, NaiveDate};
 use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// A transaction to post. The store assigns its id, sequence numbers, timestamps and hashes.
 #[derive(Debug, Clone)]
@@ -103,17 +106,74 @@ impl Db {
         self.read("balances_at", |c| balances_at(c, village_id, at))
     }
 
-    pub fn close_fiscal_year(&self, village_id: &str, year: i32, actor: &str) -> Result<FiscalYearRow, StoreError> {
+    /// Closes a fiscal year (`domain::year_end`): refused before it has ended, while a transfer of it is in flight
+    /// or once the next year is closed; computes its SiLPA at 31 December and, when positive, opens the next year
+    /// with it (Dr 3.1.1.01, Cr 6.1.1.01, dated 1 January); then no posting may be dated in the year.
+    pub fn close_fiscal_year(
+        &self,
+        village_id: &str,
+        year: i32,
+        actor: &str,
+        today: NaiveDate,
+    ) -> Result<FiscalYearRow, StoreError> {
+        let (last_day, first_day) =
+            year_end::year_bounds(year).ok_or_else(|| StoreError::Validation(format!("year {year}")))?;
         self.write("close_fiscal_year", |c| {
             c.write_txn(&mut |c| {
-                c.lock_village(village_id)?.ok_or(StoreError::NotFound("village"))?;
+                let mut village = c.lock_village(village_id)?.ok_or(StoreError::NotFound("village"))?;
                 ensure_year_open(c, village_id, year)?;
+                let in_flight: i64 = transfers::table
+                    .inner_join(payments::table.on(payments::id.eq(transfers::payment_id)))
+                    .filter(transfers::village_id.eq(village_id))
+                    .filter(transfers::status.eq(TransferStatus::Released))
+                    .filter(payments::fiscal_year.eq(year))
+                    .count()
+                    .get_result(c)?;
+                let next_closed = fiscal_years::table
+                    .find((village_id, year + 1))
+                    .select(fiscal_years::status)
+                    .first::<YearStatus>(c)
+                    .optional()?
+                    == Some(YearStatus::Closed);
+                year_end::check_close(year, today, in_flight, next_closed)
+                    .map_err(|e| StoreError::Conflict(e.to_string()))?;
+                let balances: BTreeMap<String, i64> = balances_at(c, village_id, last_day)?.into_iter().collect();
+                let silpa = year_end::silpa(&balances);
+                let carried = match Money::from_sen(silpa) {
+                    Ok(amount) => {
+                        let entry = |account: &str, side| EntryDraft {
+                            account_code: account.to_string(),
+                            side,
+                            amount,
+                            activity_code: None,
+                            source: None,
+                        };
+                        let new = NewTransaction {
+                            village_id: village_id.into(),
+                            kind: TxnKind::OpeningBalance,
+                            value_date: first_day,
+                            description: format!("SiLPA Tahun Anggaran {year}"),
+                            entries: vec![
+                                entry(year_end::EQUITY, Side::Debit),
+                                entry(year_end::SILPA_ACCOUNT, Side::Credit),
+                            ],
+                            reverses: None,
+                            payment_id: None,
+                            bank_reference: None,
+                            created_by: actor.to_string(),
+                        };
+                        Some(post_locked(c, &mut village, &new, None)?.txn.id.to_string())
+                    }
+                    Err(_) => None,
+                };
                 let now = now_micros();
                 diesel::update(fiscal_years::table.find((village_id, year)))
                     .set((
                         fiscal_years::status.eq(YearStatus::Closed),
                         fiscal_years::closed_at.eq(Some(now)),
                         fiscal_years::closed_by.eq(Some(actor)),
+                        fiscal_years::silpa.eq(Some(silpa)),
+                        fiscal_years::silpa_transaction_id.eq(&carried),
                     ))
                     .execute(c)?;
                 Ok(FiscalYearRow {
@@ -122,6 +182,8 @@ impl Db {
                     status: YearStatus::Closed,
                     closed_at: Some(now),
                     closed_by: Some(actor.to_string()),
+                    silpa: Some(silpa),
+                    silpa_transaction_id: carried.clone(),
                 })
             })
         })
@@ -200,6 +262,8 @@ pub(super) fn ensure_year_open(c: &mut DbConn, village_id: &str, year: i32) -> R
                     status: YearStatus::Open,
                     closed_at: None,
                     closed_by: None,
+                    silpa: None,
+                    silpa_transaction_id: None,
                 })
                 .execute(c)?;
             Ok(())

@@ -64,6 +64,10 @@ pub struct FiscalYearRow {
     pub status: YearStatus,
     pub closed_at: Option<NaiveDateTime>,
     pub closed_by: Option<String>,
+    /// Set when the year is closed (`domain::year_end::silpa`).
+    pub silpa: Option<i64>,
+    /// The posting that opened the next year with the SiLPA, when it was positive.
+    pub silpa_transaction_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

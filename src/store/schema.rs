@@ -47,6 +47,8 @@ diesel::table! {
         status -> Text,
         closed_at -> Nullable<Timestamp>,
         closed_by -> Nullable<Text>,
+        silpa -> Nullable<BigInt>,
+        silpa_transaction_id -> Nullable<Text>,
     }
 }
 

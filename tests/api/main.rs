@@ -22,3 +22,4 @@ mod props;
 mod reports;
 mod tax;
 mod workflow_helpers;
+mod year_end;

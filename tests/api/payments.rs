@@ -316,13 +316,15 @@ async fn budget_control_revisions_and_cancellation() {
     assert_eq!((l["committed"].as_str(), l["available"].as_str()), (Some("5000000.01"), Some("19999999.99")));
     app.act(&v.head, &big, "cancel", Some("lagi")).await.assert_problem(409, "invalid_transition");
 
-    // A closed year refuses approvals.
-    app.post(&format!("/api/v1/villages/{}/fiscal-years/{YEAR}/close", v.id))
+    // A closed year refuses approvals (2025: a year closes once it has ended).
+    app.post(&format!("/api/v1/villages/{}/fiscal-years/2025/close", v.id))
         .token(&v.head)
         .send()
         .await
         .assert_status(200);
-    let late = app.draft(&v, &spp("5.2.1.07", "02.03.10", "DDS", "1.00", json!([]))).await;
+    let mut late = spp("5.2.1.07", "02.03.10", "DDS", "1.00", json!([]));
+    late["fiscal_year"] = json!(2025);
+    let late = app.draft(&v, &late).await;
     app.act(&v.implementer, &late, "submit", None).await.assert_status(200);
     app.act(&v.secretary, &late, "verify", None).await.assert_status(200);
     app.act(&v.head, &late, "approve", None).await.assert_problem(422, "fiscal_year_closed");

@@ -4,12 +4,17 @@ use super::{balances_at, meta, money_or_empty, opening_row, voucher, Period};
 use crate::reports::table::{col, Cell, Kind, Report, Section};
 use crate::store::rows::VillageRow;
 use crate::store::{Db, StoreError};
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde_json::json;
 
 /// Neraca saldo: every account's balance at the end of a date, debit or credit, with equal totals.
 pub fn trial_balance(db: &Db, v: &VillageRow, at: NaiveDate) -> Result<Report, StoreError> {
-    let balances = balances_at(db, &v.id, Some(at))?;
+    // Classes 4-6 hold only the date's fiscal year; earlier years' results are closed into equity.
+    let up_to = |d| -> Result<std::collections::BTreeMap<String, i64>, StoreError> {
+        Ok(balances_at(db, &v.id, d)?.into_iter().collect())
+    };
+    let before = up_to(chrono::NaiveDate::from_ymd_opt(at.year() - 1, 12, 31))?;
+    let balances = crate::domain::year_end::close_into_equity(&up_to(Some(at))?, &before);
     let (mut d, mut c) = (0i64, 0i64);
     let mut rows = Vec::new();
     for a in db.accounts(&v.id)? {

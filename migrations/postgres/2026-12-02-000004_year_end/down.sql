@@ -1,0 +1,2 @@
+ALTER TABLE fiscal_years DROP COLUMN silpa_transaction_id;
+ALTER TABLE fiscal_years DROP COLUMN silpa;
