@@ -60,6 +60,7 @@ pub mod catalogue;
 pub mod chain;
 pub mod ids;
 pub mod money;
+pub mod numbering;
 pub mod posting;
 pub mod roles;
 pub mod settlement;

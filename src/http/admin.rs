@@ -300,8 +300,28 @@ pub async fn update_village(
     if let Some(limit) = &u.cash_limit {
         v.cash_limit = limit.money().map_err(|e| ApiError::amount("cash_limit", e))?.sen();
     }
+    let parse_name = |field: &str, n: &Option<Option<String>>| -> Result<Option<Option<String>>, ApiError> {
+        Ok(match n {
+            Some(Some(n)) => Some(Some(Name::parse(field, n)?.into_string())),
+            Some(None) => Some(None),
+            None => None,
+        })
+    };
+    let officials = [
+        ("head", parse_name("head_name", &u.head_name)?),
+        ("treasurer", parse_name("treasurer_name", &u.treasurer_name)?),
+    ];
     let db = state.db.clone();
-    let row = blocking(move || db.update_village(&v)).await?;
+    let row = blocking(move || {
+        let row = db.update_village(&v)?;
+        for (office, name) in &officials {
+            if let Some(name) = name {
+                db.set_village_official(&row.id, office, name.as_deref())?;
+            }
+        }
+        Ok(row)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(VillageView::from(row)))
 }
 

@@ -128,6 +128,7 @@ pub fn configure(state: Arc<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
                     .route("/villages/{id}/reports/general-ledger", web::get().to(reports::general_ledger))
                     .route("/villages/{id}/reports/reconciliation", web::get().to(reports::reconciliation))
                     .route("/payments/{id}/trail", web::get().to(reports::payment_trail))
+                    .route("/payments/{id}/document", web::get().to(reports::payment_document))
                     .route("/regencies/{id}/reports/realisation", web::get().to(reports::regency_realisation))
                     .route("/regencies/{id}/anomalies", web::get().to(reports::regency_anomalies))
                     .route("/openapi.json", web::get().to(openapi::openapi_json)),

@@ -47,6 +47,7 @@ pub enum Format {
     Json,
     Csv,
     Xlsx,
+    Pdf,
 }
 
 impl ReportQuery {
@@ -55,7 +56,8 @@ impl ReportQuery {
             "json" => Ok(Format::Json),
             "csv" => Ok(Format::Csv),
             "xlsx" => Ok(Format::Xlsx),
-            _ => Err(ApiError::validation("format must be json, csv or xlsx")),
+            "pdf" => Ok(Format::Pdf),
+            _ => Err(ApiError::validation("format must be json, csv, xlsx or pdf")),
         }
     }
 
@@ -74,8 +76,14 @@ impl ReportQuery {
     }
 }
 
-/// The report as JSON, or as a CSV or XLSX download named after it.
-pub fn respond(report: Report, format: Format, file_stem: &str) -> Result<HttpResponse, ApiError> {
+/// The report as JSON, or as a CSV, XLSX or PDF download named after it (the PDF with the signature block of
+/// `signers`, when the report is a village's).
+pub fn respond(
+    report: Report,
+    format: Format,
+    file_stem: &str,
+    signers: Option<&crate::reports::pdf::Signers>,
+) -> Result<HttpResponse, ApiError> {
     let name = format!("{}-{}", report.key, file_stem).replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "-");
     Ok(match format {
         Format::Json => HttpResponse::Ok().json(report.to_json()),
@@ -95,6 +103,14 @@ pub fn respond(report: Report, format: Format, file_stem: &str) -> Result<HttpRe
                 ))
                 .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}.xlsx\"")))
                 .body(bytes)
+        }
+        Format::Pdf => {
+            let now = chrono::Utc::now() + chrono::Duration::hours(7);
+            let printed = format!("{} WIB", now.format("%d-%m-%Y %H:%M"));
+            HttpResponse::Ok()
+                .insert_header((header::CONTENT_TYPE, "application/pdf"))
+                .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}.pdf\"")))
+                .body(crate::reports::pdf::to_pdf(&report, signers, &printed))
         }
     })
 }
@@ -133,11 +149,23 @@ pub enum Plan {
     Regency(fn(RegencyRow, &ReportQuery, &AppState) -> Result<Planned, ApiError>),
 }
 
+/// Whose signatures close a report's printed form.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Signing {
+    /// A village's book: the head and the treasurer.
+    Books,
+    /// A payment request's form: drafter, verifier, treasurer, head and payee.
+    Payment,
+    /// No signature block (the regency's roll-ups).
+    None,
+}
+
 /// A report of the API.
 pub struct ReportDef {
     /// The last segment of its path (and the console's `?report=`).
     pub name: &'static str,
     pub plan: Plan,
+    pub signing: Signing,
 }
 
 type VillageBook = fn(&Db, &VillageRow, &Period) -> Result<Report, StoreError>;
@@ -148,20 +176,36 @@ fn village_book(v: VillageRow, q: &ReportQuery, build: VillageBook) -> Result<Pl
     Ok(Planned::new(format!("{}-{}", v.code, period.year), move |db| build(db, &v, &period)))
 }
 
-pub const CASH_BOOK: ReportDef =
-    ReportDef { name: "cash-book", plan: Plan::Village(|v, q| village_book(v, q, village::cash_book)) };
-pub const BANK_BOOK: ReportDef =
-    ReportDef { name: "bank-book", plan: Plan::Village(|v, q| village_book(v, q, village::bank_book)) };
-pub const TAX_BOOK: ReportDef =
-    ReportDef { name: "tax-book", plan: Plan::Village(|v, q| village_book(v, q, village::tax_book)) };
-pub const REALISATION: ReportDef =
-    ReportDef { name: "realisation", plan: Plan::Village(|v, q| village_book(v, q, village::realisation)) };
-pub const RECONCILIATION: ReportDef =
-    ReportDef { name: "reconciliation", plan: Plan::Village(|v, q| village_book(v, q, village::reconciliation)) };
+pub const CASH_BOOK: ReportDef = ReportDef {
+    name: "cash-book",
+    plan: Plan::Village(|v, q| village_book(v, q, village::cash_book)),
+    signing: Signing::Books,
+};
+pub const BANK_BOOK: ReportDef = ReportDef {
+    name: "bank-book",
+    plan: Plan::Village(|v, q| village_book(v, q, village::bank_book)),
+    signing: Signing::Books,
+};
+pub const TAX_BOOK: ReportDef = ReportDef {
+    name: "tax-book",
+    plan: Plan::Village(|v, q| village_book(v, q, village::tax_book)),
+    signing: Signing::Books,
+};
+pub const REALISATION: ReportDef = ReportDef {
+    name: "realisation",
+    plan: Plan::Village(|v, q| village_book(v, q, village::realisation)),
+    signing: Signing::Books,
+};
+pub const RECONCILIATION: ReportDef = ReportDef {
+    name: "reconciliation",
+    plan: Plan::Village(|v, q| village_book(v, q, village::reconciliation)),
+    signing: Signing::Books,
+};
 
 /// The trial balance at the end of `at` (default today).
 pub const TRIAL_BALANCE: ReportDef = ReportDef {
     name: "trial-balance",
+    signing: Signing::Books,
     plan: Plan::Village(|v, q| {
         let at = q.at.unwrap_or_else(today_wib);
         Ok(Planned::new(format!("{}-{}", v.code, at), move |db| village::trial_balance(db, &v, at)))
@@ -171,6 +215,7 @@ pub const TRIAL_BALANCE: ReportDef = ReportDef {
 /// One account's ledger over the period; `account` is required.
 pub const GENERAL_LEDGER: ReportDef = ReportDef {
     name: "general-ledger",
+    signing: Signing::Books,
     plan: Plan::Village(|v, q| {
         let period = q.period()?;
         let account = q.account.clone().ok_or_else(|| ApiError::validation("account is required"))?;
@@ -182,14 +227,30 @@ pub const GENERAL_LEDGER: ReportDef = ReportDef {
 /// The approval trail of a payment request (computed from the request as read).
 pub const TRAIL: ReportDef = ReportDef {
     name: "trail",
+    signing: Signing::Books,
     plan: Plan::Payment(|rec, v| {
         let report = village::approval_trail(&rec, &v.code);
         Ok(Planned::new(rec.payment.id.to_string(), move |_| Ok(report)))
     }),
 };
 
+/// The SPP as a document to print and sign, with its kuitansi.
+pub const DOCUMENT: ReportDef = ReportDef {
+    name: "document",
+    signing: Signing::Payment,
+    plan: Plan::Payment(|rec, v| {
+        let stem = rec.payment.number.clone().unwrap_or_else(|| rec.payment.id.to_string());
+        Ok(Planned::new(stem, move |db| {
+            let names = db.accounts(&v.id)?.into_iter().map(|a| (a.code, a.name)).collect();
+            let offset = db.get_regency(&v.regency_id)?.map_or(420, |r| r.utc_offset_minutes);
+            Ok(village::spp_document(&rec, &v, &names, offset))
+        }))
+    }),
+};
+
 pub const REGENCY_REALISATION: ReportDef = ReportDef {
     name: "regency-realisation",
+    signing: Signing::None,
     plan: Plan::Regency(|r, q, _| {
         let period = q.period()?;
         Ok(Planned::new(format!("{}-{}", r.code, period.year), move |db| regency::realisation(db, &r, &period)))
@@ -199,6 +260,7 @@ pub const REGENCY_REALISATION: ReportDef = ReportDef {
 /// Anomalies as of `as_of` (default today, or the year's end if earlier), by the configured rules.
 pub const ANOMALIES: ReportDef = ReportDef {
     name: "anomalies",
+    signing: Signing::None,
     plan: Plan::Regency(|r, q, state| {
         let period = q.period()?;
         let year_end = NaiveDate::from_ymd_opt(period.year, 12, 31).expect("valid");
@@ -211,7 +273,7 @@ pub const ANOMALIES: ReportDef = ReportDef {
 };
 
 /// Every report, by name.
-pub const REPORTS: [&ReportDef; 10] = [
+pub const REPORTS: [&ReportDef; 11] = [
     &CASH_BOOK,
     &BANK_BOOK,
     &TAX_BOOK,
@@ -220,6 +282,7 @@ pub const REPORTS: [&ReportDef; 10] = [
     &TRIAL_BALANCE,
     &GENERAL_LEDGER,
     &TRAIL,
+    &DOCUMENT,
     &REGENCY_REALISATION,
     &ANOMALIES,
 ];
@@ -259,27 +322,54 @@ pub async fn serve(
     id: String,
     query: ReportQuery,
 ) -> Result<HttpResponse, ApiError> {
-    let (planned, format) = match def.plan {
+    let mut payee = None;
+    let (planned, format, village) = match def.plan {
         Plan::Village(plan) => {
             let village = load_village(&state, &id).await?;
             who.require(&village, READERS)?;
             let format = query.format()?;
-            (plan(village, &query)?, format)
+            (plan(village.clone(), &query)?, format, Some(village))
         }
         Plan::Payment(plan) => {
             // The format is checked before the request is read.
             let format = query.format()?;
             let (rec, village) = load_payment(&state, &who, &id).await?;
-            (plan(rec, village)?, format)
+            payee = Some(rec.payment.payee_name.clone());
+            (plan(rec, village.clone())?, format, Some(village))
         }
         Plan::Regency(plan) => {
             let regency = load_regency_for(&state, &who, &id).await?;
             let format = query.format()?;
-            (plan(regency, &query, &state)?, format)
+            (plan(regency, &query, &state)?, format, None)
         }
     };
+    let signers = match (format, village) {
+        (Format::Pdf, Some(v)) => signers_of(&state, def.signing, v, payee.as_deref()).await?,
+        _ => None,
+    };
     let (report, stem) = planned.run(&state).await?;
-    respond(report, format, &stem)
+    respond(report, format, &stem, signers.as_ref())
+}
+
+/// The signature block of a village's printed report: the village, today (WIB), and its officials' names; for a
+/// payment's document, also the payee.
+pub async fn signers_of(
+    state: &AppState,
+    signing: Signing,
+    v: VillageRow,
+    payee: Option<&str>,
+) -> Result<Option<crate::reports::pdf::Signers>, ApiError> {
+    use crate::reports::pdf::Signers;
+    if signing == Signing::None {
+        return Ok(None);
+    }
+    let db = state.db.clone();
+    let id = v.id.to_string();
+    let (head, treasurer) = blocking(move || db.village_officials(&id)).await?;
+    Ok(Some(match signing {
+        Signing::Payment => Signers::for_payment(&v.name, today_wib(), head, treasurer, payee.unwrap_or_default()),
+        _ => Signers::for_books(&v.name, today_wib(), head, treasurer),
+    }))
 }
 
 /// A route's handler for a report: the path's `{id}` and the query, to [`serve`]; documented for OpenAPI.
@@ -369,7 +459,14 @@ report_endpoint!(
     TRAIL,
     "/api/v1/payments/{id}/trail",
     "The approval trail of a payment request: every transition, who, in which role, when, with the note.",
-    responses((status = 200, description = "JSON, CSV or XLSX"), (status = 404, body = Problem))
+    responses((status = 200, description = "JSON, CSV, XLSX or PDF"), (status = 404, body = Problem))
+);
+report_endpoint!(
+    payment_document,
+    DOCUMENT,
+    "/api/v1/payments/{id}/document",
+    "The SPP as a document (`format=pdf` to print): number, lines, taxes withheld, the amount in words, the electronic approvals, the kuitansi and the signature lines.",
+    responses((status = 200, description = "PDF (or JSON, CSV, XLSX)"), (status = 404, body = Problem))
 );
 report_endpoint!(
     regency_realisation,

@@ -137,6 +137,14 @@ pub struct VillageUpdate {
     /// A new cash limit (the regency's regulation changed).
     #[schema(value_type = Option<String>, example = "5000000.00")]
     pub cash_limit: Option<AmountInput>,
+    /// The name printed under "Kepala Desa" in signature blocks; `null` removes it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, example = "H. Abdul Rahman")]
+    pub head_name: Option<Option<String>>,
+    /// The name printed under "Kaur Keuangan"; `null` removes it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, example = "Siti Aminah")]
+    pub treasurer_name: Option<Option<String>>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -757,6 +765,9 @@ fn payee_of(p: &crate::store::rows::PaymentRow) -> Payee {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PaymentView {
     pub id: PaymentId,
+    /// Gap-free per village, fiscal year and kind: `0007/SPP/61.12.01.2001/2026` (`SSP` for a tax deposit).
+    #[schema(example = "0007/SPP/61.12.01.2001/2026")]
+    pub number: Option<String>,
     pub village_id: VillageId,
     /// `spp` (a payment request) or `tax_deposit`.
     pub kind: crate::domain::settlement::PaymentKind,
@@ -791,6 +802,7 @@ impl From<&crate::store::rows::PaymentRecord> for PaymentView {
         let p = &r.payment;
         PaymentView {
             id: p.id.clone(),
+            number: p.number.clone(),
             village_id: p.village_id.clone(),
             kind: p.kind,
             fiscal_year: p.fiscal_year,

@@ -235,6 +235,38 @@ impl Db {
         })
     }
 
+    /// The names printed in the village's signature blocks: (head, treasurer).
+    pub fn village_officials(&self, village_id: &str) -> Result<(Option<String>, Option<String>), StoreError> {
+        self.read("village_officials", |c| {
+            let rows: Vec<(String, String)> = village_officials::table
+                .filter(village_officials::village_id.eq(village_id))
+                .select((village_officials::office, village_officials::name))
+                .load(c)?;
+            let of = |office: &str| rows.iter().find(|(o, _)| o == office).map(|(_, n)| n.clone());
+            Ok((of("head"), of("treasurer")))
+        })
+    }
+
+    /// Records (or with `None` removes) the name printed for an office (`head` or `treasurer`).
+    pub fn set_village_official(&self, village_id: &str, office: &str, name: Option<&str>) -> Result<(), StoreError> {
+        self.write("set_village_official", |c| {
+            c.write_txn(&mut |c| {
+                c.lock_village(village_id)?.ok_or(StoreError::NotFound("village"))?;
+                diesel::delete(village_officials::table.find((village_id, office))).execute(c)?;
+                if let Some(n) = name {
+                    diesel::insert_into(village_officials::table)
+                        .values((
+                            village_officials::village_id.eq(village_id),
+                            village_officials::office.eq(office),
+                            village_officials::name.eq(n),
+                        ))
+                        .execute(c)?;
+                }
+                Ok(())
+            })
+        })
+    }
+
     pub fn get_village(&self, id: &str) -> Result<Option<VillageRow>, StoreError> {
         self.read("get_village", |c| get_village(c, id))
     }

@@ -196,6 +196,7 @@ fn draft_rows(new: &NewPayment, village_id: &str) -> PaymentRecord {
         ntpn: None,
         transaction_id: None,
         failure_reason: None,
+        number: None,
     };
     let mut lines = Vec::new();
     let mut withholdings = Vec::new();
@@ -422,6 +423,28 @@ fn release_transfer(
     Ok(transfer)
 }
 
+/// Takes the next number of a kind of document in a village's year, under the village's lock (gap-free: the
+/// counter moves in the same database transaction as the document it numbers).
+fn next_number(c: &mut DbConn, village: &VillageRow, year: i32, kind: PaymentKind) -> Result<String, StoreError> {
+    let key = (&village.id, year, kind.as_str());
+    let last: Option<i64> =
+        document_numbers::table.find(key).select(document_numbers::last_number).first(c).optional()?;
+    let seq = last.unwrap_or(0) + 1;
+    if last.is_some() {
+        diesel::update(document_numbers::table.find(key)).set(document_numbers::last_number.eq(seq)).execute(c)?;
+    } else {
+        diesel::insert_into(document_numbers::table)
+            .values((
+                document_numbers::village_id.eq(&village.id),
+                document_numbers::year.eq(year),
+                document_numbers::kind.eq(kind.as_str()),
+                document_numbers::last_number.eq(seq),
+            ))
+            .execute(c)?;
+    }
+    Ok(crate::domain::numbering::document_number(seq, kind, &village.code, year))
+}
+
 /// Pays an approved request from cash in hand (`pay-cash`): within the regency's per-payment limit, dated in the
 /// request's fiscal year; posts the disbursement with cash in hand credited (never below zero) and realises the
 /// commitment, as a bank payment would.
@@ -498,6 +521,7 @@ impl Db {
                 let codes: Vec<String> = new.lines.iter().map(|l| l.account_code.clone()).collect();
                 ensure_accounts_exist(c, &village.id, &codes)?;
                 let mut rec = draft_rows(new, &village.id);
+                rec.payment.number = Some(next_number(c, village, new.fiscal_year, new.kind)?);
                 diesel::insert_into(payments::table).values(&rec.payment).execute(c)?;
                 c.insert_all(payment_lines::table, &rec.lines)?;
                 if !rec.withholdings.is_empty() {
@@ -563,7 +587,8 @@ impl Db {
                         .like(pattern.clone())
                         .escape('\\')
                         .or(lower(payments::description).like(pattern).escape('\\'))
-                        .or(payments::id.eq(text.to_string())),
+                        .or(payments::id.eq(text.to_string()))
+                        .or(payments::number.eq(text.to_string())),
                 );
             }
             if let Some(min) = query.min_gross {

@@ -378,6 +378,17 @@ impl Db {
     ) -> Result<Vec<PaymentRow>, StoreError> {
         self.read("approved_payments", |c| approved_payments(c, village_ids, from, to))
     }
+    /// Every numbered request of a village: id → number (for the books' No Bukti).
+    pub fn payment_numbers(&self, village_id: &str) -> Result<std::collections::HashMap<String, String>, StoreError> {
+        self.read("payment_numbers", |c| {
+            let rows: Vec<(crate::domain::ids::PaymentId, Option<String>)> = payments::table
+                .filter(payments::village_id.eq(village_id))
+                .select((payments::id, payments::number))
+                .load(c)?;
+            Ok(rows.into_iter().filter_map(|(id, n)| n.map(|n| (id.into(), n))).collect())
+        })
+    }
+
     /// Payments made from cash in hand in the period: (payment id, amount paid out, date, transaction id).
     pub fn cash_payments(
         &self,

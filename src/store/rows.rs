@@ -220,6 +220,8 @@ pub struct PaymentRow {
     pub ntpn: Option<String>,
     pub transaction_id: Option<TransactionId>,
     pub failure_reason: Option<String>,
+    /// The human number, gap-free per village, year and kind (`domain::numbering`).
+    pub number: Option<String>,
 }
 
 // Deserialize: PostgreSQL reads a whole request in one statement, as JSON (store/pg.rs).

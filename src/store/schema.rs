@@ -198,6 +198,7 @@ diesel::table! {
         ntpn -> Nullable<Text>,
         transaction_id -> Nullable<Text>,
         failure_reason -> Nullable<Text>,
+        number -> Nullable<Text>,
     }
 }
 
@@ -328,6 +329,23 @@ diesel::table! {
 }
 
 diesel::table! {
+    document_numbers (village_id, year, kind) {
+        village_id -> Text,
+        year -> Integer,
+        kind -> Text,
+        last_number -> BigInt,
+    }
+}
+
+diesel::table! {
+    village_officials (village_id, office) {
+        village_id -> Text,
+        office -> Text,
+        name -> Text,
+    }
+}
+
+diesel::table! {
     meta (key) {
         key -> Text,
         value -> Text,
@@ -360,6 +378,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     statement_lines,
     account_daily,
     meta,
+    village_officials,
+    document_numbers,
     bank_entries,
     bank_entry_lines,
 );

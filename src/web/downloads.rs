@@ -15,36 +15,51 @@ use crate::reports::village;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 /// The reports the console offers as downloads.
-const DOWNLOADS: [&str; 7] =
-    ["cash-book", "bank-book", "tax-book", "realisation", "regency-realisation", "anomalies", "trail"];
+const DOWNLOADS: [&str; 8] =
+    ["cash-book", "bank-book", "tax-book", "realisation", "regency-realisation", "anomalies", "trail", "document"];
 
 pub async fn download(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let ctx = Ctx::from_request(&req);
     if ctx.session.is_none() || crate::web::session::session_ended(&ctx, &state).await {
         return to_login(&req);
     }
-    match build(&ctx, &state).await {
-        Ok((report, stem, format)) => respond(report, format, &stem).unwrap_or_else(|e| api_error_page(&ctx, &e)),
-        Err(e) => api_error_page(&ctx, &e),
-    }
+    let built = match build(&ctx, &state).await {
+        Ok(b) => b,
+        Err(e) => return api_error_page(&ctx, &e),
+    };
+    let (report, stem, format, village, signing, payee) = built;
+    let signers = match (format, village) {
+        (Format::Pdf, Some(v)) => match api::signers_of(&state, signing, v, payee.as_deref()).await {
+            Ok(s) => s,
+            Err(e) => return api_error_page(&ctx, &e),
+        },
+        _ => None,
+    };
+    respond(report, format, &stem, signers.as_ref()).unwrap_or_else(|e| api_error_page(&ctx, &e))
 }
 
-async fn build(ctx: &Ctx, state: &web::Data<AppState>) -> Result<(Report, String, Format), ApiError> {
+/// The report, its file's stem, the format, and for the signature block the village, whose signatures and the payee.
+type Built = (Report, String, Format, Option<crate::store::rows::VillageRow>, api::Signing, Option<String>);
+
+async fn build(ctx: &Ctx, state: &web::Data<AppState>) -> Result<Built, ApiError> {
     let who = ctx.session.as_ref().map(|s| s.principal.clone()).ok_or_else(|| ApiError::unauthorized("no session"))?;
     let format = match ctx.q("format") {
         Some("csv") => Format::Csv,
         Some("xlsx") => Format::Xlsx,
-        _ => return Err(ApiError::validation("format must be csv or xlsx")),
+        Some("pdf") => Format::Pdf,
+        _ => return Err(ApiError::validation("format must be csv, xlsx or pdf")),
     };
     let query = ReportQuery { year: Some(year_param(ctx)), ..ReportQuery::default() };
     let name = ctx.q("report").unwrap_or("");
     let def = api::find(name).filter(|d| DOWNLOADS.contains(&d.name)).ok_or_else(ApiError::not_found)?;
-    let (report, stem) = match def.plan {
+    let mut payee = None;
+    let (report, stem, village) = match def.plan {
         Plan::Village(plan) => {
             let vid = ctx.q("village").map(str::to_string).or_else(|| who.0.village_id.clone()).unwrap_or_default();
             let v = load_village(state, &vid).await?;
             who.require(&v, READERS)?;
-            plan(v, &query)?.run(state).await?
+            let (report, stem) = plan(v.clone(), &query)?.run(state).await?;
+            (report, stem, Some(v))
         }
         Plan::Regency(plan) => {
             if who.role() != Role::Inspector {
@@ -56,21 +71,26 @@ async fn build(ctx: &Ctx, state: &web::Data<AppState>) -> Result<(Report, String
             let zone = Zone::of_regency(&regency);
             let (mut report, stem) = plan(regency, &query, state)?.run(state).await?;
             local_evidence(&mut report, zone);
-            (report, stem)
+            (report, stem, None)
         }
-        Plan::Payment(_) => {
+        Plan::Payment(plan) => {
             let pid = ctx.q("payment").unwrap_or("").to_string();
             let db = state.db.clone();
             let rec = blocking(move || db.get_payment(&pid)).await?.ok_or_else(ApiError::not_found)?;
             let v = load_village(state, &rec.payment.village_id).await?;
             who.require(&v, READERS)?;
+            payee = Some(rec.payment.payee_name.clone());
+            if def.name != api::TRAIL.name {
+                let (report, stem) = plan(rec, v.clone())?.run(state).await?;
+                return Ok((report, stem, format, Some(v), def.signing, payee));
+            }
             // The API's trail, with its times in the regency's zone instead of RFC 3339 UTC.
             let zone = zone_of(state, &v.regency_id).await?;
             let report = village::approval_trail_at(&rec, &v.code, zone.when_heading(), |at| zone.time(at));
-            (report, rec.payment.id.to_string())
+            (report, rec.payment.id.to_string(), Some(v))
         }
     };
-    Ok((report, stem, format))
+    Ok((report, stem, format, village, def.signing, payee))
 }
 
 /// The times in a report's evidence column (the anomalies') in the regency's zone.

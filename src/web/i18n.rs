@@ -111,6 +111,8 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("note_required", "Catatan wajib diisi", "A note is required"),
     ("done", "Berhasil", "Done"),
     ("payee", "Penerima", "Payee"),
+    ("number", "Nomor", "Number"),
+    ("print_spp", "Cetak SPP dan kuitansi", "Print the SPP and receipt"),
     ("bank", "Bank", "Bank"),
     ("account_no", "No. rekening", "Account number"),
     ("invoice", "Faktur", "Invoice"),

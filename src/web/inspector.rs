@@ -148,6 +148,8 @@ fn downloads(ctx: &Ctx, report: &str, year: i32, label: &'static str) -> Markup 
             a.button href={"/console/download?report=" (report) "&year=" (year) "&format=csv"} download { "CSV" }
             " "
             a.button href={"/console/download?report=" (report) "&year=" (year) "&format=xlsx"} download { "XLSX" }
+            " "
+            a.button href={"/console/download?report=" (report) "&year=" (year) "&format=pdf"} download { "PDF" }
         }
     }
 }

@@ -287,7 +287,7 @@ async fn every_village_report_to_the_rupiah() {
     for q in [
         "cash-book?year=1999",
         "cash-book?year=2026&from=2025-12-01",
-        "cash-book?format=pdf",
+        "cash-book?format=docx",
         "realisation?semester=2",
         "cash-book?year=2026&from=2026-05-01&to=2026-04-01",
         "cash-book?bogus=1",

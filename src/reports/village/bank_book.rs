@@ -52,6 +52,7 @@ fn slot(l: &LedgerLine, entry: Option<BankEntryKind>, has: impl Fn(&str) -> bool
 /// Buku Bank: every movement of the village bank account, receipts split into deposits and interest, payments into
 /// withdrawals, taxes and bank charges.
 pub fn bank_book(db: &Db, v: &VillageRow, p: &Period) -> Result<Report, StoreError> {
+    let numbers = db.payment_numbers(&v.id)?;
     let opening = *balances_at(db, &v.id, p.day_before_start())?.get(BANK_ACCOUNT).unwrap_or(&0);
     let lines = db.account_lines(&v.id, &[BANK_ACCOUNT], p.from, p.to)?;
     let ids: Vec<String> = lines.iter().map(|l| l.txn_id.clone()).collect::<BTreeSet<_>>().into_iter().collect();
@@ -70,7 +71,7 @@ pub fn bank_book(db: &Db, v: &VillageRow, p: &Period) -> Result<Report, StoreErr
             Cell::Int(i as i64 + 1),
             Cell::Date(l.value_date),
             Cell::text(&l.description),
-            Cell::text(voucher(l)),
+            Cell::text(voucher(l, &numbers)),
             Cell::Empty,
             Cell::Empty,
             Cell::Empty,

@@ -24,6 +24,7 @@ fn columns() -> Vec<Column> {
 /// a payment shows its gross as spending and each tax withheld as a receipt, as Permendagri's BKU does — with the
 /// cumulative spending and the running balance.
 pub fn cash_book(db: &Db, v: &VillageRow, p: &Period) -> Result<Report, StoreError> {
+    let numbers = db.payment_numbers(&v.id)?;
     let opening_map = balances_at(db, &v.id, p.day_before_start())?;
     let opening = opening_map.get(CASH_IN_HAND).unwrap_or(&0) + opening_map.get(BANK_ACCOUNT).unwrap_or(&0);
     let lines = db.cash_counter_lines(&v.id, p.from, p.to)?;
@@ -45,7 +46,7 @@ pub fn cash_book(db: &Db, v: &VillageRow, p: &Period) -> Result<Report, StoreErr
             Cell::text(&l.description),
             money_or_empty(inflow),
             money_or_empty(outflow),
-            Cell::text(voucher(l)),
+            Cell::text(voucher(l, &numbers)),
             Cell::Money(cumulative),
             Cell::Money(balance),
         ]);

@@ -60,6 +60,7 @@ pub fn trial_balance(db: &Db, v: &VillageRow, at: NaiveDate) -> Result<Report, S
 
 /// Buku Besar: one account's entries with the running balance on its normal side.
 pub fn general_ledger(db: &Db, v: &VillageRow, account: &str, p: &Period) -> Result<Report, StoreError> {
+    let numbers = db.payment_numbers(&v.id)?;
     let chart = db.accounts(&v.id)?;
     let a = chart.iter().find(|a| a.code == account).ok_or(StoreError::UnknownAccount(account.to_string()))?;
     let debit_normal = a.normal_side == crate::domain::accounts::Side::Debit;
@@ -77,7 +78,7 @@ pub fn general_ledger(db: &Db, v: &VillageRow, account: &str, p: &Period) -> Res
             Cell::Int(i as i64 + 1),
             Cell::Date(l.value_date),
             Cell::text(&l.description),
-            Cell::text(voucher(l)),
+            Cell::text(voucher(l, &numbers)),
             money_or_empty(d),
             money_or_empty(c),
             Cell::Money(balance),

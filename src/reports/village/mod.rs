@@ -4,6 +4,7 @@
 
 mod bank_book;
 mod cash_book;
+mod document;
 mod ledger;
 mod realisation;
 mod reconciliation;
@@ -12,6 +13,7 @@ mod trail;
 
 pub use bank_book::bank_book;
 pub use cash_book::cash_book;
+pub use document::spp_document;
 pub use ledger::{general_ledger, trial_balance};
 pub use realisation::{realisation, realised_amount, source_name, ClassFigures};
 pub use reconciliation::reconciliation;
@@ -79,8 +81,12 @@ fn balances_at(db: &Db, village: &str, at: Option<NaiveDate>) -> Result<HashMap<
         .collect())
 }
 
-/// The voucher of an entry: its bank reference, or its position in the village's journal.
-fn voucher(l: &LedgerLine) -> String {
+/// The voucher (No Bukti) of an entry: the number of the request it pays, else its bank reference, else its
+/// position in the village's journal. `numbers` maps request ids to their numbers (`Db::payment_numbers`).
+fn voucher(l: &LedgerLine, numbers: &HashMap<String, String>) -> String {
+    if let Some(n) = l.payment_id.as_ref().and_then(|p| numbers.get(p)) {
+        return n.clone();
+    }
     l.bank_reference.clone().unwrap_or_else(|| format!("#{}", l.seq))
 }
 

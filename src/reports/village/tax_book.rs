@@ -62,6 +62,7 @@ fn tax_section(
     from: NaiveDate,
     lines: &[LedgerLine],
     proofs: &DepositProofs,
+    numbers: &std::collections::HashMap<String, String>,
 ) -> (Section, Figures) {
     let mut f = Figures { opening, closing: opening, ..Figures::default() };
     let mut first = opening_row(7, 2, from, opening);
@@ -82,7 +83,7 @@ fn tax_section(
             Cell::Int(i as i64 + 1),
             Cell::Date(l.value_date),
             Cell::text(&l.description),
-            Cell::text(voucher(l)),
+            Cell::text(voucher(l, numbers)),
             money_or_empty(w),
             money_or_empty(d),
             Cell::Money(f.closing),
@@ -144,6 +145,7 @@ fn summary_section(per_tax: &[(&str, &str, Figures)]) -> Section {
 
 /// Buku Pembantu Pajak: per tax, what was withheld and deposited, and the running balance owed.
 pub fn tax_book(db: &Db, v: &VillageRow, p: &Period) -> Result<Report, StoreError> {
+    let numbers = db.payment_numbers(&v.id)?;
     let opening_map = balances_at(db, &v.id, p.day_before_start())?;
     let codes: Vec<&str> = TAXES.iter().map(|(_, a)| *a).collect();
     let lines = db.account_lines(&v.id, &codes, p.from, p.to)?;
@@ -162,7 +164,7 @@ pub fn tax_book(db: &Db, v: &VillageRow, p: &Period) -> Result<Report, StoreErro
     let mut per_tax = Vec::new();
     for (tax, account) in TAXES {
         let opening = -opening_map.get(*account).unwrap_or(&0); // owed: credit-normal
-        let (section, figures) = tax_section(tax, account, opening, p.from, &lines, &proofs);
+        let (section, figures) = tax_section(tax, account, opening, p.from, &lines, &proofs, &numbers);
         sections.push(section);
         per_tax.push((*tax, *account, figures));
     }

@@ -9,7 +9,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
 use maud::{html, Markup};
 
-/// A report's CSV and XLSX download buttons for a village and year.
+/// A report's CSV, XLSX and PDF download buttons for a village and year.
 fn download_item(ctx: &Ctx, report: &str, label: &'static str, village: &VillageRow, year: i32) -> Markup {
     html! {
         li {
@@ -17,6 +17,8 @@ fn download_item(ctx: &Ctx, report: &str, label: &'static str, village: &Village
             a.button href={"/console/download?report=" (report) "&village=" (village.id) "&year=" (year) "&format=csv"} download { "CSV" }
             " "
             a.button href={"/console/download?report=" (report) "&village=" (village.id) "&year=" (year) "&format=xlsx"} download { "XLSX" }
+            " "
+            a.button href={"/console/download?report=" (report) "&village=" (village.id) "&year=" (year) "&format=pdf"} download { "PDF" }
         }
     }
 }

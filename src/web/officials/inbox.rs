@@ -110,7 +110,10 @@ fn payment_rows(ctx: &Ctx, zone: Zone, rows: &[PaymentRecord], caption: &str) ->
                             @let p = &r.payment;
                             tr {
                                 td { (zone.date(p.created_at)) }
-                                td { a href={"/console/payments/" (p.id)} { (p.description) } }
+                                td {
+                                    a href={"/console/payments/" (p.id)} { (p.description) }
+                                    @if let Some(n) = &p.number { br; small.mono { (n) } }
+                                }
                                 td { (p.payee_name) }
                                 td.num { (money(ctx.lang, p.net)) }
                                 td { (status_badge(ctx, p.status.as_str())) }

@@ -115,6 +115,9 @@ fn figures(ctx: &Ctx, rec: &PaymentRecord, village: &VillageRow) -> Markup {
         section.card aria-labelledby="fig-h" {
             h2 #fig-h { (ctx.t("figures")) }
             dl.grid {
+                @if let Some(n) = &p.number {
+                    dt { (ctx.t("number")) } dd.mono #payment-number { (n) }
+                }
                 dt { (ctx.t("col_status")) } dd #payment-status data-status=(p.status) { (status_badge(ctx, p.status.as_str())) }
                 dt { (ctx.t("col_gross")) } dd { (money(ctx.lang, p.gross)) }
                 dt { (ctx.t("col_withheld")) } dd { (money(ctx.lang, p.withheld)) }
@@ -229,6 +232,8 @@ fn trail(ctx: &Ctx, zone: Zone, rec: &PaymentRecord) -> Markup {
                 a.button href={"/console/download?report=trail&payment=" (id) "&format=csv"} download { (ctx.t("download_trail")) " CSV" }
                 " "
                 a.button href={"/console/download?report=trail&payment=" (id) "&format=xlsx"} download { (ctx.t("download_trail")) " XLSX" }
+                " "
+                a.button href={"/console/download?report=document&payment=" (id) "&format=pdf"} download { (ctx.t("print_spp")) " (PDF)" }
             }
         }
     }

@@ -1,0 +1,3 @@
+DROP INDEX payments_number;
+ALTER TABLE payments DROP COLUMN number;
+DROP TABLE document_numbers;
