@@ -161,6 +161,17 @@ pub fn check_manual_kind(kind: TxnKind, entries: &[EntryDraft]) -> Result<(), Po
             if touches_cash {
                 return rule("an adjustment reclassifies between non-cash accounts; cash moves through receipts, transfers and payments");
             }
+            if entries.iter().any(|e| {
+                matches!(
+                    super::accounts::class_of_code(&e.account_code),
+                    Some(
+                        super::accounts::AccountClass::Expenditure
+                            | super::accounts::AccountClass::FinancingExpenditure
+                    )
+                )
+            }) {
+                return rule("an adjustment may not move spending (5.x, 6.2.x): spending is realised only through an approved request within its budget line");
+            }
             Ok(())
         }
         TxnKind::BankEntry => rule("the bank's own entries are posted by the bank with POST /bank/entries"),
@@ -168,6 +179,24 @@ pub fn check_manual_kind(kind: TxnKind, entries: &[EntryDraft]) -> Result<(), Po
             rule("disbursements and tax deposits are posted by the payment workflow when the bank confirms them")
         }
         TxnKind::Reversal => rule("reversals are made with POST /transactions/{id}/reverse"),
+    }
+}
+
+/// Whether an official may reverse a posting by hand. A fact the bank reported (a disbursement or tax deposit it
+/// executed, a credit it received, its own entry) is not undone by one official: the bank corrects it (a returned
+/// transfer, a bank reversal) or, for a credit in suspense, the treasurer reclassifies it with an adjustment. A
+/// reversal is not reversed again (post the original anew).
+pub fn check_reversible_by_hand(kind: TxnKind, reported_by_bank: bool) -> Result<(), PostingError> {
+    let refuse = |why: &str| Err(PostingError::KindRule(why.to_string()));
+    match kind {
+        TxnKind::Reversal => refuse("a reversal cannot itself be reversed; post the original again instead"),
+        TxnKind::Disbursement | TxnKind::TaxDeposit | TxnKind::TaxWithholding | TxnKind::BankEntry => {
+            refuse("the bank executed or reported this; it is corrected by the bank (a returned transfer, a bank reversal), not reversed by hand")
+        }
+        _ if reported_by_bank => refuse(
+            "the bank reported this credit; it is corrected by the bank, or reclassified from suspense with an adjustment",
+        ),
+        _ => Ok(()),
     }
 }
 

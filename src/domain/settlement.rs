@@ -102,6 +102,18 @@ pub fn payment_entries_from(req: &PaidRequest, account: &str) -> Result<Vec<Entr
     Ok(entries)
 }
 
+/// The bank's value date of a paid request must fall in the request's fiscal year: its spending is that year's
+/// (a 2027 request is not posted into 2026 against 2026's budget, nor a payment dated 2021 into a year long past).
+pub fn check_value_date(value_date: chrono::NaiveDate, fiscal_year: i32) -> Result<(), String> {
+    use chrono::Datelike;
+    if value_date.year() != fiscal_year {
+        return Err(format!(
+            "the value date {value_date} is not in the request's fiscal year {fiscal_year}; a request is paid in its own year"
+        ));
+    }
+    Ok(())
+}
+
 /// A payment from cash in hand: allowed up to the regency's per-payment limit (its regulation on small cash
 /// payments: meeting food, builders' daily wages); with no limit set the regency allows none (non-cash is the rule).
 pub fn check_cash_payment(net: i64, limit: Option<i64>) -> Result<(), super::posting::PostingError> {

@@ -83,7 +83,7 @@ impl Db {
             idempotent_write(c, &village_id, idem, 201, render, &mut |c, village| {
                 // Re-read under the lock: a concurrent reversal may have committed since the first read.
                 let original = get_transaction(c, original_id)?.ok_or(StoreError::NotFound("transaction"))?;
-                let new = reversal_of(&original, village, value_date, reason, actor)?;
+                let new = reversal_of(c, &original, village, value_date, reason, actor)?;
                 post_locked(c, village, &new, None)
             })
         })
@@ -202,17 +202,20 @@ impl Db {
 
 /// The reversal of `original`: the same lines, sides swapped, dated no earlier than the original.
 fn reversal_of(
+    c: &mut DbConn,
     original: &TransactionRecord,
     village: &VillageRow,
     value_date: NaiveDate,
     reason: &str,
     actor: &str,
 ) -> Result<NewTransaction, StoreError> {
-    if original.txn.kind == TxnKind::Reversal {
-        return Err(StoreError::Validation(
-            "a reversal cannot itself be reversed; post the original again instead".into(),
-        ));
-    }
+    let credited = bank_credits::table
+        .filter(bank_credits::village_id.eq(&original.txn.village_id))
+        .filter(bank_credits::transaction_id.eq(&original.txn.id))
+        .count()
+        .get_result::<i64>(c)?;
+    let reported_by_bank = credited > 0 || original.txn.payment_id.is_some();
+    crate::domain::posting::check_reversible_by_hand(original.txn.kind, reported_by_bank)?;
     if original.reversed_by.is_some() {
         return Err(StoreError::AlreadyReversed(original.txn.id.to_string()));
     }

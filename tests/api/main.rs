@@ -23,5 +23,6 @@ mod pdf;
 mod props;
 mod reports;
 mod tax;
+mod trust;
 mod workflow_helpers;
 mod year_end;
