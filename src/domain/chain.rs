@@ -57,6 +57,21 @@ pub struct CanonicalPaymentLine<'a> {
     /// lines had billing codes are unchanged.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub billing_code: Option<&'a str>,
+    /// The receipt a line belongs to, in a request with many receipts (left out otherwise, so that the digests of
+    /// requests of one payee are unchanged).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub receipt_no: Option<i32>,
+}
+
+/// One receipt of a request with many, as its digest covers it: who is paid (the status is the trail's).
+#[derive(Serialize)]
+pub struct CanonicalReceipt<'a> {
+    pub receipt_no: i32,
+    pub number: &'a str,
+    /// (name, bank code, account number, NPWP)
+    pub payee: (&'a str, &'a str, &'a str, Option<&'a str>),
+    pub description: Option<&'a str>,
+    pub net_sen: i64,
 }
 
 /// What a payment request asks for (payee, lines, amounts). Field order is part of the format: do not reorder.
@@ -77,6 +92,9 @@ pub struct CanonicalPayment<'a> {
     pub withheld_sen: i64,
     pub net_sen: i64,
     pub lines: Vec<CanonicalPaymentLine<'a>>,
+    /// Only in a request with many receipts (left out otherwise: earlier digests are unchanged).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub receipts: Option<Vec<CanonicalReceipt<'a>>>,
 }
 
 /// A digest of what a request asks for: each workflow event records it, so a request edited in the database after

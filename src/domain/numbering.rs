@@ -14,10 +14,19 @@ pub fn kind_code(kind: PaymentKind) -> &'static str {
     }
 }
 
+/// The series of receipts (kuitansi) of requests with many payees, and its code.
+pub const RECEIPT_SERIES: &str = "receipt";
+pub const RECEIPT_CODE: &str = "KW";
+
 /// The number of the `seq`-th document (from 1) of its kind in a village's year.
 pub fn document_number(seq: i64, kind: PaymentKind, village_code: &str, year: i32) -> String {
+    numbered(seq, kind_code(kind), village_code, year)
+}
+
+/// The number of the `seq`-th document (from 1) of the series coded `code`.
+pub fn numbered(seq: i64, code: &str, village_code: &str, year: i32) -> String {
     debug_assert!(seq >= 1, "document numbers start at 1");
-    format!("{seq:04}/{}/{village_code}/{year}", kind_code(kind))
+    format!("{seq:04}/{code}/{village_code}/{year}")
 }
 
 #[cfg(test)]

@@ -30,6 +30,40 @@ impl PaymentKind {
     }
 }
 
+text_enum! {
+    /// One receipt (kuitansi) of a request with many: each its own payee and transfer.
+    pub enum ReceiptStatus {
+        /// Not yet released (the request is being approved, or is approved).
+        Pending = "pending",
+        Released = "released",
+        Paid = "paid",
+        Failed = "failed",
+        /// A failed receipt the head cancelled: its commitment was released.
+        Cancelled = "cancelled",
+    }
+}
+
+/// A released request's status from its receipts' after a bank result: released while any transfer is out; then
+/// paid when none failed, partially paid when some were paid and some failed, failed when none was paid.
+pub fn status_after(receipts: &[ReceiptStatus]) -> PaymentStatus {
+    use ReceiptStatus as R;
+    if receipts.iter().any(|r| matches!(r, R::Released | R::Pending)) {
+        return PaymentStatus::Released;
+    }
+    let paid = receipts.contains(&R::Paid);
+    let failed = receipts.contains(&R::Failed);
+    match (paid, failed) {
+        (true, true) => PaymentStatus::PartiallyPaid,
+        (false, true) => PaymentStatus::Failed,
+        _ => PaymentStatus::Paid,
+    }
+}
+
+/// The receipts a release sends to the bank: those not yet sent, and those the bank failed.
+pub fn releasable(r: ReceiptStatus) -> bool {
+    matches!(r, ReceiptStatus::Pending | ReceiptStatus::Failed)
+}
+
 /// One line of a request, as the settlement posts it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SettledLine {
@@ -211,6 +245,17 @@ mod tests {
 
     fn m(sen: i64) -> Money {
         Money::from_sen(sen).unwrap()
+    }
+
+    #[test]
+    fn a_request_with_many_receipts_is_settled_by_all_of_them() {
+        use ReceiptStatus as R;
+        assert_eq!(status_after(&[R::Paid, R::Released]), PaymentStatus::Released);
+        assert_eq!(status_after(&[R::Paid, R::Paid]), PaymentStatus::Paid);
+        assert_eq!(status_after(&[R::Paid, R::Failed]), PaymentStatus::PartiallyPaid);
+        assert_eq!(status_after(&[R::Failed, R::Failed]), PaymentStatus::Failed);
+        assert_eq!(status_after(&[R::Paid, R::Cancelled]), PaymentStatus::Paid);
+        assert!(releasable(R::Failed) && releasable(R::Pending) && !releasable(R::Paid) && !releasable(R::Released));
     }
 
     #[test]

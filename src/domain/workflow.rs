@@ -17,13 +17,18 @@ text_enum! {
         Rejected = "rejected",
         Cancelled = "cancelled",
         Failed = "failed",
+        /// Some receipts paid, the others failed: the failed ones may be released again or cancelled.
+        PartiallyPaid = "partially_paid",
     }
 }
 
 impl PaymentStatus {
     /// While committed, the request's lines hold budget: from approval until paid (realised) or cancelled.
     pub fn holds_commitment(self) -> bool {
-        matches!(self, PaymentStatus::Approved | PaymentStatus::Released | PaymentStatus::Failed)
+        matches!(
+            self,
+            PaymentStatus::Approved | PaymentStatus::Released | PaymentStatus::Failed | PaymentStatus::PartiallyPaid
+        )
     }
 }
 
@@ -127,7 +132,11 @@ pub fn transition(
             return match from {
                 S::Draft | S::Returned if role == drafting_role => Ok((S::Cancelled, drafting_step)),
                 S::Approved | S::Failed if role == Role::Head => Ok((S::Cancelled, Step::Approve)),
-                S::Draft | S::Returned | S::Approved | S::Failed if role == drafting_role || role == Role::Head => {
+                // The failed receipts are cancelled (their commitment released); what was paid stays paid.
+                S::PartiallyPaid if role == Role::Head => Ok((S::Paid, Step::Approve)),
+                S::Draft | S::Returned | S::Approved | S::Failed | S::PartiallyPaid
+                    if role == drafting_role || role == Role::Head =>
+                {
                     Err(forbidden())
                 }
                 _ if role == drafting_role || role == Role::Head => Err(invalid()),
@@ -144,7 +153,7 @@ pub fn transition(
         (Action::Return, S::Submitted | S::Verified) => S::Returned,
         (Action::Approve, S::Verified) => S::Approved,
         (Action::Reject, S::Verified) => S::Rejected,
-        (Action::Release, S::Approved | S::Failed) => S::Released,
+        (Action::Release, S::Approved | S::Failed | S::PartiallyPaid) => S::Released,
         (Action::Pay, S::Released) => S::Paid,
         (Action::Fail, S::Released) => S::Failed,
         // Taxes are paid with a billing code through the bank, never in cash.
@@ -239,8 +248,8 @@ mod tests {
                 }
             }
         }
-        // submit×2, verify, return×2, approve, reject, release×2, pay, fail, cancel×4, pay_cash×2 = 17
-        assert_eq!(allowed, 17);
+        // submit×2, verify, return×2, approve, reject, release×3, pay, fail, cancel×5, pay_cash×2 = 19
+        assert_eq!(allowed, 19);
         assert!(matches!(
             transition(PaymentKind::TaxDeposit, S::Approved, Action::PayCash, Role::Treasurer),
             Err(WorkflowError::InvalidTransition { .. })

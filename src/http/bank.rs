@@ -85,12 +85,14 @@ pub async fn list_transfers(
     .await?;
     let next_cursor = if rows.len() as i64 > limit {
         rows.truncate(limit as usize);
-        rows.last().map(|(t, _)| t.id.clone())
+        rows.last().map(|(t, _, _)| t.id.clone())
     } else {
         None
     };
-    let items =
-        rows.iter().map(|(t, p)| TransferView::new(t, p, accounts.get(t.village_id.as_str()).cloned())).collect();
+    let items = rows
+        .iter()
+        .map(|(t, p, r)| TransferView::new(t, p, r.as_ref(), accounts.get(t.village_id.as_str()).cloned()))
+        .collect();
     Ok(HttpResponse::Ok().json(TransferPage { items, next_cursor: next_cursor.map(String::from) }))
 }
 
@@ -100,7 +102,7 @@ fn render_settlement(s: &crate::store::rows::Settlement) -> String {
 
 fn settlement_view(s: &crate::store::rows::Settlement) -> SettlementView {
     SettlementView {
-        transfer: TransferView::new(&s.transfer, &s.payment, None),
+        transfer: TransferView::new(&s.transfer, &s.payment, s.receipt.as_ref(), None),
         payment_status: s.payment.status,
         transaction: s.transaction.as_ref().map(TransactionView::from),
     }

@@ -25,6 +25,9 @@ use std::collections::HashSet;
 
 const MAX_BUDGET_LINES: usize = 2000;
 const MAX_PAYMENT_LINES: usize = 50;
+/// Receipts of one request, and lines over all of them (a month's salaries and allowances fit comfortably).
+const MAX_RECEIPTS: usize = 500;
+const MAX_RECEIPT_LINES_TOTAL: usize = 2000;
 const MAX_WITHHOLDINGS_PER_LINE: usize = 5;
 
 pub fn actor(who: &Principal) -> Actor {
@@ -254,7 +257,12 @@ pub async fn draft_payment(
     let village = load_village(state, village_id).await?;
     who.require(&village, &[Role::Implementer])?;
     let village_id = village.id.clone();
-    let codes: Vec<String> = p.lines.iter().map(|l| l.account_code.clone()).collect();
+    let codes: Vec<String> = p
+        .lines
+        .iter()
+        .chain(p.receipts.iter().flatten().flat_map(|r| r.lines.iter()))
+        .map(|l| l.account_code.clone())
+        .collect();
     match checked_draft(state, who, village, key, p).await {
         Ok(written) => Ok(written),
         Err(e) => Err(unknown_account_first(state, &village_id, &codes, e).await),
@@ -276,23 +284,84 @@ async fn checked_draft(
         )));
     }
     let description = Description::parse("description", &p.description)?.into_string();
-    let payee = check_payee(&p.payee)?;
     let fiscal_year = p.fiscal_year.unwrap_or_else(|| today_wib().year());
     check_year(fiscal_year)?;
-    if p.lines.is_empty() || p.lines.len() > MAX_PAYMENT_LINES {
-        return Err(ApiError::validation(format!("a request has 1 to {MAX_PAYMENT_LINES} lines")));
-    }
-    let mut lines = Vec::with_capacity(p.lines.len());
-    let mut notes = Vec::new();
+    // One payee with its lines, or many receipts each with its own: the same checks per receipt.
+    let groups: Vec<(Payee, Option<String>, Vec<PaymentLineRequest>)> = match (p.payee, p.receipts) {
+        (Some(payee), None) => vec![(payee, None, p.lines)],
+        (None, Some(receipts)) if p.lines.is_empty() => {
+            if receipts.is_empty() || receipts.len() > MAX_RECEIPTS {
+                return Err(ApiError::validation(format!("a request has 1 to {MAX_RECEIPTS} receipts")));
+            }
+            if receipts.iter().map(|r| r.lines.len()).sum::<usize>() > MAX_RECEIPT_LINES_TOTAL {
+                return Err(ApiError::validation(format!(
+                    "a request's receipts have at most {MAX_RECEIPT_LINES_TOTAL} lines in all"
+                )));
+            }
+            receipts.into_iter().map(|r| (r.payee, r.description, r.lines)).collect()
+        }
+        _ => {
+            return Err(ApiError::validation(
+                "give either payee and lines, or receipts (each with its payee and lines)",
+            ))
+        }
+    };
+    let many = groups.len() > 1 || groups.iter().any(|g| g.1.is_some());
     let tax_date = p.invoice_date.unwrap_or_else(today_wib);
-    let regency =
-        if p.lines.iter().any(|l| l.tax_basis.is_some()) { regency_code(state, &village).await? } else { None };
-    let basis = LineBasis { payee_has_npwp: payee.npwp.is_some(), date: tax_date, regency: regency.as_deref() };
-    for (i, l) in p.lines.into_iter().enumerate() {
-        let (line, note) = payment_line(state, i, l, &basis)?;
-        lines.push(line);
-        notes.extend(note);
+    let regency = if groups.iter().flat_map(|g| &g.2).any(|l| l.tax_basis.is_some()) {
+        regency_code(state, &village).await?
+    } else {
+        None
+    };
+    let mut lines = Vec::new();
+    let mut receipts = Vec::new();
+    let mut notes = Vec::new();
+    let mut first_payee = None;
+    for (r, (payee, receipt_description, receipt_lines)) in groups.into_iter().enumerate() {
+        let at = |field: &str| if many { format!("receipts[{r}].{field}") } else { field.to_string() };
+        let payee = check_payee(&payee).map_err(|mut e| {
+            if many {
+                e.detail = format!("receipts[{r}]: {}", e.detail);
+            }
+            e
+        })?;
+        if receipt_lines.is_empty() || receipt_lines.len() > MAX_PAYMENT_LINES {
+            return Err(ApiError::validation(format!("{} has 1 to {MAX_PAYMENT_LINES} lines", at("lines"))));
+        }
+        let basis = LineBasis { payee_has_npwp: payee.npwp.is_some(), date: tax_date, regency: regency.as_deref() };
+        let receipt_no = i32::try_from(r + 1).expect("bounded");
+        let mut receipt_totals = Vec::new();
+        for (i, l) in receipt_lines.into_iter().enumerate() {
+            let (mut line, note) = payment_line(state, i, l, &basis).map_err(|mut e| {
+                if many {
+                    e.detail = format!("receipts[{r}]: {}", e.detail);
+                }
+                e
+            })?;
+            line.receipt_no = receipt_no;
+            receipt_totals.push((line.amount.sen(), line.withholdings.iter().map(|w| w.1.sen()).collect()));
+            lines.push(line);
+            notes.extend(note);
+        }
+        totals(&receipt_totals).map_err(totals_error)?;
+        let description = receipt_description
+            .as_deref()
+            .map(|d| Description::parse(&at("description"), d).map(Description::into_string))
+            .transpose()?;
+        if first_payee.is_none() {
+            first_payee = Some(payee.clone());
+        }
+        if many {
+            receipts.push(crate::store::NewReceipt {
+                payee_name: payee.name,
+                payee_bank_code: payee.bank_code,
+                payee_account_number: payee.account_number,
+                payee_npwp: payee.npwp,
+                description,
+            });
+        }
     }
+    let payee = first_payee.expect("at least one receipt");
     let t = totals(
         &lines.iter().map(|l| (l.amount.sen(), l.withholdings.iter().map(|w| w.1.sen()).collect())).collect::<Vec<_>>(),
     )
@@ -317,6 +386,7 @@ async fn checked_draft(
         invoice_date: p.invoice_date,
         billing_code: None,
         lines,
+        receipts,
         totals: t,
         actor: actor(who),
     };
@@ -369,6 +439,7 @@ pub async fn create_tax_deposit(
         invoice_date: None,
         billing_code,
         lines,
+        receipts: Vec::new(),
         totals: t,
         actor: actor(&who),
         note: None,
@@ -434,6 +505,7 @@ fn payment_line(
         amount,
         withholdings,
         billing_code: None,
+        receipt_no: 1,
     };
     Ok((line, note))
 }
@@ -503,6 +575,7 @@ fn deposit_lines(
             amount,
             withholdings: vec![],
             billing_code: Some(billing.into_string()),
+            receipt_no: 1,
         });
     }
     Ok((out, seen))

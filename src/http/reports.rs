@@ -334,7 +334,8 @@ pub async fn serve(
             // The format is checked before the request is read.
             let format = query.format()?;
             let (rec, village) = load_payment(&state, &who, &id).await?;
-            payee = Some(rec.payment.payee_name.clone());
+            // A request with many receipts is signed for by each payee on its kuitansi row, not in the block.
+            payee = rec.receipts.is_empty().then(|| rec.payment.payee_name.clone());
             (plan(rec, village.clone())?, format, Some(village))
         }
         Plan::Regency(plan) => {
@@ -367,7 +368,7 @@ pub async fn signers_of(
     let id = v.id.to_string();
     let (head, treasurer) = blocking(move || db.village_officials(&id)).await?;
     Ok(Some(match signing {
-        Signing::Payment => Signers::for_payment(&v.name, today_wib(), head, treasurer, payee.unwrap_or_default()),
+        Signing::Payment => Signers::for_payment(&v.name, today_wib(), head, treasurer, payee),
         _ => Signers::for_books(&v.name, today_wib(), head, treasurer),
     }))
 }

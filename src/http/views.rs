@@ -612,12 +612,26 @@ pub struct PaymentRequest {
     pub activity_code: String,
     #[schema(example = "Pembelian semen dan pasir, rehabilitasi jalan dusun II")]
     pub description: String,
-    pub payee: Payee,
+    /// The one payee, with `lines`; or leave both out and give `receipts`.
+    pub payee: Option<Payee>,
+    #[serde(default)]
     pub lines: Vec<PaymentLineRequest>,
+    /// One SPP for many payees (monthly salaries, allowances, daily wages): 1 to 500 receipts, each its own payee,
+    /// lines and withholdings, paid by its own transfer.
+    pub receipts: Option<Vec<ReceiptRequest>>,
     pub invoice_number: Option<String>,
     pub invoice_date: Option<NaiveDate>,
     /// Defaults to the current year (Asia/Jakarta).
     pub fiscal_year: Option<i32>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiptRequest {
+    pub payee: Payee,
+    /// What this receipt pays for (the request's description if left out).
+    pub description: Option<String>,
+    pub lines: Vec<PaymentLineRequest>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -714,6 +728,9 @@ pub struct TransferView {
     pub status: crate::domain::workflow::TransferStatus,
     pub payee: Payee,
     pub description: String,
+    /// The receipt (kuitansi) it pays, of a request with many receipts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub receipt_number: Option<String>,
     pub released_at: DateTime<Utc>,
     /// The village account to debit.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -729,9 +746,11 @@ pub struct TransferView {
 }
 
 impl TransferView {
+    /// `receipt`: the receipt it pays, of a request with many (its payee is the transfer's).
     pub fn new(
         t: &crate::store::rows::TransferRow,
         p: &crate::store::rows::PaymentRow,
+        receipt: Option<&crate::store::rows::ReceiptRow>,
         debit_account: Option<String>,
     ) -> Self {
         TransferView {
@@ -741,8 +760,9 @@ impl TransferView {
             attempt: t.attempt,
             amount: Amount(t.amount),
             status: t.status,
-            payee: payee_of(p),
-            description: p.description.clone(),
+            payee: receipt.map_or_else(|| payee_of(p), receipt_payee),
+            description: receipt.and_then(|r| r.description.clone()).unwrap_or_else(|| p.description.clone()),
+            receipt_number: receipt.map(|r| r.number.clone()),
             released_at: utc(t.released_at),
             debit_account,
             bank_reference: t.bank_reference.clone(),
@@ -753,6 +773,15 @@ impl TransferView {
     }
 }
 
+fn receipt_payee(r: &crate::store::rows::ReceiptRow) -> Payee {
+    Payee {
+        name: r.payee_name.clone(),
+        bank_code: r.payee_bank_code.clone(),
+        account_number: r.payee_account_number.clone(),
+        npwp: r.payee_npwp.clone(),
+    }
+}
+
 fn payee_of(p: &crate::store::rows::PaymentRow) -> Payee {
     Payee {
         name: p.payee_name.clone(),
@@ -760,6 +789,22 @@ fn payee_of(p: &crate::store::rows::PaymentRow) -> Payee {
         account_number: p.payee_account_number.clone(),
         npwp: p.payee_npwp.clone(),
     }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReceiptView {
+    pub receipt_no: i32,
+    /// Gap-free per village and year: `0012/KW/61.12.01.2001/2026`.
+    pub number: String,
+    pub payee: Payee,
+    pub description: Option<String>,
+    #[schema(value_type = String)]
+    pub gross: Amount,
+    #[schema(value_type = String)]
+    pub withheld: Amount,
+    #[schema(value_type = String)]
+    pub net: Amount,
+    pub status: crate::domain::settlement::ReceiptStatus,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -795,6 +840,8 @@ pub struct PaymentView {
     pub failure_reason: Option<String>,
     pub events: Vec<EventView>,
     pub transfers: Vec<TransferView>,
+    /// Of a request with many payees: each receipt with its payee, figures and status (empty for one payee).
+    pub receipts: Vec<ReceiptView>,
 }
 
 impl From<&crate::store::rows::PaymentRecord> for PaymentView {
@@ -862,7 +909,25 @@ impl From<&crate::store::rows::PaymentRecord> for PaymentView {
                     hash: e.hash.clone(),
                 })
                 .collect(),
-            transfers: r.transfers.iter().map(|t| TransferView::new(t, p, None)).collect(),
+            transfers: r
+                .transfers
+                .iter()
+                .map(|t| TransferView::new(t, p, r.receipts.iter().find(|x| x.receipt_no == t.receipt_no), None))
+                .collect(),
+            receipts: r
+                .receipts
+                .iter()
+                .map(|x| ReceiptView {
+                    receipt_no: x.receipt_no,
+                    number: x.number.clone(),
+                    payee: receipt_payee(x),
+                    description: x.description.clone(),
+                    gross: Amount(x.gross),
+                    withheld: Amount(x.withheld),
+                    net: Amount(x.net),
+                    status: x.status,
+                })
+                .collect(),
         }
     }
 }

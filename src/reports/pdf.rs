@@ -38,7 +38,7 @@ impl Signers {
         date: NaiveDate,
         head: Option<String>,
         treasurer: Option<String>,
-        payee: &str,
+        payee: Option<&str>,
     ) -> Signers {
         let village = village_name.strip_prefix("Desa ").unwrap_or(village_name);
         Signers {
@@ -49,8 +49,10 @@ impl Signers {
                 (vec!["Diverifikasi,".into(), "Sekretaris Desa".into()], None),
                 (vec!["Dibayar,".into(), "Kaur Keuangan".into()], treasurer),
                 (vec!["Disetujui,".into(), format!("Kepala Desa {village}")], head),
-                (vec!["Yang menerima,".into(), String::new()], Some(payee.to_string())),
-            ],
+            ]
+            .into_iter()
+            .chain(payee.map(|p| (vec!["Yang menerima,".into(), String::new()], Some(p.to_string()))))
+            .collect(),
         }
     }
 

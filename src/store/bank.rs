@@ -5,7 +5,7 @@ use super::backend::{Alongside, LockTarget, Probe};
 use super::budget::{positions_of, write_moves};
 use super::error::LineRefusal;
 use super::ledger::{get_transaction, post_locked, post_locked_with, NewTransaction};
-use super::payments::{append_event, move_budget, Actor, EventDraft};
+use super::payments::{append_event, move_budget_of, Actor, EventDraft};
 use super::rows::*;
 use super::schema::*;
 use super::write::{idempotent_write, idempotent_write_probed, IdempotencyKey, Written};
@@ -17,7 +17,9 @@ use crate::domain::ids::TransactionId;
 use crate::domain::money::{Amount, Money};
 use crate::domain::posting::{EntryDraft, TxnKind};
 use crate::domain::roles::Role;
-use crate::domain::settlement::{self, BankAnswer, PaidRequest, PaymentKind, Settle, SettledLine, TransferState};
+use crate::domain::settlement::{
+    self, BankAnswer, PaidRequest, PaymentKind, ReceiptStatus, Settle, SettledLine, TransferState,
+};
 use crate::domain::workflow::{transition, Action, PaymentStatus, TransferStatus};
 use chrono::{Datelike, NaiveDate};
 use diesel::prelude::*;
@@ -190,7 +192,12 @@ fn settlement(c: &mut DbConn, transfer: TransferRow) -> Result<Settlement, Store
         Some(id) => get_transaction(c, id)?,
         None => None,
     };
-    Ok(Settlement { transfer, payment, transaction })
+    let receipt = receipts::table
+        .find((&transfer.payment_id, transfer.receipt_no))
+        .select(ReceiptRow::as_select())
+        .first(c)
+        .optional()?;
+    Ok(Settlement { transfer, payment, receipt, transaction })
 }
 
 fn money(sen: i64) -> Result<Money, StoreError> {
@@ -199,6 +206,34 @@ fn money(sen: i64) -> Result<Money, StoreError> {
 
 /// The request as the domain's settlement sees it.
 pub(super) fn paid_request(rec: &PaymentRecord) -> Result<PaidRequest, StoreError> {
+    paid_receipt(rec, None)
+}
+
+/// What one receipt of a request with many amounts to (`None`, or a request of one payee: the whole request).
+fn paid_receipt(rec: &PaymentRecord, receipt_no: Option<i32>) -> Result<PaidRequest, StoreError> {
+    let Some(no) = receipt_no.filter(|_| !rec.receipts.is_empty()) else {
+        return whole_request(rec);
+    };
+    let receipt = rec
+        .receipts
+        .iter()
+        .find(|r| r.receipt_no == no)
+        .ok_or_else(|| StoreError::internal(format!("request {} has no receipt {no}", rec.payment.id)))?;
+    let lines: Vec<i32> = rec.lines.iter().filter(|l| l.receipt_no == no).map(|l| l.line_no).collect();
+    let whole = whole_request(rec)?;
+    Ok(PaidRequest {
+        lines: whole.lines.into_iter().zip(&rec.lines).filter(|(_, l)| l.receipt_no == no).map(|(s, _)| s).collect(),
+        net: money(receipt.net)?,
+        withholdings: rec
+            .withholdings
+            .iter()
+            .filter(|w| lines.contains(&w.line_no))
+            .map(|w| Ok((w.tax.clone(), money(w.amount)?)))
+            .collect::<Result<_, StoreError>>()?,
+    })
+}
+
+fn whole_request(rec: &PaymentRecord) -> Result<PaidRequest, StoreError> {
     Ok(PaidRequest {
         lines: rec
             .lines
@@ -262,7 +297,17 @@ fn settle_locked(
     };
     let from = rec.payment.status;
     let action = if result.paid { Action::Pay } else { Action::Fail };
-    let (to, step) = transition(kind, from, action, Role::Bank)?;
+    let (mut to, step) = transition(kind, from, action, Role::Bank)?;
+    // Of a request with receipts, this result settles one; the request's status follows from all of them.
+    let mut rec = rec;
+    let receipt = transfer.receipt_no;
+    if let Some(r) = rec.receipts.iter_mut().find(|r| r.receipt_no == receipt) {
+        r.status = if result.paid { ReceiptStatus::Paid } else { ReceiptStatus::Failed };
+        diesel::update(receipts::table.find((&r.payment_id, r.receipt_no)))
+            .set(receipts::status.eq(r.status))
+            .execute(c)?;
+        to = settlement::status_after(&rec.receipts.iter().map(|r| r.status).collect::<Vec<_>>());
+    }
     let line_ntpns = deposit_ntpns(&rec, result)?;
     let mut transaction = None;
     if let Some((txn_kind, realise)) = posting {
@@ -272,7 +317,7 @@ fn settle_locked(
             kind: txn_kind,
             value_date: result.value_date,
             description: rec.payment.description.clone(),
-            entries: settlement::payment_entries(&paid_request(&rec)?).map_err(StoreError::internal)?,
+            entries: settlement::payment_entries(&paid_receipt(&rec, Some(receipt))?).map_err(StoreError::internal)?,
             reverses: None,
             payment_id: Some(rec.payment.id.clone()),
             bank_reference: Some(result.bank_reference.clone()),
@@ -280,7 +325,8 @@ fn settle_locked(
         };
         transaction = Some(post_locked(c, village, &new, Some(&transfer.id))?);
         if realise {
-            move_budget(c, &rec, budget::realise)?;
+            let whole = rec.receipts.is_empty();
+            move_budget_of(c, &rec, |l| whole || l.receipt_no == receipt, budget::realise)?;
         }
     }
     let outcome =
@@ -290,7 +336,8 @@ fn settle_locked(
     let draft = EventDraft { step, action: action.as_str(), actor, from: Some(from), to, note, status_change: None };
     append_event(c, village, &rec, draft)?;
     // The answer is the rows as read under the lock with what this settlement wrote (no second read).
-    Ok(Settlement { transfer, payment, transaction })
+    let receipt = rec.receipts.iter().find(|r| r.receipt_no == receipt).cloned();
+    Ok(Settlement { transfer, payment, receipt, transaction })
 }
 
 /// A tax deposit the bank paid is finished only with the NTPN of each of its taxes (`None` for anything else).
@@ -388,15 +435,18 @@ impl Db {
         status: &str,
         after: Option<&str>,
         limit: i64,
-    ) -> Result<Vec<(TransferRow, PaymentRow)>, StoreError> {
+    ) -> Result<Vec<(TransferRow, PaymentRow, Option<ReceiptRow>)>, StoreError> {
         self.read("list_transfers", |c| {
             let mut q = transfers::table
                 .inner_join(payments::table.on(payments::id.eq(transfers::payment_id)))
+                .left_join(receipts::table.on(
+                    receipts::payment_id.eq(transfers::payment_id).and(receipts::receipt_no.eq(transfers::receipt_no)),
+                ))
                 .filter(transfers::village_id.eq_any(village_ids.to_vec()))
                 .filter(transfers::status.eq(status.to_string()))
                 .order(transfers::id)
                 .limit(limit)
-                .select((TransferRow::as_select(), PaymentRow::as_select()))
+                .select((TransferRow::as_select(), PaymentRow::as_select(), Option::<ReceiptRow>::as_select()))
                 .into_boxed();
             if let Some(a) = after {
                 q = q.filter(transfers::id.gt(a.to_string()));

@@ -14,12 +14,12 @@ use crate::domain::accounts::BANK_ACCOUNT;
 use crate::domain::accounts::CASH_IN_HAND;
 use crate::domain::budget::{self, LineKey};
 use crate::domain::chain::{
-    canonical_date, canonical_time, link_hash, CanonicalEvent, CanonicalPayment, CanonicalPaymentLine,
+    canonical_date, canonical_time, link_hash, CanonicalEvent, CanonicalPayment, CanonicalPaymentLine, CanonicalReceipt,
 };
 use crate::domain::ids::PaymentId;
 use crate::domain::money::{Amount, Money};
 use crate::domain::posting::PostingError;
-use crate::domain::settlement::{cancel_releases_commitment, PaymentKind};
+use crate::domain::settlement::{cancel_releases_commitment, releasable, PaymentKind, ReceiptStatus};
 use crate::domain::workflow::{check_separation, drafter, transition, Action, PaymentStatus, Step, TransferStatus};
 use chrono::Datelike;
 use chrono::{NaiveDate, NaiveDateTime};
@@ -43,6 +43,18 @@ pub struct NewPaymentLine {
     pub withholdings: Vec<(String, Money)>,
     /// A tax deposit's line: the billing code it is paid under.
     pub billing_code: Option<String>,
+    /// The receipt it belongs to, from 1 (always 1 for a request of one payee).
+    pub receipt_no: i32,
+}
+
+/// One receipt of a request with many: its payee (the lines carry its number).
+#[derive(Debug, Clone)]
+pub struct NewReceipt {
+    pub payee_name: String,
+    pub payee_bank_code: String,
+    pub payee_account_number: String,
+    pub payee_npwp: Option<String>,
+    pub description: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -60,6 +72,8 @@ pub struct NewPayment {
     pub invoice_date: Option<NaiveDate>,
     pub billing_code: Option<String>,
     pub lines: Vec<NewPaymentLine>,
+    /// Empty for a request of one payee (the fields above); else 1 to 500 receipts, each with lines of its number.
+    pub receipts: Vec<NewReceipt>,
     pub totals: crate::domain::workflow::Totals,
     pub actor: Actor,
     /// Recorded on the creation event (the trail): e.g. withholdings entered other than the calculator proposed.
@@ -67,7 +81,13 @@ pub struct NewPayment {
 }
 
 /// A digest of what the request asks for (payee, lines, amounts), from its canonical form (`domain::chain`).
-pub fn payment_digest(p: &PaymentRow, lines: &[PaymentLineRow], withholdings: &[WithholdingRow]) -> String {
+pub fn payment_digest(
+    p: &PaymentRow,
+    receipts: &[ReceiptRow],
+    lines: &[PaymentLineRow],
+    withholdings: &[WithholdingRow],
+) -> String {
+    let many = !receipts.is_empty();
     crate::domain::chain::payment_digest(&CanonicalPayment {
         id: &p.id,
         village_id: &p.village_id,
@@ -94,8 +114,21 @@ pub fn payment_digest(p: &PaymentRow, lines: &[PaymentLineRow], withholdings: &[
                     .map(|w| (w.tax.as_str(), w.amount))
                     .collect(),
                 billing_code: l.billing_code.as_deref(),
+                receipt_no: many.then_some(l.receipt_no),
             })
             .collect(),
+        receipts: many.then(|| {
+            receipts
+                .iter()
+                .map(|r| CanonicalReceipt {
+                    receipt_no: r.receipt_no,
+                    number: &r.number,
+                    payee: (&r.payee_name, &r.payee_bank_code, &r.payee_account_number, r.payee_npwp.as_deref()),
+                    description: r.description.as_deref(),
+                    net_sen: r.net,
+                })
+                .collect()
+        }),
     })
 }
 
@@ -157,7 +190,7 @@ pub(super) fn append_event(
         to_status: draft.to,
         note: draft.note.map(str::to_string),
         at: now_micros(),
-        payment_digest: payment_digest(&rec.payment, &rec.lines, &rec.withholdings),
+        payment_digest: payment_digest(&rec.payment, &rec.receipts, &rec.lines, &rec.withholdings),
         prev_hash: village.chain_head.clone(),
         hash: String::new(),
     };
@@ -212,6 +245,7 @@ fn draft_rows(new: &NewPayment, village_id: &str) -> PaymentRecord {
             amount: l.amount.sen(),
             billing_code: l.billing_code.clone(),
             ntpn: None,
+            receipt_no: l.receipt_no,
         });
         for (j, (tax, amount)) in l.withholdings.iter().enumerate() {
             withholdings.push(WithholdingRow {
@@ -224,7 +258,33 @@ fn draft_rows(new: &NewPayment, village_id: &str) -> PaymentRecord {
             });
         }
     }
-    PaymentRecord { payment, lines, withholdings, events: Vec::new(), transfers: Vec::new() }
+    let receipts = new
+        .receipts
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let no = i32::try_from(i + 1).expect("bounded");
+            let gross: i64 = lines.iter().filter(|l| l.receipt_no == no).map(|l| l.amount).sum();
+            let line_nos: Vec<i32> = lines.iter().filter(|l| l.receipt_no == no).map(|l| l.line_no).collect();
+            let withheld: i64 = withholdings.iter().filter(|w| line_nos.contains(&w.line_no)).map(|w| w.amount).sum();
+            ReceiptRow {
+                payment_id: payment.id.clone(),
+                receipt_no: no,
+                village_id: village_id.into(),
+                number: String::new(),
+                payee_name: r.payee_name.clone(),
+                payee_bank_code: r.payee_bank_code.clone(),
+                payee_account_number: r.payee_account_number.clone(),
+                payee_npwp: r.payee_npwp.clone(),
+                description: r.description.clone(),
+                gross,
+                withheld,
+                net: gross - withheld,
+                status: ReceiptStatus::Pending,
+            }
+        })
+        .collect();
+    PaymentRecord { payment, receipts, lines, withholdings, events: Vec::new(), transfers: Vec::new() }
 }
 
 /// What a list of requests asks for. The default is the API's: oldest first, no filter.
@@ -259,6 +319,15 @@ fn complete_payments(c: &mut DbConn, page: Vec<PaymentRow>) -> Result<Vec<Paymen
         return Ok(Vec::new());
     }
     let ids: Vec<PaymentId> = page.iter().map(|p| p.id.clone()).collect();
+    let mut receipts: BTreeMap<PaymentId, Vec<ReceiptRow>> = BTreeMap::new();
+    for r in receipts::table
+        .filter(receipts::payment_id.eq_any(&ids))
+        .order((receipts::payment_id, receipts::receipt_no))
+        .select(ReceiptRow::as_select())
+        .load(c)?
+    {
+        receipts.entry(r.payment_id.clone()).or_default().push(r);
+    }
     let mut lines: BTreeMap<PaymentId, Vec<PaymentLineRow>> = BTreeMap::new();
     for l in payment_lines::table
         .filter(payment_lines::payment_id.eq_any(&ids))
@@ -298,6 +367,7 @@ fn complete_payments(c: &mut DbConn, page: Vec<PaymentRow>) -> Result<Vec<Paymen
     Ok(page
         .into_iter()
         .map(|payment| PaymentRecord {
+            receipts: receipts.remove(&payment.id).unwrap_or_default(),
             lines: lines.remove(&payment.id).unwrap_or_default(),
             withholdings: withholdings.remove(&payment.id).unwrap_or_default(),
             events: events.remove(&payment.id).unwrap_or_default(),
@@ -328,14 +398,23 @@ pub(super) fn complete_payment(c: &mut DbConn, payment: PaymentRow) -> Result<Pa
         .order(transfers::attempt)
         .select(TransferRow::as_select())
         .load(c)?;
-    Ok(PaymentRecord { payment, lines, withholdings, events, transfers })
+    let receipts = receipts::table
+        .filter(receipts::payment_id.eq(&payment.id))
+        .order(receipts::receipt_no)
+        .select(ReceiptRow::as_select())
+        .load(c)?;
+    Ok(PaymentRecord { payment, receipts, lines, withholdings, events, transfers })
 }
 
-/// The request's amounts per budget line.
-pub(super) fn request_amounts(rec: &PaymentRecord) -> Result<BTreeMap<LineKey, i64>, StoreError> {
+/// The request's amounts per budget line, of the lines `which` keeps.
+fn request_amounts_of(
+    rec: &PaymentRecord,
+    which: impl Fn(&PaymentLineRow) -> bool,
+) -> Result<BTreeMap<LineKey, i64>, StoreError> {
     Ok(budget::request_amounts(
         rec.lines
             .iter()
+            .filter(|l| which(l))
             .map(|l| (LineKey::new(&l.account_code, l.activity_code.as_deref(), l.source.as_deref()), l.amount)),
     )?)
 }
@@ -346,8 +425,18 @@ pub(super) type BudgetMove =
 
 /// Moves the request's budget lines with `how` (commit, release or realise), under the village's lock.
 pub(super) fn move_budget(c: &mut DbConn, rec: &PaymentRecord, how: BudgetMove) -> Result<(), StoreError> {
+    move_budget_of(c, rec, |_| true, how)
+}
+
+/// [`move_budget`] for the lines `which` keeps (a receipt's, of a request with many).
+pub(super) fn move_budget_of(
+    c: &mut DbConn,
+    rec: &PaymentRecord,
+    which: impl Fn(&PaymentLineRow) -> bool,
+    how: BudgetMove,
+) -> Result<(), StoreError> {
     let p = &rec.payment;
-    let request = request_amounts(rec)?;
+    let request = request_amounts_of(rec, which)?;
     let positions = positions_of(c, &p.village_id, p.fiscal_year, request.keys().cloned())?;
     let moves = how(&positions, &request)?;
     write_moves(c, &p.village_id, p.fiscal_year, &moves)
@@ -385,29 +474,59 @@ fn history(rec: &PaymentRecord) -> Vec<(String, Step)> {
     rec.events.iter().map(|e| (e.actor.clone(), e.step)).collect()
 }
 
-/// Release: the bank account, less what released transfers already hold, must cover the net; a transfer is
-/// written for the bank to execute.
-fn release_transfer(
+/// Release: the bank account, less what released transfers already hold, must cover what is sent; a transfer is
+/// written for the bank to execute: one for a request of one payee, else one per receipt not yet sent or failed
+/// (a re-release sends the failed receipts only).
+fn release_transfers(
     c: &mut DbConn,
     village: &VillageRow,
-    rec: &PaymentRecord,
+    rec: &mut PaymentRecord,
     actor: &Actor,
-) -> Result<TransferRow, StoreError> {
+) -> Result<Vec<TransferRow>, StoreError> {
+    let sends: Vec<(i32, i64)> = if rec.receipts.is_empty() {
+        vec![(1, rec.payment.net)]
+    } else {
+        rec.receipts.iter().filter(|r| releasable(r.status)).map(|r| (r.receipt_no, r.net)).collect()
+    };
+    let needed: i64 = sends.iter().map(|s| s.1).sum();
     let bank: i64 = accounts::table.find((&village.id, BANK_ACCOUNT)).select(accounts::balance).first(c)?;
     let available = bank - reserved_for_transfers(c, &village.id, None)?;
-    if available < rec.payment.net {
+    if available < needed {
         return Err(StoreError::Posting(PostingError::InsufficientFunds {
             account: BANK_ACCOUNT.into(),
             balance: Amount(available),
-            needed: Amount(rec.payment.net),
+            needed: Amount(needed),
         }));
     }
-    let transfer = TransferRow {
+    let mut out = Vec::with_capacity(sends.len());
+    for (i, (receipt_no, amount)) in sends.into_iter().enumerate() {
+        out.push(new_transfer(village, rec, actor, rec.transfers.len() + 1 + i, receipt_no, amount));
+    }
+    c.insert_all(transfers::table, &out)?;
+    for r in rec.receipts.iter_mut().filter(|r| releasable(r.status)) {
+        r.status = ReceiptStatus::Released;
+        diesel::update(receipts::table.find((&r.payment_id, r.receipt_no)))
+            .set(receipts::status.eq(r.status))
+            .execute(c)?;
+    }
+    Ok(out)
+}
+
+fn new_transfer(
+    village: &VillageRow,
+    rec: &PaymentRecord,
+    actor: &Actor,
+    attempt: usize,
+    receipt_no: i32,
+    amount: i64,
+) -> TransferRow {
+    TransferRow {
         id: crate::domain::ids::TransferId::new(),
         village_id: village.id.clone(),
         payment_id: rec.payment.id.clone(),
-        attempt: i32::try_from(rec.transfers.len() + 1).expect("bounded"),
-        amount: rec.payment.net,
+        attempt: i32::try_from(attempt).expect("bounded"),
+        receipt_no,
+        amount,
         status: TransferStatus::Released,
         released_by: actor.id.clone(),
         released_at: now_micros(),
@@ -418,15 +537,19 @@ fn release_transfer(
         ntpn: None,
         settled_by: None,
         transaction_id: None,
-    };
-    diesel::insert_into(transfers::table).values(&transfer).execute(c)?;
-    Ok(transfer)
+    }
 }
 
 /// Takes the next number of a kind of document in a village's year, under the village's lock (gap-free: the
 /// counter moves in the same database transaction as the document it numbers).
 fn next_number(c: &mut DbConn, village: &VillageRow, year: i32, kind: PaymentKind) -> Result<String, StoreError> {
-    let key = (&village.id, year, kind.as_str());
+    let seq = next_in_series(c, village, year, kind.as_str())?;
+    Ok(crate::domain::numbering::document_number(seq, kind, &village.code, year))
+}
+
+/// The next number of a series (`document_numbers.kind`) in a village's year.
+fn next_in_series(c: &mut DbConn, village: &VillageRow, year: i32, series: &str) -> Result<i64, StoreError> {
+    let key = (&village.id, year, series);
     let last: Option<i64> =
         document_numbers::table.find(key).select(document_numbers::last_number).first(c).optional()?;
     let seq = last.unwrap_or(0) + 1;
@@ -437,12 +560,12 @@ fn next_number(c: &mut DbConn, village: &VillageRow, year: i32, kind: PaymentKin
             .values((
                 document_numbers::village_id.eq(&village.id),
                 document_numbers::year.eq(year),
-                document_numbers::kind.eq(kind.as_str()),
+                document_numbers::kind.eq(series),
                 document_numbers::last_number.eq(seq),
             ))
             .execute(c)?;
     }
-    Ok(crate::domain::numbering::document_number(seq, kind, &village.code, year))
+    Ok(seq)
 }
 
 /// Pays an approved request from cash in hand (`pay-cash`): within the regency's per-payment limit, dated in the
@@ -457,6 +580,11 @@ fn pay_in_cash(
 ) -> Result<TransactionRecord, StoreError> {
     let limit: Option<i64> =
         regencies::table.find(&village.regency_id).select(regencies::cash_payment_limit).first(c)?;
+    if !rec.receipts.is_empty() {
+        return Err(StoreError::Validation(
+            "a request with many receipts is paid by bank transfer, one per receipt, not from cash in hand".into(),
+        ));
+    }
     crate::domain::settlement::check_cash_payment(rec.payment.net, limit)?;
     if paid_on.year() != rec.payment.fiscal_year {
         return Err(StoreError::Validation(format!(
@@ -500,7 +628,7 @@ pub(super) fn payment_mismatches(c: &mut DbConn, village_id: &str) -> Result<Vec
         let Some(last) = page.last() else { break };
         after = last.id.clone();
         for rec in complete_payments(c, page)? {
-            let digest = payment_digest(&rec.payment, &rec.lines, &rec.withholdings);
+            let digest = payment_digest(&rec.payment, &rec.receipts, &rec.lines, &rec.withholdings);
             if rec.events.last().map(|e| e.payment_digest.as_str()) != Some(digest.as_str()) {
                 out.push(rec.payment.id.to_string());
             }
@@ -522,8 +650,20 @@ impl Db {
                 ensure_accounts_exist(c, &village.id, &codes)?;
                 let mut rec = draft_rows(new, &village.id);
                 rec.payment.number = Some(next_number(c, village, new.fiscal_year, new.kind)?);
+                for r in &mut rec.receipts {
+                    let seq = next_in_series(c, village, new.fiscal_year, crate::domain::numbering::RECEIPT_SERIES)?;
+                    r.number = crate::domain::numbering::numbered(
+                        seq,
+                        crate::domain::numbering::RECEIPT_CODE,
+                        &village.code,
+                        new.fiscal_year,
+                    );
+                }
                 diesel::insert_into(payments::table).values(&rec.payment).execute(c)?;
                 c.insert_all(payment_lines::table, &rec.lines)?;
+                if !rec.receipts.is_empty() {
+                    c.insert_all(receipts::table, &rec.receipts)?;
+                }
                 if !rec.withholdings.is_empty() {
                     c.insert_all(payment_withholdings::table, &rec.withholdings)?;
                 }
@@ -664,10 +804,20 @@ fn take_step(
             ensure_year_open(c, &village.id, rec.payment.fiscal_year)?;
             check_tax_outstanding(c, &rec)?;
         }
-        Action::Cancel if cancel_releases_commitment(kind, from) => move_budget(c, &rec, budget::release)?,
+        Action::Cancel if cancel_releases_commitment(kind, from) => {
+            // Of a request with receipts, only those not paid give their commitment back, and are cancelled.
+            let open: Vec<i32> = rec.receipts.iter().filter(|r| releasable(r.status)).map(|r| r.receipt_no).collect();
+            move_budget_of(c, &rec, |l| rec.receipts.is_empty() || open.contains(&l.receipt_no), budget::release)?;
+            for r in rec.receipts.iter_mut().filter(|r| open.contains(&r.receipt_no)) {
+                r.status = ReceiptStatus::Cancelled;
+                diesel::update(receipts::table.find((&r.payment_id, r.receipt_no)))
+                    .set(receipts::status.eq(r.status))
+                    .execute(c)?;
+            }
+        }
         Action::Release => {
-            let transfer = release_transfer(c, village, &rec, actor)?;
-            rec.transfers.push(transfer);
+            let released = release_transfers(c, village, &mut rec, actor)?;
+            rec.transfers.extend(released);
         }
         Action::PayCash => {
             let paid_on = paid_on.ok_or_else(|| StoreError::internal("a cash payment without its date"))?;

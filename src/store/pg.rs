@@ -399,6 +399,7 @@ struct JsonText {
 #[derive(serde::Deserialize)]
 struct PaymentJson {
     payment: PaymentRow,
+    receipts: Vec<super::rows::ReceiptRow>,
     lines: Vec<PaymentLineRow>,
     withholdings: Vec<WithholdingRow>,
     events: Vec<PaymentEventRow>,
@@ -409,6 +410,8 @@ struct PaymentJson {
 // ISO 8601 with microseconds (what both backends store), which chrono reads back exactly.
 const LOAD_PAYMENT: &str = "SELECT json_build_object( \
      'payment', row_to_json(p), \
+     'receipts', COALESCE((SELECT json_agg(r ORDER BY r.receipt_no) FROM receipts r WHERE r.payment_id = p.id), \
+                          '[]'::json), \
      'lines', COALESCE((SELECT json_agg(l ORDER BY l.line_no) FROM payment_lines l WHERE l.payment_id = p.id), \
                        '[]'::json), \
      'withholdings', COALESCE((SELECT json_agg(w ORDER BY w.line_no, w.seq_no) FROM payment_withholdings w \
@@ -427,6 +430,7 @@ pub fn load_payment(c: &mut PgConnection, id: &str) -> Result<Option<PaymentReco
         .map_err(|e| StoreError::Internal(anyhow::Error::new(e).context(format!("payment {id} read back as JSON"))))?;
     Ok(Some(PaymentRecord {
         payment: p.payment,
+        receipts: p.receipts,
         lines: p.lines,
         withholdings: p.withholdings,
         events: p.events,

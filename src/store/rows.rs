@@ -238,6 +238,8 @@ pub struct PaymentLineRow {
     /// A tax deposit's line: the billing code it is paid under, and the NTPN the bank returned for it.
     pub billing_code: Option<String>,
     pub ntpn: Option<String>,
+    /// The receipt the line belongs to (1 for a request of one payee).
+    pub receipt_no: i32,
 }
 
 // Deserialize: PostgreSQL reads a whole request in one statement, as JSON (store/pg.rs).
@@ -293,6 +295,8 @@ pub struct TransferRow {
     pub ntpn: Option<String>,
     pub settled_by: Option<String>,
     pub transaction_id: Option<TransactionId>,
+    /// The receipt it pays (1 for a request of one payee).
+    pub receipt_no: i32,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -346,10 +350,31 @@ pub struct BankEntryLineRow {
     pub source: String,
 }
 
+// Deserialize: PostgreSQL reads a whole request in one statement, as JSON (store/pg.rs).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Deserialize)]
+#[diesel(table_name = receipts)]
+pub struct ReceiptRow {
+    pub payment_id: PaymentId,
+    pub receipt_no: i32,
+    pub village_id: VillageId,
+    pub number: String,
+    pub payee_name: String,
+    pub payee_bank_code: String,
+    pub payee_account_number: String,
+    pub payee_npwp: Option<String>,
+    pub description: Option<String>,
+    pub gross: i64,
+    pub withheld: i64,
+    pub net: i64,
+    pub status: crate::domain::settlement::ReceiptStatus,
+}
+
 /// A payment request with everything that belongs to it.
 #[derive(Debug, Clone)]
 pub struct PaymentRecord {
     pub payment: PaymentRow,
+    /// Empty for a request of one payee (the request's own); else every receipt, in order.
+    pub receipts: Vec<ReceiptRow>,
     pub lines: Vec<PaymentLineRow>,
     pub withholdings: Vec<WithholdingRow>,
     pub events: Vec<PaymentEventRow>,
@@ -370,5 +395,7 @@ pub struct BudgetRecord {
 pub struct Settlement {
     pub transfer: TransferRow,
     pub payment: PaymentRow,
+    /// The receipt the transfer pays, of a request with many.
+    pub receipt: Option<ReceiptRow>,
     pub transaction: Option<TransactionRecord>,
 }

@@ -213,6 +213,7 @@ diesel::table! {
         amount -> BigInt,
         billing_code -> Nullable<Text>,
         ntpn -> Nullable<Text>,
+        receipt_no -> Integer,
     }
 }
 
@@ -265,6 +266,7 @@ diesel::table! {
         ntpn -> Nullable<Text>,
         settled_by -> Nullable<Text>,
         transaction_id -> Nullable<Text>,
+        receipt_no -> Integer,
     }
 }
 
@@ -346,6 +348,24 @@ diesel::table! {
 }
 
 diesel::table! {
+    receipts (payment_id, receipt_no) {
+        payment_id -> Text,
+        receipt_no -> Integer,
+        village_id -> Text,
+        number -> Text,
+        payee_name -> Text,
+        payee_bank_code -> Text,
+        payee_account_number -> Text,
+        payee_npwp -> Nullable<Text>,
+        description -> Nullable<Text>,
+        gross -> BigInt,
+        withheld -> BigInt,
+        net -> BigInt,
+        status -> Text,
+    }
+}
+
+diesel::table! {
     meta (key) {
         key -> Text,
         value -> Text,
@@ -378,6 +398,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     statement_lines,
     account_daily,
     meta,
+    receipts,
     village_officials,
     document_numbers,
     bank_entries,

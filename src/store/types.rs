@@ -9,7 +9,7 @@ use crate::domain::budget::BudgetStatus;
 use crate::domain::ids::{PaymentId, TransactionId, TransferId, UserId, VillageId};
 use crate::domain::posting::{TxnKind, YearStatus};
 use crate::domain::roles::Role;
-use crate::domain::settlement::PaymentKind;
+use crate::domain::settlement::{PaymentKind, ReceiptStatus};
 use crate::domain::workflow::{PaymentStatus, Step, TransferStatus};
 use diesel::backend::Backend;
 use diesel::deserialize::{self, FromSql};
@@ -54,7 +54,8 @@ text_column!(
     Role,
     PaymentKind,
     BudgetStatus,
-    BankEntryKind
+    BankEntryKind,
+    ReceiptStatus
 );
 
 /// Implements reading and writing an id (a UUID kept as text) for every backend.

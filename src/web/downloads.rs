@@ -79,7 +79,7 @@ async fn build(ctx: &Ctx, state: &web::Data<AppState>) -> Result<Built, ApiError
             let rec = blocking(move || db.get_payment(&pid)).await?.ok_or_else(ApiError::not_found)?;
             let v = load_village(state, &rec.payment.village_id).await?;
             who.require(&v, READERS)?;
-            payee = Some(rec.payment.payee_name.clone());
+            payee = rec.receipts.is_empty().then(|| rec.payment.payee_name.clone());
             if def.name != api::TRAIL.name {
                 let (report, stem) = plan(rec, v.clone())?.run(state).await?;
                 return Ok((report, stem, format, Some(v), def.signing, payee));

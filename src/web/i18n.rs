@@ -220,6 +220,7 @@ pub fn status(lang: Lang, s: &str) -> &'static str {
         "rejected" => ("Ditolak", "Rejected"),
         "cancelled" => ("Dibatalkan", "Cancelled"),
         "failed" => ("Transfer gagal", "Transfer failed"),
+        "partially_paid" => ("Dibayar sebagian", "Partly paid"),
         "pending" | "released_transfer" => ("Menunggu bank", "Waiting for the bank"),
         _ => ("?", "?"),
     };

@@ -21,6 +21,7 @@ mod numbers;
 mod payments;
 mod pdf;
 mod props;
+mod receipts;
 mod reports;
 mod tax;
 mod trust;

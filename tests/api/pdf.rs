@@ -6,13 +6,13 @@ use crate::helpers::*;
 use crate::workflow_helpers::*;
 use serde_json::json;
 
-fn pages_text(bytes: &[u8]) -> Vec<String> {
+pub fn pages_text(bytes: &[u8]) -> Vec<String> {
     let doc = lopdf::Document::load_mem(bytes).expect("the PDF parses");
     let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
     pages.iter().map(|p| doc.extract_text(&[*p]).expect("a page's text")).collect()
 }
 
-async fn pdf(app: &TestApp, token: &str, path: &str, sample: &str) -> Vec<String> {
+pub async fn pdf(app: &TestApp, token: &str, path: &str, sample: &str) -> Vec<String> {
     let r = app.client.get(format!("{}{path}", app.base)).bearer_auth(token).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 200, "{path}");
     assert_eq!(r.headers()["content-type"], "application/pdf");
@@ -26,7 +26,7 @@ async fn pdf(app: &TestApp, token: &str, path: &str, sample: &str) -> Vec<String
 }
 
 /// Text extraction may break a line where the PDF places words separately: compare without white space.
-fn squeezed(s: &str) -> String {
+pub fn squeezed(s: &str) -> String {
     s.split_whitespace().collect()
 }
 

@@ -436,7 +436,7 @@ test('an inspector sees the dashboard, the anomalies and a village, and download
   assert.equal(r2.status(), 404);
   const r3 = await ins.page.goto(`${base}/console/dashboard?year=abc`);
   assert.equal(r3.status(), 200);
-  const r4 = await ins.page.goto(`${base}/console/download?report=cash-book&format=pdf`);
+  const r4 = await ins.page.goto(`${base}/console/download?report=cash-book&format=docx`);
   assert.equal(r4.status(), 422);
   await ins.page.getByRole('alert').waitFor();
 

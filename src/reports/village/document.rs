@@ -23,6 +23,49 @@ fn status_id(s: PaymentStatus) -> &'static str {
         PaymentStatus::Rejected => "ditolak",
         PaymentStatus::Cancelled => "dibatalkan",
         PaymentStatus::Failed => "gagal",
+        PaymentStatus::PartiallyPaid => "dibayar sebagian",
+    }
+}
+
+/// The receipts of a request with many payees: one kuitansi each, with the amount in words and room to sign.
+fn receipts_section(rec: &PaymentRecord) -> Section {
+    let rows = rec
+        .receipts
+        .iter()
+        .map(|r| {
+            vec![
+                Cell::text(&r.number),
+                Cell::text(&r.payee_name),
+                Cell::text(format!("{} / {}", r.payee_bank_code, r.payee_account_number)),
+                Cell::Money(r.net),
+                Cell::text(terbilang(r.net)),
+                Cell::text(r.status.as_str()),
+                Cell::Empty,
+            ]
+        })
+        .collect();
+    Section {
+        key: "kuitansi",
+        title: "Kuitansi per Penerima".into(),
+        columns: vec![
+            col("number", "Nomor Kuitansi", Kind::Text),
+            col("payee_name", "Penerima", Kind::Text),
+            col("account", "Bank / Rekening", Kind::Text),
+            col("net", "Diterima", Kind::Money),
+            col("in_words", "Terbilang", Kind::Text),
+            col("status", "Status", Kind::Text),
+            col("signature", "Tanda Tangan", Kind::Text),
+        ],
+        rows,
+        totals: Some(vec![
+            Cell::Empty,
+            Cell::text("Jumlah"),
+            Cell::Empty,
+            Cell::Money(rec.receipts.iter().map(|r| r.net).sum()),
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Empty,
+        ]),
     }
 }
 
@@ -178,12 +221,16 @@ pub fn spp_document(
                 rows: approvals,
                 totals: None,
             },
-            Section {
-                key: "kuitansi",
-                title: format!("Kuitansi {}", p.number.as_deref().unwrap_or_default()),
-                columns: vec![col("field", "Keterangan", Kind::Text), col("description", "Isi", Kind::Text)],
-                rows: kuitansi,
-                totals: None,
+            if rec.receipts.is_empty() {
+                Section {
+                    key: "kuitansi",
+                    title: format!("Kuitansi {}", p.number.as_deref().unwrap_or_default()),
+                    columns: vec![col("field", "Keterangan", Kind::Text), col("description", "Isi", Kind::Text)],
+                    rows: kuitansi,
+                    totals: None,
+                }
+            } else {
+                receipts_section(rec)
             },
         ],
         extra: serde_json::Map::new(),

@@ -403,14 +403,15 @@ fn read_line(ctx: &Ctx, form: &Form, i: usize) -> Result<Option<PaymentLineReque
 fn request_body(form: &Form, fiscal_year: Option<i32>, lines: Vec<PaymentLineRequest>) -> PaymentRequest {
     let opt = |name: &str| Some(form.trimmed(name)).filter(|v| !v.is_empty()).map(str::to_string);
     PaymentRequest {
+        receipts: None,
         activity_code: form.trimmed("activity_code").to_string(),
         description: form.trimmed("description").to_string(),
-        payee: Payee {
+        payee: Some(Payee {
             name: form.trimmed("payee_name").to_string(),
             bank_code: form.trimmed("bank_code").to_string(),
             account_number: form.trimmed("account_number").to_string(),
             npwp: opt("npwp"),
-        },
+        }),
         lines,
         invoice_number: opt("invoice_number"),
         // read_form checked the date.
