@@ -56,6 +56,8 @@ pub struct StandardAccount {
 pub const CASH_IN_HAND: &str = "1.1.1.01";
 pub const BANK_ACCOUNT: &str = "1.1.1.02";
 pub const SUSPENSE: &str = "2.1.9.99";
+/// Advances (panjar) paid to implementers and not yet accounted for.
+pub const ADVANCES: &str = "1.1.4.01";
 
 /// The accounts whose balance is money the village holds: never negative.
 pub fn is_cash_account(code: &str) -> bool {
@@ -66,6 +68,7 @@ pub fn is_cash_account(code: &str) -> bool {
 pub const BALANCE_SHEET: &[StandardAccount] = &[
     StandardAccount { code: "1.1.1.01", name: "Kas di Bendahara Desa", class: AccountClass::Asset },
     StandardAccount { code: "1.1.1.02", name: "Rekening Kas Desa", class: AccountClass::Asset },
+    StandardAccount { code: "1.1.4.01", name: "Uang Muka / Panjar Kegiatan", class: AccountClass::Asset },
     StandardAccount { code: "2.1.3.01", name: "Utang PPN", class: AccountClass::Liability },
     StandardAccount { code: "2.1.3.02", name: "Utang PPh Pasal 21", class: AccountClass::Liability },
     StandardAccount { code: "2.1.3.03", name: "Utang PPh Pasal 22", class: AccountClass::Liability },

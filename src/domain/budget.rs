@@ -192,6 +192,42 @@ pub fn charge(positions: &BTreeMap<LineKey, Position>, request: &BTreeMap<LineKe
     Ok(moves)
 }
 
+/// An advance accounted for (SPJ): its whole commitment (`committed`, per line) is released and what was spent
+/// (`spent`, per line, gross) is realised. What was spent on a line may exceed what the advance committed there only
+/// within what the line has available; the shortfalls of every line that lacks are reported together.
+pub fn account_for(
+    positions: &BTreeMap<LineKey, Position>,
+    committed: &BTreeMap<LineKey, i64>,
+    spent: &BTreeMap<LineKey, i64>,
+) -> Result<Moves, BudgetError> {
+    let mut short = Vec::new();
+    let mut moves = Vec::new();
+    let keys: std::collections::BTreeSet<&LineKey> = committed.keys().chain(spent.keys()).collect();
+    for key in keys {
+        let (c, s) = (committed.get(key).copied().unwrap_or(0), spent.get(key).copied().unwrap_or(0));
+        let Some(pos) = positions.get(key) else {
+            short.push(Shortfall::of(key, Position::default(), s));
+            continue;
+        };
+        if pos.committed < c {
+            return Err(BudgetError::Inconsistent(format!(
+                "line {} has {} sen committed, not the {} sen of this advance",
+                key.account, pos.committed, c
+            )));
+        }
+        let after = Position { committed: pos.committed - c, realised: pos.realised + s, ..*pos };
+        if !after.is_sound() {
+            short.push(Shortfall::of(key, Position { committed: pos.committed - c, ..*pos }, s));
+            continue;
+        }
+        moves.push((key.clone(), after));
+    }
+    if !short.is_empty() {
+        return Err(BudgetError::Exceeded(short));
+    }
+    Ok(moves)
+}
+
 fn move_committed(
     positions: &BTreeMap<LineKey, Position>,
     request: &BTreeMap<LineKey, i64>,
@@ -307,6 +343,25 @@ mod tests {
         assert_eq!(r.added, vec![(key(2), Position::with_ceiling(9))]);
         let unused: BTreeMap<_, _> = [(key(3), Position::with_ceiling(7))].into_iter().collect();
         assert_eq!(revise(&unused, &BTreeMap::new()).unwrap().dropped, vec![key(3)]);
+    }
+
+    #[test]
+    fn an_advance_accounted_for_releases_its_commitment_and_realises_what_was_spent() {
+        let positions: BTreeMap<_, _> = [
+            (key(1), Position { ceiling: 2_000, committed: 1_000, realised: 0 }),
+            (key(2), Position { ceiling: 500, committed: 0, realised: 100 }),
+        ]
+        .into_iter()
+        .collect();
+        let committed: BTreeMap<_, _> = [(key(1), 1_000)].into_iter().collect();
+        let spent: BTreeMap<_, _> = [(key(1), 850), (key(2), 100)].into_iter().collect();
+        let moves = account_for(&positions, &committed, &spent).unwrap();
+        assert_eq!(moves[0].1, Position { ceiling: 2_000, committed: 0, realised: 850 });
+        assert_eq!(moves[1].1, Position { ceiling: 500, committed: 0, realised: 200 });
+        let too_much: BTreeMap<_, _> = [(key(2), 401)].into_iter().collect();
+        assert!(matches!(account_for(&positions, &committed, &too_much), Err(BudgetError::Exceeded(_))));
+        let elsewhere: BTreeMap<_, _> = [(key(3), 1)].into_iter().collect();
+        assert!(matches!(account_for(&positions, &committed, &elsewhere), Err(BudgetError::Exceeded(_))));
     }
 
     #[test]

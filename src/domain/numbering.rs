@@ -11,6 +11,7 @@ pub fn kind_code(kind: PaymentKind) -> &'static str {
     match kind {
         PaymentKind::Spp => "SPP",
         PaymentKind::TaxDeposit => "SSP",
+        PaymentKind::Advance => "SPP-UM",
     }
 }
 

@@ -1,7 +1,7 @@
 //! What the bank's answer to a released transfer does, and what a cancellation gives back. Pure: the store reads the
 //! request and its transfer under the village's lock, asks here, and writes what it is told.
 
-use super::accounts::{Side, BANK_ACCOUNT, TAXES};
+use super::accounts::{Side, ADVANCES, BANK_ACCOUNT, TAXES};
 use super::money::Money;
 use super::posting::{EntryDraft, TxnKind};
 use super::workflow::PaymentStatus;
@@ -12,22 +12,85 @@ text_enum! {
     pub enum PaymentKind {
         Spp = "spp",
         TaxDeposit = "tax_deposit",
+        /// An advance (panjar, SPP UM) to the implementer for self-managed works: committed like an SPP, paid to the
+        /// implementer's account, realised only by its accountability (SPJ).
+        Advance = "advance",
     }
 }
 
 impl PaymentKind {
-    /// Whether approving it commits budget (and paying it realises the commitment).
+    /// Whether approving it commits budget.
     pub fn uses_budget(self) -> bool {
+        matches!(self, PaymentKind::Spp | PaymentKind::Advance)
+    }
+
+    /// Whether the bank's payment realises the commitment (an advance's spending is realised by its SPJ).
+    pub fn realises_on_payment(self) -> bool {
         self == PaymentKind::Spp
     }
 
     /// The kind of transaction its payment posts.
     pub fn transaction_kind(self) -> TxnKind {
         match self {
-            PaymentKind::Spp => TxnKind::Disbursement,
+            PaymentKind::Spp | PaymentKind::Advance => TxnKind::Disbursement,
             PaymentKind::TaxDeposit => TxnKind::TaxDeposit,
         }
     }
+}
+
+/// An advance paid out: Dr advances outstanding (1.1.4.01), Cr the bank, for what was transferred.
+pub fn advance_entries(net: Money) -> Vec<EntryDraft> {
+    vec![
+        EntryDraft { account_code: ADVANCES.into(), side: Side::Debit, amount: net, activity_code: None, source: None },
+        EntryDraft {
+            account_code: BANK_ACCOUNT.into(),
+            side: Side::Credit,
+            amount: net,
+            activity_code: None,
+            source: None,
+        },
+    ]
+}
+
+/// The accountability (SPJ) of an advance: what was spent (each receipt's lines, gross, with activity and source),
+/// the taxes withheld on those receipts (owed to the state), and the remainder returned to the bank. Σ net of the
+/// receipts + `returned` must be the advance, so the advance account is cleared exactly.
+pub fn accountability_entries(
+    advance: Money,
+    spent: &PaidRequest,
+    returned: i64,
+) -> Result<Vec<EntryDraft>, AccountabilityError> {
+    let accounted = spent.net.sen().checked_add(returned).ok_or(AccountabilityError::Overflow)?;
+    if accounted != advance.sen() {
+        return Err(AccountabilityError::DoesNotClear { advance: advance.sen(), net: spent.net.sen(), returned });
+    }
+    let mut entries = payment_entries_from(spent, ADVANCES).map_err(|_| AccountabilityError::Overflow)?;
+    if let Ok(back) = Money::from_sen(returned) {
+        entries.push(EntryDraft {
+            account_code: BANK_ACCOUNT.into(),
+            side: Side::Debit,
+            amount: back,
+            activity_code: None,
+            source: None,
+        });
+        entries.push(EntryDraft {
+            account_code: ADVANCES.into(),
+            side: Side::Credit,
+            amount: back,
+            activity_code: None,
+            source: None,
+        });
+    }
+    Ok(entries)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AccountabilityError {
+    #[error("the receipts' net ({}) plus the amount returned ({}) must equal the advance ({})",
+        super::money::Amount(*net), super::money::Amount(*returned), super::money::Amount(*advance))]
+    DoesNotClear { advance: i64, net: i64, returned: i64 },
+    #[error("the accountability's total exceeds the largest amount the ledger holds")]
+    Overflow,
 }
 
 text_enum! {
@@ -225,7 +288,7 @@ pub fn settle(kind: PaymentKind, state: &TransferState<'_>, answer: &BankAnswer<
         TransferState::Settled(earlier) if earlier == answer => Settle::Replay,
         TransferState::Settled(_) => Settle::Conflict,
         TransferState::Released if answer.paid => {
-            Settle::Post { kind: kind.transaction_kind(), realise_budget: kind.uses_budget() }
+            Settle::Post { kind: kind.transaction_kind(), realise_budget: kind.realises_on_payment() }
         }
         TransferState::Released => Settle::RecordFailure,
     }

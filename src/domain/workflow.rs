@@ -19,6 +19,8 @@ text_enum! {
         Failed = "failed",
         /// Some receipts paid, the others failed: the failed ones may be released again or cancelled.
         PartiallyPaid = "partially_paid",
+        /// A paid advance whose accountability (SPJ) realised its spending and returned the rest.
+        Accounted = "accounted",
     }
 }
 
@@ -60,6 +62,8 @@ pub enum Action {
     Fail,
     /// The treasurer pays an approved request from cash in hand.
     PayCash,
+    /// The implementer accounts for a paid advance (SPJ).
+    Account,
 }
 
 impl Action {
@@ -75,6 +79,7 @@ impl Action {
             Action::Pay => "pay",
             Action::Fail => "fail",
             Action::PayCash => "pay_cash",
+            Action::Account => "account",
         }
     }
 }
@@ -105,7 +110,7 @@ pub enum WorkflowError {
 /// one duty (the treasurer's), kept apart from the secretary's verification and the head's approval.
 pub fn drafter(kind: PaymentKind) -> (Role, Step) {
     match kind {
-        PaymentKind::Spp => (Role::Implementer, Step::Draft),
+        PaymentKind::Spp | PaymentKind::Advance => (Role::Implementer, Step::Draft),
         PaymentKind::TaxDeposit => (Role::Treasurer, Step::Release),
     }
 }
@@ -127,6 +132,8 @@ pub fn transition(
         Action::Approve | Action::Reject => (Role::Head, Step::Approve),
         Action::Release | Action::PayCash => (Role::Treasurer, Step::Release),
         Action::Pay | Action::Fail => (Role::Bank, Step::Settle),
+        // The SPJ is the drafter's: the implementer who drew the advance accounts for it.
+        Action::Account => (drafting_role, drafting_step),
         Action::Cancel => {
             // The drafter withdraws their own unsubmitted request; the head cancels an approved one.
             return match from {
@@ -158,6 +165,7 @@ pub fn transition(
         (Action::Fail, S::Released) => S::Failed,
         // Taxes are paid with a billing code through the bank, never in cash.
         (Action::PayCash, S::Approved | S::Failed) if kind == PaymentKind::Spp => S::Paid,
+        (Action::Account, S::Paid) if kind == PaymentKind::Advance => S::Accounted,
         _ => return Err(invalid()),
     };
     Ok((to, step))

@@ -27,15 +27,26 @@ pub enum CloseError {
     TransfersInFlight { year: i32, count: i64 },
     #[error("fiscal year {next} is already closed; close the years in order")]
     NextYearClosed { next: i32 },
+    #[error("{count} advance(s) of fiscal year {year} are paid and not yet accounted for (SPJ)")]
+    AdvancesUnaccounted { year: i32, count: i64 },
 }
 
 /// Whether `year` may be closed today: it has ended, no transfer of it is in flight, the next year is not closed.
-pub fn check_close(year: i32, today: NaiveDate, transfers_in_flight: i64, next_closed: bool) -> Result<(), CloseError> {
+pub fn check_close(
+    year: i32,
+    today: NaiveDate,
+    transfers_in_flight: i64,
+    advances_unaccounted: i64,
+    next_closed: bool,
+) -> Result<(), CloseError> {
     if today.year() <= year {
         return Err(CloseError::NotEnded { year, today });
     }
     if transfers_in_flight > 0 {
         return Err(CloseError::TransfersInFlight { year, count: transfers_in_flight });
+    }
+    if advances_unaccounted > 0 {
+        return Err(CloseError::AdvancesUnaccounted { year, count: advances_unaccounted });
     }
     if next_closed {
         return Err(CloseError::NextYearClosed { next: year + 1 });
@@ -95,13 +106,17 @@ mod tests {
 
     #[test]
     fn a_year_closes_once_ended_and_settled() {
-        assert!(matches!(check_close(2026, d(2026, 12, 31), 0, false), Err(CloseError::NotEnded { .. })));
+        assert!(matches!(check_close(2026, d(2026, 12, 31), 0, 0, false), Err(CloseError::NotEnded { .. })));
         assert!(matches!(
-            check_close(2026, d(2027, 1, 2), 2, false),
+            check_close(2026, d(2027, 1, 2), 2, 0, false),
             Err(CloseError::TransfersInFlight { count: 2, .. })
         ));
-        assert!(matches!(check_close(2025, d(2027, 1, 2), 0, true), Err(CloseError::NextYearClosed { next: 2026 })));
-        assert!(check_close(2026, d(2027, 1, 1), 0, false).is_ok());
+        assert!(matches!(check_close(2025, d(2027, 1, 2), 0, 0, true), Err(CloseError::NextYearClosed { next: 2026 })));
+        assert!(matches!(
+            check_close(2026, d(2027, 1, 2), 0, 1, false),
+            Err(CloseError::AdvancesUnaccounted { count: 1, .. })
+        ));
+        assert!(check_close(2026, d(2027, 1, 1), 0, 0, false).is_ok());
     }
 
     #[test]

@@ -113,6 +113,7 @@ pub fn configure(state: Arc<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
                     .route("/payments/{id}/release", web::post().to(payments::release))
                     .route("/payments/{id}/cancel", web::post().to(payments::cancel))
                     .route("/payments/{id}/pay-cash", web::post().to(payments::pay_cash))
+                    .route("/payments/{id}/accountability", web::post().to(payments::accountability))
                     .route("/bank/transfers", web::get().to(bank::list_transfers))
                     .route("/bank/transfers/{id}/result", web::post().to(bank::transfer_result))
                     .route("/bank/credits", web::post().to(bank::credit))

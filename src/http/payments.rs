@@ -284,6 +284,27 @@ async fn checked_draft(
         )));
     }
     let description = Description::parse("description", &p.description)?.into_string();
+    let kind = match p.kind.as_deref() {
+        None | Some("spp") => PaymentKind::Spp,
+        Some("advance") => PaymentKind::Advance,
+        Some(other) => {
+            return Err(ApiError::validation(format!(
+                "kind {other:?} is not spp or advance (tax deposits are drafted with /tax-deposits)"
+            )))
+        }
+    };
+    if kind == PaymentKind::Advance {
+        if p.receipts.is_some() {
+            return Err(ApiError::validation(
+                "an advance is paid to one implementer: give payee and lines, not receipts",
+            ));
+        }
+        if p.lines.iter().any(|l| !l.withholdings.is_empty() || l.tax_basis.is_some()) {
+            return Err(ApiError::validation(
+                "an advance withholds no tax: the taxes are withheld on the receipts of its accountability",
+            ));
+        }
+    }
     let fiscal_year = p.fiscal_year.unwrap_or_else(|| today_wib().year());
     check_year(fiscal_year)?;
     // One payee with its lines, or many receipts each with its own: the same checks per receipt.
@@ -373,7 +394,7 @@ async fn checked_draft(
         .transpose()?;
     let new = NewPayment {
         village_id: village.id.into(),
-        kind: PaymentKind::Spp,
+        kind,
         fiscal_year,
         activity_code: Some(p.activity_code),
         description,
@@ -661,6 +682,76 @@ pub async fn get_payment(state: State, who: Principal, id: web::Path<String>) ->
     let village = load_village(&state, &rec.payment.village_id).await?;
     who.require(&village, READERS)?;
     Ok(HttpResponse::Ok().json(PaymentView::from(&rec)))
+}
+
+/// The accountability (SPJ) of a paid advance (implementer): the receipts of what was spent (each its payee and
+/// lines with withholdings) and the remainder returned; Σ net + returned = the advance (else `422`). Realises the
+/// spending on its budget lines (`422 budget_exceeded` past what they have), posts the taxes owed and the return,
+/// clears the advance → `accounted`.
+#[utoipa::path(post, path = "/api/v1/payments/{id}/accountability", tag = "payments", request_body = AccountabilityRequest,
+    security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = PaymentView), (status = 403, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem)))]
+pub async fn accountability(
+    state: State,
+    who: Principal,
+    id: web::Path<String>,
+    req: HttpRequest,
+    body: Body<AccountabilityRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let key = idempotency_key(&req, &who, &body.request_hash, false)?;
+    let a = body.value;
+    let returned = match a.returned.as_str() {
+        "0" | "0.0" | "0.00" => 0,
+        text => crate::domain::money::Money::parse(text).map_err(|e| ApiError::amount("returned", e))?.sen(),
+    };
+    let value_date = a.value_date.unwrap_or_else(today_wib);
+    if value_date > crate::domain::posting::latest_allowed_value_date(chrono::Utc::now()) {
+        return Err(ApiError::validation(format!("value_date {value_date} is in the future")));
+    }
+    if a.receipts.is_empty() || a.receipts.len() > MAX_RECEIPTS {
+        return Err(ApiError::validation(format!("an accountability has 1 to {MAX_RECEIPTS} receipts")));
+    }
+    let mut receipts = Vec::with_capacity(a.receipts.len());
+    for (r, x) in a.receipts.into_iter().enumerate() {
+        let payee_name = crate::domain::text::Name::parse(&format!("receipts[{r}].payee"), &x.payee)?.into_string();
+        let payee_npwp = x
+            .npwp
+            .as_deref()
+            .map(|n| crate::domain::text::Npwp::parse(&format!("receipts[{r}].npwp"), n).map(|n| n.into_string()))
+            .transpose()?;
+        let description = x
+            .description
+            .as_deref()
+            .map(|d| Description::parse(&format!("receipts[{r}].description"), d).map(Description::into_string))
+            .transpose()?;
+        if x.lines.is_empty() || x.lines.len() > MAX_PAYMENT_LINES {
+            return Err(ApiError::validation(format!("receipts[{r}].lines has 1 to {MAX_PAYMENT_LINES} lines")));
+        }
+        let basis = LineBasis { payee_has_npwp: payee_npwp.is_some(), date: value_date, regency: None };
+        let mut lines = Vec::with_capacity(x.lines.len());
+        let mut figures = Vec::new();
+        for (i, l) in x.lines.into_iter().enumerate() {
+            let (line, _) = payment_line(&state, i, l, &basis).map_err(|mut e| {
+                e.detail = format!("receipts[{r}]: {}", e.detail);
+                e
+            })?;
+            figures.push((line.amount.sen(), line.withholdings.iter().map(|w| w.1.sen()).collect()));
+            lines.push(line);
+        }
+        totals(&figures).map_err(totals_error)?;
+        receipts.push(crate::store::SpjReceipt { payee_name, payee_npwp, description, lines });
+    }
+    let db = state.db.clone();
+    let actor = actor(&who);
+    let id = id.into_inner();
+    let scope = who.clone();
+    let in_scope = move |v: &crate::store::rows::VillageRow| scope.sees_village(v);
+    let written = blocking(move || {
+        db.account_advance(&id, &in_scope, &actor, &receipts, returned, value_date, key.as_ref(), &render_payment)
+    })
+    .await?;
+    Ok(respond_written(&state, written, StatusCode::OK, |r| PaymentView::from(r)))
 }
 
 /// Pays an approved (or failed) request from cash in hand (treasurer): `422 cash_limit_exceeded` above the

@@ -612,6 +612,9 @@ pub struct PaymentRequest {
     pub activity_code: String,
     #[schema(example = "Pembelian semen dan pasir, rehabilitasi jalan dusun II")]
     pub description: String,
+    /// `spp` (default) or `advance` (panjar to the implementer for self-managed works: one payee, the lines it is
+    /// for, no withholdings; realised by its accountability).
+    pub kind: Option<String>,
     /// The one payee, with `lines`; or leave both out and give `receipts`.
     pub payee: Option<Payee>,
     #[serde(default)]
@@ -623,6 +626,29 @@ pub struct PaymentRequest {
     pub invoice_date: Option<NaiveDate>,
     /// Defaults to the current year (Asia/Jakarta).
     pub fiscal_year: Option<i32>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountabilityReceiptRequest {
+    /// Who was paid (the shop, the builder).
+    #[schema(example = "Toko Bangunan Sinar")]
+    pub payee: String,
+    pub npwp: Option<String>,
+    pub description: Option<String>,
+    pub lines: Vec<PaymentLineRequest>,
+}
+
+/// The accountability (SPJ) of a paid advance: the receipts of what it was spent on and the remainder returned.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountabilityRequest {
+    pub receipts: Vec<AccountabilityReceiptRequest>,
+    /// Returned to the village account; Σ net of the receipts + returned = the advance.
+    #[schema(value_type = String, example = "1500000.00")]
+    pub returned: String,
+    /// Default today (WIB); in the advance's fiscal year.
+    pub value_date: Option<NaiveDate>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -317,7 +317,11 @@ fn settle_locked(
             kind: txn_kind,
             value_date: result.value_date,
             description: rec.payment.description.clone(),
-            entries: settlement::payment_entries(&paid_receipt(&rec, Some(receipt))?).map_err(StoreError::internal)?,
+            entries: if kind == PaymentKind::Advance {
+                settlement::advance_entries(money(rec.payment.net)?)
+            } else {
+                settlement::payment_entries(&paid_receipt(&rec, Some(receipt))?).map_err(StoreError::internal)?
+            },
             reverses: None,
             payment_id: Some(rec.payment.id.clone()),
             bank_reference: Some(result.bank_reference.clone()),

@@ -135,7 +135,14 @@ impl Db {
                     .first::<YearStatus>(c)
                     .optional()?
                     == Some(YearStatus::Closed);
-                year_end::check_close(year, today, in_flight, next_closed)
+                let unaccounted: i64 = payments::table
+                    .filter(payments::village_id.eq(village_id))
+                    .filter(payments::kind.eq(crate::domain::settlement::PaymentKind::Advance))
+                    .filter(payments::fiscal_year.eq(year))
+                    .filter(payments::status.eq(crate::domain::workflow::PaymentStatus::Paid))
+                    .count()
+                    .get_result(c)?;
+                year_end::check_close(year, today, in_flight, unaccounted, next_closed)
                     .map_err(|e| StoreError::Conflict(e.to_string()))?;
                 let balances: BTreeMap<String, i64> = balances_at(c, village_id, last_day)?.into_iter().collect();
                 let silpa = year_end::silpa(&balances);

@@ -47,6 +47,15 @@ pub struct NewPaymentLine {
     pub receipt_no: i32,
 }
 
+/// One receipt of an advance's accountability (SPJ): who was paid, and the lines (with their withholdings).
+#[derive(Debug, Clone)]
+pub struct SpjReceipt {
+    pub payee_name: String,
+    pub payee_npwp: Option<String>,
+    pub description: Option<String>,
+    pub lines: Vec<NewPaymentLine>,
+}
+
 /// One receipt of a request with many: its payee (the lines carry its number).
 #[derive(Debug, Clone)]
 pub struct NewReceipt {
@@ -748,6 +757,35 @@ impl Db {
         })
     }
 
+    /// The accountability (SPJ) of a paid advance (see `account_locked`), for the caller `in_scope` accepts.
+    #[allow(clippy::too_many_arguments)]
+    pub fn account_advance(
+        &self,
+        payment_id: &str,
+        in_scope: &dyn Fn(&VillageRow) -> bool,
+        actor: &Actor,
+        receipts: &[SpjReceipt],
+        returned: i64,
+        value_date: NaiveDate,
+        idem: Option<&IdempotencyKey>,
+        render: &dyn Fn(&PaymentRecord) -> String,
+    ) -> Result<Written<PaymentRecord>, StoreError> {
+        self.write("account_advance", |c| {
+            let target = LockTarget::PaymentOf(payment_id);
+            idempotent_write_probed(c, target, idem, &Probe::default(), 200, render, &mut |c, ctx| {
+                let village = &mut ctx.locked.village;
+                if !in_scope(village) {
+                    return Err(StoreError::NotFound("payment"));
+                }
+                let rec = c
+                    .load_payment(payment_id)?
+                    .filter(|r| r.payment.village_id == village.id)
+                    .ok_or(StoreError::NotFound("payment"))?;
+                account_locked(c, village, rec, actor, receipts, returned, value_date)
+            })
+        })
+    }
+
     /// Takes one step of a request's chain atomically; with a key, stores `render`'s body for retries. Locks the
     /// request's village (found with the lock) and takes the step if `in_scope` accepts the village: the caller's
     /// scope check, made here so that it costs no read of its own. Outside the scope the request is `NotFound`, as
@@ -779,6 +817,118 @@ impl Db {
             })
         })
     }
+}
+
+/// The accountability (SPJ) of a paid advance under the village's lock: the drafter's duty; the receipts' net plus
+/// `returned` equal to the advance (`domain::settlement::accountability_entries`); the advance's commitment released
+/// and what was spent realised (`domain::budget::account_for`); one posting (spending, taxes owed, the return to the
+/// bank, the advance cleared); the receipts kept; the event.
+#[allow(clippy::too_many_arguments)]
+fn account_locked(
+    c: &mut DbConn,
+    village: &mut VillageRow,
+    mut rec: PaymentRecord,
+    actor: &Actor,
+    receipts: &[SpjReceipt],
+    returned: i64,
+    value_date: NaiveDate,
+) -> Result<PaymentRecord, StoreError> {
+    use crate::domain::settlement::{accountability_entries, PaidRequest, SettledLine};
+    let (from, kind) = (rec.payment.status, rec.payment.kind);
+    if kind != PaymentKind::Advance {
+        return Err(StoreError::Validation("only an advance (kind advance) is accounted for".into()));
+    }
+    let (to, step) = transition(kind, from, Action::Account, actor.role)?;
+    check_separation(&history(&rec), &actor.id, step)?;
+    crate::domain::settlement::check_value_date(value_date, rec.payment.fiscal_year).map_err(StoreError::Validation)?;
+    let activity = rec.payment.activity_code.clone();
+    let lines: Vec<&NewPaymentLine> = receipts.iter().flat_map(|r| &r.lines).collect();
+    let gross: i64 = lines.iter().map(|l| l.amount.sen()).sum();
+    let withheld: i64 = lines.iter().flat_map(|l| &l.withholdings).map(|w| w.1.sen()).sum();
+    let money =
+        |sen: i64| Money::from_sen(sen).map_err(|_| StoreError::Validation("the receipts must spend something".into()));
+    let spent = PaidRequest {
+        lines: lines
+            .iter()
+            .map(|l| SettledLine {
+                account: l.account_code.clone(),
+                activity: activity.clone(),
+                source: l.source.clone(),
+                amount: l.amount,
+            })
+            .collect(),
+        net: money(gross - withheld)?,
+        withholdings: lines.iter().flat_map(|l| l.withholdings.iter().cloned()).collect(),
+    };
+    let entries = accountability_entries(money(rec.payment.net)?, &spent, returned)
+        .map_err(|e| StoreError::Validation(e.to_string()))?;
+    let codes: Vec<String> = lines.iter().map(|l| l.account_code.clone()).collect();
+    ensure_accounts_exist(c, &village.id, &codes)?;
+    let committed = request_amounts_of(&rec, |_| true)?;
+    let spent_by_line = budget::request_amounts(
+        lines.iter().map(|l| (LineKey::new(&l.account_code, activity.as_deref(), l.source.as_deref()), l.amount.sen())),
+    )?;
+    let keys: std::collections::BTreeSet<LineKey> = committed.keys().chain(spent_by_line.keys()).cloned().collect();
+    let year = rec.payment.fiscal_year;
+    let positions = positions_of(c, &village.id, year, keys.into_iter())?;
+    let moves = budget::account_for(&positions, &committed, &spent_by_line)?;
+    write_moves(c, &village.id, year, &moves)?;
+    let new = NewTransaction {
+        village_id: village.id.clone(),
+        kind: crate::domain::posting::TxnKind::Disbursement,
+        value_date,
+        description: format!(
+            "SPJ panjar {}: {}",
+            rec.payment.number.as_deref().unwrap_or_default(),
+            rec.payment.description
+        ),
+        entries,
+        reverses: None,
+        payment_id: Some(rec.payment.id.clone()),
+        bank_reference: None,
+        created_by: actor.id.clone(),
+    };
+    let posted = post_locked(c, village, &new, None)?;
+    for (i, r) in receipts.iter().enumerate() {
+        let g: i64 = r.lines.iter().map(|l| l.amount.sen()).sum();
+        let w: i64 = r.lines.iter().flat_map(|l| &l.withholdings).map(|w| w.1.sen()).sum();
+        diesel::insert_into(accountability_receipts::table)
+            .values((
+                accountability_receipts::payment_id.eq(&rec.payment.id),
+                accountability_receipts::receipt_no.eq(i32::try_from(i + 1).expect("bounded")),
+                accountability_receipts::village_id.eq(&village.id),
+                accountability_receipts::payee_name.eq(&r.payee_name),
+                accountability_receipts::payee_npwp.eq(&r.payee_npwp),
+                accountability_receipts::description.eq(&r.description),
+                accountability_receipts::gross.eq(g),
+                accountability_receipts::withheld.eq(w),
+                accountability_receipts::net.eq(g - w),
+                accountability_receipts::transaction_id.eq(&posted.txn.id),
+            ))
+            .execute(c)?;
+    }
+    let note = format!(
+        "SPJ: {} kuitansi, belanja {}, pajak {}, dikembalikan {}",
+        receipts.len(),
+        Amount(gross),
+        Amount(withheld),
+        Amount(returned)
+    );
+    let updated_at = now_micros();
+    let draft = EventDraft {
+        step,
+        action: Action::Account.as_str(),
+        actor,
+        from: Some(from),
+        to,
+        note: Some(&note),
+        status_change: Some(updated_at),
+    };
+    let event = append_event(c, village, &rec, draft)?;
+    rec.payment.status = to;
+    rec.payment.updated_at = updated_at;
+    rec.events.push(event);
+    Ok(rec)
 }
 
 /// One workflow step under the village's lock: the domain's transition and separation of duties, then what the
@@ -827,6 +977,9 @@ fn take_step(
         Action::Submit | Action::Verify | Action::Return | Action::Reject | Action::Cancel => {}
         Action::Pay | Action::Fail => {
             return Err(StoreError::internal("the bank's result is settled by settle_transfer, not as a step"))
+        }
+        Action::Account => {
+            return Err(StoreError::internal("an advance's accountability is account_advance, not a plain step"))
         }
     }
     let updated_at = now_micros();

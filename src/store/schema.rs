@@ -366,6 +366,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    accountability_receipts (payment_id, receipt_no) {
+        payment_id -> Text,
+        receipt_no -> Integer,
+        village_id -> Text,
+        payee_name -> Text,
+        payee_npwp -> Nullable<Text>,
+        description -> Nullable<Text>,
+        gross -> BigInt,
+        withheld -> BigInt,
+        net -> BigInt,
+        transaction_id -> Text,
+    }
+}
+
+diesel::table! {
     meta (key) {
         key -> Text,
         value -> Text,
@@ -398,6 +413,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     statement_lines,
     account_daily,
     meta,
+    accountability_receipts,
     receipts,
     village_officials,
     document_numbers,

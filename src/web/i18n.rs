@@ -221,6 +221,7 @@ pub fn status(lang: Lang, s: &str) -> &'static str {
         "cancelled" => ("Dibatalkan", "Cancelled"),
         "failed" => ("Transfer gagal", "Transfer failed"),
         "partially_paid" => ("Dibayar sebagian", "Partly paid"),
+        "accounted" => ("Sudah di-SPJ-kan", "Accounted for"),
         "pending" | "released_transfer" => ("Menunggu bank", "Waiting for the bank"),
         _ => ("?", "?"),
     };

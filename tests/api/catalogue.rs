@@ -45,7 +45,7 @@ async fn every_village_holds_the_annex_with_its_names() {
     app.get("/api/v1/catalogue/accounts").send().await.assert_problem(401, "unauthorized");
 
     let chart = chart(&app, &v).await;
-    assert_eq!(chart.len(), 10 + 148, "the balance-sheet accounts and every objek");
+    assert_eq!(chart.len(), 11 + 148, "the balance-sheet accounts and every objek");
     for o in &objek {
         assert_eq!(name_of(&chart, o["code"].as_str().unwrap()), o["name"].as_str(), "{}", o["code"]);
     }

@@ -13,7 +13,7 @@ async fn receipt_reversal_and_balances_happy_path() {
     let (app, v) = setup().await;
     let chart = app.get(&format!("/api/v1/villages/{}/accounts", v.id)).token(&v.head).send().await;
     let chart = chart.assert_status(200).as_array().unwrap().clone();
-    assert_eq!(chart.len(), 158, "the standard chart is seeded: balance-sheet accounts and every objek of the annex");
+    assert_eq!(chart.len(), 159, "the standard chart is seeded: balance-sheet accounts and every objek of the annex");
     assert!(chart.iter().any(|a| a["code"] == "4.2.1.01" && a["class"] == "revenue" && a["normal_side"] == "credit"));
 
     let r = app.post_txn(&v, &receipt("1500000.50", "4.1.4.01")).await;

@@ -2,6 +2,7 @@
 //! KASDESA_TEST_DATABASE_URL is set (see `.ci/run`).
 
 mod access;
+mod advances;
 mod anomalies;
 mod auth;
 mod backup;

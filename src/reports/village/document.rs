@@ -24,6 +24,7 @@ fn status_id(s: PaymentStatus) -> &'static str {
         PaymentStatus::Cancelled => "dibatalkan",
         PaymentStatus::Failed => "gagal",
         PaymentStatus::PartiallyPaid => "dibayar sebagian",
+        PaymentStatus::Accounted => "sudah dipertanggungjawabkan",
     }
 }
 
@@ -97,6 +98,7 @@ pub fn spp_document(
     let title = match p.kind {
         crate::domain::settlement::PaymentKind::Spp => "Surat Permintaan Pembayaran (SPP)",
         crate::domain::settlement::PaymentKind::TaxDeposit => "Surat Setoran Pajak",
+        crate::domain::settlement::PaymentKind::Advance => "Surat Permintaan Pembayaran Uang Muka (Panjar)",
     };
     let mut meta = vec![
         ("number", "Nomor", p.number.clone().unwrap_or_else(|| p.id.to_string())),

@@ -404,6 +404,7 @@ fn request_body(form: &Form, fiscal_year: Option<i32>, lines: Vec<PaymentLineReq
     let opt = |name: &str| Some(form.trimmed(name)).filter(|v| !v.is_empty()).map(str::to_string);
     PaymentRequest {
         receipts: None,
+        kind: None,
         activity_code: form.trimmed("activity_code").to_string(),
         description: form.trimmed("description").to_string(),
         payee: Some(Payee {
