@@ -35,8 +35,10 @@ for role in treasurer implementer head inspector admin; do
       -d "{\"username\":\"$role\",\"password\":\"$role-password-1\"}" | json access_token)
   fi
   echo "== schemathesis as $role (${SECONDS_PER_ROLE}s)"
+  # One worker: with two, CPython 3.11's ast.parse can race inside Hypothesis ("AST constructor recursion depth
+  # mismatch", seen in CI on 2026-12-01), a crash of the fuzzer rather than a finding.
   "$VENV/bin/st" run "$API/openapi.json" --checks not_a_server_error --max-time "$SECONDS_PER_ROLE" \
-    --workers 2 -H "Authorization: Bearer $TOKEN" --request-timeout 10 \
+    --workers 1 -H "Authorization: Bearer $TOKEN" --request-timeout 10 \
     --exclude-path-regex '^/(health|metrics|api/v1/auth/logout)' --suppress-health-check all --warnings off || status=1
 done
 TREASURER=$(curl -fs "$API/auth/login" -H 'content-type: application/json' \
