@@ -172,6 +172,24 @@ impl TaxRules {
         Ok(())
     }
 
+    /// Whether a day is a working day (not a weekend, not in `holidays`): the calendar deadlines count in.
+    pub fn is_working_day(&self, d: NaiveDate) -> bool {
+        !matches!(d.weekday(), Weekday::Sat | Weekday::Sun) && !self.holidays.contains(&d)
+    }
+
+    /// The day `n` working days after `from` (an advance's accountability is due 10 working days after it was paid).
+    pub fn add_working_days(&self, from: NaiveDate, n: u32) -> NaiveDate {
+        let mut d = from;
+        let mut left = n;
+        while left > 0 {
+            d = d.succ_opt().expect("dates go on");
+            if self.is_working_day(d) {
+                left -= 1;
+            }
+        }
+        d
+    }
+
     /// The day withheld tax of `withheld_on` must be deposited by: the deposit day of the following month, moved to
     /// the next working day.
     pub fn deposit_deadline(&self, withheld_on: NaiveDate) -> NaiveDate {
@@ -470,6 +488,10 @@ mod tests {
         assert_eq!(rules.deposit_deadline(d(2026, 2, 1)), d(2026, 3, 16)); // the 15th is a Sunday
         assert_eq!(rules.deposit_deadline(d(2026, 12, 10)), d(2027, 1, 15));
         rules.holidays.push(d(2026, 5, 15));
+        // Friday 8 May + 10 working days, 14 and 15 May being holidays: 26 May.
+        let cal = TaxRules { holidays: vec![d(2026, 5, 14), d(2026, 5, 15)], ..TaxRules::default() };
+        assert_eq!(cal.add_working_days(d(2026, 5, 8), 10), d(2026, 5, 26));
+        assert_eq!(cal.add_working_days(d(2026, 5, 8), 0), d(2026, 5, 8));
         assert_eq!(rules.deposit_deadline(d(2026, 4, 1)), d(2026, 5, 18), "a holiday Friday, then the weekend");
     }
 

@@ -196,6 +196,11 @@ pub const REALISATION: ReportDef = ReportDef {
     plan: Plan::Village(|v, q| village_book(v, q, village::realisation)),
     signing: Signing::Books,
 };
+pub const ADVANCES: ReportDef = ReportDef {
+    name: "advances",
+    plan: Plan::Village(|v, q| village_book(v, q, village::advances_book)),
+    signing: Signing::Books,
+};
 pub const RECONCILIATION: ReportDef = ReportDef {
     name: "reconciliation",
     plan: Plan::Village(|v, q| village_book(v, q, village::reconciliation)),
@@ -273,12 +278,13 @@ pub const ANOMALIES: ReportDef = ReportDef {
 };
 
 /// Every report, by name.
-pub const REPORTS: [&ReportDef; 11] = [
+pub const REPORTS: [&ReportDef; 12] = [
     &CASH_BOOK,
     &BANK_BOOK,
     &TAX_BOOK,
     &REALISATION,
     &RECONCILIATION,
+    &ADVANCES,
     &TRIAL_BALANCE,
     &GENERAL_LEDGER,
     &TRAIL,
@@ -390,6 +396,13 @@ macro_rules! report_endpoint {
     };
 }
 
+report_endpoint!(
+    advances_book,
+    ADVANCES,
+    "/api/v1/villages/{id}/reports/advances",
+    "Buku Pembantu Panjar: each implementer's advances paid, accounted for (SPJ) and returned, with the balance still to account for.",
+    responses((status = 200, description = "JSON, CSV, XLSX or PDF"), (status = 404, body = Problem), (status = 422, body = Problem))
+);
 report_endpoint!(
     cash_book,
     CASH_BOOK,

@@ -16,6 +16,8 @@ pub struct AnomalyRules {
     /// The most of a year's spending that sub-bidang 1.1 (fixed income, allowances and the running of the village
     /// government) may take, in percent (PP 11/2019: 30).
     pub personnel_share_cap_percent: i64,
+    /// Working days after an advance is paid within which its accountability (SPJ) is due.
+    pub spj_due_working_days: u32,
     /// Working hours, local time of the regency: [start, end).
     pub work_start_hour: u32,
     pub work_end_hour: u32,
@@ -28,6 +30,7 @@ impl Default for AnomalyRules {
             split_window_days: 7,
             duplicate_window_days: 30,
             personnel_share_cap_percent: 30,
+            spj_due_working_days: 10,
             work_start_hour: 8,
             work_end_hour: 16,
         }
@@ -158,6 +161,45 @@ pub fn cash_payments(payments: &[(String, i64, NaiveDate, String)]) -> Vec<Flag>
             rule: "cash_payment",
             description: format!("payment {payment} of {} was paid from cash in hand on {date}", amount(*sen)),
             evidence: json!({"payment_id": payment, "amount": amount(*sen), "value_date": date, "transaction_id": txn}),
+        })
+        .collect()
+}
+
+/// An advance paid and not yet accounted for.
+#[derive(Debug, Clone)]
+pub struct AdvanceFact {
+    pub payment_id: String,
+    pub number: String,
+    pub payee: String,
+    pub amount: i64,
+    pub paid_on: NaiveDate,
+}
+
+/// Advances whose accountability (SPJ) is overdue as of `as_of`: due `spj_due_working_days` working days after the
+/// bank paid them (the calendar of `[tax] holidays`).
+pub fn advances_not_accounted(
+    advances: &[AdvanceFact],
+    as_of: NaiveDate,
+    rules: &AnomalyRules,
+    calendar: &crate::domain::tax::TaxRules,
+) -> Vec<Flag> {
+    advances
+        .iter()
+        .filter_map(|a| {
+            let due = calendar.add_working_days(a.paid_on, rules.spj_due_working_days);
+            (as_of > due).then(|| Flag {
+                rule: "advance_not_accounted",
+                description: format!(
+                    "advance {} of {} to {} paid on {} has no accountability (SPJ); it was due on {}",
+                    a.number,
+                    amount(a.amount),
+                    a.payee,
+                    a.paid_on,
+                    due
+                ),
+                evidence: json!({"payment_id": a.payment_id, "number": a.number, "amount": amount(a.amount),
+                                 "paid_on": a.paid_on, "due": due}),
+            })
         })
         .collect()
 }
@@ -386,6 +428,23 @@ mod tests {
         assert_eq!(flags[0].evidence["basis"], "budgeted");
         assert!(flags[0].description.contains("30.01%"), "{}", flags[0].description);
         assert!(personnel_share(&[], &[], &rules).is_empty());
+    }
+
+    #[test]
+    fn an_advance_is_flagged_the_day_after_its_spj_was_due() {
+        let d = |day| NaiveDate::from_ymd_opt(2026, 5, day).unwrap();
+        let a = AdvanceFact {
+            payment_id: "p".into(),
+            number: "0001/SPP-UM/x/2026".into(),
+            payee: "Budi".into(),
+            amount: 1,
+            paid_on: d(8),
+        };
+        let cal = crate::domain::tax::TaxRules::default();
+        let rules = AnomalyRules::default();
+        // Friday 8 May + 10 working days = Friday 22 May.
+        assert!(advances_not_accounted(std::slice::from_ref(&a), d(22), &rules, &cal).is_empty());
+        assert_eq!(advances_not_accounted(std::slice::from_ref(&a), d(23), &rules, &cal).len(), 1);
     }
 
     #[test]

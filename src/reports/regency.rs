@@ -126,6 +126,19 @@ pub fn village_anomalies(
     flags.extend(budget_flags(db, v, &ids, p)?);
     flags.extend(suspense_flags(db, v, p, as_of)?);
     flags.extend(anomalies::cash_payments(&db.cash_payments(&v.id, p.from, p.to)?));
+    let advances: Vec<anomalies::AdvanceFact> = db
+        .outstanding_advances(&v.id)?
+        .into_iter()
+        .filter(|(_, paid_on)| *paid_on >= p.from && *paid_on <= p.to)
+        .map(|(pay, paid_on)| anomalies::AdvanceFact {
+            payment_id: pay.id.to_string(),
+            number: pay.number.unwrap_or_default(),
+            payee: pay.payee_name,
+            amount: pay.net,
+            paid_on,
+        })
+        .collect();
+    flags.extend(anomalies::advances_not_accounted(&advances, as_of, rules, tax));
     flags.extend(chain_flag(db, v)?);
     Ok(flags)
 }

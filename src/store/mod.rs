@@ -31,7 +31,7 @@ mod write;
 pub use chain::{ChainBreak, ChainReport};
 pub use conn::{Backend, DbConn};
 pub use error::{LineRefusal, StoreError};
-pub use reports::{LedgerLine, SpendingByKey};
+pub use reports::{AdvanceBookEntry, LedgerLine, SpendingByKey};
 pub use write::{IdempotencyKey, StoredAnswer, Written};
 
 use chrono::NaiveDateTime;

@@ -14,6 +14,17 @@ use std::collections::{BTreeMap, BTreeSet};
 /// Spending realised on (account, activity, source), in sen.
 pub type SpendingByKey = (String, Option<String>, Option<String>, i64);
 
+/// One advance as the Buku Pembantu Panjar reads it.
+#[derive(Debug, Clone)]
+pub struct AdvanceBookEntry {
+    pub payment: PaymentRow,
+    pub implementer: String,
+    pub paid_on: Option<NaiveDate>,
+    pub accounted_on: Option<NaiveDate>,
+    /// Σ net of the SPJ's receipts, once accounted for.
+    pub spent: Option<i64>,
+}
+
 /// One journal entry with its transaction's header, as the books list it.
 #[derive(Debug, Clone)]
 pub struct LedgerLine {
@@ -386,6 +397,73 @@ impl Db {
                 .select((payments::id, payments::number))
                 .load(c)?;
             Ok(rows.into_iter().filter_map(|(id, n)| n.map(|n| (id.into(), n))).collect())
+        })
+    }
+
+    /// The advances of a village's year that were paid, for the Buku Pembantu Panjar: who drew each (the drafter's
+    /// name in the trail), when the bank paid it, and when and for how much it was accounted for.
+    pub fn advance_book(&self, village_id: &str, year: i32) -> Result<Vec<AdvanceBookEntry>, StoreError> {
+        self.read("advance_book", |c| {
+            let advances: Vec<PaymentRow> = payments::table
+                .filter(payments::village_id.eq(village_id))
+                .filter(payments::kind.eq(crate::domain::settlement::PaymentKind::Advance))
+                .filter(payments::fiscal_year.eq(year))
+                .filter(payments::status.eq_any([
+                    crate::domain::workflow::PaymentStatus::Paid,
+                    crate::domain::workflow::PaymentStatus::Accounted,
+                ]))
+                .order(payments::id)
+                .select(PaymentRow::as_select())
+                .load(c)?;
+            let mut out = Vec::with_capacity(advances.len());
+            for payment in advances {
+                let paid_on: Option<Option<NaiveDate>> = transfers::table
+                    .filter(transfers::payment_id.eq(&payment.id))
+                    .filter(transfers::status.eq(crate::domain::workflow::TransferStatus::Paid))
+                    .select(transfers::value_date)
+                    .first(c)
+                    .optional()?;
+                let implementer: Option<String> = payment_events::table
+                    .filter(payment_events::payment_id.eq(&payment.id))
+                    .filter(payment_events::action.eq("create"))
+                    .select(payment_events::actor_name)
+                    .first(c)
+                    .optional()?;
+                let spj: Vec<(i64, String)> = accountability_receipts::table
+                    .filter(accountability_receipts::payment_id.eq(&payment.id))
+                    .select((accountability_receipts::net, accountability_receipts::transaction_id))
+                    .load(c)?;
+                let accounted_on = match spj.first() {
+                    Some((_, txn)) => {
+                        Some(transactions::table.find(txn).select(transactions::value_date).first::<NaiveDate>(c)?)
+                    }
+                    None => None,
+                };
+                let spent = (!spj.is_empty()).then(|| spj.iter().map(|s| s.0).sum());
+                out.push(AdvanceBookEntry {
+                    implementer: implementer.unwrap_or_else(|| payment.created_by.clone()),
+                    paid_on: paid_on.flatten(),
+                    accounted_on,
+                    spent,
+                    payment,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    /// Advances paid and not yet accounted for, with the day the bank paid each.
+    pub fn outstanding_advances(&self, village_id: &str) -> Result<Vec<(PaymentRow, NaiveDate)>, StoreError> {
+        self.read("outstanding_advances", |c| {
+            let rows: Vec<(PaymentRow, Option<NaiveDate>)> = payments::table
+                .inner_join(transfers::table.on(transfers::payment_id.eq(payments::id)))
+                .filter(payments::village_id.eq(village_id))
+                .filter(payments::kind.eq(crate::domain::settlement::PaymentKind::Advance))
+                .filter(payments::status.eq(crate::domain::workflow::PaymentStatus::Paid))
+                .filter(transfers::status.eq(crate::domain::workflow::TransferStatus::Paid))
+                .select((PaymentRow::as_select(), transfers::value_date))
+                .load(c)?;
+            Ok(rows.into_iter().filter_map(|(p, d)| d.map(|d| (p, d))).collect())
         })
     }
 

@@ -57,6 +57,23 @@ async fn an_advance_is_paid_then_accounted_for_with_the_rest_returned() {
     let l = line(&app.budget(&v).await, "5.2.1.07").clone();
     assert_eq!((l["committed"].as_str(), l["realised"].as_str()), (Some("20000000.00"), Some("0.00")));
 
+    // Paid Friday 10 April: the SPJ is due ten working days later, on 24 April; the regency sees it the day after.
+    let inspector = app.inspector(&regency, "inspektur").await;
+    let overdue = |as_of: &'static str| {
+        let (app, inspector, regency) = (&app, inspector.clone(), regency.clone());
+        async move {
+            let r = app
+                .get(&format!("/api/v1/regencies/{regency}/anomalies?year=2026&as_of={as_of}"))
+                .token(&inspector)
+                .send()
+                .await;
+            let items = r.assert_status(200)["items"].as_array().unwrap().clone();
+            items.into_iter().filter(|i| i["rule"] == "advance_not_accounted").count()
+        }
+    };
+    assert_eq!(overdue("2026-04-24").await, 0);
+    assert_eq!(overdue("2026-04-25").await, 1);
+
     // The SPJ is the implementer's, and must clear the advance exactly.
     account(&app, &v.secretary, &p, &spj("1500000.00", "2026-04-20")).await.assert_problem(403, "forbidden");
     let r = account(&app, &v.implementer, &p, &spj("1000000.00", "2026-04-20")).await;
@@ -79,6 +96,19 @@ async fn an_advance_is_paid_then_accounted_for_with_the_rest_returned() {
     let last = trail["events"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(last["action"], "account");
     assert!(last["note"].as_str().unwrap().contains("2 kuitansi"), "{last}");
+    assert_eq!(overdue("2026-04-25").await, 0, "accounted for");
+    // Buku Pembantu Panjar: paid out, accounted for and returned; nothing left to account for.
+    let book = app.get(&format!("/api/v1/villages/{}/reports/advances?year=2026", v.id)).token(&inspector).send().await;
+    let book = book.assert_status(200).clone();
+    let rows = book["advances"]["rows"].as_array().unwrap().clone();
+    assert_eq!(rows.len(), 2, "{book}");
+    assert_eq!((rows[0]["advanced"].as_str(), rows[0]["balance"].as_str()), (Some("20000000.00"), Some("20000000.00")));
+    assert_eq!(
+        (rows[1]["accounted"].as_str(), rows[1]["returned"].as_str(), rows[1]["balance"].as_str()),
+        (Some("18500000.00"), Some("1500000.00"), Some("0.00"))
+    );
+    assert_eq!(rows[0]["implementer_name"], "implementer-61-12-01-2001");
+    assert_eq!(book["outstanding"], "0.00");
     assert_eq!(app.verify(&v).await["ok"], true);
 }
 

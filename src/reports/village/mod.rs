@@ -2,6 +2,7 @@
 //! per book or report; this module holds what they share: the period a report covers, the heading fields, the
 //! opening balances and the voucher of an entry.
 
+mod advances;
 mod bank_book;
 mod cash_book;
 mod document;
@@ -11,6 +12,7 @@ mod reconciliation;
 mod tax_book;
 mod trail;
 
+pub use advances::advances_book;
 pub use bank_book::bank_book;
 pub use cash_book::cash_book;
 pub use document::spp_document;
