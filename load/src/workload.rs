@@ -322,30 +322,46 @@ async fn transition(run: &Run, token: &str, payment: &str, action: &'static str)
     run.api.call(&run.rec, action, Method::POST, &path, Some(token), None, None).await.map_err(|f| (action, f))
 }
 
-/// submit → verify → approve → release, each by its own official; the released transfer's id.
-async fn approval_chain(run: &Run, v: &Village, payment: &str) -> StepResult<String> {
+/// submit → verify → approve → release, each by its own official; the released transfers' ids (one per receipt).
+async fn approval_chain(run: &Run, v: &Village, payment: &str) -> StepResult<Vec<String>> {
     let o = v.officials.as_ref().expect("payments run only with officials");
     approval_chain_from(run, v, &o.implementer, payment).await
 }
 
 /// The chain of a request whose drafter (`submitter`: the implementer for a payment, the treasurer for a tax
 /// deposit) submits it.
-async fn approval_chain_from(run: &Run, v: &Village, submitter: &str, payment: &str) -> StepResult<String> {
+async fn approval_chain_from(run: &Run, v: &Village, submitter: &str, payment: &str) -> StepResult<Vec<String>> {
     let o = v.officials.as_ref().expect("payments run only with officials");
     transition(run, submitter, payment, "submit").await?;
     transition(run, &o.secretary, payment, "verify").await?;
     transition(run, &o.head, payment, "approve").await?;
     let released = transition(run, &o.treasurer, payment, "release").await?;
-    released.body["transfers"]
+    let ids: Vec<String> = released.body["transfers"]
         .as_array()
-        .and_then(|ts| ts.iter().rev().find(|t| t["status"] == "released"))
-        .and_then(|t| t["id"].as_str())
-        .map(str::to_string)
-        .ok_or_else(|| ("release", Failure::Unexpected("no released transfer in the answer".into())))
+        .map(|ts| {
+            ts.iter()
+                .filter(|t| t["status"] == "released")
+                .filter_map(|t| t["id"].as_str())
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    if ids.is_empty() {
+        return Err(("release", Failure::Unexpected("no released transfer in the answer".into())));
+    }
+    Ok(ids)
 }
 
-/// The bank pays the transfer; the answer's transaction is the posting.
-async fn settle(run: &Run, rng: &mut Rng, v: &Village, transfer: &str, ntpns: Option<Value>) -> StepResult<Value> {
+/// The bank pays the transfer; the answer's transaction is the posting. `last`: the request's last transfer, after
+/// which it must be paid (before it, a request with more receipts is still released).
+async fn settle(
+    run: &Run,
+    rng: &mut Rng,
+    v: &Village,
+    transfer: &str,
+    ntpns: Option<Value>,
+    last: bool,
+) -> StepResult<Value> {
     let mut body = json!({"status": "paid", "bank_reference": run.world.next_reference("TRF"),
                           "value_date": run.world.value_date()});
     if let Some(n) = ntpns {
@@ -353,7 +369,8 @@ async fn settle(run: &Run, rng: &mut Rng, v: &Village, transfer: &str, ntpns: Op
     }
     let path = format!("/api/v1/bank/transfers/{transfer}/result");
     let r = bank_posting(run, rng, v, "bank result", "bank result (replay)", &path, &body).await?;
-    if r.body["payment_status"] != "paid" || !r.body["transaction"].is_object() {
+    let expected = if last { "paid" } else { "released" };
+    if r.body["payment_status"] != expected || !r.body["transaction"].is_object() {
         return Err((
             "bank result",
             Failure::Unexpected(format!("not paid: {}", crate::api::truncate(&r.body.to_string(), 200))),
@@ -383,15 +400,37 @@ async fn payment(run: &Run, rng: &mut Rng) -> StepResult<()> {
     }
     let withholdings: Vec<Value> = withheld.iter().map(|(t, a)| json!({"tax": t, "amount": fmt_sen(*a)})).collect();
     let n = rng.below(1_000_000);
-    let body = json!({
+    let line_of = |amount: i64, withholdings: &Vec<Value>| json!([{"account_code": account, "source": source, "amount": fmt_sen(amount), "withholdings": withholdings}]);
+    // One in five is a list of payees on one SPP (wages, allowances): the same line split over 2 to 6 receipts,
+    // each paid by its own transfer; the rest one payee.
+    let receipts = if rng.chance(0.2) { 2 + rng.below(5) as i64 } else { 1 };
+    let mut body = json!({
         "activity_code": activity,
         "description": "Belanja material kegiatan desa",
-        "payee": {"name": "CV Maju Bersama", "bank_code": "123", "account_number": format!("1009{:06}", n)},
-        "lines": [{"account_code": account, "source": source, "amount": fmt_sen(gross), "withholdings": withholdings}],
         "invoice_number": format!("INV-{n:06}"),
         "invoice_date": run.world.value_date(),
         "fiscal_year": run.world.year,
     });
+    if receipts == 1 {
+        body["payee"] =
+            json!({"name": "CV Maju Bersama", "bank_code": "123", "account_number": format!("1009{:06}", n)});
+        body["lines"] = line_of(gross, &withholdings);
+    } else {
+        // Each receipt its share of the gross (the first takes the remainder) and of every tax withheld.
+        let share = |total: i64, i: i64| total / receipts + if i == 0 { total % receipts } else { 0 };
+        body["receipts"] = (0..receipts)
+            .map(|i| {
+                let w: Vec<Value> = withheld
+                    .iter()
+                    .map(|(t, a)| json!({"tax": t, "amount": fmt_sen(share(*a, i))}))
+                    .filter(|w| w["amount"] != "0.00")
+                    .collect();
+                json!({"payee": {"name": format!("Penerima {i}"), "bank_code": "123", "account_number": format!("1010{:06}{i}", n)},
+                       "lines": line_of(share(gross, i), &w)})
+            })
+            .collect::<Vec<_>>()
+            .into();
+    }
     let key = uuid::Uuid::new_v4().to_string();
     let path = format!("/api/v1/villages/{}/payments", v.id);
     let draft = run
@@ -400,8 +439,10 @@ async fn payment(run: &Run, rng: &mut Rng) -> StepResult<()> {
         .await
         .map_err(|f| ("spp draft", f))?;
     let id = str_field(&draft.body, "id").map_err(|f| ("spp draft", f))?;
-    let transfer = approval_chain(run, v, &id).await?;
-    settle(run, rng, v, &transfer, None).await?;
+    let transfers = approval_chain(run, v, &id).await?;
+    for (i, t) in transfers.iter().enumerate() {
+        settle(run, rng, v, t, None, i + 1 == transfers.len()).await?;
+    }
     {
         let mut b = v.book.lock().expect("book lock");
         *b.realised.entry((account.into(), activity.into(), source.into())).or_insert(0) += gross;
@@ -437,11 +478,11 @@ async fn tax_chain(run: &Run, rng: &mut Rng, v: &Village, owed: Vec<(String, i64
         .await
         .map_err(|f| ("tax draft", f))?;
     let id = str_field(&draft.body, "id").map_err(|f| ("tax draft", f))?;
-    let transfer = approval_chain_from(run, v, &o.treasurer, &id).await?;
+    let transfer = approval_chain_from(run, v, &o.treasurer, &id).await?.remove(0);
     // The bank's proof of payment for each tax.
     let ntpns: serde_json::Map<String, Value> =
         owed.iter().map(|(t, _)| (t.clone(), json!(format!("{:016X}", rng.next_u64())))).collect();
-    settle(run, rng, v, &transfer, Some(Value::Object(ntpns))).await?;
+    settle(run, rng, v, &transfer, Some(Value::Object(ntpns)), true).await?;
     inc(&run.c.tax_deposits);
     Ok(())
 }
