@@ -201,6 +201,16 @@ pub const ADVANCES: ReportDef = ReportDef {
     plan: Plan::Village(|v, q| village_book(v, q, village::advances_book)),
     signing: Signing::Books,
 };
+pub const ACTIVITIES: ReportDef = ReportDef {
+    name: "activities",
+    plan: Plan::Village(|v, q| village_book(v, q, village::activities_book)),
+    signing: Signing::Books,
+};
+pub const SPP_REGISTER: ReportDef = ReportDef {
+    name: "spp-register",
+    plan: Plan::Village(|v, q| village_book(v, q, village::spp_register)),
+    signing: Signing::Books,
+};
 pub const RECONCILIATION: ReportDef = ReportDef {
     name: "reconciliation",
     plan: Plan::Village(|v, q| village_book(v, q, village::reconciliation)),
@@ -278,13 +288,15 @@ pub const ANOMALIES: ReportDef = ReportDef {
 };
 
 /// Every report, by name.
-pub const REPORTS: [&ReportDef; 12] = [
+pub const REPORTS: [&ReportDef; 14] = [
     &CASH_BOOK,
     &BANK_BOOK,
     &TAX_BOOK,
     &REALISATION,
     &RECONCILIATION,
     &ADVANCES,
+    &ACTIVITIES,
+    &SPP_REGISTER,
     &TRIAL_BALANCE,
     &GENERAL_LEDGER,
     &TRAIL,
@@ -402,6 +414,28 @@ report_endpoint!(
     "/api/v1/villages/{id}/reports/advances",
     "Buku Pembantu Panjar: each implementer's advances paid, accounted for (SPJ) and returned, with the balance still to account for.",
     responses((status = 200, description = "JSON, CSV, XLSX or PDF"), (status = 404, body = Problem), (status = 422, body = Problem))
+);
+report_endpoint!(
+    activities_book,
+    ACTIVITIES,
+    "/api/v1/villages/{id}/reports/activities",
+    "Buku Pembantu Kegiatan: every spending entry by activity, with each activity's running total.",
+    responses(
+        (status = 200, description = "JSON, CSV, XLSX or PDF"),
+        (status = 404, body = Problem),
+        (status = 422, body = Problem)
+    )
+);
+report_endpoint!(
+    spp_register,
+    SPP_REGISTER,
+    "/api/v1/villages/{id}/reports/spp-register",
+    "Register SPP: the year's requests with their numbers, figures, status and the day the bank paid them.",
+    responses(
+        (status = 200, description = "JSON, CSV, XLSX or PDF"),
+        (status = 404, body = Problem),
+        (status = 422, body = Problem)
+    )
 );
 report_endpoint!(
     cash_book,

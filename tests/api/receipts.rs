@@ -101,6 +101,28 @@ async fn twenty_five_receipts_one_failed_and_re_released() {
     let rows = book.assert_status(200)["entries"]["rows"].as_array().unwrap().clone();
     let wages_rows = rows.iter().filter(|r| r["account_code"] == "5.2.1.07").count();
     assert_eq!(wages_rows, 25);
+    // Register SPP: one request for its 25 payees; Buku Pembantu Kegiatan: 25 entries of the road works.
+    let register =
+        app.get(&format!("/api/v1/villages/{}/reports/spp-register?year=2026", v.id)).token(&v.head).send().await;
+    let register = register.assert_status(200)["requests"].clone();
+    let rows = register["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        (rows[0]["number"].as_str(), rows[0]["payee"].as_str(), rows[0]["status"].as_str()),
+        (Some("0001/SPP/61.12.01.2001/2026"), Some("25 penerima"), Some("paid"))
+    );
+    assert_eq!(
+        (register["totals"]["gross"].as_str(), register["totals"]["net"].as_str()),
+        (Some("10000000.00"), Some("9900000.00"))
+    );
+    let activities =
+        app.get(&format!("/api/v1/villages/{}/reports/activities?year=2026", v.id)).token(&v.head).send().await;
+    let entries = activities.assert_status(200)["entries"].clone();
+    let rows = entries["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 25);
+    assert!(rows.iter().all(|r| r["activity_code"] == "02.03.10" && r["voucher"] == "0001/SPP/61.12.01.2001/2026"));
+    assert_eq!(rows[24]["cumulative"], "10000000.00");
+    assert_eq!(entries["totals"]["amount"], "10000000.00");
     assert_eq!(app.verify(&v).await["ok"], true);
     // The printed SPP carries a kuitansi row per payee, with the amount in words.
     let doc =

@@ -9,6 +9,7 @@ mod document;
 mod ledger;
 mod realisation;
 mod reconciliation;
+mod registers;
 mod tax_book;
 mod trail;
 
@@ -19,6 +20,7 @@ pub use document::spp_document;
 pub use ledger::{general_ledger, trial_balance};
 pub use realisation::{realisation, realised_amount, source_name, ClassFigures};
 pub use reconciliation::reconciliation;
+pub use registers::{activities_book, spp_register};
 pub use tax_book::tax_book;
 pub use trail::{approval_trail, approval_trail_at};
 
