@@ -770,19 +770,8 @@ impl Db {
         idem: Option<&IdempotencyKey>,
         render: &dyn Fn(&PaymentRecord) -> String,
     ) -> Result<Written<PaymentRecord>, StoreError> {
-        self.write("account_advance", |c| {
-            let target = LockTarget::PaymentOf(payment_id);
-            idempotent_write_probed(c, target, idem, &Probe::default(), 200, render, &mut |c, ctx| {
-                let village = &mut ctx.locked.village;
-                if !in_scope(village) {
-                    return Err(StoreError::NotFound("payment"));
-                }
-                let rec = c
-                    .load_payment(payment_id)?
-                    .filter(|r| r.payment.village_id == village.id)
-                    .ok_or(StoreError::NotFound("payment"))?;
-                account_locked(c, village, rec, actor, receipts, returned, value_date)
-            })
+        self.on_payment("account_advance", payment_id, in_scope, idem, render, &mut |c, village, rec| {
+            account_locked(c, village, rec, actor, receipts, returned, value_date)
         })
     }
 
@@ -802,7 +791,23 @@ impl Db {
         idem: Option<&IdempotencyKey>,
         render: &dyn Fn(&PaymentRecord) -> String,
     ) -> Result<Written<PaymentRecord>, StoreError> {
-        self.write("transition_payment", |c| {
+        self.on_payment("transition_payment", payment_id, in_scope, idem, render, &mut |c, village, rec| {
+            take_step(c, village, rec, action, actor, note, paid_on)
+        })
+    }
+
+    /// An idempotent write on one request under its village's lock (found with the lock), for a caller whose scope
+    /// `in_scope` accepts the village; outside it the request is `NotFound`, as if it did not exist.
+    fn on_payment(
+        &self,
+        op: &'static str,
+        payment_id: &str,
+        in_scope: &dyn Fn(&VillageRow) -> bool,
+        idem: Option<&IdempotencyKey>,
+        render: &dyn Fn(&PaymentRecord) -> String,
+        write: &mut dyn FnMut(&mut DbConn, &mut VillageRow, PaymentRecord) -> Result<PaymentRecord, StoreError>,
+    ) -> Result<Written<PaymentRecord>, StoreError> {
+        self.write(op, |c| {
             let target = LockTarget::PaymentOf(payment_id);
             idempotent_write_probed(c, target, idem, &Probe::default(), 200, render, &mut |c, ctx| {
                 let village = &mut ctx.locked.village;
@@ -813,7 +818,7 @@ impl Db {
                     .load_payment(payment_id)?
                     .filter(|r| r.payment.village_id == village.id)
                     .ok_or(StoreError::NotFound("payment"))?;
-                take_step(c, village, rec, action, actor, note, paid_on)
+                write(c, village, rec)
             })
         })
     }
