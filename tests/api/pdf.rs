@@ -77,6 +77,21 @@ async fn books_print_with_headings_on_every_page_and_signatures() {
         assert!(last.contains(s), "{s} in the signature block: {}", pages[n - 1]);
     }
 
+    // The report in the annex's structure: bidang 2 → sub-bidang 2.3 → kegiatan 02.03.10 → jenis 5.2.1, sub-totalled.
+    let json = app.get(&format!("/api/v1/villages/{}/reports/realisation?year=2026", v.id)).token(&v.head).send().await;
+    let structure = json.assert_status(200)["structure"]["rows"].as_array().unwrap().clone();
+    let find = |level: &str, code: &str| {
+        structure
+            .iter()
+            .find(|r| r["level"] == level && r["code"] == code)
+            .unwrap_or_else(|| panic!("{level} {code}"))
+            .clone()
+    };
+    for (level, code) in [("bidang", "2"), ("sub_bidang", "2.3"), ("kegiatan", "02.03.10"), ("jenis", "5.2.1")] {
+        assert_eq!(find(level, code)["realised"], "11100000.00", "{level} {code}");
+    }
+    assert_eq!(find("kelompok", "4.2")["realised"], "300000000.00");
+    assert_eq!(find("akun", "4")["realised"], "302485000.00");
     let lra = pdf(
         &app,
         &v.head,

@@ -331,7 +331,7 @@ async fn csv_and_xlsx_parse_back() {
     let bytes = xlsx.bytes().await.unwrap().to_vec();
     let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
     let names = book.sheet_names();
-    assert_eq!(names, vec!["Per Kode Rekening", "Per Kegiatan", "Per Sumber Dana"]);
+    assert_eq!(names, vec!["Per Kode Rekening", "Struktur Lampiran", "Per Kegiatan", "Per Sumber Dana"]);
     let range = book.worksheet_range("Per Kode Rekening").unwrap();
     let cells: Vec<Vec<calamine::Data>> = range.rows().map(|r| r.to_vec()).collect();
     let heading =

@@ -3,6 +3,7 @@
 //! opening balances and the voucher of an entry.
 
 mod advances;
+mod annex;
 mod bank_book;
 mod cash_book;
 mod document;

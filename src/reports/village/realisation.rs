@@ -190,6 +190,45 @@ fn spending_sections(positions: &[BudgetPositionRow], spent: &[SpendingByKey]) -
     ]
 }
 
+/// The report in the annex's structure (`annex.rs`): revenue and financing per objek, spending per kegiatan and objek.
+fn annex_section(
+    chart: &HashMap<String, String>,
+    budget: &BTreeMap<String, i64>,
+    realised: &BTreeMap<String, i64>,
+    positions: &[BudgetPositionRow],
+    spent: &[SpendingByKey],
+) -> Section {
+    let mut by_objek: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    for (code, b) in budget {
+        by_objek.entry(code.clone()).or_default().0 += b;
+    }
+    for (code, r) in realised {
+        by_objek.entry(code.clone()).or_default().1 += r;
+    }
+    by_objek.retain(|code, _| !matches!(class_of_code(code), Some(AccountClass::Expenditure)));
+    let mut by_activity: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
+    for pos in positions.iter().filter(|p| !p.activity_code.is_empty()) {
+        if matches!(class_of_code(&pos.account_code), Some(AccountClass::Expenditure)) {
+            by_activity.entry((pos.activity_code.clone(), pos.account_code.clone())).or_default().0 += pos.ceiling;
+        }
+    }
+    for (account, activity, _, amount) in spent {
+        if let Some(a) = activity {
+            by_activity.entry((a.clone(), account.clone())).or_default().1 += amount;
+        }
+    }
+    let names: BTreeMap<String, String> = chart.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let mut columns = vec![col("level", "Tingkat", Kind::Text)];
+    columns.extend(budget_columns(("code", "Kode"), ("name", "Uraian")));
+    Section {
+        key: "structure",
+        title: "Struktur Lampiran".into(),
+        columns,
+        rows: super::annex::annex_rows(&by_objek, &by_activity, &names),
+        totals: None,
+    }
+}
+
 /// Laporan Realisasi APBDes: per account with class sub-totals and surplus/deficit, by activity and by source.
 pub fn realisation(db: &Db, v: &VillageRow, p: &Period) -> Result<Report, StoreError> {
     let chart: HashMap<String, String> = db.accounts(&v.id)?.into_iter().map(|a| (a.code, a.name)).collect();
@@ -201,6 +240,7 @@ pub fn realisation(db: &Db, v: &VillageRow, p: &Period) -> Result<Report, StoreE
     let realised = realised_by_account(db.period_totals(&[v.id.to_string()], Some(p.from), p.to)?);
     let (rows, figures) = account_rows(&chart, &budget, &realised);
     let spent = db.spending_by_key(&v.id, p.from, p.to)?;
+    let structure = annex_section(&chart, &budget, &realised, &positions, &spent);
     let [activities, sources] = spending_sections(&positions, &spent);
 
     let mut extra = serde_json::Map::new();
@@ -218,6 +258,7 @@ pub fn realisation(db: &Db, v: &VillageRow, p: &Period) -> Result<Report, StoreE
                 rows,
                 totals: None,
             },
+            structure,
             activities,
             sources,
         ],
