@@ -113,6 +113,7 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("payee", "Penerima", "Payee"),
     ("number", "Nomor", "Number"),
     ("print_spp", "Cetak SPP dan kuitansi", "Print the SPP and receipt"),
+    ("receipts", "Kuitansi per penerima", "Receipts per payee"),
     ("bank", "Bank", "Bank"),
     ("account_no", "No. rekening", "Account number"),
     ("invoice", "Faktur", "Invoice"),
@@ -222,6 +223,7 @@ pub fn status(lang: Lang, s: &str) -> &'static str {
         "failed" => ("Transfer gagal", "Transfer failed"),
         "partially_paid" => ("Dibayar sebagian", "Partly paid"),
         "accounted" => ("Sudah di-SPJ-kan", "Accounted for"),
+        "not_sent" => ("Belum dikirim ke bank", "Not sent to the bank yet"),
         "pending" | "released_transfer" => ("Menunggu bank", "Waiting for the bank"),
         _ => ("?", "?"),
     };

@@ -196,3 +196,27 @@ async fn console_sign_in_ignores_case_and_warns_before_the_lockout() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_request_of_many_payees_lists_its_receipts() {
+    let app = spawn_app().await;
+    let regency = app.create_regency("61.12").await;
+    let v = app.create_village(&regency, "61.12.01.2001", "5000000.00").await;
+    let receipts: Vec<serde_json::Value> = (1..=3)
+        .map(|i| {
+            serde_json::json!({"payee": {"name": format!("Pekerja {i}"), "bank_code": "123", "account_number": format!("10000{i}")},
+                   "lines": [{"account_code": "5.2.1.07", "source": "DDS", "amount": "400000.00", "withholdings": []}]})
+        })
+        .collect();
+    let body = serde_json::json!({"activity_code": "02.03.10", "description": "Upah harian", "receipts": receipts});
+    let id = app.draft(&v, &body).await;
+    let (status, page) = app.page(&v.implementer, &format!("/console/payments/{id}")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Kuitansi per penerima (3)"), "{page}");
+    for s in ["0003/KW/61.12.01.2001/2026", "Pekerja 2", "Belum dikirim ke bank", "400.000,00"] {
+        assert!(page.contains(s), "{s} on the request's page");
+    }
+    let (_, single) =
+        app.page(&v.implementer, &format!("/console/payments/{}", app.draft(&v, &materials_spp()).await)).await;
+    assert!(!single.contains("Kuitansi per penerima"), "a request of one payee has no receipt list");
+}

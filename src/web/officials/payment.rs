@@ -102,6 +102,7 @@ async fn render_payment(ctx: &Ctx, state: &State, id: &str, error: Option<(ApiEr
         (figures(ctx, &rec, &village))
         (lines(ctx, &rec, &positions))
         (actions(ctx, s, &rec, &allowed))
+        (receipts(ctx, &rec))
         (trail(ctx, zone, &rec))
         (transfers(ctx, &rec))
     };
@@ -236,6 +237,52 @@ fn trail(ctx: &Ctx, zone: Zone, rec: &PaymentRecord) -> Markup {
                 a.button href={"/console/download?report=document&payment=" (id) "&format=pdf"} download { (ctx.t("print_spp")) " (PDF)" }
             }
         }
+    }
+}
+
+/// The receipts of a request with many payees: each one's number, payee, net and status (a scrolling table on a
+/// phone).
+fn receipts(ctx: &Ctx, rec: &PaymentRecord) -> Markup {
+    html! {
+        @if !rec.receipts.is_empty() {
+            section.card aria-labelledby="rc-h" {
+                h2 #rc-h { (ctx.t("receipts")) " (" (rec.receipts.len()) ")" }
+                div.scroll role="region" aria-label=(ctx.t("receipts")) tabindex="0" {
+                    table #receipts {
+                        thead { tr {
+                            th scope="col" { (ctx.t("number")) }
+                            th scope="col" { (ctx.t("payee")) }
+                            th scope="col" { (ctx.t("bank")) " / " (ctx.t("account_no")) }
+                            th scope="col" class="num" { (ctx.t("col_net")) }
+                            th scope="col" { (ctx.t("col_status")) }
+                        } }
+                        tbody {
+                            @for r in &rec.receipts {
+                                tr {
+                                    td.mono { (r.number) }
+                                    td { (r.payee_name) }
+                                    td.mono { (r.payee_bank_code) " / " (r.payee_account_number) }
+                                    td.num { (money(ctx.lang, r.net)) }
+                                    td { (crate::web::i18n::status(ctx.lang, receipt_status(r.status))) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A receipt's status in the words the console uses for requests.
+fn receipt_status(s: crate::domain::settlement::ReceiptStatus) -> &'static str {
+    use crate::domain::settlement::ReceiptStatus as R;
+    match s {
+        R::Pending => "not_sent",
+        R::Released => "released",
+        R::Paid => "paid",
+        R::Failed => "failed",
+        R::Cancelled => "cancelled",
     }
 }
 
