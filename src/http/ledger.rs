@@ -28,7 +28,7 @@ pub fn today_wib() -> NaiveDate {
 /// Oldest fiscal year the ledger accepts; a guard against typos like 0226.
 const FIRST_FISCAL_YEAR: i32 = 2000;
 
-fn check_value_date(d: NaiveDate) -> Result<(), ApiError> {
+pub(super) fn check_value_date(d: NaiveDate) -> Result<(), ApiError> {
     if d.year() < FIRST_FISCAL_YEAR {
         return Err(ApiError::validation(format!("value_date must be in {FIRST_FISCAL_YEAR} or later")));
     }

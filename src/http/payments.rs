@@ -701,14 +701,14 @@ pub async fn accountability(
 ) -> Result<HttpResponse, ApiError> {
     let key = idempotency_key(&req, &who, &body.request_hash, false)?;
     let a = body.value;
-    let returned = match a.returned.as_str() {
-        "0" | "0.0" | "0.00" => 0,
-        text => crate::domain::money::Money::parse(text).map_err(|e| ApiError::amount("returned", e))?.sen(),
-    };
-    let value_date = a.value_date.unwrap_or_else(today_wib);
-    if value_date > crate::domain::posting::latest_allowed_value_date(chrono::Utc::now()) {
-        return Err(ApiError::validation(format!("value_date {value_date} is in the future")));
+    // Zero is a valid return (the advance was spent to the last rupiah); a negative one is not.
+    let returned =
+        crate::domain::money::Money::parse_balance(&a.returned).map_err(|e| ApiError::amount("returned", e))?;
+    if returned < 0 {
+        return Err(ApiError::validation("returned may not be negative"));
     }
+    let value_date = a.value_date.unwrap_or_else(today_wib);
+    super::ledger::check_value_date(value_date)?;
     if a.receipts.is_empty() || a.receipts.len() > MAX_RECEIPTS {
         return Err(ApiError::validation(format!("an accountability has 1 to {MAX_RECEIPTS} receipts")));
     }
@@ -773,9 +773,7 @@ pub async fn pay_cash(
     let key = idempotency_key(&req, &who, &body.request_hash, false)?;
     let PayCashRequest { value_date, note } = body.value;
     let paid_on = value_date.unwrap_or_else(today_wib);
-    if paid_on > crate::domain::posting::latest_allowed_value_date(chrono::Utc::now()) {
-        return Err(ApiError::validation(format!("value_date {paid_on} is in the future")));
-    }
+    super::ledger::check_value_date(paid_on)?;
     let written = take_step(&state, &who, &id, Action::PayCash, note, Some(paid_on), key).await?;
     Ok(respond_written(&state, written, StatusCode::OK, |r| PaymentView::from(r)))
 }
