@@ -32,7 +32,7 @@ impl RootSpanBuilder for RequestSpan {
     }
 }
 
-/// Connects the database (running migrations), loads or creates the signing key, and creates the first
+/// Connects the database (running migrations), loads or creates the signing keys (tokens, checkpoints), and creates the first
 /// administrator when the database has no users and `admin_password` is set.
 pub fn build_state(settings: Settings) -> anyhow::Result<Arc<AppState>> {
     let db = Db::connect(
@@ -58,15 +58,19 @@ pub fn build_state(settings: Settings) -> anyhow::Result<Arc<AppState>> {
             tracing::info!("created the administrator 'admin'");
         }
     }
-    let login_guard = crate::http::guard::LoginGuard::new(
-        settings.login_max_failures,
-        std::time::Duration::from_secs(settings.login_lockout_secs),
-    );
-    Ok(Arc::new(AppState { db, jwt, settings, metrics: Metrics::default(), login_guard }))
+    let anchor = Arc::new(crate::anchor::AnchorKey::load_or_create(&settings.anchor_key_path())?);
+    Ok(Arc::new(AppState { db, jwt, settings, metrics: Metrics::default(), anchor }))
 }
 
-/// Starts serving on an already bound listener (tests bind port 0).
+/// Starts serving on an already bound listener (tests bind port 0), with the periodic checkpoints of the chain heads.
 pub fn run(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Server> {
+    if state.settings.checkpoint_interval_secs > 0 {
+        crate::anchor::spawn_periodic(
+            state.db.clone(),
+            state.anchor.clone(),
+            std::time::Duration::from_secs(state.settings.checkpoint_interval_secs),
+        );
+    }
     let workers = match state.settings.workers {
         0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
         n => n,

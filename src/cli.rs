@@ -43,7 +43,13 @@ pub enum Command {
         /// The village code (or id).
         #[arg(long)]
         village: String,
+        /// A file of signed checkpoints an inspector kept (`GET /regencies/{id}/checkpoints`) to compare with.
+        #[arg(long)]
+        checkpoints: Option<PathBuf>,
     },
+    /// Sign a checkpoint of every village head that moved (for a scheduler, beside or instead of the service's own
+    /// `checkpoint_interval_secs`), and print how many.
+    Checkpoint,
 }
 
 #[derive(Subcommand)]
@@ -115,14 +121,30 @@ pub fn main_entry() -> anyhow::Result<std::process::ExitCode> {
             }
             println!("backup written to {}", out.display());
         }
-        Command::VerifyChain { village } => {
+        Command::VerifyChain { village, checkpoints } => {
             let db = Db::connect(&settings.database_url, &PoolOptions::default())?;
             let id = resolve_village(&db, &village)?;
-            let report = db.verify_chain(&id)?;
+            let key = crate::anchor::AnchorKey::load_or_create(&settings.anchor_key_path())?.verifying();
+            let supplied: Vec<crate::domain::anchor::Checkpoint> = match checkpoints {
+                Some(path) => {
+                    let text = std::fs::read_to_string(&path)?;
+                    serde_json::from_str::<crate::http::anchors::CheckpointFile>(&text)
+                        .map_err(|e| anyhow::anyhow!("{}: not a checkpoint file: {e}", path.display()))?
+                        .checkpoints
+                }
+                None => Vec::new(),
+            };
+            let report = db.verify_chain(&id, Some(crate::store::Anchors { key: &key, supplied: &supplied }))?;
             println!("{}", serde_json::to_string_pretty(&report)?);
             if !report.ok {
                 return Ok(std::process::ExitCode::from(1));
             }
+        }
+        Command::Checkpoint => {
+            let db = Db::connect(&settings.database_url, &PoolOptions::default())?;
+            let key = crate::anchor::AnchorKey::load_or_create(&settings.anchor_key_path())?;
+            let cps = key.checkpoint(&db, None)?;
+            println!("signed {} checkpoints with key {}", cps.len(), key.key_id());
         }
     }
     Ok(std::process::ExitCode::SUCCESS)

@@ -62,10 +62,10 @@ pub struct Settings {
     /// Creates the user `admin` on first start with an empty database.
     #[serde(default)]
     pub admin_password: Option<String>,
-    /// Failed logins (per username, known or not) before it is locked; ten times as many per address.
-    pub login_max_failures: u32,
-    /// How long a lockout lasts, and the window failures are counted in.
-    pub login_lockout_secs: u64,
+    /// The file of the Ed25519 key that signs checkpoints of the chain heads; empty: `data_dir/anchor.key`.
+    pub anchor_key_file: PathBuf,
+    /// Seconds between periodic checkpoints of the heads that moved; 0: only on demand.
+    pub checkpoint_interval_secs: u64,
     /// Thresholds of the regency's anomaly rules.
     #[serde(default)]
     pub anomalies: crate::reports::anomalies::AnomalyRules,
@@ -91,8 +91,8 @@ impl Default for Settings {
             log_format: "pretty".into(),
             workers: 0,
             admin_password: None,
-            login_max_failures: 5,
-            login_lockout_secs: 900,
+            anchor_key_file: PathBuf::new(),
+            checkpoint_interval_secs: 3600,
             anomalies: Default::default(),
             tax: Default::default(),
         }
@@ -137,6 +137,15 @@ pub fn unknown_variables<S: AsRef<str>>(names: impl IntoIterator<Item = S>) -> V
 }
 
 impl Settings {
+    /// The anchor key's file: `anchor_key_file`, or `data_dir/anchor.key` when that is empty.
+    pub fn anchor_key_path(&self) -> PathBuf {
+        if self.anchor_key_file.as_os_str().is_empty() {
+            self.data_dir.join("anchor.key")
+        } else {
+            self.anchor_key_file.clone()
+        }
+    }
+
     pub fn load(extra_file: Option<&Path>) -> anyhow::Result<Settings> {
         let env_names = std::env::vars_os().filter_map(|(name, _)| name.into_string().ok());
         let unknown = unknown_variables(env_names);

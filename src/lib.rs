@@ -3,6 +3,7 @@
 //! Layout: `domain` (pure rules: money, postings, chain, roles), `store` (diesel over SQLite and PostgreSQL),
 //! `http` (actix-web handlers and the contract's errors), `reports` (books, realisation, anomalies; JSON/CSV/XLSX), `app` (state and server), `cli` (the binary's commands).
 
+pub mod anchor;
 pub mod app;
 pub mod cli;
 pub mod config;

@@ -12,6 +12,8 @@
 //! - `settlement`: what a bank result posts, what a cancel gives back.
 //! - `tax`: PPN and PPh on a purchase from date-effective rates, the rounding, deposit deadlines.
 //! - `chain`: canonical forms, hashes, digests and the walk of verification.
+//! - `anchor`: signed checkpoints of the chain heads, and comparing a chain with them.
+//! - `throttle`: how long a login must wait after failures (per user and address, growing, never a hard lock).
 //! - `ids`: one id type per kind of record (village, payment, transfer, transaction, user).
 //! - `roles`: who may do what.
 //! - `text`: the text a request carries, parsed once (descriptions, notes, bank and tax identifiers, credentials).
@@ -54,6 +56,7 @@ macro_rules! text_enum {
 }
 
 pub mod accounts;
+pub mod anchor;
 pub mod bank_entry;
 pub mod budget;
 pub mod catalogue;
@@ -66,5 +69,6 @@ pub mod roles;
 pub mod settlement;
 pub mod tax;
 pub mod text;
+pub mod throttle;
 pub mod workflow;
 pub mod year_end;

@@ -1,7 +1,7 @@
 //! Login, bank client tokens, and administration: regencies, villages, users, bank clients.
 
 use super::auth::{dummy_hash, hash_secret, random_token, verify_password, Claims, Principal};
-use super::error::{ApiError, ErrorCode, Problem};
+use super::error::{ApiError, Problem};
 use super::views::*;
 use super::{blocking, load_village, Body, State};
 use crate::domain::ids::VillageId;
@@ -19,17 +19,6 @@ fn token_response(state: &State, claims: Claims) -> Result<HttpResponse, ApiErro
 /// The caller's address as the socket sees it (a proxy's X-Forwarded-For is not trusted: it can be forged).
 fn client_address(req: &HttpRequest) -> String {
     req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default()
-}
-
-/// `429 rate_limited` while a name or address is locked out: the same for names that exist and names that do not.
-fn throttled(state: &State, name: &str, address: &str) -> Result<(), ApiError> {
-    match state.login_guard.check(name, address) {
-        Some(wait) => Err(ApiError::new(
-            ErrorCode::RateLimited,
-            format!("too many failed attempts; try again in {} minutes", wait.as_secs().div_ceil(60).max(1)),
-        )),
-        None => Ok(()),
-    }
 }
 
 fn bad_credentials() -> ApiError {
@@ -74,9 +63,9 @@ pub async fn login(state: State, req: HttpRequest, body: Body<LoginRequest>) -> 
     // Usernames are kept in lower case (`domain::text::Username`): `Bendahara` signs in as `bendahara`.
     let username = username.trim().to_lowercase();
     let address = client_address(&req);
-    throttled(&state, &username, &address)?;
+    super::guard::check(&state, &username, &address).await?;
     if username.len() > 64 || password.len() > 128 {
-        state.login_guard.failure(&username, &address);
+        super::guard::failed(&state, &username, &address).await?;
         return Err(bad_credentials());
     }
     let db = state.db.clone();
@@ -91,11 +80,11 @@ pub async fn login(state: State, req: HttpRequest, body: Body<LoginRequest>) -> 
     let user = match (ok, user) {
         (true, Some(u)) => u,
         _ => {
-            state.login_guard.failure(&username, &address);
+            super::guard::failed(&state, &username, &address).await?;
             return Err(bad_credentials());
         }
     };
-    state.login_guard.success(&user.username);
+    super::guard::succeeded(&state, &user.username, &address).await?;
     let role = user.role;
     let mut claims = blank_claims(user.id.into(), role, user.username);
     claims.village_id = user.village_id.map(String::from);
@@ -114,9 +103,9 @@ pub async fn client_token(
 ) -> Result<HttpResponse, ApiError> {
     let ClientTokenRequest { client_id, client_secret } = body.value;
     let address = client_address(&req);
-    throttled(&state, &client_id, &address)?;
+    super::guard::check(&state, &client_id, &address).await?;
     if client_id.len() > 100 || client_secret.len() > 200 {
-        state.login_guard.failure(&client_id, &address);
+        super::guard::failed(&state, &client_id, &address).await?;
         return Err(ApiError::unauthorized("invalid client credentials"));
     }
     let db = state.db.clone();
@@ -126,12 +115,13 @@ pub async fn client_token(
     let Some((client, villages)) =
         found.filter(|(c, _)| c.active && constant_time_eq(presented.as_bytes(), c.secret_hash.as_bytes()))
     else {
-        state.login_guard.failure(&client_id, &address);
+        super::guard::failed(&state, &client_id, &address).await?;
         return Err(ApiError::unauthorized("invalid client credentials"));
     };
-    state.login_guard.success(&client.client_id);
+    super::guard::succeeded(&state, &client.client_id, &address).await?;
     let mut claims = blank_claims(client.client_id, Role::Bank, client.name);
     claims.village_ids = Some(villages);
+    claims.ver = client.token_version;
     token_response(&state, claims)
 }
 
@@ -422,12 +412,7 @@ pub async fn create_bank_client(
     who.require_admin()?;
     let b = body.value;
     let name = Name::parse("name", &b.name)?.into_string();
-    if b.village_ids.is_empty() || b.village_ids.len() > 10_000 {
-        return Err(ApiError::validation("village_ids must list 1 to 10000 villages"));
-    }
-    let mut village_ids = b.village_ids.clone();
-    village_ids.sort();
-    village_ids.dedup();
+    let village_ids = village_list(&b.village_ids)?;
     let client_id = format!("bank_{}", random_token(12));
     let secret = random_token(32);
     let row = BankClientRow {
@@ -437,10 +422,69 @@ pub async fn create_bank_client(
         secret_hash: hash_secret(&secret),
         active: true,
         created_at: now_micros(),
+        token_version: 0,
     };
     let id = row.id.clone();
     let db = state.db.clone();
     let ids = village_ids.clone();
     blocking(move || db.create_bank_client(row, &ids)).await?;
     Ok(HttpResponse::Created().json(BankClientCreated { id, client_id, client_secret: secret, name, village_ids }))
+}
+
+fn village_list(ids: &[String]) -> Result<Vec<String>, ApiError> {
+    if ids.is_empty() || ids.len() > 10_000 {
+        return Err(ApiError::validation("village_ids must list 1 to 10000 villages"));
+    }
+    let mut ids = ids.to_vec();
+    ids.sort();
+    ids.dedup();
+    Ok(ids)
+}
+
+/// Every bank client (admin), without secrets.
+#[utoipa::path(get, path = "/api/v1/bank-clients", tag = "administration", security(("bearer" = [])),
+    responses((status = 200, body = [BankClientView])))]
+pub async fn list_bank_clients(state: State, who: Principal) -> Result<HttpResponse, ApiError> {
+    who.require_admin()?;
+    let db = state.db.clone();
+    let rows = blocking(move || db.list_bank_clients()).await?;
+    Ok(HttpResponse::Ok().json(rows.into_iter().map(BankClientView::from).collect::<Vec<_>>()))
+}
+
+/// Change a bank client (admin): rename, deactivate or reactivate, change its villages. Its current tokens end at
+/// once (on every instance: the version is in the database).
+#[utoipa::path(patch, path = "/api/v1/bank-clients/{id}", tag = "administration", request_body = BankClientUpdate,
+    security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = BankClientView), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn update_bank_client(
+    state: State,
+    who: Principal,
+    id: web::Path<String>,
+    body: Body<BankClientUpdate>,
+) -> Result<HttpResponse, ApiError> {
+    who.require_admin()?;
+    let b = body.value;
+    let name = b.name.as_deref().map(|n| Name::parse("name", n)).transpose()?.map(|n| n.into_string());
+    let villages = b.village_ids.as_deref().map(village_list).transpose()?;
+    let db = state.db.clone();
+    let row = blocking(move || db.update_bank_client(&id, name.as_deref(), b.active, villages.as_deref())).await?;
+    Ok(HttpResponse::Ok().json(BankClientView::from(row)))
+}
+
+/// A new secret for a bank client (admin), shown once; the old secret and every current token stop working.
+#[utoipa::path(post, path = "/api/v1/bank-clients/{id}/secret", tag = "administration", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 200, body = BankClientCreated), (status = 404, body = Problem)))]
+pub async fn rotate_bank_secret(state: State, who: Principal, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    who.require_admin()?;
+    let secret = random_token(32);
+    let hash = hash_secret(&secret);
+    let db = state.db.clone();
+    let (row, village_ids) = blocking(move || db.rotate_bank_secret(&id, &hash)).await?;
+    Ok(HttpResponse::Ok().json(BankClientCreated {
+        id: row.id,
+        client_id: row.client_id,
+        client_secret: secret,
+        name: row.name,
+        village_ids,
+    }))
 }

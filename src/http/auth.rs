@@ -29,7 +29,7 @@ pub struct Claims {
     pub nbf: u64,
     pub iss: String,
     pub aud: String,
-    /// The user's token version when it was issued (`users.token_version`); absent in bank clients' tokens.
+    /// The user's (`users.token_version`) or bank client's (`bank_clients.token_version`) version when it was issued.
     #[serde(default)]
     pub ver: i64,
 }
@@ -232,11 +232,17 @@ impl FromRequest for Principal {
 
 /// A user's token is honoured only while it says what the database says: the user is active, and its role, scope
 /// and token version are the user's now. A role or scope change, a deactivation or a logout raises the version, so
-/// the old token is refused on the very next request, on every instance that shares the database. (Bank clients'
-/// tokens are checked against their client in the bank issue's lifecycle; they carry no version.)
+/// the old token is refused on the very next request, on every instance that shares the database. A bank client's
+/// token likewise carries its client's version: deactivating it, a new secret or new villages end it.
 pub async fn still_current(state: &web::Data<AppState>, claims: &Claims) -> Result<(), ApiError> {
     if claims.role == Role::Bank {
-        return Ok(());
+        let db = state.db.clone();
+        let (client, ver) = (claims.sub.clone(), claims.ver);
+        return if super::blocking(move || db.bank_client_current(&client, ver)).await? {
+            Ok(())
+        } else {
+            Err(ApiError::unauthorized("this token has ended (the client was deactivated or changed): get a new one"))
+        };
     }
     let db = state.db.clone();
     let id = claims.sub.clone();

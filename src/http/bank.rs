@@ -73,14 +73,16 @@ pub async fn list_transfers(
     }
     let db = state.db.clone();
     let ids = villages.clone();
-    let (mut rows, accounts) = blocking(move || {
+    let (mut rows, accounts, withheld) = blocking(move || {
         let rows = db.list_transfers(&ids, &status, q.cursor.as_deref(), limit + 1)?;
+        // A transfer that no longer says what its chained request says is not served (and verify names it).
+        let withheld = db.transfers_withheld(&rows)?;
         let accounts: HashMap<String, String> = db
             .list_villages(crate::store::VillageFilter::Ids(&ids))?
             .into_iter()
             .map(|v| (v.id.into(), v.bank_account))
             .collect();
-        Ok((rows, accounts))
+        Ok((rows, accounts, withheld))
     })
     .await?;
     let next_cursor = if rows.len() as i64 > limit {
@@ -91,6 +93,7 @@ pub async fn list_transfers(
     };
     let items = rows
         .iter()
+        .filter(|(t, _, _)| !withheld.contains(t.id.as_str()))
         .map(|(t, p, r)| TransferView::new(t, p, r.as_ref(), accounts.get(t.village_id.as_str()).cloned()))
         .collect();
     Ok(HttpResponse::Ok().json(TransferPage { items, next_cursor: next_cursor.map(String::from) }))

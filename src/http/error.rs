@@ -51,6 +51,7 @@ error_codes! {
     Forbidden => "forbidden", FORBIDDEN, "Not allowed for this role";
     NotFound => "not_found", NOT_FOUND, "Not found";
     Conflict => "conflict", CONFLICT, "Conflict";
+    IntegrityViolation => "integrity_violation", CONFLICT, "Stored records disagree with the hash chain";
     PayloadTooLarge => "payload_too_large", PAYLOAD_TOO_LARGE, "The request body is too large";
     RateLimited => "rate_limited", TOO_MANY_REQUESTS, "Too many requests";
     Unavailable => "unavailable", SERVICE_UNAVAILABLE, "Temporarily unavailable";
@@ -124,11 +125,17 @@ pub struct ApiError {
     pub errors: Option<Value>,
     /// The status when it is not the code's own: `400` for a `validation_failed` body that is not JSON at all.
     status: Option<StatusCode>,
+    /// Seconds for `Retry-After`, when the answer says how long to wait (1 otherwise for `429` and `503`).
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
     pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
-        ApiError { code, detail: detail.into(), errors: None, status: None }
+        ApiError { code, detail: detail.into(), errors: None, status: None, retry_after: None }
+    }
+    pub fn with_retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs.max(1));
+        self
     }
     pub fn with_errors(mut self, errors: Value) -> Self {
         self.errors = Some(errors);
@@ -190,7 +197,7 @@ impl ResponseError for ApiError {
         let mut resp = HttpResponse::build(self.status_code());
         resp.insert_header((header::CONTENT_TYPE, "application/problem+json"));
         if self.code == ErrorCode::Unavailable || self.code == ErrorCode::RateLimited {
-            resp.insert_header((header::RETRY_AFTER, "1"));
+            resp.insert_header((header::RETRY_AFTER, self.retry_after.unwrap_or(1).to_string()));
         }
         if self.code == ErrorCode::Unauthorized {
             resp.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
@@ -233,6 +240,10 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::NotFound(_) => ApiError::not_found(),
             StoreError::Conflict(m) => ApiError::new(ErrorCode::Conflict, m),
+            StoreError::Integrity(m) => {
+                tracing::error!(detail = %m, "stored state disagrees with the chain; refused");
+                ApiError::new(ErrorCode::IntegrityViolation, m)
+            }
             StoreError::AlreadyReversed(id) => {
                 ApiError::new(ErrorCode::AlreadyReversed, format!("transaction {id} has already been reversed"))
             }

@@ -1,6 +1,7 @@
 //! The HTTP layer: routes, extractors, and the mapping of the store's answers to the contract.
 
 pub mod admin;
+pub mod anchors;
 pub mod auth;
 pub mod bank;
 pub mod catalogue;
@@ -34,7 +35,8 @@ pub struct AppState {
     pub jwt: JwtKeys,
     pub settings: Settings,
     pub metrics: Metrics,
-    pub login_guard: guard::LoginGuard,
+    /// The key that signs checkpoints of the chain heads (not in the database).
+    pub anchor: Arc<crate::anchor::AnchorKey>,
 }
 
 #[derive(Default)]
@@ -84,6 +86,9 @@ pub fn configure(state: Arc<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
                     .route("/users", web::post().to(admin::create_user))
                     .route("/users/{id}", web::patch().to(admin::update_user))
                     .route("/bank-clients", web::post().to(admin::create_bank_client))
+                    .route("/bank-clients", web::get().to(admin::list_bank_clients))
+                    .route("/bank-clients/{id}", web::patch().to(admin::update_bank_client))
+                    .route("/bank-clients/{id}/secret", web::post().to(admin::rotate_bank_secret))
                     .route("/catalogue/accounts", web::get().to(catalogue::accounts))
                     .route("/catalogue/activities", web::get().to(catalogue::activities))
                     .route("/villages/{id}/accounts", web::get().to(ledger::accounts))
@@ -94,6 +99,15 @@ pub fn configure(state: Arc<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
                     .route("/villages/{id}/fiscal-years", web::get().to(ledger::fiscal_years))
                     .route("/villages/{id}/fiscal-years/{year}/close", web::post().to(ledger::close_fiscal_year))
                     .route("/villages/{id}/audit/verify", web::get().to(ledger::verify_chain))
+                    .service(
+                        // A kept file of checkpoints can be larger than an ordinary request.
+                        web::resource("/villages/{id}/audit/verify")
+                            .app_data(web::PayloadConfig::new(max_body.max(32 * 1024 * 1024)))
+                            .route(web::post().to(anchors::verify_with)),
+                    )
+                    .route("/audit/anchor-key", web::get().to(anchors::anchor_key))
+                    .route("/regencies/{id}/checkpoints", web::get().to(anchors::list))
+                    .route("/regencies/{id}/checkpoints", web::post().to(anchors::create))
                     .route("/transactions/{id}", web::get().to(ledger::get_transaction))
                     .route("/transactions/{id}/reverse", web::post().to(ledger::reverse_transaction))
                     .route("/villages/{id}/budgets/{year}", web::put().to(payments::put_budget))

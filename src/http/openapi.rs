@@ -3,7 +3,7 @@
 
 use super::error::{ErrorCode, Problem};
 use super::views::*;
-use super::{admin, bank, catalogue, ledger, ops, payments, reports, tax};
+use super::{admin, anchors, bank, catalogue, ledger, ops, payments, reports, tax};
 use crate::domain::accounts::Side;
 use crate::domain::posting::TxnKind;
 use crate::domain::roles::Role;
@@ -19,10 +19,10 @@ use utoipa_swagger_ui::SwaggerUi;
     info(title = "kasdesa", description = "Village treasury ledger: double-entry ledger, non-cash payment approvals, regency audit, bank API. Money is a decimal string with at most two decimals; errors are application/problem+json with a stable `code`."),
     paths(
         admin::login, admin::logout, admin::client_token, admin::create_regency, admin::update_regency, admin::list_regencies, admin::get_regency,
-        admin::create_village, admin::update_village, admin::list_villages, admin::get_village, admin::create_user, admin::update_user, admin::create_bank_client,
+        admin::create_village, admin::update_village, admin::list_villages, admin::get_village, admin::create_user, admin::update_user, admin::create_bank_client, admin::list_bank_clients, admin::update_bank_client, admin::rotate_bank_secret,
         ledger::accounts, catalogue::accounts, catalogue::activities, catalogue::add_account, ledger::balances, ledger::create_transaction, ledger::list_transactions,
         ledger::get_transaction, ledger::reverse_transaction, ledger::fiscal_years, ledger::close_fiscal_year,
-        ledger::verify_chain, ops::live, ops::ready, ops::metrics,
+        ledger::verify_chain, anchors::verify_with, anchors::anchor_key, anchors::list, anchors::create, ops::live, ops::ready, ops::metrics,
         payments::put_budget, payments::get_budget, payments::adopt_budget, payments::revise_budget,
         payments::create_payment, payments::create_tax_deposit, payments::list_payments, payments::get_payment,
         payments::submit, payments::verify, payments::return_, payments::approve, payments::reject, payments::release,
@@ -33,13 +33,16 @@ use utoipa_swagger_ui::SwaggerUi;
     ),
     components(schemas(
         Problem, ErrorCode, Role, Side, TxnKind, tax::TaxQuery, tax::TaxLine, tax::TaxCalculation, LoginRequest, ClientTokenRequest, TokenResponse, NewRegency,
-        RegencyView, TreasuryAccount, RegencyUpdate, NewVillage, VillageUpdate, VillageView, NewUser, UserUpdate, UserView, NewBankClient, BankClientCreated, AccountView,
+        RegencyView, TreasuryAccount, RegencyUpdate, NewVillage, VillageUpdate, VillageView, NewUser, UserUpdate, UserView, NewBankClient, BankClientCreated, BankClientUpdate, BankClientView, AccountView,
         BalancesView, EntryRequest, TransactionRequest, ReverseRequest, EntryView, TransactionView, TransactionPage,
         FiscalYearView, ChainReport, ChainBreak, BudgetLineRequest, BudgetRequest, BudgetLineView, BudgetVersionView,
         BudgetView, Payee, WithholdingRequest, PaymentLineRequest, PaymentRequest, TaxDepositLineRequest,
         TaxDepositRequest, TransitionRequest, WithholdingView, PaymentLineView, EventView, TransferView, PaymentView,
         PaymentPage, TransferPage, ResultStatus, TransferResultRequest, SettlementView, CreditRequest,
         StatementLineRequest, StatementRequest, StatementReceipt, Shortfall, PaymentStatus,
+        anchors::AnchorKeyView, anchors::CheckpointFile, crate::domain::anchor::Checkpoint,
+        crate::domain::anchor::AnchorReport, crate::domain::anchor::Divergence, crate::domain::anchor::CheckpointResult,
+        crate::domain::anchor::Finding,
     )),
     modifiers(&BearerAuth, &NotJson),
 )]

@@ -282,8 +282,17 @@ pub const ANOMALIES: ReportDef = ReportDef {
         let as_of = q.as_of.unwrap_or_else(|| today_wib().min(year_end));
         let rules = state.settings.anomalies.clone();
         let tax = state.settings.tax.clone();
+        let anchor = state.anchor.verifying();
         let stem = format!("{}-{}", r.code, period.year);
-        Ok(Planned::new(stem, move |db| regency::anomalies(db, &r, &period, as_of, &rules, &tax)))
+        Ok(Planned::new(stem, move |db| {
+            regency::anomalies(
+                db,
+                &r,
+                &period,
+                as_of,
+                &regency::Rulebook { anomalies: &rules, tax: &tax, anchor: &anchor },
+            )
+        }))
     }),
 };
 

@@ -233,6 +233,41 @@ pub struct NewBankClient {
     pub village_ids: Vec<String>,
 }
 
+/// A change to a bank client (admin): each field given replaces the current one. Every change ends the client's
+/// current tokens at once.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BankClientUpdate {
+    pub name: Option<String>,
+    /// `false` deactivates the client: its tokens stop working on the next request, and it gets no new ones.
+    pub active: Option<bool>,
+    pub village_ids: Option<Vec<String>>,
+}
+
+/// A bank client as administrators see it (never its secret).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BankClientView {
+    pub id: String,
+    pub client_id: String,
+    pub name: String,
+    pub active: bool,
+    pub village_ids: Vec<String>,
+    pub created_at: String,
+}
+
+impl From<(crate::store::rows::BankClientRow, Vec<String>)> for BankClientView {
+    fn from((r, village_ids): (crate::store::rows::BankClientRow, Vec<String>)) -> Self {
+        BankClientView {
+            id: r.id,
+            client_id: r.client_id,
+            name: r.name,
+            active: r.active,
+            village_ids,
+            created_at: crate::domain::chain::canonical_time(r.created_at),
+        }
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BankClientCreated {
     pub id: String,

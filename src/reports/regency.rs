@@ -100,6 +100,15 @@ pub fn realisation(db: &Db, r: &RegencyRow, p: &Period) -> Result<Report, StoreE
     })
 }
 
+/// What the anomaly scan judges by: its thresholds, the tax rules (deadlines), and the anchor key the chain's
+/// checkpoints are checked with.
+#[derive(Clone, Copy)]
+pub struct Rulebook<'a> {
+    pub anomalies: &'a AnomalyRules,
+    pub tax: &'a crate::domain::tax::TaxRules,
+    pub anchor: &'a ed25519_dalek::VerifyingKey,
+}
+
 /// Every anomaly of one village for the period, as of `as_of` (for the tax deadline).
 pub fn village_anomalies(
     db: &Db,
@@ -107,9 +116,9 @@ pub fn village_anomalies(
     utc_offset_minutes: i32,
     p: &Period,
     as_of: NaiveDate,
-    rules: &AnomalyRules,
-    tax: &crate::domain::tax::TaxRules,
+    book: &Rulebook<'_>,
 ) -> Result<Vec<Flag>, StoreError> {
+    let (rules, tax) = (book.anomalies, book.tax);
     let ids = [v.id.to_string()];
     let payments = payment_facts(db, &ids, p)?;
     let mut flags = anomalies::split_payments(&payments, rules);
@@ -139,7 +148,7 @@ pub fn village_anomalies(
         })
         .collect();
     flags.extend(anomalies::advances_not_accounted(&advances, as_of, rules, tax));
-    flags.extend(chain_flag(db, v)?);
+    flags.extend(chain_flag(db, v, book.anchor)?);
     Ok(flags)
 }
 
@@ -307,8 +316,8 @@ fn personnel_flags(
 }
 
 /// A break in the village's hash chain, or stored figures that disagree with the journal.
-fn chain_flag(db: &Db, v: &VillageRow) -> Result<Option<Flag>, StoreError> {
-    let report = db.verify_chain(&v.id)?;
+fn chain_flag(db: &Db, v: &VillageRow, anchor: &ed25519_dalek::VerifyingKey) -> Result<Option<Flag>, StoreError> {
+    let report = db.verify_chain(&v.id, Some(crate::store::Anchors { key: anchor, supplied: &[] }))?;
     if report.ok {
         return Ok(None);
     }
@@ -316,7 +325,13 @@ fn chain_flag(db: &Db, v: &VillageRow) -> Result<Option<Flag>, StoreError> {
         rule: "chain_break",
         description: match &report.first_broken {
             Some(b) => format!("the hash chain breaks at position {} ({})", b.chain_seq, b.reason),
-            None => "stored figures disagree with the journal".into(),
+            None => match report.anchors.as_ref().and_then(|a| a.first_divergence.as_ref()) {
+                Some(d) => format!(
+                    "the chain no longer matches its signed checkpoint at position {}: rewritten after position {}",
+                    d.at_or_before_seq, d.after_seq
+                ),
+                None => "stored figures disagree with the journal".into(),
+            },
         },
         evidence: serde_json::to_value(&report).unwrap_or_default(),
     }))
@@ -327,14 +342,14 @@ pub fn anomalies(
     r: &RegencyRow,
     p: &Period,
     as_of: NaiveDate,
-    rules: &AnomalyRules,
-    tax: &crate::domain::tax::TaxRules,
+    book: &Rulebook<'_>,
 ) -> Result<Report, StoreError> {
+    let (rules, tax) = (book.anomalies, book.tax);
     let villages = db.list_villages(VillageFilter::Regency(&r.id))?;
     let mut rows = Vec::new();
     let mut items = Vec::new();
     for v in &villages {
-        for f in village_anomalies(db, v, r.utc_offset_minutes, p, as_of, rules, tax)? {
+        for f in village_anomalies(db, v, r.utc_offset_minutes, p, as_of, book)? {
             rows.push(vec![
                 Cell::text(&v.code),
                 Cell::text(&v.name),

@@ -393,6 +393,112 @@ impl Db {
         })
     }
 
+    /// Changes a bank client (its name, whether it is active, its villages: `None` keeps each) and raises its token
+    /// version, which ends its current tokens at once. The client and its villages after the change.
+    pub fn update_bank_client(
+        &self,
+        id: &str,
+        name: Option<&str>,
+        active: Option<bool>,
+        village_ids: Option<&[String]>,
+    ) -> Result<(BankClientRow, Vec<String>), StoreError> {
+        self.write("update_bank_client", |c| {
+            c.write_txn(&mut |c| {
+                let found: Option<BankClientRow> =
+                    bank_clients::table.find(id).select(BankClientRow::as_select()).first(c).optional()?;
+                let mut row = found.ok_or(StoreError::NotFound("bank client"))?;
+                if let Some(n) = name {
+                    row.name = n.to_string();
+                }
+                if let Some(a) = active {
+                    row.active = a;
+                }
+                row.token_version += 1;
+                diesel::update(bank_clients::table.find(id))
+                    .set((
+                        bank_clients::name.eq(&row.name),
+                        bank_clients::active.eq(row.active),
+                        bank_clients::token_version.eq(row.token_version),
+                    ))
+                    .execute(c)?;
+                if let Some(ids) = village_ids {
+                    diesel::delete(bank_client_villages::table.filter(bank_client_villages::bank_client_id.eq(id)))
+                        .execute(c)?;
+                    for v in ids {
+                        if get_village(c, v)?.is_none() {
+                            return Err(StoreError::Validation(format!("village {v} does not exist")));
+                        }
+                        diesel::insert_into(bank_client_villages::table)
+                            .values((
+                                bank_client_villages::bank_client_id.eq(id),
+                                bank_client_villages::village_id.eq(v),
+                            ))
+                            .execute(c)?;
+                    }
+                }
+                let villages = bank_client_villages::table
+                    .filter(bank_client_villages::bank_client_id.eq(id))
+                    .select(bank_client_villages::village_id)
+                    .order(bank_client_villages::village_id)
+                    .load(c)?;
+                Ok((row.clone(), villages))
+            })
+        })
+    }
+
+    /// A new secret for a bank client (its hash), ending its current tokens.
+    pub fn rotate_bank_secret(&self, id: &str, secret_hash: &str) -> Result<(BankClientRow, Vec<String>), StoreError> {
+        self.write("rotate_bank_secret", |c| {
+            let n = diesel::update(bank_clients::table.find(id))
+                .set((
+                    bank_clients::secret_hash.eq(secret_hash),
+                    bank_clients::token_version.eq(bank_clients::token_version + 1),
+                ))
+                .execute(c)?;
+            if n == 0 {
+                return Err(StoreError::NotFound("bank client"));
+            }
+            Ok(())
+        })?;
+        let row: BankClientRow = self.read("get_bank_client", |c| {
+            Ok(bank_clients::table.find(id).select(BankClientRow::as_select()).first(c)?)
+        })?;
+        let found = self.find_bank_client(&row.client_id)?.ok_or(StoreError::NotFound("bank client"))?;
+        Ok(found)
+    }
+
+    /// Every bank client with its villages (no secrets: only their hashes are stored, and those are not shown).
+    pub fn list_bank_clients(&self) -> Result<Vec<(BankClientRow, Vec<String>)>, StoreError> {
+        self.read("list_bank_clients", |c| {
+            let rows: Vec<BankClientRow> =
+                bank_clients::table.order(bank_clients::created_at).select(BankClientRow::as_select()).load(c)?;
+            let links: Vec<(String, String)> = bank_client_villages::table
+                .select((bank_client_villages::bank_client_id, bank_client_villages::village_id))
+                .order((bank_client_villages::bank_client_id, bank_client_villages::village_id))
+                .load(c)?;
+            Ok(rows
+                .into_iter()
+                .map(|r| {
+                    let v = links.iter().filter(|(b, _)| *b == r.id).map(|(_, v)| v.clone()).collect();
+                    (r, v)
+                })
+                .collect())
+        })
+    }
+
+    /// Whether a bank client's token of `version` still holds: the client exists, is active, and its version is
+    /// that one (one indexed read on every bank request).
+    pub fn bank_client_current(&self, client_id: &str, version: i64) -> Result<bool, StoreError> {
+        self.read("bank_client_current", |c| {
+            let found: Option<(bool, i64)> = bank_clients::table
+                .filter(bank_clients::client_id.eq(client_id))
+                .select((bank_clients::active, bank_clients::token_version))
+                .first(c)
+                .optional()?;
+            Ok(found.is_some_and(|(active, v)| active && v == version))
+        })
+    }
+
     /// The stored answer for a key: replayed if the request is the same, a conflict if not.
     pub fn find_idempotent(&self, idem: &IdempotencyKey) -> Result<Option<(u16, String)>, StoreError> {
         self.read("find_idempotent", |c| find_idempotent(c, idem))

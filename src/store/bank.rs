@@ -279,6 +279,7 @@ fn settle_locked(
     let transfer =
         get_transfer(c, transfer_id)?.filter(|t| t.village_id == village.id).ok_or(StoreError::NotFound("transfer"))?;
     let rec = c.load_payment(&transfer.payment_id)?.ok_or(StoreError::NotFound("payment"))?;
+    super::payments::check_transfer(&rec, &transfer)?;
     let kind = rec.payment.kind;
     let answer =
         BankAnswer { paid: result.paid, bank_reference: &result.bank_reference, value_date: result.value_date };
@@ -456,6 +457,33 @@ impl Db {
                 q = q.filter(transfers::id.gt(a.to_string()));
             }
             Ok(q.load(c)?)
+        })
+    }
+
+    /// Of the transfers listed, those that do not say what their chained request says (`payments::check_transfer`):
+    /// the bank is not served them. Each is logged.
+    pub fn transfers_withheld(
+        &self,
+        rows: &[(TransferRow, PaymentRow, Option<ReceiptRow>)],
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        let mut payments: Vec<PaymentRow> = Vec::new();
+        for (_, p, _) in rows {
+            if !payments.iter().any(|q| q.id == p.id) {
+                payments.push(p.clone());
+            }
+        }
+        self.read("transfers_withheld", |c| {
+            let records = super::payments::complete_payments(c, payments)?;
+            let mut withheld = std::collections::HashSet::new();
+            for (t, p, _) in rows {
+                let Some(rec) = records.iter().find(|r| r.payment.id == p.id) else { continue };
+                // The transfer as listed (its row may have been read before the record's).
+                if let Err(e) = super::payments::check_transfer(rec, t) {
+                    tracing::error!(transfer = %t.id, payment = %p.id, error = %e, "transfer withheld from the bank");
+                    withheld.insert(t.id.to_string());
+                }
+            }
+            Ok(withheld)
         })
     }
 

@@ -39,6 +39,18 @@ pub struct ChainReport {
     pub balance_mismatches: Vec<String>,
     /// Payment requests whose stored content no longer matches the digest in their latest chained event.
     pub payment_mismatches: Vec<String>,
+    /// Transfers whose amount is not their receipt's (or request's) net: they are neither served nor settled.
+    pub transfer_mismatches: Vec<String>,
+    /// The chain compared with the signed checkpoints (stored, and any the caller supplied): absent when no
+    /// anchor key was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub anchors: Option<crate::domain::anchor::AnchorReport>,
+}
+
+/// What to compare the chain with: the service's public key, and checkpoints a caller kept (an inspector's file).
+pub struct Anchors<'a> {
+    pub key: &'a ed25519_dalek::VerifyingKey,
+    pub supplied: &'a [crate::domain::anchor::Checkpoint],
 }
 
 /// One link of a village's chain: a transaction or a payment event.
@@ -183,18 +195,36 @@ fn balance_mismatches(c: &mut DbConn, village_id: &str) -> Result<Vec<String>, S
 impl Db {
     /// Walks the village's chain in bounded batches and checks every link, then every stored balance and every
     /// payment request against its trail.
-    pub fn verify_chain(&self, village_id: &str) -> Result<ChainReport, StoreError> {
+    ///
+    /// With `anchors`, the chain is also compared with every signed checkpoint of the village (stored ones and
+    /// supplied ones): a history rewritten before a checkpoint, even with every hash recomputed, fails there.
+    pub fn verify_chain(&self, village_id: &str, anchors: Option<Anchors<'_>>) -> Result<ChainReport, StoreError> {
         self.read("verify_chain", |c| {
             let village = super::admin::get_village(c, village_id)?.ok_or(StoreError::NotFound("village"))?;
             let (checked, first_broken) = walk_chain(c, &village)?;
             let balance_mismatches = balance_mismatches(c, village_id)?;
-            let payment_mismatches = super::payments::payment_mismatches(c, village_id)?;
+            let (payment_mismatches, transfer_mismatches) = super::payments::payment_mismatches(c, village_id)?;
+            let anchors = match anchors {
+                None => None,
+                Some(a) => {
+                    let mut all = super::anchor::village_checkpoints(c, village_id)?;
+                    all.extend(a.supplied.iter().filter(|cp| cp.village_id == village_id).cloned());
+                    let mut chain = super::anchor::StoredChain { c, village_id, len: village.chain_len };
+                    Some(crate::domain::anchor::compare(village_id, a.key, &all, &mut chain))
+                }
+            };
             Ok(ChainReport {
-                ok: first_broken.is_none() && balance_mismatches.is_empty() && payment_mismatches.is_empty(),
+                ok: first_broken.is_none()
+                    && balance_mismatches.is_empty()
+                    && payment_mismatches.is_empty()
+                    && transfer_mismatches.is_empty()
+                    && anchors.as_ref().is_none_or(|a| a.ok()),
                 checked,
                 first_broken,
                 balance_mismatches,
                 payment_mismatches,
+                transfer_mismatches,
+                anchors,
             })
         })
     }

@@ -12,6 +12,9 @@ pub enum StoreError {
     NotFound(&'static str),
     #[error("{0}")]
     Conflict(String),
+    /// Stored state that no longer matches the chain (edited in the database): nothing acts on it.
+    #[error("{0}")]
+    Integrity(String),
     #[error("transaction {0} has already been reversed")]
     AlreadyReversed(String),
     #[error("this Idempotency-Key was used with a different request")]

@@ -12,6 +12,7 @@
 //! reads their inputs, calls `crate::domain`, and writes what it returns.
 
 mod admin;
+pub mod anchor;
 mod backend;
 mod bank;
 mod budget;
@@ -20,6 +21,7 @@ mod conn;
 mod error;
 mod group_commit;
 mod ledger;
+mod login;
 mod payments;
 mod pg;
 mod reports;
@@ -28,9 +30,12 @@ pub mod schema;
 mod types;
 mod write;
 
-pub use chain::{ChainBreak, ChainReport};
+pub use chain::{Anchors, ChainBreak, ChainReport};
 pub use conn::{Backend, DbConn};
 pub use error::{LineRefusal, StoreError};
+/// What the chain says of a transaction row: public for independent verifiers (and for the tamper tests, which
+/// play an attacker who recomputes every hash after an edit).
+pub use ledger::transaction_hash;
 pub use reports::{AdvanceBookEntry, LedgerLine, SpendingByKey};
 pub use write::{IdempotencyKey, StoredAnswer, Written};
 

@@ -128,6 +128,21 @@ pub struct BankClientRow {
     pub secret_hash: String,
     pub active: bool,
     pub created_at: NaiveDateTime,
+    /// Carried in its tokens: raised on deactivation, a new secret or a change of villages, which ends them.
+    pub token_version: i64,
+}
+
+/// A signed checkpoint of a village's chain head (`domain::anchor`), as stored.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = checkpoints)]
+pub struct CheckpointRow {
+    pub village_id: String,
+    pub chain_seq: i64,
+    pub hash: String,
+    pub at: String,
+    pub key_id: String,
+    pub signature: String,
+    pub created_at: NaiveDateTime,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -108,6 +108,7 @@ diesel::table! {
         secret_hash -> Text,
         active -> Bool,
         created_at -> Timestamp,
+        token_version -> BigInt,
     }
 }
 
@@ -387,6 +388,34 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    checkpoints (village_id, chain_seq, key_id) {
+        village_id -> Text,
+        chain_seq -> BigInt,
+        hash -> Text,
+        at -> Text,
+        key_id -> Text,
+        signature -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    login_throttle (key) {
+        key -> Text,
+        failures -> BigInt,
+        last_failure -> Timestamp,
+    }
+}
+
+diesel::table! {
+    login_known (username, address) {
+        username -> Text,
+        address -> Text,
+        last_success -> Timestamp,
+    }
+}
+
 diesel::joinable!(villages -> regencies (regency_id));
 diesel::joinable!(entries -> transactions (transaction_id));
 
@@ -419,4 +448,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     document_numbers,
     bank_entries,
     bank_entry_lines,
+    checkpoints,
+    login_throttle,
+    login_known,
 );

@@ -235,13 +235,20 @@ pub async fn dashboard(req: HttpRequest, state: State) -> HttpResponse {
     let year = year_param(&ctx);
     let rules = state.settings.anomalies.clone();
     let tax = state.settings.tax.clone();
+    let anchor = state.anchor.verifying();
     let db = state.db.clone();
     let r = regency.clone();
     let loaded = blocking(move || {
         let period = Period::new(year, None, None).map_err(StoreError::Validation)?;
         let as_of = today_wib().min(NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or_else(today_wib));
         let realisation = regency::realisation(&db, &r, &period)?;
-        let anomalies = regency::anomalies(&db, &r, &period, as_of, &rules, &tax)?;
+        let anomalies = regency::anomalies(
+            &db,
+            &r,
+            &period,
+            as_of,
+            &regency::Rulebook { anomalies: &rules, tax: &tax, anchor: &anchor },
+        )?;
         let villages = db.list_villages(VillageFilter::Regency(&r.id))?;
         Ok((realisation, anomalies, villages))
     })
@@ -358,8 +365,9 @@ pub async fn village(req: HttpRequest, state: State, path: web::Path<String>) ->
     let year = year_param(&ctx);
     let db = state.db.clone();
     let vid = village.id.clone();
+    let anchor = state.anchor.verifying();
     let loaded = blocking(move || {
-        let chain = db.verify_chain(&vid)?;
+        let chain = db.verify_chain(&vid, Some(crate::store::Anchors { key: &anchor, supplied: &[] }))?;
         // The newest 200, in one query; paging this page is the console issue's.
         let newest = crate::store::PaymentQuery { newest_first: true, limit: 200, ..Default::default() };
         let payments = db.find_payments(&vid, &newest)?;

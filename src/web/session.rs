@@ -182,25 +182,31 @@ pub async fn login(req: HttpRequest, state: web::Data<AppState>, body: web::Byte
         );
     }
     let address = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
-    if let Some(wait) = state.login_guard.check(&username, &address) {
-        let msg = ctx.t("login_locked").replace("{n}", &wait.as_secs().div_ceil(60).max(1).to_string());
-        return login_form(&ctx, StatusCode::TOO_MANY_REQUESTS, &next, &username, Some(&msg), None);
+    match crate::http::guard::wait_secs(&state, &username, &address).await {
+        Ok(0) => {}
+        Ok(secs) => {
+            let msg = ctx.t("login_wait").replace("{n}", &wait_words(&ctx, secs));
+            let mut page = login_form(&ctx, StatusCode::TOO_MANY_REQUESTS, &next, &username, Some(&msg), None);
+            if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&secs.to_string()) {
+                page.headers_mut().insert(actix_web::http::header::RETRY_AFTER, v);
+            }
+            return page;
+        }
+        Err(e) => return super::api_error_page(&ctx, &e),
     }
-    let bad = |ctx: &Ctx| {
-        state.login_guard.failure(&username, &address);
-        // From the third failure on, say how many are left before the lockout.
-        let left = state.login_guard.attempts_left(&username).filter(|left| {
-            let failures = state.settings.login_max_failures.saturating_sub(*left);
-            failures >= 3 && *left > 0
-        });
+    let bad = async |ctx: &Ctx| {
+        // From the third failure on, say how many are left before attempts from here must wait.
+        let left = crate::http::guard::failed(&state, &username, &address).await.ok().flatten();
         let msg = match left {
-            Some(n) => format!("{} {}", ctx.t("login_bad"), ctx.t("login_warn").replace("{n}", &n.to_string())),
-            None => ctx.t("login_bad").to_string(),
+            Some(n) if n <= crate::domain::throttle::FREE_PER_PAIR - 3 => {
+                format!("{} {}", ctx.t("login_bad"), ctx.t("login_warn").replace("{n}", &n.to_string()))
+            }
+            _ => ctx.t("login_bad").to_string(),
         };
         login_form(ctx, StatusCode::UNAUTHORIZED, &next, &username, Some(&msg), None)
     };
     if username.len() > 64 || password.len() > 128 {
-        return bad(&ctx);
+        return bad(&ctx).await;
     }
     let db = state.db.clone();
     // Usernames are kept in lower case (`domain::text::Username`): `Bendahara` signs in as `bendahara`.
@@ -215,8 +221,10 @@ pub async fn login(req: HttpRequest, state: web::Data<AppState>, body: web::Byte
         _ => (dummy_hash().to_string(), None),
     };
     let ok = web::block(move || verify_password(&password, &hash)).await.unwrap_or(false);
-    let Some(user) = user.filter(|_| ok) else { return bad(&ctx) };
-    state.login_guard.success(&user.username);
+    let Some(user) = user.filter(|_| ok) else { return bad(&ctx).await };
+    if let Err(e) = crate::http::guard::succeeded(&state, &user.username, &address).await {
+        return super::api_error_page(&ctx, &e);
+    }
     let role = user.role;
     match issue_session(&state, user, role) {
         Ok(token) => signed_in(&ctx, &next, &token),
@@ -225,6 +233,15 @@ pub async fn login(req: HttpRequest, state: web::Data<AppState>, body: web::Byte
 }
 
 /// A session token for a user who signed in, from the API's signer (so it is an API token too).
+/// The wait in words: "12 detik", "3 menit".
+fn wait_words(ctx: &Ctx, secs: i64) -> String {
+    if secs < 120 {
+        ctx.t("unit_seconds").replace("{n}", &secs.to_string())
+    } else {
+        ctx.t("unit_minutes").replace("{n}", &((secs + 59) / 60).to_string())
+    }
+}
+
 fn issue_session(state: &AppState, user: crate::store::rows::UserRow, role: Role) -> Result<String, ApiError> {
     state.jwt.issue(Claims {
         sub: user.id.into(),

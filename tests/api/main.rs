@@ -3,6 +3,7 @@
 
 mod access;
 mod advances;
+mod anchors;
 mod anomalies;
 mod auth;
 mod backup;

@@ -181,7 +181,7 @@ proptest! {
         }
 
         // Balances: stored = entries (verify) = model; the whole ledger sums to zero.
-        let report = f.db.verify_chain(&f.village).unwrap();
+        let report = f.db.verify_chain(&f.village, None).unwrap();
         prop_assert!(report.ok, "{report:?}");
         prop_assert_eq!(report.checked, posted.len() as i64);
         let stored: BTreeMap<String, i64> = f.db.accounts(&f.village).unwrap().into_iter().map(|a| (a.code, a.balance)).collect();
@@ -197,7 +197,7 @@ proptest! {
         if !posted.is_empty() {
             let k = (tamper_pick % posted.len()) as i64 + 1;
             tamper(&f.url, k);
-            let report = f.db.verify_chain(&f.village).unwrap();
+            let report = f.db.verify_chain(&f.village, None).unwrap();
             prop_assert!(!report.ok);
             prop_assert_eq!(report.first_broken.as_ref().and_then(|b| b.seq), Some(k));
             prop_assert_eq!(report.checked, k - 1);

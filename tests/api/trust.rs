@@ -95,3 +95,72 @@ async fn a_payment_is_paid_in_its_own_fiscal_year() {
     .assert_status(200);
     assert_eq!(app.payment(&v, &p).await["status"], "paid");
 }
+
+/// One world for the tamper tests: a village with a budget and funds, its bank, and a request approved and
+/// released, waiting for the bank.
+async fn released_world() -> (TestApp, Village, String, String, serde_json::Value) {
+    let app = spawn_app().await;
+    let regency = app.create_regency("61.12").await;
+    let v = app.create_village(&regency, "61.12.01.2001", "10000000.00").await;
+    app.adopt_budget(&v, &standard_budget()).await;
+    let bank = app.bank(&[&v.id]).await;
+    app.credit(&bank, &v, "50000000.00", "DDS", "DDS-1").await.assert_status(201);
+    let p = app.draft(&v, &materials_spp()).await;
+    app.approve_chain(&v, &p).await;
+    app.act(&v.treasurer, &p, "release", None).await.assert_status(200);
+    let t = app.transfer_of(&bank, &p).await;
+    (app, v, bank, p, t)
+}
+
+#[tokio::test]
+async fn a_rejected_request_set_to_approved_in_the_database_is_not_released() {
+    let app = spawn_app().await;
+    let regency = app.create_regency("61.12").await;
+    let v = app.create_village(&regency, "61.12.01.2001", "10000000.00").await;
+    app.adopt_budget(&v, &standard_budget()).await;
+    let bank = app.bank(&[&v.id]).await;
+    app.credit(&bank, &v, "50000000.00", "DDS", "DDS-1").await.assert_status(201);
+    let p = app.draft(&v, &materials_spp()).await;
+    for (token, action) in [(&v.implementer, "submit"), (&v.secretary, "verify")] {
+        app.act(token, &p, action, None).await.assert_status(200);
+    }
+    app.act(&v.head, &p, "reject", Some("tidak sesuai RAB")).await.assert_status(200);
+    let sql = format!("UPDATE payments SET status = 'approved' WHERE id = '{p}'");
+    crate::chain::raw_sql(&app, &sql, &sql).unwrap();
+    let r = app.act(&v.treasurer, &p, "release", None).await;
+    r.assert_problem(409, "integrity_violation");
+    assert!(r.body["detail"].as_str().unwrap().contains("status"), "{}", r.body);
+    let report = app.verify(&v).await;
+    assert_eq!(report["ok"], false);
+    assert_eq!(report["payment_mismatches"], json!([p]));
+    let none = app.get("/api/v1/bank/transfers").token(&bank).send().await;
+    assert_eq!(none.assert_status(200)["items"], json!([]), "nothing reached the bank");
+}
+
+#[tokio::test]
+async fn a_transfer_amount_or_payee_changed_in_the_database_is_neither_served_nor_settled() {
+    // The amount multiplied by 100 after release.
+    let (app, v, bank, p, t) = released_world().await;
+    let tid = t["id"].as_str().unwrap().to_string();
+    assert_eq!(t["amount"], "9933500.00");
+    let sql = format!("UPDATE transfers SET amount = amount * 100 WHERE id = '{tid}'");
+    crate::chain::raw_sql(&app, &sql, &sql).unwrap();
+    let served = app.get("/api/v1/bank/transfers").token(&bank).send().await;
+    assert_eq!(served.assert_status(200)["items"], json!([]), "the inflated transfer is withheld from the bank");
+    let r = app.bank_result(&bank, &tid, "res-x", &paid("TRF-X")).await;
+    r.assert_problem(409, "integrity_violation");
+    assert_eq!(app.payment(&v, &p).await["status"], "released", "nothing was settled");
+    let report = app.verify(&v).await;
+    assert_eq!(report["transfer_mismatches"], json!([tid]), "{report}");
+    assert_eq!(report["ok"], false);
+
+    // The payee's account changed after release: the request no longer matches its digest.
+    let (app, v, bank, p, t) = released_world().await;
+    let sql = format!("UPDATE payments SET payee_account_number = '999999999' WHERE id = '{p}'");
+    crate::chain::raw_sql(&app, &sql, &sql).unwrap();
+    let served = app.get("/api/v1/bank/transfers").token(&bank).send().await;
+    assert_eq!(served.assert_status(200)["items"], json!([]));
+    let r = app.bank_result(&bank, t["id"].as_str().unwrap(), "res-y", &paid("TRF-Y")).await;
+    r.assert_problem(409, "integrity_violation");
+    assert_eq!(app.verify(&v).await["payment_mismatches"], json!([p]));
+}
