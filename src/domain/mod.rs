@@ -10,6 +10,7 @@
 //! - `bank_entry`: the bank's own entries (interest, its tax, the fee): revenue, the chosen line, or suspense.
 //! - `year_end`: when a year closes, its SiLPA, and the closing of classes 4–6 into equity in the books.
 //! - `settlement`: what a bank result posts, what a cancel gives back.
+//! - `snap`: signed bank requests (SNAP): what is signed, the headers and the signature judged.
 //! - `tax`: PPN and PPh on a purchase from date-effective rates, the rounding, deposit deadlines.
 //! - `chain`: canonical forms, hashes, digests and the walk of verification.
 //! - `anchor`: signed checkpoints of the chain heads, and comparing a chain with them.
@@ -67,6 +68,7 @@ pub mod numbering;
 pub mod posting;
 pub mod roles;
 pub mod settlement;
+pub mod snap;
 pub mod tax;
 pub mod text;
 pub mod throttle;

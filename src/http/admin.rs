@@ -413,6 +413,7 @@ pub async fn create_bank_client(
     let b = body.value;
     let name = Name::parse("name", &b.name)?.into_string();
     let village_ids = village_list(&b.village_ids)?;
+    let public_key = b.public_key.as_deref().map(public_key_field).transpose()?;
     let client_id = format!("bank_{}", random_token(12));
     let secret = random_token(32);
     let row = BankClientRow {
@@ -423,12 +424,19 @@ pub async fn create_bank_client(
         active: true,
         created_at: now_micros(),
         token_version: 0,
+        public_key,
     };
     let id = row.id.clone();
     let db = state.db.clone();
     let ids = village_ids.clone();
     blocking(move || db.create_bank_client(row, &ids)).await?;
     Ok(HttpResponse::Created().json(BankClientCreated { id, client_id, client_secret: secret, name, village_ids }))
+}
+
+/// A bank client's public key, checked (RSA, at least 2048 bits) and kept as sent (trimmed).
+fn public_key_field(pem: &str) -> Result<String, ApiError> {
+    crate::domain::snap::parse_public_key(pem).map_err(ApiError::validation)?;
+    Ok(pem.trim().to_string())
 }
 
 fn village_list(ids: &[String]) -> Result<Vec<String>, ApiError> {
@@ -451,8 +459,8 @@ pub async fn list_bank_clients(state: State, who: Principal) -> Result<HttpRespo
     Ok(HttpResponse::Ok().json(rows.into_iter().map(BankClientView::from).collect::<Vec<_>>()))
 }
 
-/// Change a bank client (admin): rename, deactivate or reactivate, change its villages. Its current tokens end at
-/// once (on every instance: the version is in the database).
+/// Change a bank client (admin): rename, deactivate or reactivate, change its villages, register, rotate or remove its
+/// public key. Its current tokens end at once (on every instance: the version is in the database).
 #[utoipa::path(patch, path = "/api/v1/bank-clients/{id}", tag = "administration", request_body = BankClientUpdate,
     security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = BankClientView), (status = 404, body = Problem), (status = 422, body = Problem)))]
@@ -466,8 +474,13 @@ pub async fn update_bank_client(
     let b = body.value;
     let name = b.name.as_deref().map(|n| Name::parse("name", n)).transpose()?.map(|n| n.into_string());
     let villages = b.village_ids.as_deref().map(village_list).transpose()?;
+    let key = match b.public_key {
+        Some(Some(pem)) => Some(Some(public_key_field(&pem)?)),
+        other => other,
+    };
+    let change = crate::store::BankClientChange { name, active: b.active, village_ids: villages, public_key: key };
     let db = state.db.clone();
-    let row = blocking(move || db.update_bank_client(&id, name.as_deref(), b.active, villages.as_deref())).await?;
+    let row = blocking(move || db.update_bank_client(&id, &change)).await?;
     Ok(HttpResponse::Ok().json(BankClientView::from(row)))
 }
 

@@ -10,7 +10,7 @@ use crate::domain::accounts::{class_of_code, is_source, is_valid_account_code, i
 use crate::domain::bank_entry::{BankEntryKind, ChargeLine};
 use crate::domain::money::Money;
 use crate::domain::roles::Role;
-use crate::domain::text::{BankReference, Description, Note, Ntpn};
+use crate::domain::text::{BankReference, Description, Name, Note, Ntpn};
 use crate::store::{BankResult, NewCredit, NewStatementLine};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -144,6 +144,8 @@ pub async fn transfer_result(
         let n = Ntpn::parse(&format!("ntpns.{tax}"), &n)?.into_string();
         ntpns.insert(tax, n);
     }
+    let executed_by =
+        r.executed_by.as_deref().map(|x| Name::parse("executed_by", x).map(Name::into_string)).transpose()?;
     let result = BankResult {
         paid,
         bank_reference: reference(&r.bank_reference)?,
@@ -151,6 +153,7 @@ pub async fn transfer_result(
         reason,
         ntpn,
         ntpns,
+        executed_by,
     };
     let db = state.db.clone();
     let actor = actor(&who);
@@ -178,26 +181,119 @@ pub async fn credit(
 ) -> Result<HttpResponse, ApiError> {
     let villages = require_bank(&who)?;
     let key = idempotency_key(&req, &who, &body.request_hash, true)?;
-    let c = body.value;
+    // No separate read of the village: the write locks it, and answers 404 if it does not exist.
+    let credit = parse_credit(&villages, who.id(), body.value)?;
+    let db = state.db.clone();
+    let written = blocking(move || db.post_credit(&credit, key.as_ref(), &render_txn)).await?;
+    Ok(respond_written(&state, written, StatusCode::CREATED, |r| TransactionView::from(r)))
+}
+
+/// The most credits one batch may carry.
+const MAX_BATCH: usize = 1000;
+
+/// One credit of a request, parsed as `POST /bank/credits` parses its body.
+fn parse_credit(villages: &[String], client_id: &str, c: CreditRequest) -> Result<NewCredit, ApiError> {
     if !villages.contains(&c.village_id) {
         return Err(ApiError::not_found());
     }
-    // No separate read of the village: the write locks it, and answers 404 if it does not exist.
     let amount = c.amount.money().map_err(|e| ApiError::amount("amount", e))?;
     bank_date(c.value_date)?;
     let source = text_field("source", &c.source, 20)?;
-    let credit = NewCredit {
+    Ok(NewCredit {
         village_id: c.village_id,
         amount,
         source,
         bank_reference: reference(&c.bank_reference)?,
         value_date: c.value_date,
         description: Description::parse("description", &c.description)?.into_string(),
-        client_id: who.id().to_string(),
-    };
+        client_id: client_id.to_string(),
+    })
+}
+
+fn refused(bank_reference: Option<String>, e: &ApiError) -> CreditBatchResult {
+    CreditBatchResult {
+        bank_reference,
+        status: e.status().as_u16(),
+        transaction_id: None,
+        code: Some(e.code.as_str().to_string()),
+        detail: Some(e.detail.clone()),
+    }
+}
+
+/// Up to 1,000 incoming credits at once: each is posted or refused alone, exactly as `POST /bank/credits` would
+/// (a bank reference posts once per village; a refused item writes nothing). The answer lists every item in order;
+/// a retry with the same `Idempotency-Key` replays it. Items of different villages are different transactions (no
+/// transaction spans two villages).
+#[utoipa::path(post, path = "/api/v1/bank/credits/batch", tag = "bank", request_body = CreditBatchRequest,
+    security(("bearer" = [])), params(("Idempotency-Key" = String, Header)),
+    responses((status = 200, body = CreditBatchAnswer), (status = 422, body = Problem), (status = 409, body = Problem)))]
+pub async fn credit_batch(
+    state: State,
+    who: Principal,
+    req: HttpRequest,
+    body: Body<CreditBatchRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let villages = require_bank(&who)?;
+    let key = idempotency_key(&req, &who, &body.request_hash, true)?.ok_or_else(ApiError::internal)?;
+    let items = body.value.items;
+    if items.is_empty() || items.len() > MAX_BATCH {
+        return Err(ApiError::validation(format!("a batch has 1 to {MAX_BATCH} items")));
+    }
     let db = state.db.clone();
-    let written = blocking(move || db.post_credit(&credit, key.as_ref(), &render_txn)).await?;
-    Ok(respond_written(&state, written, StatusCode::CREATED, |r| TransactionView::from(r)))
+    let k = key.clone();
+    if let Some((status, body)) = blocking(move || db.find_idempotent(&k)).await? {
+        return Ok(respond_written::<(), ()>(
+            &state,
+            crate::store::Written::Replay { status, body },
+            StatusCode::OK,
+            |_| (),
+        ));
+    }
+    let client = who.id().to_string();
+    let parsed: Vec<Result<NewCredit, (Option<String>, ApiError)>> = items
+        .into_iter()
+        .map(|item| {
+            let reference = item.get("bank_reference").and_then(|r| r.as_str()).map(str::to_string);
+            serde_json::from_value::<CreditRequest>(item)
+                .map_err(|e| ApiError::validation(format!("an item is not a credit: {e}")))
+                .and_then(|c| parse_credit(&villages, &client, c))
+                .map_err(|e| (reference, e))
+        })
+        .collect();
+    let db = state.db.clone();
+    let results = blocking(move || {
+        Ok(parsed
+            .into_iter()
+            .map(|p| match p {
+                Err((reference, e)) => refused(reference, &e),
+                Ok(credit) => match db.post_credit(&credit, None, &render_txn) {
+                    Ok(crate::store::Written::Fresh(t)) => CreditBatchResult {
+                        bank_reference: Some(credit.bank_reference.clone()),
+                        status: 201,
+                        transaction_id: Some(t.txn.id.to_string()),
+                        code: None,
+                        detail: None,
+                    },
+                    Ok(crate::store::Written::Replay { .. }) => {
+                        refused(Some(credit.bank_reference.clone()), &ApiError::internal())
+                    }
+                    Err(e) => refused(Some(credit.bank_reference.clone()), &ApiError::from(e)),
+                },
+            })
+            .collect::<Vec<_>>())
+    })
+    .await?;
+    let posted = results.iter().filter(|r| r.status == 201).count();
+    for _ in 0..posted {
+        super::Metrics::inc(&state.metrics.transactions_posted);
+    }
+    let answer = serde_json::to_string(&CreditBatchAnswer { results }).map_err(|_| ApiError::internal())?;
+    let db = state.db.clone();
+    let stored = answer.clone();
+    // A concurrent retry of the same batch that stored first: its answer is the one (the same postings).
+    let earlier = blocking(move || db.store_answer(&key, 200, &stored)).await?;
+    let body = earlier.map_or(answer, |(_, b)| b);
+    Ok(HttpResponse::Ok().insert_header((actix_web::http::header::CONTENT_TYPE, "application/json")).body(body))
 }
 
 /// Statement lines of a village account, kept for reconciliation. A line received again with the same figures is

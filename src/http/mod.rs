@@ -12,6 +12,7 @@ pub mod openapi;
 pub mod ops;
 pub mod payments;
 pub mod reports;
+pub mod snap;
 
 pub mod tax;
 pub mod views;
@@ -72,6 +73,7 @@ pub fn configure(state: Arc<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
             )
             .service(
                 web::scope("/api/v1")
+                    .wrap(actix_web::middleware::from_fn(snap::verify))
                     .route("/auth/login", web::post().to(admin::login))
                     .route("/auth/logout", web::post().to(admin::logout))
                     .route("/auth/token", web::post().to(admin::client_token))
@@ -131,6 +133,12 @@ pub fn configure(state: Arc<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
                     .route("/bank/transfers", web::get().to(bank::list_transfers))
                     .route("/bank/transfers/{id}/result", web::post().to(bank::transfer_result))
                     .route("/bank/credits", web::post().to(bank::credit))
+                    .service(
+                        // A thousand credits are larger than an ordinary request.
+                        web::resource("/bank/credits/batch")
+                            .app_data(web::PayloadConfig::new(max_body.max(2 * 1024 * 1024)))
+                            .route(web::post().to(bank::credit_batch)),
+                    )
                     .route("/bank/statements", web::post().to(bank::statements))
                     .route("/bank/entries", web::post().to(bank::bank_entries))
                     .route("/villages/{id}/bank-entry-lines", web::get().to(bank::get_bank_entry_lines))

@@ -231,6 +231,9 @@ pub struct NewBankClient {
     #[schema(example = "Bank Kalbar CMS")]
     pub name: String,
     pub village_ids: Vec<String>,
+    /// An RSA public key (PEM, at least 2048 bits): the client must then sign every request (SNAP conventions).
+    #[serde(default)]
+    pub public_key: Option<String>,
 }
 
 /// A change to a bank client (admin): each field given replaces the current one. Every change ends the client's
@@ -242,6 +245,10 @@ pub struct BankClientUpdate {
     /// `false` deactivates the client: its tokens stop working on the next request, and it gets no new ones.
     pub active: Option<bool>,
     pub village_ids: Option<Vec<String>>,
+    /// A new RSA public key (PEM, at least 2048 bits); `null` removes it (back to the plain bearer flow).
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub public_key: Option<Option<String>>,
 }
 
 /// A bank client as administrators see it (never its secret).
@@ -253,6 +260,10 @@ pub struct BankClientView {
     pub active: bool,
     pub village_ids: Vec<String>,
     pub created_at: String,
+    /// Whether it signs its requests (it registered a public key), and the key.
+    pub signs_requests: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<String>,
 }
 
 impl From<(crate::store::rows::BankClientRow, Vec<String>)> for BankClientView {
@@ -264,6 +275,8 @@ impl From<(crate::store::rows::BankClientRow, Vec<String>)> for BankClientView {
             active: r.active,
             village_ids,
             created_at: crate::domain::chain::canonical_time(r.created_at),
+            signs_requests: r.public_key.is_some(),
+            public_key: r.public_key,
         }
     }
 }
@@ -804,6 +817,9 @@ pub struct TransferView {
     pub reason: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub billing_code: Option<String>,
+    /// Who at the bank executed it, as the bank's result said.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub executed_by: Option<String>,
 }
 
 impl TransferView {
@@ -830,6 +846,7 @@ impl TransferView {
             value_date: t.value_date,
             reason: t.reason.clone(),
             billing_code: p.billing_code.clone(),
+            executed_by: t.executed_by.clone(),
         }
     }
 }
@@ -1028,6 +1045,10 @@ pub struct TransferResultRequest {
     /// For a tax deposit: the NTPN of each tax, `{"PPN": "...", "PPH22": "..."}`. A `paid` deposit without the
     /// NTPN of every tax in it is `422 validation_failed`.
     pub ntpns: Option<std::collections::BTreeMap<String, String>>,
+    /// Who at the bank executed the transfer (the bank's user: the village head in a CMS that asks for one); kept
+    /// on the transfer and in the request's chained trail.
+    #[schema(example = "H. Abdul Rahman (Kepala Desa)")]
+    pub executed_by: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -1051,6 +1072,32 @@ pub struct CreditRequest {
     pub value_date: NaiveDate,
     #[schema(example = "Penyaluran Dana Desa tahap I")]
     pub description: String,
+}
+
+/// Up to 1,000 credits in one request (`POST /bank/credits/batch`): each is posted or refused alone.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreditBatchRequest {
+    pub items: Vec<serde_json::Value>,
+}
+
+/// What became of one credit of a batch: `status` as `POST /bank/credits` would have answered it (201 posted; 404,
+/// 409, 422 refused, with `code`).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CreditBatchResult {
+    pub bank_reference: Option<String>,
+    pub status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transaction_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CreditBatchAnswer {
+    pub results: Vec<CreditBatchResult>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

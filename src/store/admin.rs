@@ -57,6 +57,15 @@ fn get_user(c: &mut DbConn, id: &str) -> Result<Option<UserRow>, StoreError> {
     Ok(users::table.find(id).select(UserRow::as_select()).first(c).optional()?)
 }
 
+/// A change to a bank client: each `Some` replaces the current value (`public_key: Some(None)` removes the key).
+#[derive(Debug, Clone, Default)]
+pub struct BankClientChange {
+    pub name: Option<String>,
+    pub active: Option<bool>,
+    pub village_ids: Option<Vec<String>>,
+    pub public_key: Option<Option<String>>,
+}
+
 impl Db {
     pub fn create_regency(
         &self,
@@ -398,10 +407,9 @@ impl Db {
     pub fn update_bank_client(
         &self,
         id: &str,
-        name: Option<&str>,
-        active: Option<bool>,
-        village_ids: Option<&[String]>,
+        change: &BankClientChange,
     ) -> Result<(BankClientRow, Vec<String>), StoreError> {
+        let (name, active, village_ids) = (change.name.as_deref(), change.active, change.village_ids.as_deref());
         self.write("update_bank_client", |c| {
             c.write_txn(&mut |c| {
                 let found: Option<BankClientRow> =
@@ -413,12 +421,16 @@ impl Db {
                 if let Some(a) = active {
                     row.active = a;
                 }
+                if let Some(key) = &change.public_key {
+                    row.public_key.clone_from(key);
+                }
                 row.token_version += 1;
                 diesel::update(bank_clients::table.find(id))
                     .set((
                         bank_clients::name.eq(&row.name),
                         bank_clients::active.eq(row.active),
                         bank_clients::token_version.eq(row.token_version),
+                        bank_clients::public_key.eq(&row.public_key),
                     ))
                     .execute(c)?;
                 if let Some(ids) = village_ids {
@@ -486,16 +498,40 @@ impl Db {
         })
     }
 
-    /// Whether a bank client's token of `version` still holds: the client exists, is active, and its version is
-    /// that one (one indexed read on every bank request).
-    pub fn bank_client_current(&self, client_id: &str, version: i64) -> Result<bool, StoreError> {
+    /// Whether a bank client's token of `version` still holds (the client exists, is active, and its version is
+    /// that one), and the client's public key when it signs its requests: one indexed read on every bank request.
+    pub fn bank_client_current(&self, client_id: &str, version: i64) -> Result<Option<Option<String>>, StoreError> {
         self.read("bank_client_current", |c| {
-            let found: Option<(bool, i64)> = bank_clients::table
+            let found: Option<(bool, i64, Option<String>)> = bank_clients::table
                 .filter(bank_clients::client_id.eq(client_id))
-                .select((bank_clients::active, bank_clients::token_version))
+                .select((bank_clients::active, bank_clients::token_version, bank_clients::public_key))
                 .first(c)
                 .optional()?;
-            Ok(found.is_some_and(|(active, v)| active && v == version))
+            Ok(found.filter(|(active, v, _)| *active && *v == version).map(|(_, _, key)| key))
+        })
+    }
+
+    /// Records a signed request's `X-EXTERNAL-ID` for its client and day; `Conflict` if it was used already.
+    pub fn use_external_id(
+        &self,
+        client_id: &str,
+        day: chrono::NaiveDate,
+        external_id: &str,
+    ) -> Result<(), StoreError> {
+        self.write("use_external_id", |c| {
+            let row = (
+                bank_external_ids::client_id.eq(client_id),
+                bank_external_ids::day.eq(day),
+                bank_external_ids::external_id.eq(external_id),
+                bank_external_ids::created_at.eq(super::now_micros()),
+            );
+            match diesel::insert_into(bank_external_ids::table).values(row).execute(c) {
+                Ok(_) => Ok(()),
+                Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
+                    Err(StoreError::Conflict(format!("X-EXTERNAL-ID {external_id} was used already today (WIB)")))
+                }
+                Err(e) => Err(e.into()),
+            }
         })
     }
 

@@ -33,6 +33,8 @@ pub struct BankResult {
     pub ntpn: Option<String>,
     /// A tax deposit's NTPN per tax (`domain::settlement::line_ntpns`).
     pub ntpns: std::collections::BTreeMap<String, String>,
+    /// Who at the bank executed the transfer (its user: the village head in a CMS that asks for one).
+    pub executed_by: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -337,7 +339,14 @@ fn settle_locked(
     let outcome =
         Outcome { result, actor, to, transaction_id: transaction.as_ref().map(|t| t.txn.id.clone()), line_ntpns };
     let (transfer, payment) = write_outcome(c, transfer, &rec, &outcome)?;
-    let note = if result.paid { None } else { result.reason.as_deref() };
+    // The trail says who at the bank executed it, when the bank said so (chained with the event).
+    let executed = result.executed_by.as_deref().map(|who| format!("dieksekusi di bank oleh {who}"));
+    let note_text = match (result.paid, result.reason.as_deref(), executed) {
+        (false, Some(reason), Some(e)) => Some(format!("{reason}; {e}")),
+        (false, Some(reason), None) => Some(reason.to_string()),
+        (_, _, e) => e,
+    };
+    let note = note_text.as_deref();
     let draft = EventDraft { step, action: action.as_str(), actor, from: Some(from), to, note, status_change: None };
     append_event(c, village, &rec, draft)?;
     // The answer is the rows as read under the lock with what this settlement wrote (no second read).
@@ -387,6 +396,7 @@ fn write_outcome(
     transfer.ntpn = ntpn.clone();
     transfer.settled_by = Some(o.actor.id.clone());
     transfer.transaction_id = o.transaction_id.clone();
+    transfer.executed_by = result.executed_by.clone();
     diesel::update(transfers::table.find(&transfer.id))
         .set((
             transfers::status.eq(&transfer.status),
@@ -397,6 +407,7 @@ fn write_outcome(
             transfers::ntpn.eq(&transfer.ntpn),
             transfers::settled_by.eq(&transfer.settled_by),
             transfers::transaction_id.eq(&transfer.transaction_id),
+            transfers::executed_by.eq(&transfer.executed_by),
         ))
         .execute(c)?;
     let mut payment = rec.payment.clone();

@@ -30,6 +30,7 @@ pub mod schema;
 mod types;
 mod write;
 
+pub use admin::BankClientChange;
 pub use chain::{Anchors, ChainBreak, ChainReport};
 pub use conn::{Backend, DbConn};
 pub use error::{LineRefusal, StoreError};

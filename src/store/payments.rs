@@ -546,6 +546,7 @@ fn new_transfer(
         ntpn: None,
         settled_by: None,
         transaction_id: None,
+        executed_by: None,
     }
 }
 

@@ -130,6 +130,8 @@ pub struct BankClientRow {
     pub created_at: NaiveDateTime,
     /// Carried in its tokens: raised on deactivation, a new secret or a change of villages, which ends them.
     pub token_version: i64,
+    /// Its RSA public key (PEM), when it signs its requests (`domain::snap`).
+    pub public_key: Option<String>,
 }
 
 /// A signed checkpoint of a village's chain head (`domain::anchor`), as stored.
@@ -312,6 +314,9 @@ pub struct TransferRow {
     pub transaction_id: Option<TransactionId>,
     /// The receipt it pays (1 for a request of one payee).
     pub receipt_no: i32,
+    /// Who at the bank executed it, as the bank's result said (the village head in a CMS that asks for one).
+    #[serde(default)]
+    pub executed_by: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

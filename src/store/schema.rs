@@ -109,6 +109,16 @@ diesel::table! {
         active -> Bool,
         created_at -> Timestamp,
         token_version -> BigInt,
+        public_key -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    bank_external_ids (client_id, day, external_id) {
+        client_id -> Text,
+        day -> Date,
+        external_id -> Text,
+        created_at -> Timestamp,
     }
 }
 
@@ -268,6 +278,7 @@ diesel::table! {
         settled_by -> Nullable<Text>,
         transaction_id -> Nullable<Text>,
         receipt_no -> Integer,
+        executed_by -> Nullable<Text>,
     }
 }
 
@@ -451,4 +462,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     checkpoints,
     login_throttle,
     login_known,
+    bank_external_ids,
 );

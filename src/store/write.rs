@@ -142,3 +142,33 @@ pub(super) fn idempotent_write_probed<T>(
         Ok(Written::Fresh(result))
     })
 }
+
+impl super::Db {
+    /// Stores the answer to a request that is not one village's write (a batch across villages): `Ok(None)` once
+    /// stored, or the answer already stored under the key by a concurrent retry of the same request.
+    pub fn store_answer(
+        &self,
+        idem: &IdempotencyKey,
+        status: u16,
+        body: &str,
+    ) -> Result<Option<(u16, String)>, StoreError> {
+        self.write("store_answer", |c| {
+            let row = IdempotencyRow {
+                principal: idem.principal.clone(),
+                key: idem.key.clone(),
+                request_hash: idem.request_hash.clone(),
+                village_id: None,
+                status: i32::from(status),
+                body: body.to_string(),
+                created_at: now_micros(),
+            };
+            match diesel::insert_into(idempotency_keys::table).values(&row).execute(c) {
+                Ok(_) => Ok(None),
+                Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
+                    find_idempotent(c, idem)
+                }
+                Err(e) => Err(e.into()),
+            }
+        })
+    }
+}

@@ -174,3 +174,76 @@ async fn races_have_exactly_one_winner() {
         assert_eq!(app.verify(&v).await["ok"], true);
     }
 }
+
+#[tokio::test]
+async fn a_batch_posts_or_refuses_each_credit_alone_and_replays() {
+    let app = spawn_app().await;
+    let regency = app.create_regency("61.12").await;
+    let v = app.create_village(&regency, "61.12.01.2001", "5000000.00").await;
+    let w = app.create_village(&regency, "61.12.01.2002", "5000000.00").await;
+    let outside = app.create_village(&regency, "61.12.01.2003", "5000000.00").await;
+    let bank = app.bank(&[&v.id, &w.id]).await;
+    let credit = |village: &str, amount: &str, reference: &str| {
+        serde_json::json!({"village_id": village, "amount": amount, "source": "DDS", "bank_reference": reference,
+                           "value_date": "2026-04-01", "description": "Penyaluran"})
+    };
+    // 300 good credits over two villages (Rp 1,000 + i each), then the refusals.
+    let mut items: Vec<serde_json::Value> = (0..300)
+        .map(|i| credit(if i % 2 == 0 { &v.id } else { &w.id }, &format!("{}.00", 1000 + i), &format!("B-{i:04}")))
+        .collect();
+    items.push(credit(&outside.id, "5000.00", "B-OUT")); // another bank's village
+    items.push(credit(&v.id, "-5.00", "B-NEG")); // not an amount
+    items.push(credit(&v.id, "9999.00", "B-0000")); // a reference already posted with other figures
+    items.push(credit(&v.id, "1000.00", "B-0000")); // the same bank transaction again: answered with the first
+    items.push(serde_json::json!({"village_id": v.id})); // not a credit
+    let body = serde_json::json!({"items": items});
+    let r = app.post("/api/v1/bank/credits/batch").token(&bank).key("batch-1").json(&body).send().await;
+    let answer = r.assert_status(200).clone();
+    let results = answer["results"].as_array().unwrap();
+    assert_eq!(results.len(), 305);
+    assert!(results[..300].iter().all(|x| x["status"] == 201 && x["transaction_id"].is_string()));
+    let tail: Vec<(i64, &str)> =
+        results[300..].iter().map(|x| (x["status"].as_i64().unwrap(), x["code"].as_str().unwrap_or(""))).collect();
+    assert_eq!(
+        tail,
+        vec![(404, "not_found"), (422, "invalid_amount"), (409, "conflict"), (201, ""), (422, "validation_failed")]
+    );
+    assert_eq!(results[303]["transaction_id"], results[0]["transaction_id"], "the same posting as the first");
+    // To the rupiah: Σ(1000 + i) over even i < 300 into v, over odd i into w.
+    let even: i64 = (0..300).filter(|i| i % 2 == 0).map(|i| 1000 + i).sum();
+    let odd: i64 = (0..300).filter(|i| i % 2 == 1).map(|i| 1000 + i).sum();
+    assert_eq!(app.balance(&v, "1.1.1.02").await, format!("{even}.00"));
+    assert_eq!(app.balance(&w, "1.1.1.02").await, format!("{odd}.00"));
+    // Retried with the same key: the same answer, nothing posted again.
+    let again = app.post("/api/v1/bank/credits/batch").token(&bank).key("batch-1").json(&body).send().await;
+    assert_eq!(again.assert_status(200).clone(), answer);
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    assert_eq!(app.balance(&v, "1.1.1.02").await, format!("{even}.00"));
+    // The key with another batch: a conflict; more than 1,000 items or none: refused whole.
+    let other = serde_json::json!({"items": [credit(&v.id, "1.00", "B-X")]});
+    app.post("/api/v1/bank/credits/batch")
+        .token(&bank)
+        .key("batch-1")
+        .json(&other)
+        .send()
+        .await
+        .assert_problem(409, "idempotency_conflict");
+    let many: Vec<serde_json::Value> = (0..1001).map(|i| credit(&v.id, "1.00", &format!("M-{i}"))).collect();
+    app.post("/api/v1/bank/credits/batch")
+        .token(&bank)
+        .key("batch-2")
+        .json(&serde_json::json!({"items": many}))
+        .send()
+        .await
+        .assert_problem(422, "validation_failed");
+    app.post("/api/v1/bank/credits/batch")
+        .token(&bank)
+        .key("batch-3")
+        .json(&serde_json::json!({"items": []}))
+        .send()
+        .await
+        .assert_problem(422, "validation_failed");
+    for village in [&v, &w] {
+        assert_eq!(app.verify(village).await["ok"], true);
+    }
+}

@@ -25,6 +25,7 @@ mod pdf;
 mod props;
 mod receipts;
 mod reports;
+mod snap;
 mod tax;
 mod trust;
 mod workflow_helpers;
