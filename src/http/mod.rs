@@ -147,6 +147,7 @@ pub fn configure(state: Arc<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
                     .route("/villages/{id}/reports/advances", web::get().to(reports::advances_book))
                     .route("/villages/{id}/reports/activities", web::get().to(reports::activities_book))
                     .route("/villages/{id}/reports/spp-register", web::get().to(reports::spp_register))
+                    .route("/villages/{id}/reports/wealth", web::get().to(reports::wealth))
                     .route("/villages/{id}/reports/bank-book", web::get().to(reports::bank_book))
                     .route("/villages/{id}/reports/tax-book", web::get().to(reports::tax_book))
                     .route("/villages/{id}/reports/realisation", web::get().to(reports::realisation))

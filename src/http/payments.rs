@@ -700,7 +700,42 @@ pub async fn accountability(
     body: Body<AccountabilityRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let key = idempotency_key(&req, &who, &body.request_hash, false)?;
-    let a = body.value;
+    let written = record_accountability(&state, &who, &id, body.value, key).await?;
+    Ok(respond_written(&state, written, StatusCode::OK, |r| PaymentView::from(r)))
+}
+
+/// Pays an approved (or failed) request from cash in hand (treasurer): `422 cash_limit_exceeded` above the
+/// regency's per-payment cash limit (or when the regency allows none), `422 insufficient_funds` when cash in hand
+/// is short. Posts the disbursement (Cr 1.1.1.01) and realises the budget → `paid`.
+#[utoipa::path(post, path = "/api/v1/payments/{id}/pay-cash", tag = "payments", request_body = Option<PayCashRequest>,
+    security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = PaymentView),
+        (status = 403, body = Problem, description = "forbidden (role) or separation_of_duties"),
+        (status = 409, body = Problem, description = "invalid_transition"),
+        (status = 422, body = Problem, description = "cash_limit_exceeded, insufficient_funds, validation_failed")))]
+pub async fn pay_cash(
+    state: State,
+    who: Principal,
+    id: web::Path<String>,
+    req: HttpRequest,
+    body: Body<PayCashRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let key = idempotency_key(&req, &who, &body.request_hash, false)?;
+    let PayCashRequest { value_date, note } = body.value;
+    let paid_on = value_date.unwrap_or_else(today_wib);
+    super::ledger::check_value_date(paid_on)?;
+    let written = take_step(&state, &who, &id, Action::PayCash, note, Some(paid_on), key).await?;
+    Ok(respond_written(&state, written, StatusCode::OK, |r| PaymentView::from(r)))
+}
+
+/// Records an advance's accountability (SPJ): the one path for the API and the console.
+pub async fn record_accountability(
+    state: &State,
+    who: &Principal,
+    id: &str,
+    a: AccountabilityRequest,
+    key: Option<crate::store::IdempotencyKey>,
+) -> Result<crate::store::Written<crate::store::rows::PaymentRecord>, ApiError> {
     // Zero is a valid return (the advance was spent to the last rupiah); a negative one is not.
     let returned =
         crate::domain::money::Money::parse_balance(&a.returned).map_err(|e| ApiError::amount("returned", e))?;
@@ -732,7 +767,7 @@ pub async fn accountability(
         let mut lines = Vec::with_capacity(x.lines.len());
         let mut figures = Vec::new();
         for (i, l) in x.lines.into_iter().enumerate() {
-            let (line, _) = payment_line(&state, i, l, &basis).map_err(|mut e| {
+            let (line, _) = payment_line(state, i, l, &basis).map_err(|mut e| {
                 e.detail = format!("receipts[{r}]: {}", e.detail);
                 e
             })?;
@@ -743,39 +778,15 @@ pub async fn accountability(
         receipts.push(crate::store::SpjReceipt { payee_name, payee_npwp, description, lines });
     }
     let db = state.db.clone();
-    let actor = actor(&who);
-    let id = id.into_inner();
+    let actor = actor(who);
+    let id = id.to_string();
     let scope = who.clone();
     let in_scope = move |v: &crate::store::rows::VillageRow| scope.sees_village(v);
     let written = blocking(move || {
         db.account_advance(&id, &in_scope, &actor, &receipts, returned, value_date, key.as_ref(), &render_payment)
     })
     .await?;
-    Ok(respond_written(&state, written, StatusCode::OK, |r| PaymentView::from(r)))
-}
-
-/// Pays an approved (or failed) request from cash in hand (treasurer): `422 cash_limit_exceeded` above the
-/// regency's per-payment cash limit (or when the regency allows none), `422 insufficient_funds` when cash in hand
-/// is short. Posts the disbursement (Cr 1.1.1.01) and realises the budget → `paid`.
-#[utoipa::path(post, path = "/api/v1/payments/{id}/pay-cash", tag = "payments", request_body = Option<PayCashRequest>,
-    security(("bearer" = [])), params(("id" = String, Path)),
-    responses((status = 200, body = PaymentView),
-        (status = 403, body = Problem, description = "forbidden (role) or separation_of_duties"),
-        (status = 409, body = Problem, description = "invalid_transition"),
-        (status = 422, body = Problem, description = "cash_limit_exceeded, insufficient_funds, validation_failed")))]
-pub async fn pay_cash(
-    state: State,
-    who: Principal,
-    id: web::Path<String>,
-    req: HttpRequest,
-    body: Body<PayCashRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let key = idempotency_key(&req, &who, &body.request_hash, false)?;
-    let PayCashRequest { value_date, note } = body.value;
-    let paid_on = value_date.unwrap_or_else(today_wib);
-    super::ledger::check_value_date(paid_on)?;
-    let written = take_step(&state, &who, &id, Action::PayCash, note, Some(paid_on), key).await?;
-    Ok(respond_written(&state, written, StatusCode::OK, |r| PaymentView::from(r)))
+    Ok(written)
 }
 
 /// Takes one step of a request's chain. The one path for the API's transition endpoints and the web console.

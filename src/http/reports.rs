@@ -211,6 +211,11 @@ pub const SPP_REGISTER: ReportDef = ReportDef {
     plan: Plan::Village(|v, q| village_book(v, q, village::spp_register)),
     signing: Signing::Books,
 };
+pub const WEALTH: ReportDef = ReportDef {
+    name: "wealth",
+    plan: Plan::Village(|v, q| village_book(v, q, village::wealth)),
+    signing: Signing::Books,
+};
 pub const RECONCILIATION: ReportDef = ReportDef {
     name: "reconciliation",
     plan: Plan::Village(|v, q| village_book(v, q, village::reconciliation)),
@@ -297,7 +302,7 @@ pub const ANOMALIES: ReportDef = ReportDef {
 };
 
 /// Every report, by name.
-pub const REPORTS: [&ReportDef; 14] = [
+pub const REPORTS: [&ReportDef; 15] = [
     &CASH_BOOK,
     &BANK_BOOK,
     &TAX_BOOK,
@@ -306,6 +311,7 @@ pub const REPORTS: [&ReportDef; 14] = [
     &ADVANCES,
     &ACTIVITIES,
     &SPP_REGISTER,
+    &WEALTH,
     &TRIAL_BALANCE,
     &GENERAL_LEDGER,
     &TRAIL,
@@ -440,6 +446,17 @@ report_endpoint!(
     SPP_REGISTER,
     "/api/v1/villages/{id}/reports/spp-register",
     "Register SPP: the year's requests with their numbers, figures, status and the day the bank paid them.",
+    responses(
+        (status = 200, description = "JSON, CSV, XLSX or PDF"),
+        (status = 404, body = Problem),
+        (status = 422, body = Problem)
+    )
+);
+report_endpoint!(
+    wealth,
+    WEALTH,
+    "/api/v1/villages/{id}/reports/wealth",
+    "Laporan Kekayaan Milik Desa (LPJ): assets from capital spending (5.3) and equity participations (6.2.2), this year, earlier years and in all; cash, bank, advances and taxes owed at the period's end.",
     responses(
         (status = 200, description = "JSON, CSV, XLSX or PDF"),
         (status = 404, body = Problem),

@@ -15,8 +15,17 @@ use crate::reports::village;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 /// The reports the console offers as downloads.
-const DOWNLOADS: [&str; 8] =
-    ["cash-book", "bank-book", "tax-book", "realisation", "regency-realisation", "anomalies", "trail", "document"];
+const DOWNLOADS: [&str; 9] = [
+    "cash-book",
+    "bank-book",
+    "tax-book",
+    "realisation",
+    "wealth",
+    "regency-realisation",
+    "anomalies",
+    "trail",
+    "document",
+];
 
 pub async fn download(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let ctx = Ctx::from_request(&req);

@@ -166,6 +166,20 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("err_no_lines", "Isi paling sedikit satu baris belanja (rekening, sumber dana dan jumlah).", "Fill in at least one spending line (account, source and amount)."),
     ("err_line_incomplete", "belum lengkap: pilih rekening dan sumber dana, dan isi jumlah", "is incomplete: choose an account and a source and enter an amount"),
     ("err_date", "bukan tanggal yang valid", "is not a valid date"),
+    ("spj_title", "SPJ panjar", "Accountability of the advance (SPJ)"),
+    ("spj_intro", "Catat kuitansi belanja dari panjar ini dan sisa yang dikembalikan ke rekening desa. Jumlah neto kuitansi ditambah sisa harus sama dengan panjar:", "Record the receipts spent from this advance and what goes back to the village account. The receipts' net plus what is returned must equal the advance:"),
+    ("spj_payee", "Dibayar kepada", "Paid to"),
+    ("spj_returned", "Sisa dikembalikan ke rekening desa", "Returned to the village account"),
+    ("spj_date", "Tanggal SPJ", "Date of the accountability"),
+    ("spj_submit", "Simpan SPJ", "Record the accountability"),
+    ("spj_row", "Kuitansi", "Receipt"),
+    ("spj_incomplete", "belum lengkap: isi penerima dan jumlahnya", "is incomplete: enter who was paid and the amount"),
+    ("spj_no_rows", "Isi paling sedikit satu kuitansi.", "Enter at least one receipt."),
+    ("payees_csv", "Banyak penerima sekaligus (tempel daftar)", "Many payees at once (paste a list)"),
+    ("payees_csv_help", "Satu penerima per baris: nama; kode bank; nomor rekening; jumlah; NPWP (boleh kosong). Pemisah titik koma, koma atau tab (tempel langsung dari spreadsheet). Semua kuitansi memakai rekening dan sumber dana baris 1; isian penerima di atas tidak dipakai.", "One payee per line: name; bank code; account number; amount; NPWP (optional). Separated by semicolons, commas or tabs (paste straight from a spreadsheet). Every receipt uses line 1's account and source; the single payee above is not used."),
+    ("err_csv_row", "Daftar penerima, baris", "Payee list, line"),
+    ("err_csv_fields", "perlu nama, kode bank, nomor rekening dan jumlah", "needs a name, a bank code, an account number and an amount"),
+    ("err_csv_line1", "Untuk daftar penerima, pilih rekening dan sumber dana di baris 1.", "For a payee list, choose line 1's account and source."),
     ("err_year", "bukan tahun yang valid", "is not a valid year"),
     ("no_budget", "Belum ada anggaran yang ditetapkan untuk tahun ini.", "No budget has been adopted for this year yet."),
     // Budget and books
@@ -181,6 +195,7 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("cash_book", "Buku Kas Umum", "Cash book"),
     ("downloads", "Unduh laporan", "Download reports"),
     ("realisation", "Realisasi APBDes", "Budget realisation"),
+    ("wealth", "Laporan Kekayaan Milik Desa", "Village wealth report"),
     ("bank_book", "Buku Bank", "Bank book"),
     ("tax_book", "Buku Pembantu Pajak", "Tax book"),
     ("empty_report", "Belum ada data untuk periode ini.", "No data for this period yet."),
@@ -244,6 +259,8 @@ pub fn action(lang: Lang, a: &str) -> &'static str {
         "create" | "draft" => ("Dibuat", "Created"),
         "pay" => ("Dibayar bank", "Paid by the bank"),
         "fail" => ("Gagal di bank", "Failed at the bank"),
+        "pay_cash" => ("Bayar tunai", "Pay in cash"),
+        "account" => ("SPJ", "Accountability (SPJ)"),
         _ => ("?", "?"),
     };
     pick(lang, id, en)
@@ -269,6 +286,14 @@ pub fn action_done(lang: Lang, a: &str) -> &'static str {
         "reject" => ("Permintaan ditolak.", "The request was rejected."),
         "release" => ("Perintah transfer telah dikirim ke bank.", "The transfer instruction was sent to the bank."),
         "cancel" => ("Permintaan dibatalkan.", "The request was cancelled."),
+        "pay_cash" => (
+            "Dibayar tunai dari kas; anggaran terealisasi. Simpan kuitansinya.",
+            "Paid in cash from cash in hand; the budget is realised. Keep the receipt.",
+        ),
+        "account" => (
+            "SPJ tercatat: belanja terealisasi dan sisa panjar dikembalikan ke rekening desa.",
+            "The accountability is recorded: the spending is realised and what was left is back in the village account.",
+        ),
         "created" => (
             "Draf permintaan pembayaran tersimpan. Periksa lalu ajukan.",
             "The draft payment request was saved. Check it, then submit it.",

@@ -55,6 +55,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/payments/new", web::get().to(officials::new_payment))
                 .route("/payments", web::post().to(officials::create_payment))
                 .route("/payments/{id}", web::get().to(officials::payment))
+                .route("/payments/{id}/accountability", web::post().to(officials::account))
                 .route("/payments/{id}/{action}", web::post().to(officials::act))
                 .route("/budget", web::get().to(officials::budget))
                 .route("/books", web::get().to(officials::books))

@@ -220,3 +220,130 @@ async fn a_request_of_many_payees_lists_its_receipts() {
         app.page(&v.implementer, &format!("/console/payments/{}", app.draft(&v, &materials_spp()).await)).await;
     assert!(!single.contains("Kuitansi per penerima"), "a request of one payee has no receipt list");
 }
+
+/// The form's CSRF token on a console page.
+fn csrf_of(html: &str) -> String {
+    html.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string()
+}
+
+async fn console_post(app: &TestApp, token: &str, path: &str, fields: &[(&str, &str)]) -> (u16, String, String) {
+    let r = app
+        .client
+        .post(format!("{}{path}", app.base))
+        .header("cookie", format!("kd_session={token}"))
+        .form(fields)
+        .send()
+        .await
+        .unwrap();
+    let url = r.url().to_string();
+    (r.status().as_u16(), url, r.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_pasted_payee_list_drafts_one_request_of_many_receipts() {
+    let app = spawn_app().await;
+    let regency = app.create_regency("61.12").await;
+    let v = app.create_village(&regency, "61.12.01.2001", "5000000.00").await;
+    app.adopt_budget(&v, &standard_budget()).await;
+    let (_, form) = app.page(&v.implementer, "/console/payments/new").await;
+    assert!(form.contains("name=\"payees_csv\""), "the drafting form takes a pasted list");
+    let csrf = csrf_of(&form);
+    // Pasted from a spreadsheet (tabs), from a note (semicolons), with Indonesian amounts.
+    let list = "Ahmad\t002\t1234567890\t1.500.000\nSiti; 002; 9876543210; 1.250.000,50; 01.234.567.8-901.000\n\n";
+    let mut fields = vec![
+        ("csrf", csrf.as_str()),
+        ("idem", "k-many"),
+        ("description", "Upah harian Oktober"),
+        ("fiscal_year", "2026"),
+        ("activity_code", "02.03.10"),
+        ("l0_account", "5.2.1.07"),
+        ("l0_source", "DDS"),
+        ("payees_csv", list),
+    ];
+    let (status, url, _) = console_post(&app, &v.implementer, "/console/payments", &fields).await;
+    assert_eq!(status, 200);
+    assert!(url.contains("done=created"), "{url}");
+    let id = url.split("/console/payments/").nth(1).unwrap().split('?').next().unwrap().to_string();
+    let p = app.payment(&v, &id).await;
+    let receipts = p["receipts"].as_array().unwrap();
+    assert_eq!(receipts.len(), 2, "{p}");
+    assert_eq!(p["net"], "2750000.50");
+    assert_eq!(receipts[1]["payee"]["npwp"], "012345678901000", "NPWP kept as its digits");
+    // A line without its account number is named, and what was typed stays in the form.
+    fields[1] = ("idem", "k-bad");
+    fields[7] = ("payees_csv", "Ahmad; 002; ; 1.500.000");
+    let (status, _, page) = console_post(&app, &v.implementer, "/console/payments", &fields).await;
+    assert_eq!(status, 422);
+    assert!(page.contains("Daftar penerima, baris 1"), "{page}");
+    assert!(page.contains("Ahmad; 002; ; 1.500.000"), "the pasted list is kept");
+}
+
+#[tokio::test]
+async fn the_treasurer_pays_in_cash_and_the_implementer_records_the_spj_in_the_console() {
+    let app = spawn_app().await;
+    let regency = app.create_regency("61.12").await;
+    let v = app.create_village(&regency, "61.12.01.2001", "5000000.00").await;
+    app.adopt_budget(&v, &standard_budget()).await;
+    let bank = app.bank(&[&v.id]).await;
+    app.credit(&bank, &v, "50000000.00", "DDS", "DDS-1").await.assert_status(201);
+    app.post_txn(&v, &withdrawal("3000000.00")).await.assert_status(201);
+    let small = spp("5.2.1.07", "02.03.10", "DDS", "1000000.00", serde_json::json!([]));
+    let a = app.draft(&v, &small).await;
+    app.approve_chain(&v, &a).await;
+    // Without a regency limit the console offers no cash payment.
+    let (_, page) = app.page(&v.treasurer, &format!("/console/payments/{a}")).await;
+    assert!(!page.contains("Bayar tunai"), "no cash payments before the regency allows them");
+    app.req(reqwest::Method::PATCH, &format!("/api/v1/regencies/{regency}"))
+        .token(&app.admin_token)
+        .json(&serde_json::json!({"cash_payment_limit": "2000000.00"}))
+        .send()
+        .await
+        .assert_status(200);
+    let (_, page) = app.page(&v.treasurer, &format!("/console/payments/{a}")).await;
+    assert!(page.contains("Bayar tunai"), "{page}");
+    let csrf = csrf_of(&page);
+    let (_, url, done) =
+        console_post(&app, &v.treasurer, &format!("/console/payments/{a}/pay_cash"), &[("csrf", &csrf)]).await;
+    assert!(url.contains("done=pay_cash"), "{url}");
+    assert!(done.contains("Dibayar tunai dari kas"), "{done}");
+    assert_eq!(app.payment(&v, &a).await["status"], "paid");
+    assert_eq!(app.balance(&v, "1.1.1.01").await, "2000000.00");
+
+    // An advance of 2,000,000 paid by the bank; its SPJ in the console: 1,200,000 + 650,000 spent, 150,000 back.
+    let advance = serde_json::json!({"kind": "advance", "activity_code": "02.03.10", "description": "Panjar swakelola",
+        "payee": {"name": "Budi (Ketua TPK)", "bank_code": "123", "account_number": "2001002003"},
+        "lines": [{"account_code": "5.2.1.07", "source": "DDS", "amount": "2000000.00"}]});
+    let adv = app.pay_through(&v, &bank, &advance, "TRF-UM-1", "2026-04-10").await;
+    let (_, page) = app.page(&v.implementer, &format!("/console/payments/{adv}")).await;
+    assert!(page.contains("SPJ panjar"), "{page}");
+    let csrf = csrf_of(&page);
+    let mut fields = vec![
+        ("csrf", csrf.as_str()),
+        ("idem", "spj-1"),
+        ("r0_payee", "Toko Sinar"),
+        ("r0_description", "Semen"),
+        ("r0_account", "5.2.1.07"),
+        ("r0_amount", "1.200.000"),
+        ("r1_payee", "Upah tukang"),
+        ("r1_account", "5.2.1.07"),
+        ("r1_amount", "600.000"),
+        ("returned", "150.000"),
+        ("value_date", "2026-04-20"),
+    ];
+    // Σ does not clear the advance: refused in words, and nothing typed is lost.
+    let (status, _, page) =
+        console_post(&app, &v.implementer, &format!("/console/payments/{adv}/accountability"), &fields).await;
+    assert_eq!(status, 422, "{page}");
+    assert!(
+        page.contains("value=\"Toko Sinar\"") && page.contains("value=\"150.000\""),
+        "the form keeps what was typed"
+    );
+    fields[8] = ("r1_amount", "650.000");
+    let (_, url, _) =
+        console_post(&app, &v.implementer, &format!("/console/payments/{adv}/accountability"), &fields).await;
+    assert!(url.contains("done=account"), "{url}");
+    assert_eq!(app.payment(&v, &adv).await["status"], "accounted");
+    // 50,000,000 − 3,000,000 − 2,000,000 + 150,000 back.
+    assert_eq!(app.balance(&v, "1.1.1.02").await, "45150000.00");
+    assert_eq!(app.balance(&v, "1.1.4.01").await, "0.00");
+}

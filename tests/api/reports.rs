@@ -449,3 +449,45 @@ async fn regency_roll_up_and_inspector_scope() {
         app.post(&path).token(&y.inspector).key("k").json(&body).send().await.assert_problem(403, "forbidden");
     }
 }
+
+#[tokio::test]
+async fn the_wealth_report_counts_capital_assets_cash_and_taxes_owed_to_the_rupiah() {
+    let y = village_year().await;
+    // 08-01 a capital purchase: 20,000,000 on 5.3.5.01, nothing withheld.
+    pay(&y.app, &y.v, &y.bank, &spp("5.3.5.01", "02.03.10", "DDS", "20000000.00", json!([])), "KALBAR-C", "2026-08-01")
+        .await;
+    let w = report(&y, "wealth?year=2026").await;
+    let capital = rows(&w, "capital_assets");
+    assert_eq!(capital.len(), 1, "{w}");
+    assert_eq!(capital[0]["account_code"], "5.3.5.01");
+    assert_eq!(
+        (capital[0]["earlier_years"].clone(), capital[0]["this_year"].clone(), capital[0]["total"].clone()),
+        (json!("0.00"), json!("20000000.00"), json!("20000000.00"))
+    );
+    assert!(rows(&w, "participations").is_empty());
+    // Bank: 1,500,000 − 1,000,000 + 300,000,000 − 9,933,500 − 1,000,000 + 12,345.67 − 4,750,000 − 20,000,000;
+    // cash in hand 1,000,000; owed PPh 22 166,500 and PPh 21 250,000.
+    let current = rows(&w, "current");
+    let amount = |code: &str| {
+        current.iter().find(|r| r["account_code"] == code).map(|r| r["amount"].as_str().unwrap().to_string())
+    };
+    assert_eq!(amount("1.1.1.02").as_deref(), Some("264828845.67"));
+    assert_eq!(amount("1.1.1.01").as_deref(), Some("1000000.00"));
+    assert_eq!(amount("1.1.4.01").as_deref(), Some("0.00"));
+    let owed: Vec<String> = current
+        .iter()
+        .filter(|r| r["account_name"].as_str().unwrap().contains("kewajiban"))
+        .map(|r| r["amount"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(owed.len(), 2, "{current:?}");
+    assert!(owed.contains(&"-166500.00".to_string()) && owed.contains(&"-250000.00".to_string()));
+    assert_eq!(w["current"]["totals"]["amount"], "265412345.67", "{}", w["current"]);
+    // And it prints.
+    let pdf = y
+        .app
+        .get(&format!("/api/v1/villages/{}/reports/wealth?year=2026&format=pdf", y.v.id))
+        .token(&y.inspector)
+        .send()
+        .await;
+    assert_eq!(pdf.status.as_u16(), 200);
+}

@@ -153,6 +153,8 @@ before(async () => {
   }
   ids.v1 = v1;
   ids.v2 = v2;
+  ids.admin = admin;
+  ids.regency = regency.id;
 
   browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -486,4 +488,70 @@ test('a form without the right CSRF token is refused and changes nothing', async
   assert.ok(session.httpOnly);
   assert.equal(session.sameSite, 'Strict');
   await impl.context.close();
+});
+
+test('the village year in the console: a pasted payee list, a cash payment and the SPJ of an advance', async () => {
+  const v = ids.v2;
+  // On a phone: one request for many payees, pasted from a spreadsheet.
+  const impl = await signIn('implementer-mks', { viewport: { width: 360, height: 740 }, isMobile: true });
+  await impl.page.goto(`${base}/console/payments/new`);
+  await impl.page.getByLabel('Uraian', { exact: true }).fill('Upah harian pekerja jalan, minggu I');
+  await impl.page.getByLabel('Kegiatan').selectOption('02.03.10');
+  await impl.page.locator('#l0_account').selectOption('5.2.1.07');
+  await impl.page.locator('#l0_source').selectOption('DDS');
+  await impl.page.getByText('Banyak penerima sekaligus (tempel daftar)').click();
+  await impl.page.locator('#payees_csv').fill('Ahmad\t002\t1234567890\t750.000\nSiti\t002\t9876543210\t750.000\nRudi\t002\t5554443332\t600.000');
+  await shot(impl.page, '17-payee-list-phone');
+  await Promise.all([impl.page.waitForURL(/done=created$/), impl.page.getByRole('button', { name: 'Simpan draf' }).click()]);
+  assert.match(await impl.page.locator('body').innerText(), /Kuitansi per penerima \(3\)/);
+  await impl.context.close();
+
+  // The treasurer pays a small approved request from cash in hand, once the regency allows it.
+  await ok('PATCH', `/api/v1/regencies/${ids.regency}`, { token: ids.admin, body: { cash_payment_limit: '2000000.00' } });
+  await ok('POST', `/api/v1/villages/${v.id}/transactions`, {
+    token: v.tokens.treasurer, key: key('wd'),
+    body: { kind: 'transfer', value_date: TODAY, description: 'Tarik tunai untuk kas', entries: [
+      { account_code: '1.1.1.01', side: 'debit', amount: '3000000.00' }, { account_code: '1.1.1.02', side: 'credit', amount: '3000000.00' }] },
+  });
+  const small = await ok('POST', `/api/v1/villages/${v.id}/payments`, {
+    token: v.tokens.implementer, key: key('spp'),
+    body: { activity_code: '02.03.10', description: 'Paku dan kawat', fiscal_year: YEAR,
+      payee: { name: 'Toko Sinar', bank_code: '123', account_number: '1002003004' },
+      lines: [{ account_code: '5.2.1.07', source: 'DDS', amount: '850000.00', withholdings: [] }] },
+  });
+  for (const [role, action] of [['implementer', 'submit'], ['secretary', 'verify'], ['head', 'approve']]) {
+    await ok('POST', `/api/v1/payments/${small.id}/${action}`, { token: v.tokens[role] });
+  }
+  const tre = await signIn('treasurer-mks');
+  await tre.page.goto(`${base}/console/payments/${small.id}`);
+  await shot(tre.page, '18-pay-cash');
+  await actOn(tre.page, 'Bayar tunai', 'pay_cash');
+  assert.equal(await statusOf(tre.page), 'paid');
+  await tre.context.close();
+
+  // An advance paid by the bank; the implementer records its SPJ: 1,200,000 + 650,000 spent, 150,000 back.
+  const adv = await ok('POST', `/api/v1/villages/${v.id}/payments`, {
+    token: v.tokens.implementer, key: key('adv'),
+    body: { kind: 'advance', activity_code: '02.03.10', description: 'Panjar swakelola drainase', fiscal_year: YEAR,
+      payee: { name: 'Budi (Ketua TPK)', bank_code: '123', account_number: '2001002003' },
+      lines: [{ account_code: '5.2.1.07', source: 'DDS', amount: '2000000.00' }] },
+  });
+  for (const [role, action] of [['implementer', 'submit'], ['secretary', 'verify'], ['head', 'approve'], ['treasurer', 'release']]) {
+    await ok('POST', `/api/v1/payments/${adv.id}/${action}`, { token: v.tokens[role] });
+  }
+  const transfers = await ok('GET', '/api/v1/bank/transfers', { token: ids.bank });
+  const t = transfers.items.find((x) => x.payment_id === adv.id);
+  await ok('POST', `/api/v1/bank/transfers/${t.id}/result`, { token: ids.bank, key: key('res'), body: { status: 'paid', bank_reference: 'UM-MKS-1', value_date: TODAY } });
+  const spj = await signIn('implementer-mks');
+  await spj.page.goto(`${base}/console/payments/${adv.id}`);
+  await spj.page.getByLabel('Dibayar kepada 1').fill('Toko Bangunan Sinar');
+  await spj.page.getByLabel('Uraian 1').fill('Semen dan pasir');
+  await spj.page.getByLabel('Jumlah 1').fill('1.200.000');
+  await spj.page.getByLabel('Dibayar kepada 2').fill('Upah tukang');
+  await spj.page.getByLabel('Jumlah 2').fill('650.000');
+  await spj.page.getByLabel('Sisa dikembalikan ke rekening desa').fill('150.000');
+  await shot(spj.page, '19-spj-form');
+  await actOn(spj.page, 'Simpan SPJ', 'account');
+  assert.equal(await statusOf(spj.page), 'accounted');
+  await spj.context.close();
 });

@@ -13,6 +13,7 @@ mod reconciliation;
 mod registers;
 mod tax_book;
 mod trail;
+mod wealth;
 
 pub use advances::advances_book;
 pub use bank_book::bank_book;
@@ -24,6 +25,7 @@ pub use reconciliation::reconciliation;
 pub use registers::{activities_book, spp_register};
 pub use tax_book::tax_book;
 pub use trail::{approval_trail, approval_trail_at};
+pub use wealth::wealth;
 
 use super::table::Cell;
 use crate::store::rows::VillageRow;

@@ -59,6 +59,7 @@ pub async fn village_books(ctx: &Ctx, state: &State, village: &VillageRow, year:
                 (dl("bank-book", "bank_book"))
                 (dl("tax-book", "tax_book"))
                 (dl("realisation", "realisation"))
+                (dl("wealth", "wealth"))
             }
         }
         section aria-labelledby="bku-h" {

@@ -10,7 +10,7 @@ use crate::http::auth::{random_token, Principal};
 use crate::http::error::ApiError;
 use crate::http::payments;
 use crate::http::payments::{propose_withholdings, LineBasis};
-use crate::http::views::{Payee, PaymentLineRequest, PaymentRequest, TaxBasis, WithholdingRequest};
+use crate::http::views::{Payee, PaymentLineRequest, PaymentRequest, ReceiptRequest, TaxBasis, WithholdingRequest};
 use crate::store::rows::VillageRow;
 use crate::store::{IdempotencyKey, Written};
 use crate::web::layout::error_alert;
@@ -162,7 +162,60 @@ fn payee_fieldset(ctx: &Ctx, form: &Form) -> Markup {
                 p { label for="invoice_date" { (ctx.t("invoice_date")) }
                     input #invoice_date type="date" name="invoice_date" value=(v("invoice_date")); }
             }
+            details open[!form.trimmed("payees_csv").is_empty()] {
+                summary { (ctx.t("payees_csv")) }
+                p.hint #payees-help { (ctx.t("payees_csv_help")) }
+                textarea #payees_csv name="payees_csv" rows="6" aria-describedby="payees-help"
+                    placeholder="Ahmad; 002; 1234567890; 1.500.000" { (v("payees_csv")) }
+            }
         }
+    }
+}
+
+/// The pasted payee list: one receipt per line (`name; bank code; account number; amount; NPWP?`, separated by
+/// semicolons, tabs or commas), each with one line on `account` and `source`. The mistakes, by line.
+fn read_payees(ctx: &Ctx, text: &str, account: &str, source: &str) -> Result<Vec<ReceiptRequest>, Vec<String>> {
+    let mut receipts = Vec::new();
+    let mut errors = Vec::new();
+    for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let sep = if line.contains(';') {
+            ';'
+        } else if line.contains('\t') {
+            '\t'
+        } else {
+            ','
+        };
+        let f: Vec<&str> = line.split(sep).map(str::trim).collect();
+        let label = format!("{} {}", ctx.t("err_csv_row"), n + 1);
+        if f.len() < 4 || f[..4].iter().any(|x| x.is_empty()) {
+            errors.push(format!("{label}: {}", ctx.t("err_csv_fields")));
+            continue;
+        }
+        let Some(amount) = normalise_amount(f[3]) else {
+            errors.push(format!("{label}, {}: «{}» {}", ctx.t("col_amount"), truncate(f[3]), ctx.t("err_amount")));
+            continue;
+        };
+        receipts.push(ReceiptRequest {
+            payee: Payee {
+                name: f[0].to_string(),
+                bank_code: f[1].to_string(),
+                account_number: f[2].to_string(),
+                npwp: f.get(4).filter(|x| !x.is_empty()).map(|x| x.to_string()),
+            },
+            description: None,
+            lines: vec![PaymentLineRequest {
+                account_code: account.to_string(),
+                source: source.to_string(),
+                amount: AmountInput(Money::parse(&amount)),
+                withholdings: vec![],
+                tax_basis: None,
+            }],
+        });
+    }
+    if errors.is_empty() {
+        Ok(receipts)
+    } else {
+        Err(errors)
     }
 }
 
@@ -311,13 +364,19 @@ pub async fn new_payment(req: HttpRequest, state: State) -> HttpResponse {
 /// can get wrong; the API's handler then applies exactly the API's rules.
 fn read_form(ctx: &Ctx, form: &Form) -> Result<PaymentRequest, Vec<String>> {
     let mut errors = Vec::new();
-    for (name, label) in [
-        ("description", "description"),
-        ("activity_code", "activity"),
-        ("payee_name", "payee_name"),
-        ("bank_code", "bank_code"),
-        ("account_number", "account_no"),
-    ] {
+    let many = !form.trimmed("payees_csv").is_empty();
+    let required: &[(&str, &str)] = if many {
+        &[("description", "description"), ("activity_code", "activity")]
+    } else {
+        &[
+            ("description", "description"),
+            ("activity_code", "activity"),
+            ("payee_name", "payee_name"),
+            ("bank_code", "bank_code"),
+            ("account_number", "account_no"),
+        ]
+    };
+    for (name, label) in required {
         if form.trimmed(name).is_empty() {
             errors.push(format!("{}: {}", ctx.t(label), ctx.t("err_required")));
         }
@@ -334,6 +393,23 @@ fn read_form(ctx: &Ctx, form: &Form) -> Result<PaymentRequest, Vec<String>> {
     let invoice_date = form.trimmed("invoice_date");
     if !invoice_date.is_empty() && chrono::NaiveDate::parse_from_str(invoice_date, "%Y-%m-%d").is_err() {
         errors.push(format!("{}: {}", ctx.t("invoice_date"), ctx.t("err_date")));
+    }
+    if many {
+        let (account, source) = (form.trimmed("l0_account"), form.trimmed("l0_source"));
+        if account.is_empty() || source.is_empty() {
+            errors.push(ctx.t("err_csv_line1").to_string());
+        }
+        match read_payees(ctx, form.trimmed("payees_csv"), account, source) {
+            Ok(receipts) if errors.is_empty() => {
+                let mut body = request_body(form, fiscal_year, Vec::new());
+                body.payee = None;
+                body.receipts = Some(receipts);
+                return Ok(body);
+            }
+            Ok(_) => {}
+            Err(mut e) => errors.append(&mut e),
+        }
+        return Err(errors);
     }
     let mut lines = Vec::new();
     for i in 0..FORM_LINES {

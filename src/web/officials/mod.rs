@@ -12,7 +12,7 @@ pub use books::{books, village_books};
 pub use budget::{budget, budget_table};
 pub use drafting::{create_payment, new_payment};
 pub use inbox::inbox;
-pub use payment::{act, payment};
+pub use payment::{account, act, payment};
 
 use super::session::to_login;
 use super::{api_error_page, error_page, Ctx};

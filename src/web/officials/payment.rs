@@ -2,17 +2,19 @@
 //! approval trail and the bank transfers — and the actions' form posts.
 
 use super::State;
+use crate::domain::money::{AmountInput, Money};
 use crate::domain::roles::Role;
 use crate::domain::settlement::PaymentKind;
-use crate::domain::workflow::{transition, Action, PaymentStatus};
+use crate::domain::workflow::{transition, Action};
 use crate::http::auth::{Principal, READERS};
 use crate::http::error::ApiError;
+use crate::http::views::{AccountabilityReceiptRequest, AccountabilityRequest, PaymentLineRequest};
 use crate::http::{load_village, payments};
 use crate::store::rows::{BudgetPositionRow, PaymentRecord, VillageRow};
 use crate::web::i18n;
 use crate::web::layout::{budget_bar, done_notice, error_alert, status_badge};
 use crate::web::session::{csrf_refused, to_login};
-use crate::web::zone::{zone_of, Zone};
+use crate::web::zone::Zone;
 use crate::web::{api_error_page, blocking, error_page, money, page, redirect, Ctx, Form, Session};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -27,12 +29,24 @@ fn action_of(s: &str) -> Option<Action> {
         "reject" => Action::Reject,
         "release" => Action::Release,
         "cancel" => Action::Cancel,
+        "pay_cash" => Action::PayCash,
         _ => return None,
     })
 }
 
-const ACTIONS: [Action; 7] =
-    [Action::Submit, Action::Verify, Action::Return, Action::Approve, Action::Reject, Action::Release, Action::Cancel];
+const ACTIONS: [Action; 8] = [
+    Action::Submit,
+    Action::Verify,
+    Action::Return,
+    Action::Approve,
+    Action::Reject,
+    Action::Release,
+    Action::PayCash,
+    Action::Cancel,
+];
+
+/// Receipt rows of the console's SPJ form (the API takes up to 500).
+const SPJ_ROWS: usize = 6;
 
 fn needs_note(a: Action) -> bool {
     matches!(a, Action::Return | Action::Reject | Action::Cancel)
@@ -52,6 +66,8 @@ struct Loaded {
     village: VillageRow,
     positions: Vec<BudgetPositionRow>,
     zone: Zone,
+    /// The regency's per-payment cash limit (`pay-cash`), if it allows cash payments at all.
+    cash_limit: Option<i64>,
 }
 
 /// Loads what the payment page shows; `404` when the request does not exist or is outside the caller's scope.
@@ -66,27 +82,51 @@ async fn load_payment(state: &State, who: &Principal, id: &str) -> Result<Loaded
     let db = state.db.clone();
     let (vid, year) = (village.id.clone(), rec.payment.fiscal_year);
     let positions = blocking(move || db.get_budget(&vid, year)).await?.map(|b| b.positions).unwrap_or_default();
-    let zone = zone_of(state, &village.regency_id).await?;
-    Ok(Loaded { rec, village, positions, zone })
+    let db = state.db.clone();
+    let rid = village.regency_id.clone();
+    let regency = blocking(move || db.get_regency(&rid)).await?;
+    let zone = regency.as_ref().map_or(Zone::WIB, Zone::of_regency);
+    let cash_limit = regency.and_then(|r| r.cash_payment_limit);
+    Ok(Loaded { rec, village, positions, zone, cash_limit })
 }
 
 /// The actions the caller's role may take on a request in this status (none for anyone outside the village).
-fn allowed_actions(who: &Principal, kind: PaymentKind, status: PaymentStatus) -> Vec<Action> {
+/// Paying in cash is offered only where the regency allows it for this amount (one payee, within its limit).
+fn allowed_actions(who: &Principal, rec: &PaymentRecord, cash_limit: Option<i64>) -> Vec<Action> {
     if !who.role().is_village_role() {
         return vec![];
     }
-    ACTIONS.iter().copied().filter(|a| transition(kind, status, *a, who.role()).is_ok()).collect()
+    let p = &rec.payment;
+    let cash_ok = rec.receipts.is_empty() && cash_limit.is_some_and(|limit| p.net <= limit);
+    ACTIONS
+        .iter()
+        .copied()
+        .filter(|a| transition(p.kind, p.status, *a, who.role()).is_ok())
+        .filter(|a| *a != Action::PayCash || cash_ok)
+        .collect()
 }
 
 async fn render_payment(ctx: &Ctx, state: &State, id: &str, error: Option<(ApiError, Action)>) -> HttpResponse {
+    render_payment_with(ctx, state, id, error, &Form::parse(b"")).await
+}
+
+/// The payment page, with the SPJ form holding `form_for_spj` (what was typed, after a refusal: nothing is lost).
+async fn render_payment_with(
+    ctx: &Ctx,
+    state: &State,
+    id: &str,
+    error: Option<(ApiError, Action)>,
+    form_for_spj: &Form,
+) -> HttpResponse {
     let Some(s) = &ctx.session else { return error_page(ctx, StatusCode::UNAUTHORIZED, "", "") };
     let who = &s.principal;
-    let Loaded { rec, village, positions, zone } = match load_payment(state, who, id).await {
+    let Loaded { rec, village, positions, zone, cash_limit } = match load_payment(state, who, id).await {
         Ok(x) => x,
         Err(e) => return api_error_page(ctx, &e),
     };
     let p = &rec.payment;
-    let allowed = allowed_actions(who, p.kind, p.status);
+    let allowed = allowed_actions(who, &rec, cash_limit);
+    let spj = p.kind == PaymentKind::Advance && transition(p.kind, p.status, Action::Account, who.role()).is_ok();
     let http_status =
         error.as_ref().and_then(|(e, _)| StatusCode::from_u16(e.problem().status).ok()).unwrap_or(StatusCode::OK);
     let back = if who.role() == Role::Inspector {
@@ -101,7 +141,9 @@ async fn render_payment(ctx: &Ctx, state: &State, id: &str, error: Option<(ApiEr
         @if let Some((e, _)) = &error { (error_alert(ctx, e)) }
         (figures(ctx, &rec, &village))
         (lines(ctx, &rec, &positions))
-        (actions(ctx, s, &rec, &allowed))
+        // An advance waiting for its SPJ has that form instead of an empty list of actions.
+        @if !(spj && allowed.is_empty()) { (actions(ctx, s, &rec, &allowed)) }
+        @if spj { (spj_form(ctx, s, &rec, form_for_spj)) }
         (receipts(ctx, &rec))
         (trail(ctx, zone, &rec))
         (transfers(ctx, &rec))
@@ -325,10 +367,167 @@ pub async fn act(req: HttpRequest, state: State, path: web::Path<(String, String
     }
     let who = s.principal.clone();
     // The API's own path: the same checks, separation of duties, budget and funds rules, and errors.
-    let result = payments::take_step(&state, &who, &id, a, note, None, None).await;
+    let paid_on = (a == Action::PayCash).then(crate::http::ledger::today_wib);
+    let result = payments::take_step(&state, &who, &id, a, note, paid_on, None).await;
     match result {
         Ok(_) => redirect(&format!("/console/payments/{id}?done={}", a.as_str())),
         Err(e) => render_payment(&ctx, &state, &id, Some((e, a))).await,
+    }
+}
+
+/// The SPJ of a paid advance: what was bought from whom (a row each), what goes back to the village account, and
+/// the day. The accounts offered are the advance's own lines.
+fn spj_form(ctx: &Ctx, s: &Session, rec: &PaymentRecord, form: &Form) -> Markup {
+    let accounts: Vec<&str> = {
+        let mut a: Vec<&str> = rec.lines.iter().map(|l| l.account_code.as_str()).collect();
+        a.dedup();
+        a
+    };
+    let v = |name: String| form.get(&name).to_string();
+    html! {
+        section.card aria-labelledby="spj-h" {
+            h2 #spj-h { (ctx.t("spj_title")) }
+            p { (ctx.t("spj_intro")) " " strong { (money(ctx.lang, rec.payment.net)) } "." }
+            form.stack method="post" action={"/console/payments/" (rec.payment.id) "/accountability"} novalidate {
+                input type="hidden" name="csrf" value=(s.csrf);
+                input type="hidden" name="idem" value=(match form.get("idem") { "" => crate::http::auth::random_token(18), k => k.to_string() });
+                div.table-scroll {
+                    table {
+                        thead { tr {
+                            th scope="col" { (ctx.t("spj_payee")) }
+                            th scope="col" { (ctx.t("description")) }
+                            th scope="col" { (ctx.t("col_account")) }
+                            th scope="col" { (ctx.t("col_amount")) }
+                        } }
+                        tbody {
+                            @for i in 0..SPJ_ROWS {
+                                tr {
+                                    td { input type="text" name={"r" (i) "_payee"} value=(v(format!("r{i}_payee"))) maxlength="200" aria-label={(ctx.t("spj_payee")) " " (i + 1)}; }
+                                    td { input type="text" name={"r" (i) "_description"} value=(v(format!("r{i}_description"))) maxlength="500" aria-label={(ctx.t("description")) " " (i + 1)}; }
+                                    td { select name={"r" (i) "_account"} aria-label={(ctx.t("col_account")) " " (i + 1)} {
+                                        @for a in &accounts {
+                                            option value=(a) selected[form.get(&format!("r{i}_account")) == *a] { (a) }
+                                        }
+                                    } }
+                                    td { input type="text" name={"r" (i) "_amount"} value=(v(format!("r{i}_amount"))) inputmode="decimal" aria-label={(ctx.t("col_amount")) " " (i + 1)}; }
+                                }
+                            }
+                        }
+                    }
+                }
+                div.row {
+                    p { label for="spj_returned" { (ctx.t("spj_returned")) }
+                        input #spj_returned type="text" name="returned" value=(form.get("returned")) inputmode="decimal" required; }
+                    p { label for="spj_date" { (ctx.t("spj_date")) }
+                        input #spj_date type="date" name="value_date" value=(form.get("value_date")); }
+                }
+                p.actions { button.primary type="submit" { (ctx.t("spj_submit")) } }
+            }
+        }
+    }
+}
+
+/// The SPJ form read into the API's request, or what is wrong with it in the official's words.
+fn read_spj(ctx: &Ctx, form: &Form, rec: &PaymentRecord) -> Result<AccountabilityRequest, Vec<String>> {
+    let source = rec.lines.first().and_then(|l| l.source.clone()).unwrap_or_default();
+    let mut errors = Vec::new();
+    let mut receipts = Vec::new();
+    for i in 0..SPJ_ROWS {
+        let payee = form.trimmed(&format!("r{i}_payee"));
+        let amount = form.trimmed(&format!("r{i}_amount"));
+        if payee.is_empty() && amount.is_empty() {
+            continue;
+        }
+        let label = format!("{} {}", ctx.t("spj_row"), i + 1);
+        if payee.is_empty() || amount.is_empty() {
+            errors.push(format!("{label} {}", ctx.t("spj_incomplete")));
+            continue;
+        }
+        let Some(amount) = crate::web::normalise_amount(amount) else {
+            errors.push(format!("{label}, {}: {}", ctx.t("col_amount"), ctx.t("err_amount")));
+            continue;
+        };
+        let description =
+            Some(form.trimmed(&format!("r{i}_description"))).filter(|d| !d.is_empty()).map(str::to_string);
+        receipts.push(AccountabilityReceiptRequest {
+            payee: payee.to_string(),
+            npwp: None,
+            description,
+            lines: vec![PaymentLineRequest {
+                account_code: form.trimmed(&format!("r{i}_account")).to_string(),
+                source: source.clone(),
+                amount: AmountInput(Money::parse(&amount)),
+                withholdings: vec![],
+                tax_basis: None,
+            }],
+        });
+    }
+    if receipts.is_empty() {
+        errors.push(ctx.t("spj_no_rows").to_string());
+    }
+    let returned = match form.trimmed("returned") {
+        "" => "0.00".to_string(),
+        r => match crate::web::normalise_amount(r) {
+            Some(a) => a,
+            None if r == "0" => "0.00".to_string(),
+            None => {
+                errors.push(format!("{}: {}", ctx.t("spj_returned"), ctx.t("err_amount")));
+                String::new()
+            }
+        },
+    };
+    let value_date = match form.trimmed("value_date") {
+        "" => None,
+        d => match chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d") {
+            Ok(d) => Some(d),
+            Err(_) => {
+                errors.push(format!("{}: {}", ctx.t("spj_date"), ctx.t("err_date")));
+                None
+            }
+        },
+    };
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(AccountabilityRequest { receipts, returned, value_date })
+}
+
+/// The SPJ form's post: the API's own path (`record_accountability`), with the form's idempotency key so that a
+/// second tap records it once.
+pub async fn account(req: HttpRequest, state: State, path: web::Path<String>, body: web::Bytes) -> HttpResponse {
+    let ctx = Ctx::from_request(&req);
+    let form = Form::parse(&body);
+    let Some(s) = &ctx.session else { return to_login(&req) };
+    if !s.csrf_ok(&form) {
+        return csrf_refused(&ctx);
+    }
+    if crate::web::session::session_ended(&ctx, &state).await {
+        return to_login(&req);
+    }
+    let id = path.into_inner();
+    let who = s.principal.clone();
+    let rec = match load_payment(&state, &who, &id).await {
+        Ok(l) => l.rec,
+        Err(e) => return api_error_page(&ctx, &e),
+    };
+    let request = match read_spj(&ctx, &form, &rec) {
+        Ok(r) => r,
+        Err(errors) => {
+            let e = ApiError::validation(errors.join("; "));
+            return render_payment_with(&ctx, &state, &id, Some((e, Action::Account)), &form).await;
+        }
+    };
+    let key = Some(form.trimmed("idem")).filter(|k| !k.is_empty()).map(|k| crate::store::IdempotencyKey {
+        principal: who.id().to_string(),
+        key: format!("console-spj-{}", k.chars().take(60).collect::<String>()),
+        request_hash: format!(
+            "{id}:{}",
+            form.fields().filter(|(n, _)| *n != "csrf").map(|(n, v)| format!("{n}={v}")).collect::<Vec<_>>().join("&")
+        ),
+    });
+    match payments::record_accountability(&state, &who, &id, request, key).await {
+        Ok(_) => redirect(&format!("/console/payments/{id}?done=account")),
+        Err(e) => render_payment_with(&ctx, &state, &id, Some((e, Action::Account)), &form).await,
     }
 }
 
