@@ -48,6 +48,11 @@ impl AnchorKey {
         Ok(AnchorKey { signing: SigningKey::from_bytes(&seed), path: path.to_path_buf() })
     }
 
+    /// The signing half, for the other signatures the service makes with a key of this kind (webhooks).
+    pub fn signing_key(&self) -> &SigningKey {
+        &self.signing
+    }
+
     pub fn verifying(&self) -> VerifyingKey {
         self.signing.verifying_key()
     }
@@ -72,13 +77,14 @@ impl AnchorKey {
     }
 }
 
-/// Checkpoints every village whose head moved, every `interval`, for as long as the process runs (a thread of its
-/// own: it needs no async runtime). Safe on several instances at once: a head signed twice at the same position is
-/// stored once.
-pub fn spawn_periodic(db: Db, key: std::sync::Arc<AnchorKey>, interval: std::time::Duration) {
+/// Checkpoints every village whose head moved, every `interval`, for as long as the service's state lives (a thread
+/// of its own: it needs no async runtime, and ends when the server that owns the state is gone). Safe on several
+/// instances at once: a head signed twice at the same position is stored once.
+pub fn spawn_periodic(state: std::sync::Weak<crate::http::AppState>, interval: std::time::Duration) {
     let started = std::thread::Builder::new().name("checkpoints".into()).spawn(move || loop {
         std::thread::sleep(interval);
-        match key.checkpoint(&db, None) {
+        let Some(state) = state.upgrade() else { return };
+        match state.anchor.checkpoint(&state.db, None) {
             Ok(cps) if !cps.is_empty() => tracing::info!(villages = cps.len(), "checkpointed chain heads"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "checkpointing the chain heads failed; trying next interval"),

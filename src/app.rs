@@ -59,16 +59,22 @@ pub fn build_state(settings: Settings) -> anyhow::Result<Arc<AppState>> {
         }
     }
     let anchor = Arc::new(crate::anchor::AnchorKey::load_or_create(&settings.anchor_key_path())?);
-    Ok(Arc::new(AppState { db, jwt, settings, metrics: Metrics::default(), anchor }))
+    let webhook_key = Arc::new(crate::anchor::AnchorKey::load_or_create(&settings.webhook_key_path())?);
+    Ok(Arc::new(AppState { db, jwt, settings, metrics: Metrics::default(), anchor, webhook_key }))
 }
 
 /// Starts serving on an already bound listener (tests bind port 0), with the periodic checkpoints of the chain heads.
 pub fn run(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Server> {
     if state.settings.checkpoint_interval_secs > 0 {
         crate::anchor::spawn_periodic(
-            state.db.clone(),
-            state.anchor.clone(),
+            Arc::downgrade(&state),
             std::time::Duration::from_secs(state.settings.checkpoint_interval_secs),
+        );
+    }
+    if state.settings.webhook_poll_ms > 0 {
+        crate::webhooks::spawn_worker(
+            Arc::downgrade(&state),
+            std::time::Duration::from_millis(state.settings.webhook_poll_ms),
         );
     }
     let workers = match state.settings.workers {

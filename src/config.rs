@@ -66,6 +66,10 @@ pub struct Settings {
     pub anchor_key_file: PathBuf,
     /// Seconds between periodic checkpoints of the heads that moved; 0: only on demand.
     pub checkpoint_interval_secs: u64,
+    /// The file of the Ed25519 key that signs webhook deliveries; empty: `data_dir/webhook.key`.
+    pub webhook_key_file: PathBuf,
+    /// Milliseconds between rounds of the webhook worker; 0: no deliveries from this instance.
+    pub webhook_poll_ms: u64,
     /// Thresholds of the regency's anomaly rules.
     #[serde(default)]
     pub anomalies: crate::reports::anomalies::AnomalyRules,
@@ -93,6 +97,8 @@ impl Default for Settings {
             admin_password: None,
             anchor_key_file: PathBuf::new(),
             checkpoint_interval_secs: 3600,
+            webhook_key_file: PathBuf::new(),
+            webhook_poll_ms: 1000,
             anomalies: Default::default(),
             tax: Default::default(),
         }
@@ -143,6 +149,15 @@ impl Settings {
             self.data_dir.join("anchor.key")
         } else {
             self.anchor_key_file.clone()
+        }
+    }
+
+    /// The webhook key's file: `webhook_key_file`, or `data_dir/webhook.key` when that is empty.
+    pub fn webhook_key_path(&self) -> PathBuf {
+        if self.webhook_key_file.as_os_str().is_empty() {
+            self.data_dir.join("webhook.key")
+        } else {
+            self.webhook_key_file.clone()
         }
     }
 

@@ -13,3 +13,4 @@ pub mod reports;
 pub mod store;
 pub mod users;
 pub mod web;
+pub mod webhooks;

@@ -425,12 +425,28 @@ pub async fn create_bank_client(
         created_at: now_micros(),
         token_version: 0,
         public_key,
+        webhook_url: b.webhook_url.as_deref().map(webhook_field).transpose()?,
     };
     let id = row.id.clone();
     let db = state.db.clone();
     let ids = village_ids.clone();
     blocking(move || db.create_bank_client(row, &ids)).await?;
     Ok(HttpResponse::Created().json(BankClientCreated { id, client_id, client_secret: secret, name, village_ids }))
+}
+
+/// A webhook URL: `https://…`, or `http://` to this machine only (a receiver beside the service, as in tests).
+fn webhook_field(url: &str) -> Result<String, ApiError> {
+    let url = url.trim();
+    let local = ["http://127.0.0.1:", "http://127.0.0.1/", "http://localhost:", "http://[::1]:"];
+    let ok = url.len() <= 500
+        && !url.chars().any(|c| c.is_whitespace() || c.is_control())
+        && (url.starts_with("https://") || local.iter().any(|p| url.starts_with(p)));
+    if !ok {
+        return Err(ApiError::validation(
+            "webhook_url must be an https:// URL (or http:// on 127.0.0.1), at most 500 characters",
+        ));
+    }
+    Ok(url.to_string())
 }
 
 /// A bank client's public key, checked (RSA, at least 2048 bits) and kept as sent (trimmed).
@@ -478,7 +494,12 @@ pub async fn update_bank_client(
         Some(Some(pem)) => Some(Some(public_key_field(&pem)?)),
         other => other,
     };
-    let change = crate::store::BankClientChange { name, active: b.active, village_ids: villages, public_key: key };
+    let webhook_url = match b.webhook_url {
+        Some(Some(url)) => Some(Some(webhook_field(&url)?)),
+        other => other,
+    };
+    let change =
+        crate::store::BankClientChange { name, active: b.active, village_ids: villages, public_key: key, webhook_url };
     let db = state.db.clone();
     let row = blocking(move || db.update_bank_client(&id, &change)).await?;
     Ok(HttpResponse::Ok().json(BankClientView::from(row)))
@@ -500,4 +521,48 @@ pub async fn rotate_bank_secret(state: State, who: Principal, id: web::Path<Stri
         name: row.name,
         village_ids,
     }))
+}
+
+/// The public key webhook deliveries are signed with (no token: it proves nothing by itself).
+#[utoipa::path(get, path = "/api/v1/webhooks/key", tag = "bank", responses((status = 200, description = "the key")))]
+pub async fn webhook_key(state: State) -> HttpResponse {
+    use base64::Engine;
+    let key = state.webhook_key.verifying();
+    HttpResponse::Ok().json(serde_json::json!({
+        "algorithm": "Ed25519",
+        "key_id": state.webhook_key.key_id(),
+        "public_key": base64::engine::general_purpose::STANDARD.encode(key.as_bytes()),
+        "public_key_pem": crate::domain::anchor::public_key_pem(&key),
+        "signed": "<X-Kasdesa-Timestamp>.<body>",
+    }))
+}
+
+/// A bank client's webhook events, newest first, with every attempt (admin, or the client itself).
+#[utoipa::path(get, path = "/api/v1/bank-clients/{id}/deliveries", tag = "bank", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 200, description = "events and attempts"), (status = 404, body = Problem)))]
+pub async fn webhook_deliveries(state: State, who: Principal, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let db = state.db.clone();
+    let cid = id.clone();
+    let client = blocking(move || db.get_bank_client(&cid)).await?.ok_or_else(ApiError::not_found)?;
+    let allowed = who.role() == Role::Admin || (who.role() == Role::Bank && who.id() == client.client_id);
+    if !allowed {
+        return Err(ApiError::not_found());
+    }
+    let db = state.db.clone();
+    let rows = blocking(move || db.webhook_deliveries(&client.id, 200)).await?;
+    let items: Vec<serde_json::Value> = rows
+        .into_iter()
+        .map(|(e, attempts)| {
+            serde_json::json!({
+                "id": e.id, "event": e.event, "village_id": e.village_id, "transfer_id": e.transfer_id,
+                "created_at": crate::domain::chain::canonical_time(e.created_at),
+                "delivered_at": e.delivered_at.map(crate::domain::chain::canonical_time),
+                "next_attempt_at": e.delivered_at.is_none().then(|| crate::domain::chain::canonical_time(e.next_attempt_at)),
+                "attempts": attempts.iter().map(|a| serde_json::json!({
+                    "attempt": a.attempt, "at": crate::domain::chain::canonical_time(a.at), "status": a.status, "error": a.error,
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
 }

@@ -38,6 +38,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// The key that signs checkpoints of the chain heads (not in the database).
     pub anchor: Arc<crate::anchor::AnchorKey>,
+    /// The key that signs webhook deliveries.
+    pub webhook_key: Arc<crate::anchor::AnchorKey>,
 }
 
 #[derive(Default)]
@@ -91,6 +93,8 @@ pub fn configure(state: Arc<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
                     .route("/bank-clients", web::get().to(admin::list_bank_clients))
                     .route("/bank-clients/{id}", web::patch().to(admin::update_bank_client))
                     .route("/bank-clients/{id}/secret", web::post().to(admin::rotate_bank_secret))
+                    .route("/bank-clients/{id}/deliveries", web::get().to(admin::webhook_deliveries))
+                    .route("/webhooks/key", web::get().to(admin::webhook_key))
                     .route("/catalogue/accounts", web::get().to(catalogue::accounts))
                     .route("/catalogue/activities", web::get().to(catalogue::activities))
                     .route("/villages/{id}/accounts", web::get().to(ledger::accounts))

@@ -234,6 +234,9 @@ pub struct NewBankClient {
     /// An RSA public key (PEM, at least 2048 bits): the client must then sign every request (SNAP conventions).
     #[serde(default)]
     pub public_key: Option<String>,
+    /// Where kasdesa pushes `transfer.released` events (https, or http on 127.0.0.1).
+    #[serde(default)]
+    pub webhook_url: Option<String>,
 }
 
 /// A change to a bank client (admin): each field given replaces the current one. Every change ends the client's
@@ -249,6 +252,10 @@ pub struct BankClientUpdate {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
     pub public_key: Option<Option<String>>,
+    /// Where events are pushed; `null` stops the pushes (events already waiting stay in the outbox).
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub webhook_url: Option<Option<String>>,
 }
 
 /// A bank client as administrators see it (never its secret).
@@ -264,6 +271,8 @@ pub struct BankClientView {
     pub signs_requests: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub public_key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook_url: Option<String>,
 }
 
 impl From<(crate::store::rows::BankClientRow, Vec<String>)> for BankClientView {
@@ -277,6 +286,7 @@ impl From<(crate::store::rows::BankClientRow, Vec<String>)> for BankClientView {
             created_at: crate::domain::chain::canonical_time(r.created_at),
             signs_requests: r.public_key.is_some(),
             public_key: r.public_key,
+            webhook_url: r.webhook_url,
         }
     }
 }

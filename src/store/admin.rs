@@ -64,6 +64,7 @@ pub struct BankClientChange {
     pub active: Option<bool>,
     pub village_ids: Option<Vec<String>>,
     pub public_key: Option<Option<String>>,
+    pub webhook_url: Option<Option<String>>,
 }
 
 impl Db {
@@ -424,6 +425,9 @@ impl Db {
                 if let Some(key) = &change.public_key {
                     row.public_key.clone_from(key);
                 }
+                if let Some(url) = &change.webhook_url {
+                    row.webhook_url.clone_from(url);
+                }
                 row.token_version += 1;
                 diesel::update(bank_clients::table.find(id))
                     .set((
@@ -431,6 +435,7 @@ impl Db {
                         bank_clients::active.eq(row.active),
                         bank_clients::token_version.eq(row.token_version),
                         bank_clients::public_key.eq(&row.public_key),
+                        bank_clients::webhook_url.eq(&row.webhook_url),
                     ))
                     .execute(c)?;
                 if let Some(ids) = village_ids {

@@ -28,6 +28,7 @@ mod reports;
 pub mod rows;
 pub mod schema;
 mod types;
+pub mod webhooks;
 mod write;
 
 pub use admin::BankClientChange;

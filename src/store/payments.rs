@@ -512,6 +512,8 @@ fn release_transfers(
         out.push(new_transfer(village, rec, actor, rec.transfers.len() + 1 + i, receipt_no, amount));
     }
     c.insert_all(transfers::table, &out)?;
+    // The banks that asked to be told hear of it from the outbox, written in this same transaction.
+    super::webhooks::enqueue_released(c, village, rec, &out)?;
     for r in rec.receipts.iter_mut().filter(|r| releasable(r.status)) {
         r.status = ReceiptStatus::Released;
         diesel::update(receipts::table.find((&r.payment_id, r.receipt_no)))

@@ -132,6 +132,35 @@ pub struct BankClientRow {
     pub token_version: i64,
     /// Its RSA public key (PEM), when it signs its requests (`domain::snap`).
     pub public_key: Option<String>,
+    /// Where its events are pushed (`transfer.released`), if it asked for them.
+    pub webhook_url: Option<String>,
+}
+
+/// An event waiting in (or delivered from) the webhook outbox.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
+#[diesel(table_name = webhook_outbox)]
+pub struct OutboxRow {
+    pub id: String,
+    pub bank_client_id: String,
+    pub village_id: String,
+    pub event: String,
+    pub transfer_id: String,
+    pub payload: String,
+    pub created_at: NaiveDateTime,
+    pub next_attempt_at: NaiveDateTime,
+    pub attempts: i32,
+    pub delivered_at: Option<NaiveDateTime>,
+}
+
+/// One delivery attempt of an event: the receiver's status, or why there was none.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
+#[diesel(table_name = webhook_attempts)]
+pub struct AttemptRow {
+    pub outbox_id: String,
+    pub attempt: i32,
+    pub at: NaiveDateTime,
+    pub status: Option<i32>,
+    pub error: Option<String>,
 }
 
 /// A signed checkpoint of a village's chain head (`domain::anchor`), as stored.

@@ -110,6 +110,32 @@ diesel::table! {
         created_at -> Timestamp,
         token_version -> BigInt,
         public_key -> Nullable<Text>,
+        webhook_url -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    webhook_outbox (id) {
+        id -> Text,
+        bank_client_id -> Text,
+        village_id -> Text,
+        event -> Text,
+        transfer_id -> Text,
+        payload -> Text,
+        created_at -> Timestamp,
+        next_attempt_at -> Timestamp,
+        attempts -> Integer,
+        delivered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    webhook_attempts (outbox_id, attempt) {
+        outbox_id -> Text,
+        attempt -> Integer,
+        at -> Timestamp,
+        status -> Nullable<Integer>,
+        error -> Nullable<Text>,
     }
 }
 
@@ -463,4 +489,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_throttle,
     login_known,
     bank_external_ids,
+    webhook_outbox,
+    webhook_attempts,
 );

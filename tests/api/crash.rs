@@ -11,15 +11,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-struct Server {
-    child: Option<Child>,
-    port: u16,
-    env: Vec<(String, String)>,
-    log: std::path::PathBuf,
+pub(crate) struct Server {
+    pub(crate) child: Option<Child>,
+    pub(crate) port: u16,
+    pub(crate) env: Vec<(String, String)>,
+    pub(crate) log: std::path::PathBuf,
 }
 
 impl Server {
-    fn start(&mut self) {
+    pub(crate) fn start(&mut self) {
         let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_kasdesa"))
             .arg("serve")
@@ -32,7 +32,7 @@ impl Server {
         self.child = Some(child);
     }
 
-    fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         if let Some(mut c) = self.child.take() {
             c.kill().expect("SIGKILL");
             c.wait().unwrap();
@@ -46,7 +46,7 @@ impl Drop for Server {
     }
 }
 
-async fn wait_ready(client: &reqwest::Client, base: &str) {
+pub(crate) async fn wait_ready(client: &reqwest::Client, base: &str) {
     for _ in 0..200 {
         if let Ok(r) = client.get(format!("{base}/health/ready")).send().await {
             if r.status().is_success() {

@@ -28,5 +28,6 @@ mod reports;
 mod snap;
 mod tax;
 mod trust;
+mod webhooks;
 mod workflow_helpers;
 mod year_end;

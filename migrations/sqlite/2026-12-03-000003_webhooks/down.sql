@@ -1,0 +1,3 @@
+DROP TABLE webhook_attempts;
+DROP TABLE webhook_outbox;
+ALTER TABLE bank_clients DROP COLUMN webhook_url;
