@@ -381,7 +381,68 @@ async fn settle(
     Ok(txn)
 }
 
+/// An advance (panjar) to the implementer, paid by the bank, then its accountability (SPJ): one receipt spending
+/// nine tenths of it, the rest returned to the bank. The SPJ's posting is found among the request's postings.
+async fn advance(run: &Run, rng: &mut Rng) -> StepResult<()> {
+    let v = run.village(rng);
+    let o = v.officials.as_ref().expect("advances run only with officials");
+    let line = rng.below(SPENDING.len() as u64) as usize;
+    let (account, activity, _, source) = SPENDING[line];
+    // Rp 1,000,000 to Rp 20,000,000, whole hundreds of rupiah.
+    let gross = rng.range(100_000_000, 2_000_000_000) / 10_000 * 10_000;
+    let returned = gross / 10;
+    let spent = gross - returned;
+    let n = rng.below(1_000_000);
+    let body = json!({
+        "kind": "advance", "activity_code": activity, "fiscal_year": run.world.year,
+        "description": "Panjar kegiatan swakelola",
+        "payee": {"name": "Ketua TPK", "bank_code": "123", "account_number": format!("2002{n:06}")},
+        "lines": [{"account_code": account, "source": source, "amount": fmt_sen(gross)}],
+    });
+    let key = uuid::Uuid::new_v4().to_string();
+    let path = format!("/api/v1/villages/{}/payments", v.id);
+    let draft = run
+        .api
+        .call(&run.rec, "advance draft", Method::POST, &path, Some(&o.implementer), Some(&key), Some(&body))
+        .await
+        .map_err(|f| ("advance draft", f))?;
+    let id = str_field(&draft.body, "id").map_err(|f| ("advance draft", f))?;
+    let transfers = approval_chain(run, v, &id).await?;
+    let paid = settle(run, rng, v, &transfers[0], None, true).await?;
+    let spj = json!({"returned": fmt_sen(returned), "value_date": run.world.value_date(), "receipts": [
+        {"payee": "Toko Bangunan", "description": "Bahan kegiatan",
+         "lines": [{"account_code": account, "source": source, "amount": fmt_sen(spent)}]}]});
+    let key = uuid::Uuid::new_v4().to_string();
+    let path = format!("/api/v1/payments/{id}/accountability");
+    run.api
+        .call(&run.rec, "spj", Method::POST, &path, Some(&o.implementer), Some(&key), Some(&spj))
+        .await
+        .map_err(|f| ("spj", f))?;
+    // The SPJ's posting: the request's postings other than the advance's payment.
+    let path = format!("/api/v1/villages/{}/transactions?payment_id={id}", v.id);
+    let postings = run
+        .api
+        .call(&run.rec, "spj posting", Method::GET, &path, Some(&o.treasurer), None, None)
+        .await
+        .map_err(|f| ("spj posting", f))?;
+    let paid_id = str_field(&paid, "id").map_err(|f| ("spj posting", f))?;
+    let txn = postings.body["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|t| t["id"].as_str() != Some(paid_id.as_str())))
+        .cloned()
+        .ok_or(("spj posting", Failure::Unexpected("the SPJ posted nothing".into())))?;
+    run.record_posting(v, &txn).map_err(|f| ("spj", f))?;
+    *v.book.lock().expect("book lock").realised.entry((account.into(), activity.into(), source.into())).or_insert(0) +=
+        spent;
+    inc(&run.c.payments);
+    Ok(())
+}
+
 async fn payment(run: &Run, rng: &mut Rng) -> StepResult<()> {
+    // One in ten is an advance and its SPJ.
+    if rng.chance(0.1) {
+        return advance(run, rng).await;
+    }
     let v = run.village(rng);
     let o = v.officials.as_ref().expect("payments run only with officials");
     let line = rng.below(SPENDING.len() as u64) as usize;

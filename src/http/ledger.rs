@@ -192,6 +192,8 @@ pub struct TxnListQuery {
     pub to: Option<NaiveDate>,
     /// Only transactions with an entry on this account.
     pub account: Option<String>,
+    /// Only the postings of this payment request (its disbursements, a tax deposit, an advance's SPJ).
+    pub payment_id: Option<String>,
     /// 1 to 1000, default 100.
     pub limit: Option<i64>,
     pub cursor: Option<String>,
@@ -242,6 +244,7 @@ pub async fn list_transactions(
         from: q.from,
         to: q.to,
         account: q.account,
+        payment_id: q.payment_id,
         after_seq: q.cursor.as_deref().map(decode_cursor).transpose()?.unwrap_or(0),
         limit: limit + 1,
     };

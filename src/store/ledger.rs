@@ -40,6 +40,8 @@ pub struct TxnQuery {
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
     pub account: Option<String>,
+    /// Only the postings of this payment request (its disbursements, a tax deposit, an advance's SPJ).
+    pub payment_id: Option<String>,
     pub after_seq: i64,
     pub limit: i64,
 }
@@ -489,6 +491,9 @@ fn list_transactions(c: &mut DbConn, village_id: &str, query: &TxnQuery) -> Resu
     }
     if let Some(to) = query.to {
         q = q.filter(transactions::value_date.le(to));
+    }
+    if let Some(p) = &query.payment_id {
+        q = q.filter(transactions::payment_id.eq(p.clone()));
     }
     if let Some(account) = &query.account {
         q = q.filter(
