@@ -95,9 +95,38 @@ pub fn close_into_equity(at: &BTreeMap<String, i64>, before: &BTreeMap<String, i
     out
 }
 
+/// Where a bank fact (a credit, the bank's own entry) dated in a closed year is booked: the money has moved, so it
+/// is never refused; it goes on the first day of the first year after it that is not closed, and its description
+/// says the bank's date. `closed` are the village's closed years. `None`: its own date (its year is open).
+pub fn carried_date(value_date: NaiveDate, closed: &[i32]) -> Option<NaiveDate> {
+    let mut year = value_date.year();
+    if !closed.contains(&year) {
+        return None;
+    }
+    while closed.contains(&year) {
+        year += 1;
+    }
+    NaiveDate::from_ymd_opt(year, 1, 1)
+}
+
+/// The description of a carried bank fact.
+pub fn carried_description(bank_date: NaiveDate, description: &str) -> String {
+    format!("[tanggal bank {}, tahunnya sudah ditutup] {description}", bank_date.format("%d-%m-%Y"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bank_fact_in_a_closed_year_goes_to_the_next_open_one() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        assert_eq!(carried_date(d(2026, 12, 31), &[]), None);
+        assert_eq!(carried_date(d(2026, 12, 31), &[2025]), None);
+        assert_eq!(carried_date(d(2026, 12, 31), &[2026]), Some(d(2027, 1, 1)));
+        assert_eq!(carried_date(d(2025, 6, 30), &[2025, 2026]), Some(d(2027, 1, 1)));
+        assert!(carried_description(d(2026, 12, 31), "Bunga").starts_with("[tanggal bank 31-12-2026"));
+    }
     use proptest::prelude::*;
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {

@@ -184,12 +184,45 @@ pub async fn credit(
     // No separate read of the village: the write locks it, and answers 404 if it does not exist.
     let credit = parse_credit(&villages, who.id(), body.value)?;
     let db = state.db.clone();
-    let written = blocking(move || db.post_credit(&credit, key.as_ref(), &render_txn)).await?;
+    let written = blocking(move || post_carried(&db, credit, key.as_ref())).await?;
     Ok(respond_written(&state, written, StatusCode::CREATED, |r| TransactionView::from(r)))
 }
 
 /// The most credits one batch may carry.
 const MAX_BATCH: usize = 1000;
+
+/// The village's closed years, for carrying a bank fact dated in one (`domain::year_end::carried_date`).
+async fn closed_years(state: &State, village_id: &str) -> Result<Vec<i32>, ApiError> {
+    let db = state.db.clone();
+    let id = village_id.to_string();
+    blocking(move || db.closed_years(&id)).await
+}
+
+/// Posts a credit; one dated in a closed year (the bank has moved the money: it is never refused for that) is
+/// booked on the first day of the next open year, saying the bank's date. The closed years are read only then, so
+/// the common case costs nothing more.
+fn post_carried(
+    db: &crate::store::Db,
+    credit: NewCredit,
+    key: Option<&crate::store::IdempotencyKey>,
+) -> Result<crate::store::Written<crate::store::rows::TransactionRecord>, crate::store::StoreError> {
+    match db.post_credit(&credit, key, &render_txn) {
+        Err(crate::store::StoreError::FiscalYearClosed(_)) => {
+            let closed = db.closed_years(&credit.village_id)?;
+            db.post_credit(&carry_credit(credit, &closed), key, &render_txn)
+        }
+        other => other,
+    }
+}
+
+/// A credit dated in a closed year is booked on the first day of the next open one, saying the bank's date.
+fn carry_credit(mut credit: NewCredit, closed: &[i32]) -> NewCredit {
+    if let Some(d) = crate::domain::year_end::carried_date(credit.value_date, closed) {
+        credit.description = crate::domain::year_end::carried_description(credit.value_date, &credit.description);
+        credit.value_date = d;
+    }
+    credit
+}
 
 /// One credit of a request, parsed as `POST /bank/credits` parses its body.
 fn parse_credit(villages: &[String], client_id: &str, c: CreditRequest) -> Result<NewCredit, ApiError> {
@@ -262,25 +295,26 @@ pub async fn credit_batch(
         .collect();
     let db = state.db.clone();
     let results = blocking(move || {
-        Ok(parsed
+        parsed
             .into_iter()
             .map(|p| match p {
-                Err((reference, e)) => refused(reference, &e),
-                Ok(credit) => match db.post_credit(&credit, None, &render_txn) {
-                    Ok(crate::store::Written::Fresh(t)) => CreditBatchResult {
-                        bank_reference: Some(credit.bank_reference.clone()),
-                        status: 201,
-                        transaction_id: Some(t.txn.id.to_string()),
-                        code: None,
-                        detail: None,
-                    },
-                    Ok(crate::store::Written::Replay { .. }) => {
-                        refused(Some(credit.bank_reference.clone()), &ApiError::internal())
-                    }
-                    Err(e) => refused(Some(credit.bank_reference.clone()), &ApiError::from(e)),
-                },
+                Err((reference, e)) => Ok(refused(reference, &e)),
+                Ok(credit) => {
+                    let reference = Some(credit.bank_reference.clone());
+                    Ok(match post_carried(&db, credit, None) {
+                        Ok(crate::store::Written::Fresh(t)) => CreditBatchResult {
+                            bank_reference: reference,
+                            status: 201,
+                            transaction_id: Some(t.txn.id.to_string()),
+                            code: None,
+                            detail: None,
+                        },
+                        Ok(crate::store::Written::Replay { .. }) => refused(reference, &ApiError::internal()),
+                        Err(e) => refused(reference, &ApiError::from(e)),
+                    })
+                }
             })
-            .collect::<Vec<_>>())
+            .collect::<Result<Vec<_>, crate::store::StoreError>>()
     })
     .await?;
     let posted = results.iter().filter(|r| r.status == 201).count();
@@ -407,7 +441,21 @@ pub async fn bank_entries(
         if !seen.insert(bank_reference.clone()) {
             return Err(ApiError::validation(format!("lines[{i}].bank_reference {bank_reference} appears twice")));
         }
-        lines.push(crate::store::NewBankEntry { kind: l.kind, amount, bank_reference, value_date: l.value_date });
+        lines.push(crate::store::NewBankEntry {
+            kind: l.kind,
+            amount,
+            bank_reference,
+            value_date: l.value_date,
+            bank_date: None,
+        });
+    }
+    // An entry dated in a closed year is booked on the first day of the next open one, saying the bank's date.
+    let closed = closed_years(&state, &b.village_id).await?;
+    for l in &mut lines {
+        if let Some(d) = crate::domain::year_end::carried_date(l.value_date, &closed) {
+            l.bank_date = Some(l.value_date);
+            l.value_date = d;
+        }
     }
     let refs: Vec<String> = lines.iter().map(|l| l.bank_reference.clone()).collect();
     let answer =

@@ -65,6 +65,8 @@ pub struct NewBankEntry {
     pub amount: Money,
     pub bank_reference: String,
     pub value_date: NaiveDate,
+    /// The bank's own date, when it fell in a closed year and `value_date` is where it was carried to.
+    pub bank_date: Option<NaiveDate>,
 }
 
 /// What became of one bank entry: posted now (`fresh`), or posted before under the same reference.
@@ -133,6 +135,9 @@ fn post_bank_entry_locked(
     let mut description = format!("{} ({})", e.kind.label(), e.bank_reference);
     if let Some(reason) = &plan.suspense {
         description = format!("[suspense: {}] {description}", reason.describe());
+    }
+    if let Some(d) = e.bank_date {
+        description = crate::domain::year_end::carried_description(d, &description);
     }
     let new = NewTransaction {
         village_id: village.id.clone(),

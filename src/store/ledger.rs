@@ -198,6 +198,17 @@ impl Db {
         })
     }
 
+    /// The village's closed fiscal years.
+    pub fn closed_years(&self, village_id: &str) -> Result<Vec<i32>, StoreError> {
+        self.read("closed_years", |c| {
+            Ok(fiscal_years::table
+                .filter(fiscal_years::village_id.eq(village_id))
+                .filter(fiscal_years::status.eq(YearStatus::Closed))
+                .select(fiscal_years::year)
+                .load(c)?)
+        })
+    }
+
     pub fn fiscal_years(&self, village_id: &str) -> Result<Vec<FiscalYearRow>, StoreError> {
         self.read("fiscal_years", |c| {
             Ok(fiscal_years::table

@@ -121,7 +121,8 @@ async fn a_year_closes_with_its_silpa_carried_into_the_next() {
     assert_eq!(lra["summary"]["net_financing"]["realised"], "88900000.00", "{}", lra["summary"]);
     assert_eq!(lra["summary"]["revenue"]["realised"], "0.00");
 
-    // Nothing more is posted in 2025; the chain holds.
+    // The bank's facts dated in 2025 are not lost: they land on 1 January 2026, saying the bank's date; nothing
+    // more is posted in 2025, and the chain holds.
     let late = app
         .post("/api/v1/bank/entries")
         .token(&bank)
@@ -130,7 +131,27 @@ async fn a_year_closes_with_its_silpa_carried_into_the_next() {
             {"kind": "interest", "amount": "1000.00", "bank_reference": "INT-2025-12", "value_date": "2025-12-31"}]}))
         .send()
         .await;
-    assert_eq!(late.assert_status(200)["results"][0]["code"], "fiscal_year_closed");
+    let posted = late.assert_status(200)["results"][0].clone();
+    assert_eq!(posted["status"], 201, "{posted}");
+    let credit = app
+        .post("/api/v1/bank/credits")
+        .token(&bank)
+        .key("late-credit")
+        .json(&json!({"village_id": v.id, "amount": "2500000.00", "source": "PAD", "bank_reference": "PAD-2025-12",
+                      "value_date": "2025-12-31", "description": "Sewa balai Desember"}))
+        .send()
+        .await;
+    let credit = credit.assert_status(201).clone();
+    assert_eq!((credit["value_date"].as_str(), credit["fiscal_year"].as_i64()), (Some("2026-01-01"), Some(2026)));
+    assert!(credit["description"].as_str().unwrap().starts_with("[tanggal bank "), "{credit}");
+    for id in [posted["transaction_id"].as_str().unwrap(), credit["id"].as_str().unwrap()] {
+        let t = app.get(&format!("/api/v1/transactions/{id}")).token(&v.head).send().await;
+        let t = t.assert_status(200).clone();
+        assert_eq!(t["value_date"], "2026-01-01");
+        assert!(t["description"].as_str().unwrap().starts_with("[tanggal bank 31-12-2025"), "{t}");
+    }
+    let tb = trial_balance(&app, &v, "2025-12-31").await;
+    assert_eq!(side(&tb, "1.1.1.02"), pair("90066500.00", "0.00"), "2025 is as it was closed");
     assert_eq!(app.verify(&v).await["ok"], true);
 }
 
