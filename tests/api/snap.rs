@@ -12,6 +12,8 @@ use sha2::{Digest, Sha256};
 const PRIVATE: &str = include_str!("../fixtures/snap-test-bank.key");
 const PUBLIC: &str = include_str!("../fixtures/snap-test-bank.pub");
 const TOO_SMALL: &str = include_str!("../fixtures/snap-too-small-1024.pub");
+/// Another bank's public key: a request signed with ours does not verify with it.
+const OTHER: &str = include_str!("../fixtures/snap-other-bank.pub");
 
 /// What a bank's integration signs and sends.
 struct Signed {
@@ -135,6 +137,29 @@ async fn a_client_with_a_key_must_sign_every_request() {
     }
     // Nothing refused was posted: one credit.
     assert_eq!(app.balance(&v, "1.1.1.02").await, "25000000.00");
+
+    // The key rotated to another bank's: what this key signs no longer verifies (and the old token has ended).
+    let rotated = app
+        .req(reqwest::Method::PATCH, &format!("/api/v1/bank-clients/{id}"))
+        .token(&app.admin_token)
+        .json(&json!({"public_key": OTHER}))
+        .send()
+        .await;
+    assert_eq!(rotated.assert_status(200)["signs_requests"], true);
+    let s = sign("GET", "/api/v1/bank/transfers", b"", &now_wib(0), &client, "ext-0010");
+    send(&app, &token, reqwest::Method::GET, "/api/v1/bank/transfers", b"", Some(&s), None)
+        .await
+        .assert_problem(401, "unauthorized");
+    let login = app
+        .post("/api/v1/auth/token")
+        .json(&json!({"client_id": client, "client_secret": created["client_secret"]}))
+        .send()
+        .await;
+    let token = login.assert_status(200)["access_token"].as_str().unwrap().to_string();
+    let s = sign("GET", "/api/v1/bank/transfers", b"", &now_wib(0), &client, "ext-0011");
+    let r = send(&app, &token, reqwest::Method::GET, "/api/v1/bank/transfers", b"", Some(&s), None).await;
+    r.assert_problem(401, "unauthorized");
+    assert!(r.body["detail"].as_str().unwrap().contains("X-SIGNATURE"), "signed with the wrong key: {}", r.body);
 
     // The key rotated to none: the token ends; a new one works unsigned (the plain bearer flow).
     let patch = app
