@@ -301,6 +301,13 @@ async fn the_treasurer_pays_in_cash_and_the_implementer_records_the_spj_in_the_c
         .assert_status(200);
     let (_, page) = app.page(&v.treasurer, &format!("/console/payments/{a}")).await;
     assert!(page.contains("Bayar tunai"), "{page}");
+    // Before money moves the console asks, saying the amount and the payee.
+    assert!(
+        page.contains(
+            "data-confirm=\"Bayar tunai: Rp 1.000.000,00 kepada CV Maju Bersama (123 / 1009876543). Lanjutkan?\""
+        ),
+        "{page}"
+    );
     let csrf = csrf_of(&page);
     let (_, url, done) =
         console_post(&app, &v.treasurer, &format!("/console/payments/{a}/pay_cash"), &[("csrf", &csrf)]).await;

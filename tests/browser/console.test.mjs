@@ -177,6 +177,8 @@ async function signIn(username, options = {}) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...options });
   const page = await context.newPage();
   page.setDefaultTimeout(15000);
+  // The console asks before a step that moves money (amount and payee): the official says yes.
+  page.on('dialog', (d) => d.accept());
   await page.goto(`${base}/console/login`);
   await page.getByLabel('Nama pengguna').fill(username);
   await page.getByLabel('Kata sandi').fill(PASSWORD);

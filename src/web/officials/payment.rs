@@ -237,7 +237,8 @@ fn actions(ctx: &Ctx, s: &Session, rec: &PaymentRecord, allowed: &[Action]) -> M
             @if allowed.is_empty() { p { (ctx.t("no_actions")) } }
             div.actions {
                 @for a in allowed {
-                    form.action method="post" action={"/console/payments/" (rec.payment.id) "/" (a.as_str())} {
+                    form.action method="post" action={"/console/payments/" (rec.payment.id) "/" (a.as_str())}
+                        data-confirm=[confirmation(ctx, rec, *a)] data-sending=(ctx.t("sending")) {
                         input type="hidden" name="csrf" value=(s.csrf);
                         @if needs_note(*a) {
                             @let fid = format!("note-{}", a.as_str());
@@ -252,6 +253,26 @@ fn actions(ctx: &Ctx, s: &Session, rec: &PaymentRecord, allowed: &[Action]) -> M
             }
         }
     }
+}
+
+/// What the console asks before a step that moves money or passes it on (submit, verify, approve, release, pay in
+/// cash): the step, the amount and who is paid. None for the others (their note says why).
+fn confirmation(ctx: &Ctx, rec: &PaymentRecord, a: Action) -> Option<String> {
+    if !matches!(a, Action::Submit | Action::Verify | Action::Approve | Action::Release | Action::PayCash) {
+        return None;
+    }
+    let p = &rec.payment;
+    let to = if rec.receipts.is_empty() {
+        format!("{} ({} / {})", p.payee_name, p.payee_bank_code, p.payee_account_number)
+    } else {
+        ctx.t("n_payees").replace("{n}", &rec.receipts.len().to_string())
+    };
+    Some(
+        ctx.t("confirm_step")
+            .replace("{action}", i18n::action(ctx.lang, a.as_str()))
+            .replace("{amount}", &money(ctx.lang, p.net))
+            .replace("{payee}", &to),
+    )
 }
 
 /// The approval trail (times in the regency's zone), with its downloads.
@@ -336,9 +357,10 @@ fn transfers(ctx: &Ctx, rec: &PaymentRecord) -> Markup {
                 h2 #tr-h { (ctx.t("transfers")) }
                 ul {
                     @for t in &rec.transfers {
-                        li { "#" (t.attempt) " · " (money(ctx.lang, t.amount)) " · " (t.status)
+                        li { "#" (t.attempt) " · " (money(ctx.lang, t.amount)) " · " (i18n::status(ctx.lang, t.status.as_str()))
                             @if let Some(r) = &t.bank_reference { " · " span.mono { (r) } }
-                            @if let Some(r) = &t.reason { " · " (r) } }
+                            @if let Some(r) = &t.reason { " · " (r) }
+                            @if let Some(who) = &t.executed_by { " · " (ctx.t("executed_by")) " " (who) } }
                     }
                 }
             }
