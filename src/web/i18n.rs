@@ -384,6 +384,76 @@ pub fn error_message(lang: Lang, e: &ApiError) -> &'static str {
     pick(lang, id, en)
 }
 
+/// An anomaly rule's name, as the inspector's page shows it.
+pub fn rule_title(lang: Lang, rule: &str) -> &'static str {
+    let (id, en) = match rule {
+        "split_payments" => ("Pembayaran dipecah", "Split payments"),
+        "duplicate_payment" => ("Pembayaran ganda", "Duplicate payment"),
+        "cash_over_limit" => ("Kas tunai melebihi batas", "Cash in hand over the limit"),
+        "cash_payment" => ("Dibayar tunai", "Paid in cash"),
+        "advance_not_accounted" => ("Panjar belum di-SPJ-kan", "Advance not accounted for"),
+        "bank_entry_in_suspense" => ("Biaya bank belum dibebankan", "Bank charge in suspense"),
+        "tax_not_deposited" => ("Pajak terlambat disetor", "Tax not deposited in time"),
+        "personnel_share_over_cap" => ("Belanja sub-bidang 1.1 melebihi batas", "Sub-bidang 1.1 over its share"),
+        "released_outside_working_hours" => ("Dikirim di luar jam kerja", "Released outside working hours"),
+        "budget_over_ceiling" => ("Melebihi pagu anggaran", "Over the budget ceiling"),
+        "chain_break" => ("Rantai hash rusak atau data diubah", "Hash chain broken or records changed"),
+        _ => ("Temuan lain", "Other finding"),
+    };
+    pick(lang, id, en)
+}
+
+/// What an anomaly means, in the page's language (the API's own sentence, in English, where there is none).
+pub fn rule_text(lang: Lang, rule: &str, api_description: &str) -> String {
+    let id = match rule {
+        "split_payments" => "Beberapa pembayaran ke penerima yang sama dalam beberapa hari, masing-masing di bawah batas persetujuan tetapi bersama-sama di atasnya.",
+        "duplicate_payment" => "Dua permintaan ke penerima yang sama dengan jumlah bruto yang sama dalam waktu berdekatan.",
+        "cash_over_limit" => "Saldo kas tunai melebihi batas kas desa pada hari-hari berikut.",
+        "cash_payment" => "Permintaan ini dibayar dari kas tunai, bukan melalui bank.",
+        "advance_not_accounted" => "Panjar sudah dibayar tetapi SPJ-nya belum masuk dalam batas hari kerja.",
+        "bank_entry_in_suspense" => "Biaya atau pajak bunga dari bank masih di akun suspense karena baris anggarannya tidak cukup atau belum dipilih.",
+        "tax_not_deposited" => "Pajak yang dipungut belum disetor sampai tenggat (tanggal 15 bulan berikutnya atau hari kerja sesudahnya).",
+        "personnel_share_over_cap" => "Belanja sub-bidang 1.1 (penghasilan tetap, tunjangan, operasional) melebihi bagian maksimal dari belanja tahun ini.",
+        "released_outside_working_hours" => "Perintah transfer dikirim ke bank di luar jam kerja.",
+        "budget_over_ceiling" => "Realisasi dan komitmen sebuah baris anggaran melebihi pagunya.",
+        "chain_break" => "Data desa ini tidak cocok lagi dengan rantai hash atau checkpoint-nya: ada yang diubah di luar kasdesa. Periksa dengan file checkpoint.",
+        _ => "",
+    };
+    match lang {
+        Lang::Id if !id.is_empty() => id.to_string(),
+        _ => api_description.to_string(),
+    }
+}
+
+/// The label of a field of an anomaly's evidence.
+pub fn evidence_label(lang: Lang, key: &str) -> String {
+    let (id, en) = match key {
+        "payee" => ("Penerima", "Payee"),
+        "gross" => ("Bruto", "Gross"),
+        "amount" => ("Jumlah", "Amount"),
+        "payments" => ("Permintaan", "Requests"),
+        "payment_id" | "id" => ("Permintaan", "Request"),
+        "transaction_id" => ("Transaksi", "Transaction"),
+        "transfer_id" => ("Transfer", "Transfer"),
+        "at" => ("Waktu", "Time"),
+        "date" | "value_date" => ("Tanggal", "Date"),
+        "balance" => ("Saldo", "Balance"),
+        "limit" => ("Batas", "Limit"),
+        "days" => ("Hari", "Days"),
+        "number" => ("Nomor", "Number"),
+        "bank_reference" => ("Referensi bank", "Bank reference"),
+        "kind" => ("Jenis", "Kind"),
+        "tax" => ("Pajak", "Tax"),
+        "withholdings" => ("Potongan", "Withholdings"),
+        "withheld_on" => ("Dipungut", "Withheld on"),
+        "deadline" => ("Tenggat", "Deadline"),
+        "outstanding" => ("Belum disetor", "Outstanding"),
+        "released_at_local" => ("Dikirim (waktu setempat)", "Released (local time)"),
+        _ => return key.replace('_', " "),
+    };
+    pick(lang, id, en).to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

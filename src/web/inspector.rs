@@ -91,7 +91,7 @@ fn chart(ctx: &Ctx, report: &Report) -> Markup {
             svg #realisation-chart viewBox={"0 0 " (width) " " (height)} role="img" aria-labelledby="chart-t chart-d" {
                 title #chart-t { (ctx.t("chart_title")) }
                 desc #chart-d {
-                    @for (name, s, r) in &rows { (name) ": " (ctx.t("chart_spending")) " " (format!("{s:.1}")) "%, " (ctx.t("chart_revenue")) " " (format!("{r:.1}")) "%. " }
+                    @for (name, s, r) in &rows { (name) ": " (ctx.t("chart_spending")) " " (pct_text(ctx, *s)) ", " (ctx.t("chart_revenue")) " " (pct_text(ctx, *r)) ". " }
                 }
                 // Gridlines at 0, 50 and 100 %.
                 @for g in [0.0, 50.0, 100.0] {
@@ -102,9 +102,9 @@ fn chart(ctx: &Ctx, report: &Report) -> Markup {
                     @let y = i as f64 * row_h + 6.0;
                     text.label x=(label_w - 8.0) y=(y + 20.0) text-anchor="end" { (truncate(name, 22)) }
                     rect.c-sp x=(label_w) y=(y) width=(format!("{:.2}", x(*s) - label_w)) height="16" {}
-                    text.val x=(x(*s) + 4.0) y=(y + 13.0) { (format!("{s:.1}")) "%" }
+                    text.val x=(x(*s) + 4.0) y=(y + 13.0) { (pct_text(ctx, *s)) }
                     rect.c-rev x=(label_w) y=(y + 18.0) width=(format!("{:.2}", x(*r) - label_w)) height="16" {}
-                    text.val x=(x(*r) + 4.0) y=(y + 31.0) { (format!("{r:.1}")) "%" }
+                    text.val x=(x(*r) + 4.0) y=(y + 31.0) { (pct_text(ctx, *r)) }
                 }
             }
             figcaption {
@@ -125,19 +125,65 @@ fn truncate(s: &str, n: usize) -> String {
     }
 }
 
-fn evidence(v: &serde_json::Value) -> Markup {
+/// A percentage with one decimal, written the page language's way (Indonesian: `8,3%`).
+fn pct_text(ctx: &Ctx, v: f64) -> String {
+    let t = format!("{v:.1}%");
+    match ctx.lang {
+        crate::web::i18n::Lang::Id => t.replace('.', ","),
+        crate::web::i18n::Lang::En => t,
+    }
+}
+
+/// The evidence of an anomaly as a person reads it: labels in the page's language, amounts as money, requests as
+/// links to their pages (by a short id), lists and nested records laid out, nothing as raw JSON.
+fn evidence(ctx: &Ctx, v: &serde_json::Value) -> Markup {
+    evidence_value(ctx, None, v)
+}
+
+fn is_amount(s: &str) -> bool {
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    digits.split_once('.').is_some_and(|(a, b)| {
+        !a.is_empty() && a.bytes().all(|c| c.is_ascii_digit()) && b.len() == 2 && b.bytes().all(|c| c.is_ascii_digit())
+    })
+}
+
+fn evidence_value(ctx: &Ctx, key: Option<&str>, v: &serde_json::Value) -> Markup {
+    use serde_json::Value;
+    let payment_link = |id: &str| html! { a.mono href={"/console/payments/" (id)} title=(id) { (id.chars().take(8).collect::<String>()) "…" } };
     html! {
         @match v {
-            serde_json::Value::Object(m) => {
+            Value::Object(m) => {
                 dl.evidence {
                     @for (k, v) in m {
-                        dt { (k) }
-                        dd { @match v { serde_json::Value::String(s) => (s), other => (other.to_string()) } }
+                        dt { (crate::web::i18n::evidence_label(ctx.lang, k)) }
+                        dd { (evidence_value(ctx, Some(k), v)) }
                     }
                 }
             }
-            other => span.mono { (other.to_string()) }
+            Value::Array(items) => {
+                ul.evidence {
+                    @for item in items {
+                        li { @if key == Some("payments") && item.is_string() { (payment_link(item.as_str().unwrap_or_default())) }
+                             @else { (evidence_value(ctx, None, item)) }
+                        }
+                    }
+                }
+            }
+            Value::String(s) if matches!(key, Some("payment_id") | Some("id")) && uuid::Uuid::parse_str(s).is_ok() => { (payment_link(s)) }
+            Value::String(s) if matches!(key, Some("transaction_id") | Some("transfer_id")) => { span.mono title=(s) { (s.chars().take(8).collect::<String>()) "…" } }
+            Value::String(s) if is_amount(s) => { (typed_money(ctx, s)) }
+            Value::String(s) => { (s) }
+            Value::Null => { "—" }
+            other => { (other.to_string()) }
         }
+    }
+}
+
+fn typed_money(ctx: &Ctx, s: &str) -> String {
+    let negative = s.starts_with('-');
+    match crate::domain::money::Money::parse(s.trim_start_matches('-')) {
+        Ok(m) => crate::web::money(ctx.lang, if negative { -m.sen() } else { m.sen() }),
+        Err(_) => s.to_string(),
     }
 }
 
@@ -169,9 +215,9 @@ fn anomaly_table(ctx: &Ctx, zone: Zone, items: &[serde_json::Value]) -> Markup {
                     @for it in items {
                         tr {
                             td { a href={"/console/villages/" (it["village_id"].as_str().unwrap_or(""))} { (it["village_name"].as_str().unwrap_or("")) } }
-                            td.mono { (it["rule"].as_str().unwrap_or("")) }
-                            td { (it["description"].as_str().unwrap_or("")) }
-                            td { (evidence(&zone.localise_json(&it["evidence"]))) }
+                            td { (crate::web::i18n::rule_title(ctx.lang, it["rule"].as_str().unwrap_or(""))) }
+                            td { (crate::web::i18n::rule_text(ctx.lang, it["rule"].as_str().unwrap_or(""), it["description"].as_str().unwrap_or(""))) }
+                            td { (evidence(ctx, &zone.localise_json(&it["evidence"]))) }
                         }
                     }
                 }

@@ -393,8 +393,10 @@ test('an inspector sees the dashboard, the anomalies and a village, and download
   await chart.waitFor();
   assert.equal(await chart.locator('rect.c-sp').count(), 2, 'one spending bar per village');
   const anomalies = ins.page.locator('#anomalies');
-  assert.match(await anomalies.innerText(), /duplicate_payment/);
+  assert.match(await anomalies.innerText(), /Pembayaran ganda/, 'the rule in Indonesian');
+  assert.doesNotMatch(await anomalies.innerText(), /duplicate_payment|\{"/, 'no rule codes, no raw JSON');
   assert.match(await anomalies.innerText(), /123\/1009876543/, 'with the evidence');
+  assert.ok(await anomalies.locator('a[href^="/console/payments/"]').count() >= 2, 'the requests are links');
   await assertNoUtc(ins.page);
   await shot(ins.page, '09-dashboard');
 
