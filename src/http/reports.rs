@@ -244,13 +244,20 @@ pub const GENERAL_LEDGER: ReportDef = ReportDef {
     }),
 };
 
-/// The approval trail of a payment request (computed from the request as read).
+/// The approval trail of a payment request (computed from the request as read), its times in the regency's zone
+/// (RFC 3339 with the zone's offset, so a machine reads the instant and a person the local time).
 pub const TRAIL: ReportDef = ReportDef {
     name: "trail",
     signing: Signing::Books,
     plan: Plan::Payment(|rec, v| {
-        let report = village::approval_trail(&rec, &v.code);
-        Ok(Planned::new(rec.payment.id.to_string(), move |_| Ok(report)))
+        let stem = rec.payment.id.to_string();
+        Ok(Planned::new(stem, move |db| {
+            let zone = db
+                .get_regency(&v.regency_id)?
+                .as_ref()
+                .map_or(crate::web::zone::Zone::WIB, crate::web::zone::Zone::of_regency);
+            Ok(village::approval_trail_at(&rec, &v.code, zone.when_heading(), |at| zone.machine(at)))
+        }))
     }),
 };
 

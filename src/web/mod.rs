@@ -16,7 +16,7 @@ mod inspector;
 mod layout;
 mod officials;
 mod session;
-mod zone;
+pub mod zone;
 
 use crate::http::error::{ApiError, ErrorCode};
 use crate::http::AppState;

@@ -303,6 +303,19 @@ async fn every_village_report_to_the_rupiah() {
     let actions: Vec<&str> =
         trail.body["events"]["rows"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert_eq!(actions, vec!["create", "submit", "verify", "approve", "release", "pay"]);
+    // Its times in the regency's zone (WIB here): the instant with its offset, never a bare UTC time.
+    let at = trail.body["events"]["rows"][0]["at"].as_str().unwrap().to_string();
+    assert!(at.ends_with("+07:00"), "{at}");
+    let csv = y
+        .app
+        .client
+        .get(format!("{}/api/v1/payments/{pid}/trail?format=csv", y.app.base))
+        .bearer_auth(&y.inspector)
+        .send()
+        .await
+        .unwrap();
+    let text = csv.text().await.unwrap();
+    assert!(text.contains("Waktu (WIB)") && !text.contains("UTC"), "{text}");
 }
 
 #[tokio::test]

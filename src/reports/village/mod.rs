@@ -24,7 +24,7 @@ pub use realisation::{realisation, realised_amount, source_name, ClassFigures};
 pub use reconciliation::reconciliation;
 pub use registers::{activities_book, spp_register};
 pub use tax_book::tax_book;
-pub use trail::{approval_trail, approval_trail_at};
+pub use trail::approval_trail_at;
 pub use wealth::wealth;
 
 use super::table::Cell;

@@ -4,14 +4,9 @@ use crate::reports::table::{col, Cell, Kind, Report, Section};
 use crate::store::rows::PaymentRecord;
 use chrono::NaiveDateTime;
 
-/// The approval trail of a payment request: every transition, who, in which role, when, with the note and hash.
-/// Times are RFC 3339 in UTC, as the API gives them.
-pub fn approval_trail(rec: &PaymentRecord, village_code: &str) -> Report {
-    approval_trail_at(rec, village_code, "Waktu (UTC)", |at| at.and_utc().to_rfc3339())
-}
-
-/// The approval trail with its times written by `when` (from the stored UTC time) under the heading `when_heading`:
-/// the console writes them in the regency's time zone.
+/// The approval trail of a payment request: every transition, who, in which role, when, with the note and hash;
+/// its times written by `when` (from the stored UTC time) under the heading `when_heading` (the regency's zone:
+/// the API writes RFC 3339 with the zone's offset, the console the local wall-clock time).
 pub fn approval_trail_at(
     rec: &PaymentRecord,
     village_code: &str,
