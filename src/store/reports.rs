@@ -390,13 +390,30 @@ impl Db {
         self.read("approved_payments", |c| approved_payments(c, village_ids, from, to))
     }
     /// Every numbered request of a village: id → number (for the books' No Bukti).
+    /// The numbers a village's books print as No Bukti: each request's (by its id) and, for a request of many
+    /// receipts, each receipt's kuitansi number by the transaction that paid it (keyed `txn:<id>`).
     pub fn payment_numbers(&self, village_id: &str) -> Result<std::collections::HashMap<String, String>, StoreError> {
         self.read("payment_numbers", |c| {
             let rows: Vec<(crate::domain::ids::PaymentId, Option<String>)> = payments::table
                 .filter(payments::village_id.eq(village_id))
                 .select((payments::id, payments::number))
                 .load(c)?;
-            Ok(rows.into_iter().filter_map(|(id, n)| n.map(|n| (id.into(), n))).collect())
+            let mut out: std::collections::HashMap<String, String> =
+                rows.into_iter().filter_map(|(id, n)| n.map(|n| (id.into(), n))).collect();
+            let paid: Vec<(Option<crate::domain::ids::TransactionId>, String)> = transfers::table
+                .inner_join(receipts::table.on(
+                    receipts::payment_id.eq(transfers::payment_id).and(receipts::receipt_no.eq(transfers::receipt_no)),
+                ))
+                .filter(transfers::village_id.eq(village_id))
+                .filter(transfers::transaction_id.is_not_null())
+                .select((transfers::transaction_id, receipts::number))
+                .load(c)?;
+            for (txn, number) in paid {
+                if let Some(t) = txn {
+                    out.insert(format!("txn:{t}"), number);
+                }
+            }
+            Ok(out)
         })
     }
 

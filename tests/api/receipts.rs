@@ -120,7 +120,16 @@ async fn twenty_five_receipts_one_failed_and_re_released() {
     let entries = activities.assert_status(200)["entries"].clone();
     let rows = entries["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 25);
-    assert!(rows.iter().all(|r| r["activity_code"] == "02.03.10" && r["voucher"] == "0001/SPP/61.12.01.2001/2026"));
+    // Each payee's payment is booked under its own kuitansi number (No Bukti).
+    assert!(
+        rows.iter()
+            .all(|r| r["activity_code"] == "02.03.10"
+                && r["voucher"].as_str().unwrap().contains("/KW/61.12.01.2001/2026"))
+    );
+    let vouchers: std::collections::BTreeSet<&str> = rows.iter().map(|r| r["voucher"].as_str().unwrap()).collect();
+    assert_eq!(vouchers.len(), 25, "{vouchers:?}");
+    let bku = app.get(&format!("/api/v1/villages/{}/reports/cash-book?year=2026", v.id)).token(&v.head).send().await;
+    assert!(bku.assert_status(200).to_string().contains("0013/KW/61.12.01.2001/2026"), "the cash book too");
     assert_eq!(rows[24]["cumulative"], "10000000.00");
     assert_eq!(entries["totals"]["amount"], "10000000.00");
     assert_eq!(app.verify(&v).await["ok"], true);

@@ -88,9 +88,13 @@ fn balances_at(db: &Db, village: &str, at: Option<NaiveDate>) -> Result<HashMap<
         .collect())
 }
 
-/// The voucher (No Bukti) of an entry: the number of the request it pays, else its bank reference, else its
-/// position in the village's journal. `numbers` maps request ids to their numbers (`Db::payment_numbers`).
+/// The voucher (No Bukti) of an entry: the kuitansi it pays (one receipt of a request of many), else the number of
+/// the request it pays, else its bank reference, else its position in the village's journal. `numbers` is
+/// `Db::payment_numbers`.
 fn voucher(l: &LedgerLine, numbers: &HashMap<String, String>) -> String {
+    if let Some(n) = numbers.get(&format!("txn:{}", l.txn_id)) {
+        return n.clone();
+    }
     if let Some(n) = l.payment_id.as_ref().and_then(|p| numbers.get(p)) {
         return n.clone();
     }
