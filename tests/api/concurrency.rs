@@ -205,3 +205,55 @@ async fn concurrent_bank_credits_to_one_village_add_up() {
     assert_eq!(report["ok"], true, "{report}");
     assert_eq!(report["balance_mismatches"], json!([]));
 }
+
+/// Two instances of the service on one database, driven alternately (as behind a load balancer): an
+/// Idempotency-Key used on one is replayed by the other, and concurrent credits through both land once each, in
+/// one gap-free chain.
+#[tokio::test]
+async fn two_instances_share_idempotency_and_one_chain() {
+    let app = spawn_app().await;
+    let second = spawn_second_instance(&app).await;
+    let regency = app.create_regency("61.12").await;
+    let v = app.create_village(&regency, "61.12.01.2001", "5000000.00").await;
+    let bank = app.bank(&[&v.id]).await;
+    let body = |i: usize| {
+        serde_json::json!({"village_id": v.id, "amount": format!("{}.00", 1000 + i), "source": "DDS",
+                           "bank_reference": format!("ALT-{i}"), "value_date": "2026-04-01", "description": "Dana Desa"})
+    };
+    let send = |base: String, i: usize, key: String| {
+        let client = app.client.clone();
+        let bank = bank.clone();
+        let b = body(i);
+        async move {
+            let r = client
+                .post(format!("{base}/api/v1/bank/credits"))
+                .bearer_auth(bank)
+                .header("idempotency-key", key)
+                .json(&b)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            let replayed = r.headers().get("idempotent-replayed").is_some();
+            (status, replayed, r.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+    // The same key on the second instance replays the first's answer.
+    let (s1, _, first) = send(app.base.clone(), 0, "alt-key-0".into()).await;
+    let (s2, replayed, again) = send(second.clone(), 0, "alt-key-0".into()).await;
+    assert_eq!((s1, s2, replayed), (201, 201, true));
+    assert_eq!(first, again);
+    // Forty credits at once, alternating between the instances.
+    let mut tasks = Vec::new();
+    for i in 1..=40 {
+        let base = if i % 2 == 0 { app.base.clone() } else { second.clone() };
+        tasks.push(tokio::spawn(send(base, i, format!("alt-key-{i}"))));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap().0, 201);
+    }
+    let expected: usize = (0..=40).map(|i| 1000 + i).sum();
+    assert_eq!(app.balance(&v, "1.1.1.02").await, format!("{expected}.00"));
+    let report = app.verify(&v).await;
+    assert_eq!((report["ok"].as_bool(), report["checked"].as_i64()), (Some(true), Some(41)), "{report}");
+}
