@@ -93,8 +93,25 @@ pub fn to_login(req: &HttpRequest) -> HttpResponse {
         "" => req.path().to_string(),
         q => format!("{}?{}", req.path(), q),
     };
+    // A form's post cannot be gone back to with a GET: back to the page that holds the form (which the browser
+    // refills from what it kept, console.js), not to a "page not found".
+    let here = if req.method() == actix_web::http::Method::POST { page_of_post(req.path()) } else { here };
     let next: String = crate::web::percent_encode(&here, b"/");
     redirect(&format!("/console/login?next={next}"))
+}
+
+/// The page whose form posts to `path`: the drafting form for a new request, the request's page for its actions
+/// and its SPJ.
+fn page_of_post(path: &str) -> String {
+    if path == "/console/payments" {
+        return "/console/payments/new".into();
+    }
+    if let Some(rest) = path.strip_prefix("/console/payments/") {
+        if let Some((id, _action)) = rest.split_once('/') {
+            return format!("/console/payments/{id}");
+        }
+    }
+    "/console".into()
 }
 
 /// Only a path inside the console is a place to go back to (no other host, no scheme).

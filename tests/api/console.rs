@@ -354,3 +354,27 @@ async fn the_treasurer_pays_in_cash_and_the_implementer_records_the_spj_in_the_c
     assert_eq!(app.balance(&v, "1.1.1.02").await, "45150000.00");
     assert_eq!(app.balance(&v, "1.1.4.01").await, "0.00");
 }
+
+#[tokio::test]
+async fn a_form_sent_after_the_session_ended_leads_back_to_its_page_after_sign_in() {
+    let app = spawn_app().await;
+    let regency = app.create_regency("61.12").await;
+    let v = app.create_village(&regency, "61.12.01.2001", "5000000.00").await;
+    let (_, form) = app.page(&v.implementer, "/console/payments/new").await;
+    let csrf = csrf_of(&form);
+    assert!(form.contains("data-keep=\""), "the drafting form keeps what is typed in the browser");
+    app.post("/api/v1/auth/logout").token(&v.implementer).send().await;
+    let r = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(format!("{}/console/payments", app.base))
+        .header("cookie", format!("kd_session={}", v.implementer))
+        .form(&[("csrf", csrf.as_str()), ("description", "Semen")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    assert_eq!(to, "/console/login?next=/console/payments/new", "back to the form, not to a page not found");
+}

@@ -500,6 +500,10 @@ test('the village year in the console: a pasted payee list, a cash payment and t
   const impl = await signIn('implementer-mks', { viewport: { width: 360, height: 740 }, isMobile: true });
   await impl.page.goto(`${base}/console/payments/new`);
   await impl.page.getByLabel('Uraian', { exact: true }).fill('Upah harian pekerja jalan, minggu I');
+  // What is typed survives leaving the page (a lapsed session, a lost signal): it is there again on return.
+  await impl.page.goto(`${base}/console/inbox`);
+  await impl.page.goto(`${base}/console/payments/new`);
+  assert.equal(await impl.page.getByLabel('Uraian', { exact: true }).inputValue(), 'Upah harian pekerja jalan, minggu I', 'kept in the browser');
   await impl.page.getByLabel('Kegiatan').selectOption('02.03.10');
   await impl.page.locator('#l0_account').selectOption('5.2.1.07');
   await impl.page.locator('#l0_source').selectOption('DDS');

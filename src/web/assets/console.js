@@ -12,3 +12,36 @@ document.addEventListener("submit", function (e) {
     b.textContent = f.dataset.sending;
   }
 });
+
+// Nothing typed is lost: a form marked data-keep keeps what is typed in this browser (localStorage) until it is
+// saved, and fills it back in when the page is opened again — after a lapsed session and a new sign-in, say.
+(function () {
+  var store;
+  try { store = window.localStorage; } catch (e) { return; }
+  if (!store) return;
+  var skip = { csrf: 1, password: 1 };
+  // A saved request: what was kept for its form is no longer needed.
+  var done = /[?&]done=(created|account)\b/.test(location.search);
+  document.querySelectorAll("form[data-keep]").forEach(function (f) {
+    var key = "kasdesa:" + f.dataset.keep;
+    if (done) { store.removeItem(key); return; }
+    var kept = {};
+    try { kept = JSON.parse(store.getItem(key) || "{}"); } catch (e) { kept = {}; }
+    Array.prototype.forEach.call(f.elements, function (el) {
+      if (!el.name || skip[el.name] || el.type === "hidden" || el.type === "submit") return;
+      if (kept[el.name] === undefined) return;
+      if (el.type === "checkbox") { if (!el.checked) el.checked = kept[el.name] === "1"; }
+      else if (!el.value) el.value = kept[el.name];
+    });
+    var save = function () {
+      var now = {};
+      Array.prototype.forEach.call(f.elements, function (el) {
+        if (!el.name || skip[el.name] || el.type === "hidden" || el.type === "submit") return;
+        now[el.name] = el.type === "checkbox" ? (el.checked ? "1" : "0") : el.value;
+      });
+      try { store.setItem(key, JSON.stringify(now)); } catch (e) { /* full: keep going */ }
+    };
+    f.addEventListener("input", save);
+    f.addEventListener("change", save);
+  });
+})();

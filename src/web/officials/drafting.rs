@@ -101,7 +101,7 @@ fn new_form(
             }
         }
         @if let Some(e) = api_error { (error_alert(ctx, e)) }
-        form.stack method="post" action="/console/payments" novalidate {
+        form.stack method="post" action="/console/payments" novalidate data-keep={"new-payment-" (s.principal.id())} {
             input type="hidden" name="csrf" value=(s.csrf);
             input type="hidden" name="idem" value=(idem);
             (request_fieldset(ctx, form, ch, year))

@@ -410,7 +410,7 @@ fn spj_form(ctx: &Ctx, s: &Session, rec: &PaymentRecord, form: &Form) -> Markup 
         section.card aria-labelledby="spj-h" {
             h2 #spj-h { (ctx.t("spj_title")) }
             p { (ctx.t("spj_intro")) " " strong { (money(ctx.lang, rec.payment.net)) } "." }
-            form.stack method="post" action={"/console/payments/" (rec.payment.id) "/accountability"} novalidate {
+            form.stack method="post" action={"/console/payments/" (rec.payment.id) "/accountability"} novalidate data-keep={"spj-" (rec.payment.id)} {
                 input type="hidden" name="csrf" value=(s.csrf);
                 input type="hidden" name="idem" value=(match form.get("idem") { "" => crate::http::auth::random_token(18), k => k.to_string() });
                 div.table-scroll {
