@@ -166,6 +166,9 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("err_no_lines", "Isi paling sedikit satu baris belanja (rekening, sumber dana dan jumlah).", "Fill in at least one spending line (account, source and amount)."),
     ("err_line_incomplete", "belum lengkap: pilih rekening dan sumber dana, dan isi jumlah", "is incomplete: choose an account and a source and enter an amount"),
     ("err_date", "bukan tanggal yang valid", "is not a valid date"),
+    ("budget_warning", "Perhatian: kepala desa tidak akan bisa menyetujui permintaan ini seperti sekarang.", "Note: the village head could not approve this request as it stands."),
+    ("warn_no_line", "Rekening {account} dengan sumber {source} tidak ada di APBDes untuk kegiatan ini. Perbaiki atau ajukan perubahan APBDes dulu.", "Account {account} from source {source} is not in the budget for this activity. Correct it or revise the budget first."),
+    ("warn_over_line", "Rekening {account} meminta {amount}, tetapi sisa anggarannya {left}.", "Account {account} asks for {amount}, but its budget line has {left} left."),
     ("confirm_step", "{action}: {amount} kepada {payee}. Lanjutkan?", "{action}: {amount} to {payee}. Go ahead?"),
     ("n_payees", "{n} penerima", "{n} payees"),
     ("sending", "Mengirim…", "Sending…"),
@@ -452,6 +455,16 @@ pub fn evidence_label(lang: Lang, key: &str) -> String {
         _ => return key.replace('_', " "),
     };
     pick(lang, id, en).to_string()
+}
+
+/// A tax's name as officials write it (`PPH21` is "PPh 21").
+pub fn tax_name(code: &str) -> String {
+    match code {
+        "PPN" => "PPN".into(),
+        "PAJAK_DAERAH" => "Pajak daerah".into(),
+        c if c.starts_with("PPH") => format!("PPh {}", &c[3..]).replace("PPh 4_2", "PPh 4(2)"),
+        c => c.to_string(),
+    }
 }
 
 #[cfg(test)]

@@ -48,7 +48,7 @@ pub fn shell(ctx: &Ctx, title: &str, body: Markup) -> Markup {
                             }
                         }
                         div.who {
-                            span { (ctx.t("signed_in_as")) " " strong { (s.name()) } " (" (i18n::role(ctx.lang, s.principal.role().as_str())) ")" }
+                            span { span.wide { (ctx.t("signed_in_as")) " " } strong { (s.name()) } span.wide { " (" (i18n::role(ctx.lang, s.principal.role().as_str())) ")" } }
                             form.inline method="post" action="/console/logout" {
                                 input type="hidden" name="csrf" value=(s.csrf);
                                 button.link type="submit" { (ctx.t("logout")) }

@@ -378,3 +378,49 @@ async fn a_form_sent_after_the_session_ended_leads_back_to_its_page_after_sign_i
     let to = r.headers()["location"].to_str().unwrap().to_string();
     assert_eq!(to, "/console/login?next=/console/payments/new", "back to the form, not to a page not found");
 }
+
+#[tokio::test]
+async fn a_request_beyond_its_budget_line_is_flagged_before_the_head_sees_it() {
+    let app = spawn_app().await;
+    let regency = app.create_regency("61.12").await;
+    let v = app.create_village(&regency, "61.12.01.2001", "5000000.00").await;
+    app.adopt_budget(&v, &standard_budget()).await;
+    let over = app.draft(&v, &spp("5.2.1.07", "02.03.10", "DDS", "150000000.00", serde_json::json!([]))).await;
+    let (_, page) = app.page(&v.implementer, &format!("/console/payments/{over}")).await;
+    assert!(page.contains("id=\"budget-warning\""), "{page}");
+    assert!(page.contains("meminta Rp 150.000.000,00, tetapi sisa anggarannya Rp 100.000.000,00"), "{page}");
+    // The account is named, as the annex names it.
+    assert!(page.contains("Belanja"), "the account's name");
+    let stray = app
+        .draft(
+            &v,
+            &spp(
+                "5.2.1.07",
+                "02.03.10",
+                "ADD",
+                "1000000.00",
+                serde_json::json!([{"tax": "PPH22", "amount": "15000.00"}]),
+            ),
+        )
+        .await;
+    let (_, page) = app.page(&v.secretary, &format!("/console/payments/{stray}")).await;
+    assert!(page.contains("sumber ADD tidak ada di APBDes"), "{page}");
+    assert!(page.contains("PPh 22"), "taxes by their names");
+    // Within its line: no warning.
+    let fine = app.draft(&v, &materials_spp()).await;
+    let (_, page) = app.page(&v.implementer, &format!("/console/payments/{fine}")).await;
+    assert!(!page.contains("id=\"budget-warning\""));
+}
+
+#[tokio::test]
+async fn pages_are_compressed_for_browsers_that_ask() {
+    let app = spawn_app().await;
+    let r =
+        app.client.get(format!("{}/console/login", app.base)).header("accept-encoding", "gzip").send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(r.headers()["content-encoding"], "gzip");
+    // A client that does not ask gets it plain.
+    let r = app.client.get(format!("{}/console/login", app.base)).send().await.unwrap();
+    assert!(r.headers().get("content-encoding").is_none());
+    assert!(r.text().await.unwrap().contains("<form"));
+}

@@ -499,6 +499,13 @@ test('the village year in the console: a pasted payee list, a cash payment and t
   // On a phone: one request for many payees, pasted from a spreadsheet.
   const impl = await signIn('implementer-mks', { viewport: { width: 360, height: 740 }, isMobile: true });
   await impl.page.goto(`${base}/console/payments/new`);
+  // On a phone the header is one short row, and every link in it is a 44 px tap target.
+  const header = await impl.page.locator('header.top').boundingBox();
+  assert.ok(header.height <= 60, `the header is ${header.height} px tall`);
+  for (const link of await impl.page.locator('header.top a, header.top button').all()) {
+    const box = await link.boundingBox();
+    if (box) assert.ok(box.height >= 44, `a header target of ${box.height} px`);
+  }
   await impl.page.getByLabel('Uraian', { exact: true }).fill('Upah harian pekerja jalan, minggu I');
   // What is typed survives leaving the page (a lapsed session, a lost signal): it is there again on return.
   await impl.page.goto(`${base}/console/inbox`);

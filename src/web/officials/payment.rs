@@ -186,9 +186,16 @@ fn figures(ctx: &Ctx, rec: &PaymentRecord, village: &VillageRow) -> Markup {
 fn lines(ctx: &Ctx, rec: &PaymentRecord, positions: &[BudgetPositionRow]) -> Markup {
     let p = &rec.payment;
     let activity = p.activity_code.clone().unwrap_or_default();
+    let warnings = budget_warnings(ctx, rec, positions);
     html! {
         section aria-labelledby="lines-h" {
             h2 #lines-h { (ctx.t("lines")) }
+            @if !warnings.is_empty() {
+                div.alert role="status" #budget-warning {
+                    p { strong { (ctx.t("budget_warning")) } }
+                    ul { @for w in &warnings { li { (w) } } }
+                }
+            }
             div.scroll role="region" aria-labelledby="lines-h" tabindex="0" {
                 table {
                     thead { tr {
@@ -204,12 +211,13 @@ fn lines(ctx: &Ctx, rec: &PaymentRecord, positions: &[BudgetPositionRow]) -> Mar
                             @let pos = positions.iter().find(|b| b.account_code == l.account_code && b.source == source
                                 && (b.activity_code == activity || p.kind != PaymentKind::Spp));
                             tr {
-                                td.mono { (l.account_code) }
+                                td { span.mono { (l.account_code) }
+                                    @if let Some(item) = crate::domain::catalogue::catalogue().account(&l.account_code) { br; small { (item.name) } } }
                                 td { (source) }
                                 td.num { (money(ctx.lang, l.amount)) }
                                 td {
                                     @for w in rec.withholdings.iter().filter(|w| w.line_no == l.line_no) {
-                                        span.tag { (w.tax) " " (money(ctx.lang, w.amount)) } " "
+                                        span.tag { (i18n::tax_name(&w.tax)) " " (money(ctx.lang, w.amount)) } " "
                                     }
                                 }
                                 td {
@@ -227,6 +235,42 @@ fn lines(ctx: &Ctx, rec: &PaymentRecord, positions: &[BudgetPositionRow]) -> Mar
             }
         }
     }
+}
+
+/// Before approval, what the head's approval would refuse, said early: a line with no budget line of its
+/// (account, activity, source), or asking more than the line has left. Empty once approved (committed then).
+fn budget_warnings(ctx: &Ctx, rec: &PaymentRecord, positions: &[BudgetPositionRow]) -> Vec<String> {
+    use crate::domain::workflow::PaymentStatus as S;
+    let p = &rec.payment;
+    if p.kind != PaymentKind::Spp || !matches!(p.status, S::Draft | S::Returned | S::Submitted | S::Verified) {
+        return Vec::new();
+    }
+    let activity = p.activity_code.clone().unwrap_or_default();
+    // The lines of one budget line together (a request may split one line over several receipts).
+    let mut asked: std::collections::BTreeMap<(String, String), i64> = std::collections::BTreeMap::new();
+    for l in &rec.lines {
+        *asked.entry((l.account_code.clone(), l.source.clone().unwrap_or_default())).or_insert(0) += l.amount;
+    }
+    asked
+        .into_iter()
+        .filter_map(|((account, source), amount)| {
+            let pos = positions
+                .iter()
+                .find(|b| b.account_code == account && b.source == source && b.activity_code == activity);
+            match pos {
+                None => Some(ctx.t("warn_no_line").replace("{account}", &account).replace("{source}", &source)),
+                Some(b) => {
+                    let left = b.ceiling - b.committed - b.realised;
+                    (amount > left).then(|| {
+                        ctx.t("warn_over_line")
+                            .replace("{account}", &account)
+                            .replace("{amount}", &money(ctx.lang, amount))
+                            .replace("{left}", &money(ctx.lang, left))
+                    })
+                }
+            }
+        })
+        .collect()
 }
 
 /// A form per action the caller may take, with a note where the action needs one.
