@@ -19,19 +19,25 @@ pub struct Mix {
     pub payment: u32,
     pub tax: u32,
     pub read: u32,
+    /// Batches of `BATCH` credits (`POST /bank/credits/batch`).
+    pub batch: u32,
 }
 
+/// Credits per batch in the `batch` scenario.
+pub const BATCH: usize = 100;
+
 impl Mix {
-    /// `realistic` (the default), `credits`, `payments`, `reads`, or weights such as
-    /// `credit=40,payment=25,tax=5,read=30`.
+    /// `realistic` (the default), `credits`, `payments`, `reads`, `batches`, or weights such as
+    /// `credit=40,payment=25,tax=5,read=30,batch=0`.
     pub fn parse(s: &str) -> anyhow::Result<Mix> {
         let m = match s {
-            "realistic" | "default" => Mix { credit: 40, payment: 25, tax: 5, read: 30 },
-            "credits" => Mix { credit: 1, payment: 0, tax: 0, read: 0 },
-            "payments" => Mix { credit: 0, payment: 1, tax: 0, read: 0 },
-            "reads" => Mix { credit: 0, payment: 0, tax: 0, read: 1 },
+            "realistic" | "default" => Mix { credit: 40, payment: 25, tax: 5, read: 30, batch: 0 },
+            "credits" => Mix { credit: 1, payment: 0, tax: 0, read: 0, batch: 0 },
+            "payments" => Mix { credit: 0, payment: 1, tax: 0, read: 0, batch: 0 },
+            "reads" => Mix { credit: 0, payment: 0, tax: 0, read: 1, batch: 0 },
+            "batches" => Mix { credit: 0, payment: 0, tax: 0, read: 0, batch: 1 },
             custom => {
-                let mut m = Mix { credit: 0, payment: 0, tax: 0, read: 0 };
+                let mut m = Mix { credit: 0, payment: 0, tax: 0, read: 0, batch: 0 };
                 for part in custom.split(',').map(str::trim).filter(|p| !p.is_empty()) {
                     let (name, w) = part
                         .split_once('=')
@@ -42,7 +48,8 @@ impl Mix {
                         "payment" | "payments" => m.payment = w,
                         "tax" | "taxes" => m.tax = w,
                         "read" | "reads" => m.read = w,
-                        other => anyhow::bail!("--mix: unknown scenario `{other}` (credit, payment, tax, read)"),
+                        "batch" | "batches" => m.batch = w,
+                        other => anyhow::bail!("--mix: unknown scenario `{other}` (credit, payment, tax, read, batch)"),
                     }
                 }
                 m
@@ -54,7 +61,7 @@ impl Mix {
     }
 
     pub fn total(&self) -> u32 {
-        self.credit + self.payment + self.tax + self.read
+        self.credit + self.payment + self.tax + self.read + self.batch
     }
 
     /// Payments and tax deposits need officials, budgets and funded villages.
@@ -66,11 +73,12 @@ impl Mix {
         let t = f64::from(self.total());
         let pct = |w: u32| f64::from(w) * 100.0 / t;
         format!(
-            "credit {:.0}%, payment {:.0}%, tax {:.0}%, read {:.0}%",
+            "credit {:.0}%, payment {:.0}%, tax {:.0}%, read {:.0}%, batch of {BATCH} {:.0}%",
             pct(self.credit),
             pct(self.payment),
             pct(self.tax),
-            pct(self.read)
+            pct(self.read),
+            pct(self.batch)
         )
     }
 
@@ -220,8 +228,10 @@ pub async fn client(run: Arc<Run>, seed: u64) {
         let started = Instant::now();
         let (name, result) = if pick < run.mix.credit {
             ("credit", credit(&run, &mut rng).await)
+        } else if pick < run.mix.credit + run.mix.batch {
+            ("credit batch", credit_batch(&run, &mut rng).await)
         } else {
-            pick -= run.mix.credit;
+            pick -= run.mix.credit + run.mix.batch;
             if pick < run.mix.payment {
                 ("payment chain", payment(&run, &mut rng).await)
             } else {
@@ -314,6 +324,51 @@ async fn credit(run: &Run, rng: &mut Rng) -> StepResult<()> {
     let r = bank_posting(run, rng, v, "credit", "credit (replay)", "/api/v1/bank/credits", &body).await?;
     run.record_posting(v, &r.body).map_err(|f| ("credit", f))?;
     inc(&run.c.credits);
+    Ok(())
+}
+
+/// A batch of `BATCH` Dana Desa credits to random villages; each posted item is recorded as the single call's
+/// posting would be (Dr 1.1.1.02, Cr 4.2.1.01), so the book checks cover them.
+async fn credit_batch(run: &Run, rng: &mut Rng) -> StepResult<()> {
+    let mut items = Vec::with_capacity(BATCH);
+    let mut villages = Vec::with_capacity(BATCH);
+    for _ in 0..BATCH {
+        let v = run.village(rng);
+        let amount = rng.range(100_000, 5_000_000_000) / 100 * 100;
+        items.push(json!({"village_id": v.id, "amount": fmt_sen(amount), "source": "DDS",
+                          "bank_reference": run.world.next_reference("BT"), "value_date": run.world.value_date(),
+                          "description": "Transfer masuk (batch)"}));
+        villages.push((v, amount));
+    }
+    let key = uuid::Uuid::new_v4().to_string();
+    let body = json!({"items": items});
+    let r = run
+        .api
+        .call(
+            &run.rec,
+            "credit batch",
+            Method::POST,
+            "/api/v1/bank/credits/batch",
+            Some(&run.world.bank),
+            Some(&key),
+            Some(&body),
+        )
+        .await
+        .map_err(|f| ("credit batch", f))?;
+    let results = r.body["results"].as_array().cloned().unwrap_or_default();
+    if results.len() != BATCH {
+        return Err(("credit batch", Failure::Unexpected(format!("{} results for {BATCH} items", results.len()))));
+    }
+    for ((v, amount), res) in villages.into_iter().zip(results) {
+        if res["status"] != 201 {
+            return Err(("credit batch", Failure::Unexpected(format!("an item was refused: {res}"))));
+        }
+        let txn = json!({"id": res["transaction_id"], "entries": [
+            {"account_code": "1.1.1.02", "side": "debit", "amount": fmt_sen(amount)},
+            {"account_code": "4.2.1.01", "side": "credit", "amount": fmt_sen(amount)}]});
+        run.record_posting(v, &txn).map_err(|f| ("credit batch", f))?;
+        inc(&run.c.credits);
+    }
     Ok(())
 }
 
