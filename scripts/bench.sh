@@ -3,7 +3,8 @@
 #   1. the machine (CPUs, model, memory, kernel, PostgreSQL and its durability settings) and the commit;
 #   2. a release build;
 #   3. kasdesa-load --spawn against SQLite and against PostgreSQL (a fresh database each time, dropped after):
-#      credits only, then the realistic mix; 118 villages, 32 clients, 30 s each by default;
+#      credits only, credits in batches of 100 (POST /bank/credits/batch), then the realistic mix; 118 villages,
+#      32 clients, 30 s each by default;
 #   4. the floor: pgbench on a database prepared by `kasdesa migrate` plus the same number of seeded villages,
 #      one transaction per posting doing what one bank credit does in SQL (lock the village row, insert the
 #      transaction and its two entries, update two balances and the village's sequence and chain head) — and a
@@ -108,6 +109,7 @@ run_load() { # label, then extra arguments
 
 if [ "${SKIP_SQLITE:-0}" != 1 ]; then
   run_load sqlite-credits --mix credits
+  run_load sqlite-batches --mix batches
   run_load sqlite-mix --mix realistic
 fi
 
@@ -122,6 +124,9 @@ if [ "$pg_up" = 1 ]; then
     perf_pid=$!
   fi
   already_waited=1 run_load pg-credits --mix credits --database-url "$(db_url "$db")"
+  drop_db "$db"
+  db="kasdesa_bench_$$_batches"; fresh_db "$db"
+  run_load pg-batches --mix batches --database-url "$(db_url "$db")"
   drop_db "$db"
   if [ "${PROFILE:-0}" = 1 ]; then
     wait "$perf_pid" || true
@@ -221,12 +226,12 @@ fi
 echo "== summary" | tee "$OUT/summary.txt"
 {
   printf '%-15s %10s %9s %9s %9s %9s %9s %8s %7s %s\n' run postings/s req/s "p50 ms" "p95 ms" "p99 ms" "max ms" "RSS MB" errors books
-  for f in "$OUT"/sqlite-credits.json "$OUT"/sqlite-mix.json "$OUT"/pg-credits.json "$OUT"/pg-mix.json \
-    "$OUT"/pg-payments.json; do
+  for f in "$OUT"/sqlite-credits.json "$OUT"/sqlite-batches.json "$OUT"/sqlite-mix.json "$OUT"/pg-credits.json \
+    "$OUT"/pg-batches.json "$OUT"/pg-mix.json "$OUT"/pg-payments.json; do
     [ -f "$f" ] || continue
     # The latency of the posting request itself: the credit for credits-only runs, the bank result for the mix.
     jq -r '
-      (if .config.mix.payment > 0 then "bank result" else "credit" end) as $op
+      (if .config.mix.payment > 0 then "bank result" elif (.config.mix.batch // 0) > 0 then "credit batch" else "credit" end) as $op
       | (.run.latency[] | select(.op == $op)) as $l
       | [ .label, (.run.postings_per_s|floor), (.run.requests_per_s|floor), $l.p50_ms, $l.p95_ms, $l.p99_ms, $l.max_ms,
           (.server.peak_rss_mb_run // 0 | floor), .run.errors_total, (if .pass then "pass" else "FAIL" end) ]

@@ -83,7 +83,7 @@ impl Mix {
     }
 
     pub fn to_json(self) -> Value {
-        json!({"credit": self.credit, "payment": self.payment, "tax": self.tax, "read": self.read})
+        json!({"credit": self.credit, "payment": self.payment, "tax": self.tax, "read": self.read, "batch": self.batch})
     }
 }
 
