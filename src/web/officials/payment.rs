@@ -412,16 +412,27 @@ fn transfers(ctx: &Ctx, rec: &PaymentRecord) -> Markup {
     }
 }
 
-pub async fn act(req: HttpRequest, state: State, path: web::Path<(String, String)>, body: web::Bytes) -> HttpResponse {
-    let ctx = Ctx::from_request(&req);
-    let form = Form::parse(&body);
-    let Some(s) = &ctx.session else { return to_login(&req) };
+/// A form post to a request's page: the session must be current and the form must carry its CSRF token; the
+/// page's context and the form, or the answer to give instead.
+async fn form_post(req: &HttpRequest, state: &State, body: &[u8]) -> Result<(Ctx, Form), HttpResponse> {
+    let ctx = Ctx::from_request(req);
+    let form = Form::parse(body);
+    let Some(s) = &ctx.session else { return Err(to_login(req)) };
     if !s.csrf_ok(&form) {
-        return csrf_refused(&ctx);
+        return Err(csrf_refused(&ctx));
     }
-    if crate::web::session::session_ended(&ctx, &state).await {
-        return to_login(&req);
+    if crate::web::session::session_ended(&ctx, state).await {
+        return Err(to_login(req));
     }
+    Ok((ctx, form))
+}
+
+pub async fn act(req: HttpRequest, state: State, path: web::Path<(String, String)>, body: web::Bytes) -> HttpResponse {
+    let (ctx, form) = match form_post(&req, &state, &body).await {
+        Ok(x) => x,
+        Err(answer) => return answer,
+    };
+    let Some(s) = &ctx.session else { return to_login(&req) };
     let (id, action) = path.into_inner();
     let Some(a) = action_of(&action) else {
         return error_page(&ctx, StatusCode::NOT_FOUND, ctx.t("not_found_title"), ctx.t("not_found_text"));
@@ -561,15 +572,11 @@ fn read_spj(ctx: &Ctx, form: &Form, rec: &PaymentRecord) -> Result<Accountabilit
 /// The SPJ form's post: the API's own path (`record_accountability`), with the form's idempotency key so that a
 /// second tap records it once.
 pub async fn account(req: HttpRequest, state: State, path: web::Path<String>, body: web::Bytes) -> HttpResponse {
-    let ctx = Ctx::from_request(&req);
-    let form = Form::parse(&body);
+    let (ctx, form) = match form_post(&req, &state, &body).await {
+        Ok(x) => x,
+        Err(answer) => return answer,
+    };
     let Some(s) = &ctx.session else { return to_login(&req) };
-    if !s.csrf_ok(&form) {
-        return csrf_refused(&ctx);
-    }
-    if crate::web::session::session_ended(&ctx, &state).await {
-        return to_login(&req);
-    }
     let id = path.into_inner();
     let who = s.principal.clone();
     let rec = match load_payment(&state, &who, &id).await {
