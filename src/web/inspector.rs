@@ -393,6 +393,9 @@ fn village_payments(ctx: &Ctx, zone: Zone, payments: &[PaymentRecord]) -> Markup
     }
 }
 
+/// Requests per page of the inspector's village page (each with its trail): a page stays small on a slow link.
+const VILLAGE_PAGE: i64 = 50;
+
 /// One village as the inspector sees it: chain verification, payment requests (each with its trail), the budget,
 /// balances, the cash book and the downloads.
 pub async fn village(req: HttpRequest, state: State, path: web::Path<String>) -> HttpResponse {
@@ -409,22 +412,32 @@ pub async fn village(req: HttpRequest, state: State, path: web::Path<String>) ->
         return api_error_page(&ctx, &e);
     }
     let year = year_param(&ctx);
+    // A page of the requests, newest first, from `?after=` (the last id of the previous page).
+    let after =
+        ctx.q("after").map(str::trim).filter(|a| crate::domain::ids::PaymentId::parse(a).is_some()).map(str::to_string);
     let db = state.db.clone();
     let vid = village.id.clone();
     let anchor = state.anchor.verifying();
+    let from = after.clone();
     let loaded = blocking(move || {
         let chain = db.verify_chain(&vid, Some(crate::store::Anchors { key: &anchor, supplied: &[] }))?;
-        // The newest 200, in one query; paging this page is the console issue's.
-        let newest = crate::store::PaymentQuery { newest_first: true, limit: 200, ..Default::default() };
-        let payments = db.find_payments(&vid, &newest)?;
+        let page = crate::store::PaymentQuery {
+            newest_first: true,
+            after: from.as_deref(),
+            limit: VILLAGE_PAGE + 1,
+            ..Default::default()
+        };
+        let payments = db.find_payments(&vid, &page)?;
         let budget = db.get_budget(&vid, year)?;
         Ok((chain, payments, budget))
     })
     .await;
-    let (chain, payments, budget) = match loaded {
+    let (chain, mut payments, budget) = match loaded {
         Ok(x) => x,
         Err(e) => return api_error_page(&ctx, &e),
     };
+    let more = payments.len() as i64 > VILLAGE_PAGE;
+    payments.truncate(VILLAGE_PAGE as usize);
     let books = match village_books(&ctx, &state, &village, year).await {
         Ok(m) => m,
         Err(e) => return api_error_page(&ctx, &e),
@@ -434,6 +447,14 @@ pub async fn village(req: HttpRequest, state: State, path: web::Path<String>) ->
         h1 { (village.name) " (" (village.code) ") " (year) }
         (chain_card(&ctx, &chain))
         (village_payments(&ctx, Zone::of_regency(&regency), &payments))
+        nav.pager aria-label=(ctx.t("payments")) {
+            @if after.is_some() {
+                a.button href={"/console/villages/" (village.id) "?year=" (year) "#pay-h"} { (ctx.t("newest_requests")) }
+            }
+            @if let (true, Some(last)) = (more, payments.last()) {
+                a.button #older href={"/console/villages/" (village.id) "?year=" (year) "&after=" (last.payment.id) "#pay-h"} { (ctx.t("older_requests")) }
+            }
+        }
         section aria-labelledby="bud-h" {
             h2 #bud-h { (ctx.t("budget_title")) }
             @match &budget {

@@ -424,3 +424,26 @@ async fn pages_are_compressed_for_browsers_that_ask() {
     assert!(r.headers().get("content-encoding").is_none());
     assert!(r.text().await.unwrap().contains("<form"));
 }
+
+#[tokio::test]
+async fn the_inspectors_village_page_pages_through_every_request() {
+    let app = spawn_app().await;
+    let regency = app.create_regency("61.12").await;
+    let v = app.create_village(&regency, "61.12.01.2001", "5000000.00").await;
+    let inspector = app.inspector(&regency, "inspektorat").await;
+    let mut ids = Vec::new();
+    for n in 0..55 {
+        let mut body = spp("5.2.1.07", "02.03.10", "DDS", "100000.00", serde_json::json!([]));
+        body["description"] = serde_json::json!(format!("Permintaan nomor {n:03}"));
+        ids.push(app.draft(&v, &body).await);
+    }
+    let (status, first) = app.page(&inspector, &format!("/console/villages/{}", v.id)).await;
+    assert_eq!(status, 200);
+    assert!(first.contains("Permintaan nomor 054") && !first.contains("Permintaan nomor 004"), "the newest 50");
+    let older = href_of(&first, "older").expect("a link to the older requests");
+    let (_, second) = app.page(&inspector, &older).await;
+    for n in 0..5 {
+        assert!(second.contains(&format!("Permintaan nomor {n:03}")), "request {n} on the second page");
+    }
+    assert!(href_of(&second, "older").is_none(), "nothing older");
+}
