@@ -530,12 +530,10 @@ impl Db {
                 bank_external_ids::external_id.eq(external_id),
                 bank_external_ids::created_at.eq(super::now_micros()),
             );
-            match diesel::insert_into(bank_external_ids::table).values(row).execute(c) {
-                Ok(_) => Ok(()),
-                Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
-                    Err(StoreError::Conflict(format!("X-EXTERNAL-ID {external_id} was used already today (WIB)")))
-                }
-                Err(e) => Err(e.into()),
+            if super::error::inserted(diesel::insert_into(bank_external_ids::table).values(row).execute(c))? {
+                Ok(())
+            } else {
+                Err(StoreError::Conflict(format!("X-EXTERNAL-ID {external_id} was used already today (WIB)")))
             }
         })
     }

@@ -108,12 +108,8 @@ impl Db {
     pub fn insert_checkpoints(&self, cps: &[Checkpoint], now: NaiveDateTime) -> Result<usize, StoreError> {
         self.write("insert_checkpoints", |c| {
             let mut added = 0;
+            // `chain_heads` leaves out the heads already signed; a race with another instance is the insert's.
             for cp in cps {
-                let exists: i64 =
-                    checkpoints::table.find((&cp.village_id, cp.chain_seq, &cp.key_id)).count().get_result(c)?;
-                if exists > 0 {
-                    continue;
-                }
                 let row = CheckpointRow {
                     village_id: cp.village_id.clone(),
                     chain_seq: cp.chain_seq,
@@ -123,14 +119,9 @@ impl Db {
                     signature: cp.signature.clone(),
                     created_at: now,
                 };
-                match diesel::insert_into(checkpoints::table).values(&row).execute(c) {
-                    Ok(n) => added += n,
-                    // Another instance signed the same head at the same moment.
-                    Err(diesel::result::Error::DatabaseError(
-                        diesel::result::DatabaseErrorKind::UniqueViolation,
-                        _,
-                    )) => {}
-                    Err(e) => return Err(e.into()),
+                // One there already (another instance signed the same head) is kept as it was.
+                if super::error::inserted(diesel::insert_into(checkpoints::table).values(&row).execute(c))? {
+                    added += 1;
                 }
             }
             Ok(added)

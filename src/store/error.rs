@@ -6,6 +6,16 @@ use crate::domain::budget::Shortfall;
 use crate::domain::posting::PostingError;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
+/// The result of an insert that may meet its row already there (another instance's, a concurrent retry's):
+/// `Ok(true)` inserted, `Ok(false)` the row was there. (The multi-backend DSL has no `ON CONFLICT`.)
+pub(super) fn inserted(r: diesel::QueryResult<usize>) -> Result<bool, StoreError> {
+    match r {
+        Ok(_) => Ok(true),
+        Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("{0} not found")]

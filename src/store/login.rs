@@ -45,13 +45,10 @@ fn count_failure(c: &mut DbConn, key: &str, now: NaiveDateTime) -> Result<(), St
     let inserted = diesel::insert_into(login_throttle::table)
         .values((login_throttle::key.eq(key), login_throttle::failures.eq(1i64), login_throttle::last_failure.eq(now)))
         .execute(c);
-    match inserted {
-        Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
-            bump(c)?;
-            Ok(())
-        }
-        other => other.map(|_| ()).map_err(Into::into),
+    if !super::error::inserted(inserted)? {
+        bump(c)?;
     }
+    Ok(())
 }
 
 impl Db {
@@ -108,16 +105,8 @@ impl Db {
                         login_known::last_success.eq(now),
                     ))
                     .execute(c);
-                match first {
-                    // Signed in at the same moment on another instance: known either way.
-                    Err(diesel::result::Error::DatabaseError(
-                        diesel::result::DatabaseErrorKind::UniqueViolation,
-                        _,
-                    )) => {}
-                    other => {
-                        other?;
-                    }
-                }
+                // Signed in at the same moment on another instance: known either way.
+                super::error::inserted(first)?;
             }
             Ok(())
         })

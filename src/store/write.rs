@@ -162,12 +162,10 @@ impl super::Db {
                 body: body.to_string(),
                 created_at: now_micros(),
             };
-            match diesel::insert_into(idempotency_keys::table).values(&row).execute(c) {
-                Ok(_) => Ok(None),
-                Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
-                    find_idempotent(c, idem)
-                }
-                Err(e) => Err(e.into()),
+            if super::error::inserted(diesel::insert_into(idempotency_keys::table).values(&row).execute(c))? {
+                Ok(None)
+            } else {
+                find_idempotent(c, idem)
             }
         })
     }
