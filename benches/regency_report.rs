@@ -69,18 +69,21 @@ fn main() -> anyhow::Result<()> {
         },
     ];
     for i in 0..villages {
-        let v = db.create_village(VillageRow {
-            id: kasdesa::domain::ids::VillageId::new(),
-            regency_id: regency.id.clone(),
-            code: format!("61.12.{:02}.{:04}", i / 100, i),
-            name: format!("Desa {i}"),
-            bank_account: "1012345678".into(),
-            cash_limit: 1_000_000_000,
-            last_seq: 0,
-            chain_len: 0,
-            chain_head: kasdesa::domain::chain::GENESIS.into(),
-            created_at: now_micros(),
-        })?;
+        let v = db.create_village(
+            VillageRow {
+                id: kasdesa::domain::ids::VillageId::new(),
+                regency_id: regency.id.clone(),
+                code: format!("61.12.{:02}.{:04}", i / 100, i),
+                name: format!("Desa {i}"),
+                bank_account: "1012345678".into(),
+                cash_limit: 1_000_000_000,
+                last_seq: 0,
+                chain_len: 0,
+                chain_head: kasdesa::domain::chain::GENESIS.into(),
+                created_at: now_micros(),
+            },
+            "bench",
+        )?;
         db.put_budget_draft(&v.id, 2026, &budget, "bench")?;
         db.adopt_budget(&v.id, 2026, "bench")?;
     }

@@ -54,7 +54,7 @@ pub fn build_state(settings: Settings) -> anyhow::Result<Arc<AppState>> {
                 village_id: None,
                 regency_id: None,
             };
-            crate::users::create_user(&db, admin)?;
+            crate::users::create_user(&db, admin, "system")?;
             tracing::info!("created the administrator 'admin'");
         }
     }

@@ -103,6 +103,7 @@ pub fn main_entry() -> anyhow::Result<std::process::ExitCode> {
                     village_id,
                     regency_id: regency,
                 },
+                "cli",
             )?;
             println!("{}", user.id);
         }

@@ -67,20 +67,24 @@ pub fn resolve_scope(db: &Db, role: Role, village_id: Option<&str>, regency_id: 
 
 /// Creates the user: scope checked (and found), password hashed (argon2id), row written. Blocking: argon2 takes
 /// tens of milliseconds on purpose, so async callers run this on the blocking pool.
-pub fn create_user(db: &Db, new: NewUser) -> Result<UserRow, UserError> {
+/// `actor` is who creates the user (its id, or `system`/`cli`), as the village's chain records it.
+pub fn create_user(db: &Db, new: NewUser, actor: &str) -> Result<UserRow, UserError> {
     resolve_scope(db, new.role, new.village_id.as_deref(), new.regency_id.as_deref())?;
     let password_hash = crate::http::auth::hash_password(new.password.expose()).map_err(|_| UserError::Hash)?;
-    Ok(db.create_user(UserRow {
-        id: crate::domain::ids::UserId::new(),
-        username: new.username.into_string(),
-        password_hash,
-        role: new.role,
-        village_id: new.village_id.map(Into::into),
-        regency_id: new.regency_id,
-        active: true,
-        created_at: now_micros(),
-        token_version: 0,
-    })?)
+    Ok(db.create_user(
+        UserRow {
+            id: crate::domain::ids::UserId::new(),
+            username: new.username.into_string(),
+            password_hash,
+            role: new.role,
+            village_id: new.village_id.map(Into::into),
+            regency_id: new.regency_id,
+            active: true,
+            created_at: now_micros(),
+            token_version: 0,
+        },
+        actor,
+    )?)
 }
 
 #[cfg(test)]

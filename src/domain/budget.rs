@@ -310,10 +310,101 @@ pub fn apply_revision(positions: &mut BTreeMap<LineKey, Position>, revision: &Re
     }
 }
 
+/// How a stored budget position disagrees with what the chain gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PositionFinding {
+    /// A line of the adopted version has no position, or a position has no line.
+    NotInBudget,
+    /// The ceiling is not the adopted version's.
+    Ceiling,
+    /// A spending line's realised amount is not what the ledger spent on it.
+    Realised,
+    /// `committed + realised` above the ceiling, or either below zero.
+    Unsound,
+}
+
+impl PositionFinding {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PositionFinding::NotInBudget => "not_in_budget",
+            PositionFinding::Ceiling => "ceiling",
+            PositionFinding::Realised => "realised",
+            PositionFinding::Unsound => "unsound",
+        }
+    }
+}
+
+/// The stored positions of a year against what the chain gives them: the adopted version's ceilings (chained as a
+/// budget fact) and, for spending lines (`is_spending`), what the ledger's chained transactions spent per line. A
+/// position edited in the database (a realised amount moved from an overspent line to another, a ceiling raised) is
+/// named with what is wrong; `committed` is checked only against the invariant.
+pub fn position_findings(
+    ceilings: &BTreeMap<LineKey, i64>,
+    spent: &BTreeMap<LineKey, i64>,
+    positions: &BTreeMap<LineKey, Position>,
+    is_spending: impl Fn(&str) -> bool,
+) -> Vec<(LineKey, PositionFinding)> {
+    let mut out = Vec::new();
+    for (key, pos) in positions {
+        let finding = match ceilings.get(key) {
+            None => Some(PositionFinding::NotInBudget),
+            Some(c) if *c != pos.ceiling => Some(PositionFinding::Ceiling),
+            Some(_) if is_spending(&key.account) && spent.get(key).copied().unwrap_or(0) != pos.realised => {
+                Some(PositionFinding::Realised)
+            }
+            Some(_) if !pos.is_sound() => Some(PositionFinding::Unsound),
+            Some(_) => None,
+        };
+        if let Some(f) = finding {
+            out.push((key.clone(), f));
+        }
+    }
+    for key in ceilings.keys().filter(|k| !positions.contains_key(*k)) {
+        out.push((key.clone(), PositionFinding::NotInBudget));
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    proptest! {
+        /// Positions kept by the service (ceilings from the budget, realised from the ledger) raise nothing; moving
+        /// realised spending from one line to another, or raising a ceiling, names exactly the lines touched.
+        #[test]
+        fn an_edited_position_is_named(
+            lines in proptest::collection::btree_map(1u8..8, (1_000i64..1_000_000, 0i64..1_000), 1..6),
+            moved in 1i64..500,
+            raise in 1i64..500,
+        ) {
+            let ceilings: BTreeMap<LineKey, i64> = lines.iter().map(|(n, (c, _))| (key(*n), *c)).collect();
+            let spent: BTreeMap<LineKey, i64> = lines.iter().map(|(n, (_, s))| (key(*n), *s)).collect();
+            let kept: BTreeMap<LineKey, Position> = lines
+                .iter()
+                .map(|(n, (c, s))| (key(*n), Position { ceiling: *c, committed: 0, realised: *s }))
+                .collect();
+            prop_assert!(position_findings(&ceilings, &spent, &kept, |_| true).is_empty());
+
+            let keys: Vec<LineKey> = kept.keys().cloned().collect();
+            let mut edited = kept.clone();
+            edited.get_mut(&keys[0]).unwrap().ceiling += raise;
+            prop_assert_eq!(
+                position_findings(&ceilings, &spent, &edited, |_| true),
+                vec![(keys[0].clone(), PositionFinding::Ceiling)]
+            );
+            if keys.len() > 1 {
+                let mut edited = kept.clone();
+                edited.get_mut(&keys[0]).unwrap().realised += moved;
+                edited.get_mut(&keys[1]).unwrap().realised -= moved;
+                let found = position_findings(&ceilings, &spent, &edited, |_| true);
+                prop_assert_eq!(found.len(), 2);
+                prop_assert!(found.iter().all(|(_, f)| *f == PositionFinding::Realised));
+            }
+        }
+    }
 
     fn key(n: u8) -> LineKey {
         LineKey::new(&format!("5.2.1.0{n}"), Some("01.01.01"), Some("DDS"))

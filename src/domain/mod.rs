@@ -13,6 +13,8 @@
 //! - `snap`: signed bank requests (SNAP): what is signed, the headers and the signature judged.
 //! - `tax`: PPN and PPh on a purchase from date-effective rates, the rounding, deposit deadlines.
 //! - `chain`: canonical forms, hashes, digests and the walk of verification.
+//! - `facts`: chained facts (budgets, users, bank clients, settings, closed years, statements) and their comparison
+//!   with the stored rows.
 //! - `anchor`: signed checkpoints of the chain heads, and comparing a chain with them.
 //! - `throttle`: how long a login must wait after failures (per user and address, growing, never a hard lock).
 //! - `ids`: one id type per kind of record (village, payment, transfer, transaction, user).
@@ -62,6 +64,7 @@ pub mod bank_entry;
 pub mod budget;
 pub mod catalogue;
 pub mod chain;
+pub mod facts;
 pub mod ids;
 pub mod money;
 pub mod numbering;

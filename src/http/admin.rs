@@ -187,13 +187,14 @@ pub async fn update_regency(
     };
     let db = state.db.clone();
     let id = id.into_inner();
+    let actor = who.id().to_string();
     let row = blocking(move || {
         let mut row = db.get_regency(&id)?.ok_or(crate::store::StoreError::NotFound("regency"))?;
         if let Some(t) = treasury {
-            row = db.set_regency_treasury(&id, t.as_ref())?;
+            row = db.set_regency_treasury(&id, t.as_ref(), &actor)?;
         }
         if let Some(l) = limit {
-            row = db.set_regency_cash_payment_limit(&id, l)?;
+            row = db.set_regency_cash_payment_limit(&id, l, &actor)?;
         }
         Ok(row)
     })
@@ -255,7 +256,8 @@ pub async fn create_village(state: State, who: Principal, body: Body<NewVillage>
         created_at: now_micros(),
     };
     let db = state.db.clone();
-    let row = blocking(move || db.create_village(row)).await?;
+    let actor = who.id().to_string();
+    let row = blocking(move || db.create_village(row, &actor)).await?;
     Ok(HttpResponse::Created().json(VillageView::from(row)))
 }
 
@@ -302,8 +304,9 @@ pub async fn update_village(
         ("treasurer", parse_name("treasurer_name", &u.treasurer_name)?),
     ];
     let db = state.db.clone();
+    let actor = who.id().to_string();
     let row = blocking(move || {
-        let row = db.update_village(&v)?;
+        let row = db.update_village(&v, &actor)?;
         for (office, name) in &officials {
             if let Some(name) = name {
                 db.set_village_official(&row.id, office, name.as_deref())?;
@@ -356,7 +359,8 @@ pub async fn create_user(state: State, who: Principal, body: Body<NewUser>) -> R
         regency_id: u.regency_id,
     };
     let db = state.db.clone();
-    let row = blocking(move || Ok(crate::users::create_user(&db, new))).await??;
+    let actor = who.id().to_string();
+    let row = blocking(move || Ok(crate::users::create_user(&db, new, &actor))).await??;
     Ok(HttpResponse::Created().json(UserView::from(row)))
 }
 
@@ -396,7 +400,8 @@ pub async fn update_user(
         user.active = active;
     }
     let db = state.db.clone();
-    let row = blocking(move || db.update_user(&user)).await?;
+    let actor = who.id().to_string();
+    let row = blocking(move || db.update_user(&user, &actor)).await?;
     Ok(HttpResponse::Ok().json(UserView::from(row)))
 }
 
@@ -430,7 +435,8 @@ pub async fn create_bank_client(
     let id = row.id.clone();
     let db = state.db.clone();
     let ids = village_ids.clone();
-    blocking(move || db.create_bank_client(row, &ids)).await?;
+    let actor = who.id().to_string();
+    blocking(move || db.create_bank_client(row, &ids, &actor)).await?;
     Ok(HttpResponse::Created().json(BankClientCreated { id, client_id, client_secret: secret, name, village_ids }))
 }
 
@@ -501,7 +507,8 @@ pub async fn update_bank_client(
     let change =
         crate::store::BankClientChange { name, active: b.active, village_ids: villages, public_key: key, webhook_url };
     let db = state.db.clone();
-    let row = blocking(move || db.update_bank_client(&id, &change)).await?;
+    let actor = who.id().to_string();
+    let row = blocking(move || db.update_bank_client(&id, &change, &actor)).await?;
     Ok(HttpResponse::Ok().json(BankClientView::from(row)))
 }
 
@@ -513,7 +520,8 @@ pub async fn rotate_bank_secret(state: State, who: Principal, id: web::Path<Stri
     let secret = random_token(32);
     let hash = hash_secret(&secret);
     let db = state.db.clone();
-    let (row, village_ids) = blocking(move || db.rotate_bank_secret(&id, &hash)).await?;
+    let actor = who.id().to_string();
+    let (row, village_ids) = blocking(move || db.rotate_bank_secret(&id, &hash, &actor)).await?;
     Ok(HttpResponse::Ok().json(BankClientCreated {
         id: row.id,
         client_id: row.client_id,

@@ -330,6 +330,18 @@ fn chain_flag(db: &Db, v: &VillageRow, anchor: &ed25519_dalek::VerifyingKey) -> 
                     "the chain no longer matches its signed checkpoint at position {}: rewritten after position {}",
                     d.at_or_before_seq, d.after_seq
                 ),
+                None if !report.fact_mismatches.is_empty() => format!(
+                    "rows changed outside kasdesa disagree with the chained facts: {}",
+                    report
+                        .fact_mismatches
+                        .iter()
+                        .map(|m| format!("{} {} ({})", m.kind.as_str(), m.subject, m.finding.as_str()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                None if !report.position_mismatches.is_empty() => {
+                    format!("budget positions disagree with the chain: {}", report.position_mismatches.join(", "))
+                }
                 None => "stored figures disagree with the journal".into(),
             },
         },

@@ -1,11 +1,41 @@
 //! Regencies, villages (with their chart), users and bank clients.
 
+use super::facts;
 use super::rows::*;
 use super::schema::*;
 use super::write::{find_idempotent, IdempotencyKey};
 use super::{now_micros, Db, DbConn, StoreError};
 use crate::domain::accounts::{class_of_code, standard_chart};
+use crate::domain::facts::FactKind;
 use diesel::prelude::*;
+
+/// The villages a bank client may act for, in id order.
+fn client_villages(c: &mut DbConn, id: &str) -> Result<Vec<String>, StoreError> {
+    Ok(bank_client_villages::table
+        .filter(bank_client_villages::bank_client_id.eq(id))
+        .select(bank_client_villages::village_id)
+        .order(bank_client_villages::village_id)
+        .load(c)?)
+}
+
+/// A change to a regency's settings (`write` returns how many rows it changed): a fact in the chain of each of its
+/// villages, since the treasury account and the cash-payment limit decide their payments.
+fn regency_change(
+    c: &mut DbConn,
+    id: &str,
+    actor: &str,
+    write: &mut dyn FnMut(&mut DbConn) -> Result<usize, StoreError>,
+) -> Result<RegencyRow, StoreError> {
+    c.write_txn(&mut |c| {
+        let villages: Vec<String> =
+            villages::table.filter(villages::regency_id.eq(id)).select(villages::id).order(villages::id).load(c)?;
+        let n = facts::changing(c, &villages, FactKind::Regency, id, actor, write)?;
+        if n == 0 {
+            return Err(StoreError::NotFound("regency"));
+        }
+        get_regency(c, id)?.ok_or(StoreError::NotFound("regency"))
+    })
+}
 
 /// The digest of the standard chart: codes, names and classes, in order.
 fn chart_digest() -> String {
@@ -93,31 +123,36 @@ impl Db {
     }
 
     /// Sets (or clears) the regency's treasury account.
-    pub fn set_regency_treasury(&self, id: &str, treasury: Option<&Treasury>) -> Result<RegencyRow, StoreError> {
+    pub fn set_regency_treasury(
+        &self,
+        id: &str,
+        treasury: Option<&Treasury>,
+        actor: &str,
+    ) -> Result<RegencyRow, StoreError> {
         self.write("set_regency_treasury", |c| {
-            let n = diesel::update(regencies::table.find(id))
-                .set((
-                    regencies::treasury_name.eq(treasury.map(|t| t.name.clone())),
-                    regencies::treasury_bank_code.eq(treasury.map(|t| t.bank_code.clone())),
-                    regencies::treasury_account_number.eq(treasury.map(|t| t.account_number.clone())),
-                ))
-                .execute(c)?;
-            if n == 0 {
-                return Err(StoreError::NotFound("regency"));
-            }
-            get_regency(c, id)?.ok_or(StoreError::NotFound("regency"))
+            regency_change(c, id, actor, &mut |c| {
+                Ok(diesel::update(regencies::table.find(id))
+                    .set((
+                        regencies::treasury_name.eq(treasury.map(|t| t.name.clone())),
+                        regencies::treasury_bank_code.eq(treasury.map(|t| t.bank_code.clone())),
+                        regencies::treasury_account_number.eq(treasury.map(|t| t.account_number.clone())),
+                    ))
+                    .execute(c)?)
+            })
         })
     }
 
     /// Sets (or with `None` removes) the most one payment may take from cash in hand.
-    pub fn set_regency_cash_payment_limit(&self, id: &str, limit: Option<i64>) -> Result<RegencyRow, StoreError> {
+    pub fn set_regency_cash_payment_limit(
+        &self,
+        id: &str,
+        limit: Option<i64>,
+        actor: &str,
+    ) -> Result<RegencyRow, StoreError> {
         self.write("set_regency_cash_payment_limit", |c| {
-            let n =
-                diesel::update(regencies::table.find(id)).set(regencies::cash_payment_limit.eq(limit)).execute(c)?;
-            if n == 0 {
-                return Err(StoreError::NotFound("regency"));
-            }
-            get_regency(c, id)?.ok_or(StoreError::NotFound("regency"))
+            regency_change(c, id, actor, &mut |c| {
+                Ok(diesel::update(regencies::table.find(id)).set(regencies::cash_payment_limit.eq(limit)).execute(c)?)
+            })
         })
     }
 
@@ -132,7 +167,7 @@ impl Db {
     }
 
     /// Creates the village and seeds the standard chart, in one transaction.
-    pub fn create_village(&self, v: VillageRow) -> Result<VillageRow, StoreError> {
+    pub fn create_village(&self, v: VillageRow, actor: &str) -> Result<VillageRow, StoreError> {
         self.write("create_village", |c| {
             c.write_txn(&mut |c| {
                 if get_regency(c, &v.regency_id)?.is_none() {
@@ -151,7 +186,9 @@ impl Db {
                     })
                     .collect();
                 c.insert_all(accounts::table, &chart)?;
-                Ok(v.clone())
+                // The new village's first links: its settings and its regency's, as facts.
+                facts::baseline(c, v.id.as_str(), actor)?;
+                get_village(c, v.id.as_str())?.ok_or_else(|| StoreError::internal("the village just made is missing"))
             })
         })
     }
@@ -282,17 +319,20 @@ impl Db {
     }
 
     /// Replaces a village's name, bank account and cash limit.
-    pub fn update_village(&self, v: &VillageRow) -> Result<VillageRow, StoreError> {
+    pub fn update_village(&self, v: &VillageRow, actor: &str) -> Result<VillageRow, StoreError> {
         self.write("update_village", |c| {
             c.write_txn(&mut |c| {
                 c.lock_village(&v.id)?.ok_or(StoreError::NotFound("village"))?;
-                diesel::update(villages::table.find(&v.id))
-                    .set((
-                        villages::name.eq(&v.name),
-                        villages::bank_account.eq(&v.bank_account),
-                        villages::cash_limit.eq(v.cash_limit),
-                    ))
-                    .execute(c)?;
+                let ids = [v.id.to_string()];
+                facts::changing(c, &ids, FactKind::Village, v.id.as_str(), actor, &mut |c| {
+                    Ok(diesel::update(villages::table.find(&v.id))
+                        .set((
+                            villages::name.eq(&v.name),
+                            villages::bank_account.eq(&v.bank_account),
+                            villages::cash_limit.eq(v.cash_limit),
+                        ))
+                        .execute(c)?)
+                })?;
                 get_village(c, &v.id)?.ok_or(StoreError::NotFound("village"))
             })
         })
@@ -316,10 +356,16 @@ impl Db {
         })
     }
 
-    pub fn create_user(&self, u: UserRow) -> Result<UserRow, StoreError> {
+    /// Creates a user; a village's user is also the first fact of them in the village's chain.
+    pub fn create_user(&self, u: UserRow, actor: &str) -> Result<UserRow, StoreError> {
         self.write("create_user", |c| {
-            diesel::insert_into(users::table).values(&u).execute(c)?;
-            Ok(u)
+            c.write_txn(&mut |c| {
+                let villages: Vec<String> = u.village_id.iter().map(|v| v.to_string()).collect();
+                facts::changing(c, &villages, FactKind::User, u.id.as_str(), actor, &mut |c| {
+                    Ok(diesel::insert_into(users::table).values(&u).execute(c)?)
+                })?;
+                Ok(u.clone())
+            })
         })
     }
 
@@ -328,19 +374,27 @@ impl Db {
     }
 
     /// Replaces a user's role, scope and active flag.
-    pub fn update_user(&self, u: &UserRow) -> Result<UserRow, StoreError> {
+    /// The change is a fact in the chain of the user's village before and after it (both, when the user moves).
+    pub fn update_user(&self, u: &UserRow, actor: &str) -> Result<UserRow, StoreError> {
         self.write("update_user", |c| {
-            diesel::update(users::table.find(&u.id))
-                .set((
-                    users::role.eq(&u.role),
-                    users::village_id.eq(&u.village_id),
-                    users::regency_id.eq(&u.regency_id),
-                    users::active.eq(u.active),
-                    // Every change ends the user's current sessions: their tokens say what no longer holds.
-                    users::token_version.eq(users::token_version + 1),
-                ))
-                .execute(c)?;
-            get_user(c, &u.id)?.ok_or(StoreError::NotFound("user"))
+            c.write_txn(&mut |c| {
+                let before = get_user(c, u.id.as_str())?.ok_or(StoreError::NotFound("user"))?;
+                let villages: Vec<String> =
+                    before.village_id.iter().chain(u.village_id.iter()).map(|v| v.to_string()).collect();
+                facts::changing(c, &villages, FactKind::User, u.id.as_str(), actor, &mut |c| {
+                    Ok(diesel::update(users::table.find(&u.id))
+                        .set((
+                            users::role.eq(&u.role),
+                            users::village_id.eq(&u.village_id),
+                            users::regency_id.eq(&u.regency_id),
+                            users::active.eq(u.active),
+                            // Every change ends the user's current sessions: their tokens say what no longer holds.
+                            users::token_version.eq(users::token_version + 1),
+                        ))
+                        .execute(c)?)
+                })?;
+                get_user(c, &u.id)?.ok_or(StoreError::NotFound("user"))
+            })
         })
     }
 
@@ -364,22 +418,27 @@ impl Db {
         self.read("count_users", |c| Ok(users::table.count().get_result(c)?))
     }
 
-    pub fn create_bank_client(&self, row: BankClientRow, village_ids: &[String]) -> Result<(), StoreError> {
+    /// Creates a bank client; its access is a fact in the chain of each of its villages.
+    pub fn create_bank_client(
+        &self,
+        row: BankClientRow,
+        village_ids: &[String],
+        actor: &str,
+    ) -> Result<(), StoreError> {
         self.write("create_bank_client", |c| {
             c.write_txn(&mut |c| {
-                diesel::insert_into(bank_clients::table).values(&row).execute(c)?;
-                for v in village_ids {
-                    if get_village(c, v)?.is_none() {
-                        return Err(StoreError::Validation(format!("village {v} does not exist")));
+                facts::changing(c, village_ids, FactKind::BankClient, &row.id, actor, &mut |c| {
+                    diesel::insert_into(bank_clients::table).values(&row).execute(c)?;
+                    for v in village_ids {
+                        diesel::insert_into(bank_client_villages::table)
+                            .values((
+                                bank_client_villages::bank_client_id.eq(&row.id),
+                                bank_client_villages::village_id.eq(v),
+                            ))
+                            .execute(c)?;
                     }
-                    diesel::insert_into(bank_client_villages::table)
-                        .values((
-                            bank_client_villages::bank_client_id.eq(&row.id),
-                            bank_client_villages::village_id.eq(v),
-                        ))
-                        .execute(c)?;
-                }
-                Ok(())
+                    Ok(())
+                })
             })
         })
     }
@@ -409,73 +468,84 @@ impl Db {
         &self,
         id: &str,
         change: &BankClientChange,
+        actor: &str,
     ) -> Result<(BankClientRow, Vec<String>), StoreError> {
         let (name, active, village_ids) = (change.name.as_deref(), change.active, change.village_ids.as_deref());
         self.write("update_bank_client", |c| {
             c.write_txn(&mut |c| {
-                let found: Option<BankClientRow> =
-                    bank_clients::table.find(id).select(BankClientRow::as_select()).first(c).optional()?;
-                let mut row = found.ok_or(StoreError::NotFound("bank client"))?;
-                if let Some(n) = name {
-                    row.name = n.to_string();
-                }
-                if let Some(a) = active {
-                    row.active = a;
-                }
-                if let Some(key) = &change.public_key {
-                    row.public_key.clone_from(key);
-                }
-                if let Some(url) = &change.webhook_url {
-                    row.webhook_url.clone_from(url);
-                }
-                row.token_version += 1;
-                diesel::update(bank_clients::table.find(id))
-                    .set((
-                        bank_clients::name.eq(&row.name),
-                        bank_clients::active.eq(row.active),
-                        bank_clients::token_version.eq(row.token_version),
-                        bank_clients::public_key.eq(&row.public_key),
-                        bank_clients::webhook_url.eq(&row.webhook_url),
-                    ))
-                    .execute(c)?;
-                if let Some(ids) = village_ids {
-                    diesel::delete(bank_client_villages::table.filter(bank_client_villages::bank_client_id.eq(id)))
-                        .execute(c)?;
-                    for v in ids {
-                        if get_village(c, v)?.is_none() {
-                            return Err(StoreError::Validation(format!("village {v} does not exist")));
-                        }
-                        diesel::insert_into(bank_client_villages::table)
-                            .values((
-                                bank_client_villages::bank_client_id.eq(id),
-                                bank_client_villages::village_id.eq(v),
-                            ))
-                            .execute(c)?;
+                let mut touched = client_villages(c, id)?;
+                touched.extend(village_ids.unwrap_or_default().iter().cloned());
+                facts::changing(c, &touched, FactKind::BankClient, id, actor, &mut |c| {
+                    let found: Option<BankClientRow> =
+                        bank_clients::table.find(id).select(BankClientRow::as_select()).first(c).optional()?;
+                    let mut row = found.ok_or(StoreError::NotFound("bank client"))?;
+                    if let Some(n) = name {
+                        row.name = n.to_string();
                     }
-                }
-                let villages = bank_client_villages::table
-                    .filter(bank_client_villages::bank_client_id.eq(id))
-                    .select(bank_client_villages::village_id)
-                    .order(bank_client_villages::village_id)
-                    .load(c)?;
-                Ok((row.clone(), villages))
+                    if let Some(a) = active {
+                        row.active = a;
+                    }
+                    if let Some(key) = &change.public_key {
+                        row.public_key.clone_from(key);
+                    }
+                    if let Some(url) = &change.webhook_url {
+                        row.webhook_url.clone_from(url);
+                    }
+                    row.token_version += 1;
+                    diesel::update(bank_clients::table.find(id))
+                        .set((
+                            bank_clients::name.eq(&row.name),
+                            bank_clients::active.eq(row.active),
+                            bank_clients::token_version.eq(row.token_version),
+                            bank_clients::public_key.eq(&row.public_key),
+                            bank_clients::webhook_url.eq(&row.webhook_url),
+                        ))
+                        .execute(c)?;
+                    if let Some(ids) = village_ids {
+                        diesel::delete(bank_client_villages::table.filter(bank_client_villages::bank_client_id.eq(id)))
+                            .execute(c)?;
+                        for v in ids {
+                            if get_village(c, v)?.is_none() {
+                                return Err(StoreError::Validation(format!("village {v} does not exist")));
+                            }
+                            diesel::insert_into(bank_client_villages::table)
+                                .values((
+                                    bank_client_villages::bank_client_id.eq(id),
+                                    bank_client_villages::village_id.eq(v),
+                                ))
+                                .execute(c)?;
+                        }
+                    }
+                    let villages = client_villages(c, id)?;
+                    Ok((row.clone(), villages))
+                })
             })
         })
     }
 
     /// A new secret for a bank client (its hash), ending its current tokens.
-    pub fn rotate_bank_secret(&self, id: &str, secret_hash: &str) -> Result<(BankClientRow, Vec<String>), StoreError> {
+    pub fn rotate_bank_secret(
+        &self,
+        id: &str,
+        secret_hash: &str,
+        actor: &str,
+    ) -> Result<(BankClientRow, Vec<String>), StoreError> {
         self.write("rotate_bank_secret", |c| {
-            let n = diesel::update(bank_clients::table.find(id))
-                .set((
-                    bank_clients::secret_hash.eq(secret_hash),
-                    bank_clients::token_version.eq(bank_clients::token_version + 1),
-                ))
-                .execute(c)?;
-            if n == 0 {
-                return Err(StoreError::NotFound("bank client"));
-            }
-            Ok(())
+            c.write_txn(&mut |c| {
+                let touched = client_villages(c, id)?;
+                facts::changing(c, &touched, FactKind::BankClient, id, actor, &mut |c| {
+                    let n = diesel::update(bank_clients::table.find(id))
+                        .set((
+                            bank_clients::secret_hash.eq(secret_hash),
+                            bank_clients::token_version.eq(bank_clients::token_version + 1),
+                        ))
+                        .execute(c)?;
+                    if n == 0 {
+                        return Err(StoreError::NotFound("bank client"));
+                    }
+                    Ok(())
+                })
+            })
         })?;
         let row: BankClientRow = self.read("get_bank_client", |c| {
             Ok(bank_clients::table.find(id).select(BankClientRow::as_select()).first(c)?)

@@ -61,6 +61,16 @@ impl ChainView for StoredChain<'_> {
                 .ok()
                 .flatten()
         })
+        .or_else(|| {
+            chained_facts::table
+                .filter(chained_facts::village_id.eq(self.village_id))
+                .filter(chained_facts::chain_seq.eq(chain_seq))
+                .select(chained_facts::hash)
+                .first(self.c)
+                .optional()
+                .ok()
+                .flatten()
+        })
     }
 }
 

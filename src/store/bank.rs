@@ -13,6 +13,7 @@ use super::{now_micros, Db, DbConn, StoreError};
 use crate::domain::accounts::{Side, BANK_ACCOUNT, SOURCES, SUSPENSE};
 use crate::domain::bank_entry::{self, BankEntryKind, ChargeLine};
 use crate::domain::budget;
+use crate::domain::facts::FactKind;
 use crate::domain::ids::TransactionId;
 use crate::domain::money::{Amount, Money};
 use crate::domain::posting::{EntryDraft, TxnKind};
@@ -626,9 +627,10 @@ impl Db {
                             )))
                         }
                         None => {
+                            let id = uuid::Uuid::now_v7().to_string();
                             diesel::insert_into(statement_lines::table)
                                 .values(&StatementLineRow {
-                                    id: uuid::Uuid::now_v7().to_string(),
+                                    id: id.clone(),
                                     village_id: village.id.clone(),
                                     bank_reference: l.bank_reference.clone(),
                                     value_date: l.value_date,
@@ -639,6 +641,8 @@ impl Db {
                                     balance: l.balance,
                                 })
                                 .execute(c)?;
+                            // The bank's line is a fact of the chain: a figure edited later is found by verify.
+                            super::facts::record(c, village, FactKind::StatementLine, &id, client_id)?;
                             stored += 1;
                         }
                     }

@@ -1,11 +1,13 @@
 //! Budgets (APBDes): versions, lines and the live positions. What moves a position is decided by `domain::budget`;
 //! this file reads the positions under the village's lock and writes what the domain returns.
 
+use super::facts;
 use super::ledger::ensure_year_open;
 use super::rows::*;
 use super::schema::*;
 use super::{now_micros, Db, DbConn, StoreError};
 use crate::domain::budget::{self, BudgetError, BudgetStatus, LineKey, Moves, Position};
+use crate::domain::facts::FactKind;
 use crate::domain::money::Money;
 use crate::domain::workflow::WorkflowError;
 use diesel::prelude::*;
@@ -260,6 +262,39 @@ fn received_by_key(c: &mut DbConn, village_id: &str, year: i32) -> Result<BTreeM
     Ok(out)
 }
 
+/// Every budget position of the village that is not what the chain gives (`domain::budget::position_findings`), as
+/// `year:account/activity/source: finding`.
+pub(super) fn position_mismatches(c: &mut DbConn, village_id: &str) -> Result<Vec<String>, StoreError> {
+    let adopted: Vec<(i32, i32)> = budgets::table
+        .filter(budgets::village_id.eq(village_id))
+        .filter(budgets::status.eq(BudgetStatus::Adopted))
+        .select((budgets::year, budgets::version))
+        .load(c)?;
+    let mut out = Vec::new();
+    for (year, version) in adopted {
+        let mut ceilings: BTreeMap<LineKey, i64> = BTreeMap::new();
+        for l in version_lines(c, village_id, year, version)? {
+            let key = LineKey { account: l.account_code, activity: l.activity_code, source: l.source };
+            *ceilings.entry(key).or_insert(0) += l.ceiling;
+        }
+        let stored: BTreeMap<LineKey, Position> =
+            positions(c, village_id, year)?.iter().map(|p| (p.key(), p.position())).collect();
+        let bad = || StoreError::Validation(format!("year {year}"));
+        let from = chrono::NaiveDate::from_ymd_opt(year, 1, 1).ok_or_else(bad)?;
+        let to = chrono::NaiveDate::from_ymd_opt(year, 12, 31).ok_or_else(bad)?;
+        let mut spent: BTreeMap<LineKey, i64> = BTreeMap::new();
+        for (account, activity, source, net) in
+            super::reports::flows_by_key(c, village_id, from, to, super::reports::Flow::Spent)?
+        {
+            *spent.entry(LineKey::new(&account, activity.as_deref(), source.as_deref())).or_insert(0) += net;
+        }
+        for (key, finding) in budget::position_findings(&ceilings, &spent, &stored, |a| !is_received(a)) {
+            out.push(format!("{year}:{}/{}/{}: {}", key.account, key.activity, key.source, finding.as_str()));
+        }
+    }
+    Ok(out)
+}
+
 fn invalid(action: &'static str, from: &'static str) -> StoreError {
     StoreError::Workflow(WorkflowError::InvalidTransition { action, from })
 }
@@ -274,39 +309,41 @@ impl Db {
     ) -> Result<BudgetRecord, StoreError> {
         self.write("put_budget_draft", |c| {
             c.write_txn(&mut |c| {
-                c.lock_village(village_id)?.ok_or(StoreError::NotFound("village"))?;
-                ensure_year_open(c, village_id, year)?;
-                let versions = budget_versions(c, village_id, year)?;
-                if versions.iter().any(|b| b.status != BudgetStatus::Draft) {
-                    return Err(invalid("replace the draft of", "adopted (use POST .../revisions)"));
-                }
-                let codes: Vec<String> = lines.iter().map(|l| l.account_code.clone()).collect();
-                ensure_accounts_exist(c, village_id, &codes)?;
-                diesel::delete(
-                    budget_lines::table
-                        .filter(budget_lines::village_id.eq(village_id))
-                        .filter(budget_lines::year.eq(year)),
-                )
-                .execute(c)?;
-                diesel::delete(
-                    budgets::table.filter(budgets::village_id.eq(village_id)).filter(budgets::year.eq(year)),
-                )
-                .execute(c)?;
-                let row = BudgetRow {
-                    village_id: village_id.into(),
-                    year,
-                    version: 1,
-                    status: BudgetStatus::Draft,
-                    note: None,
-                    created_by: actor.to_string(),
-                    created_at: now_micros(),
-                    adopted_by: None,
-                    adopted_at: None,
-                };
-                diesel::insert_into(budgets::table).values(&row).execute(c)?;
-                insert_budget_lines(c, village_id, year, 1, lines)?;
-                load_budget(c, village_id, year)?
-                    .ok_or_else(|| StoreError::internal("the draft just written is missing"))
+                let (ids, subject) = ([village_id.to_string()], year.to_string());
+                facts::changing(c, &ids, FactKind::Budget, &subject, actor, &mut |c| {
+                    ensure_year_open(c, village_id, year)?;
+                    let versions = budget_versions(c, village_id, year)?;
+                    if versions.iter().any(|b| b.status != BudgetStatus::Draft) {
+                        return Err(invalid("replace the draft of", "adopted (use POST .../revisions)"));
+                    }
+                    let codes: Vec<String> = lines.iter().map(|l| l.account_code.clone()).collect();
+                    ensure_accounts_exist(c, village_id, &codes)?;
+                    diesel::delete(
+                        budget_lines::table
+                            .filter(budget_lines::village_id.eq(village_id))
+                            .filter(budget_lines::year.eq(year)),
+                    )
+                    .execute(c)?;
+                    diesel::delete(
+                        budgets::table.filter(budgets::village_id.eq(village_id)).filter(budgets::year.eq(year)),
+                    )
+                    .execute(c)?;
+                    let row = BudgetRow {
+                        village_id: village_id.into(),
+                        year,
+                        version: 1,
+                        status: BudgetStatus::Draft,
+                        note: None,
+                        created_by: actor.to_string(),
+                        created_at: now_micros(),
+                        adopted_by: None,
+                        adopted_at: None,
+                    };
+                    diesel::insert_into(budgets::table).values(&row).execute(c)?;
+                    insert_budget_lines(c, village_id, year, 1, lines)?;
+                    load_budget(c, village_id, year)?
+                        .ok_or_else(|| StoreError::internal("the draft just written is missing"))
+                })
             })
         })
     }
@@ -314,43 +351,45 @@ impl Db {
     pub fn adopt_budget(&self, village_id: &str, year: i32, actor: &str) -> Result<BudgetRecord, StoreError> {
         self.write("adopt_budget", |c| {
             c.write_txn(&mut |c| {
-                c.lock_village(village_id)?.ok_or(StoreError::NotFound("village"))?;
-                ensure_year_open(c, village_id, year)?;
-                let versions = budget_versions(c, village_id, year)?;
-                let draft = match versions.last() {
-                    None => return Err(StoreError::NotFound("budget")),
-                    Some(b) if b.status == BudgetStatus::Draft => b.clone(),
-                    Some(b) => return Err(invalid("adopt", b.status.as_str())),
-                };
-                let now = now_micros();
-                diesel::update(budgets::table.find((village_id, year, draft.version)))
-                    .set((
-                        budgets::status.eq(BudgetStatus::Adopted),
-                        budgets::adopted_by.eq(Some(actor)),
-                        budgets::adopted_at.eq(Some(now)),
-                    ))
-                    .execute(c)?;
-                let lines = version_lines(c, village_id, year, draft.version)?;
-                let rows: Vec<BudgetPositionRow> = lines
-                    .iter()
-                    .map(|l| {
-                        let key = LineKey {
-                            account: l.account_code.clone(),
-                            activity: l.activity_code.clone(),
-                            source: l.source.clone(),
-                        };
-                        position_row(
-                            village_id,
-                            year,
-                            &key,
-                            l.activity_name.as_deref(),
-                            Position::with_ceiling(l.ceiling),
-                        )
-                    })
-                    .collect();
-                c.insert_all(budget_positions::table, &rows)?;
-                load_budget(c, village_id, year)?
-                    .ok_or_else(|| StoreError::internal("the budget just adopted is missing"))
+                let (ids, subject) = ([village_id.to_string()], year.to_string());
+                facts::changing(c, &ids, FactKind::Budget, &subject, actor, &mut |c| {
+                    ensure_year_open(c, village_id, year)?;
+                    let versions = budget_versions(c, village_id, year)?;
+                    let draft = match versions.last() {
+                        None => return Err(StoreError::NotFound("budget")),
+                        Some(b) if b.status == BudgetStatus::Draft => b.clone(),
+                        Some(b) => return Err(invalid("adopt", b.status.as_str())),
+                    };
+                    let now = now_micros();
+                    diesel::update(budgets::table.find((village_id, year, draft.version)))
+                        .set((
+                            budgets::status.eq(BudgetStatus::Adopted),
+                            budgets::adopted_by.eq(Some(actor)),
+                            budgets::adopted_at.eq(Some(now)),
+                        ))
+                        .execute(c)?;
+                    let lines = version_lines(c, village_id, year, draft.version)?;
+                    let rows: Vec<BudgetPositionRow> = lines
+                        .iter()
+                        .map(|l| {
+                            let key = LineKey {
+                                account: l.account_code.clone(),
+                                activity: l.activity_code.clone(),
+                                source: l.source.clone(),
+                            };
+                            position_row(
+                                village_id,
+                                year,
+                                &key,
+                                l.activity_name.as_deref(),
+                                Position::with_ceiling(l.ceiling),
+                            )
+                        })
+                        .collect();
+                    c.insert_all(budget_positions::table, &rows)?;
+                    load_budget(c, village_id, year)?
+                        .ok_or_else(|| StoreError::internal("the budget just adopted is missing"))
+                })
             })
         })
     }
@@ -366,44 +405,47 @@ impl Db {
     ) -> Result<BudgetRecord, StoreError> {
         self.write("revise_budget", |c| {
             c.write_txn(&mut |c| {
-                c.lock_village(village_id)?.ok_or(StoreError::NotFound("village"))?;
-                ensure_year_open(c, village_id, year)?;
-                let versions = budget_versions(c, village_id, year)?;
-                let current = match versions.last() {
-                    Some(b) if b.status == BudgetStatus::Adopted => b.clone(),
-                    Some(_) => return Err(invalid("revise", "a draft (adopt it first)")),
-                    None => return Err(StoreError::NotFound("budget")),
-                };
-                let codes: Vec<String> = lines.iter().map(|l| l.account_code.clone()).collect();
-                ensure_accounts_exist(c, village_id, &codes)?;
-                let existing: BTreeMap<LineKey, Position> =
-                    positions(c, village_id, year)?.iter().map(|p| (p.key(), p.position())).collect();
-                let ceilings: BTreeMap<LineKey, i64> = lines.iter().map(|l| (l.key(), l.ceiling.sen())).collect();
-                let names: BTreeMap<LineKey, Option<&str>> =
-                    lines.iter().map(|l| (l.key(), l.activity_name.as_deref())).collect();
-                let revision = budget::revise(&existing, &ceilings)?;
+                let (ids, subject) = ([village_id.to_string()], year.to_string());
+                facts::changing(c, &ids, FactKind::Budget, &subject, actor, &mut |c| {
+                    ensure_year_open(c, village_id, year)?;
+                    let versions = budget_versions(c, village_id, year)?;
+                    let current = match versions.last() {
+                        Some(b) if b.status == BudgetStatus::Adopted => b.clone(),
+                        Some(_) => return Err(invalid("revise", "a draft (adopt it first)")),
+                        None => return Err(StoreError::NotFound("budget")),
+                    };
+                    let codes: Vec<String> = lines.iter().map(|l| l.account_code.clone()).collect();
+                    ensure_accounts_exist(c, village_id, &codes)?;
+                    let existing: BTreeMap<LineKey, Position> =
+                        positions(c, village_id, year)?.iter().map(|p| (p.key(), p.position())).collect();
+                    let ceilings: BTreeMap<LineKey, i64> = lines.iter().map(|l| (l.key(), l.ceiling.sen())).collect();
+                    let names: BTreeMap<LineKey, Option<&str>> =
+                        lines.iter().map(|l| (l.key(), l.activity_name.as_deref())).collect();
+                    let revision = budget::revise(&existing, &ceilings)?;
 
-                let version = current.version + 1;
-                let now = now_micros();
-                diesel::update(budgets::table.find((village_id, year, current.version)))
-                    .set(budgets::status.eq(BudgetStatus::Superseded))
-                    .execute(c)?;
-                diesel::insert_into(budgets::table)
-                    .values(&BudgetRow {
-                        village_id: village_id.into(),
-                        year,
-                        version,
-                        status: BudgetStatus::Adopted,
-                        note: note.map(str::to_string),
-                        created_by: actor.to_string(),
-                        created_at: now,
-                        adopted_by: Some(actor.to_string()),
-                        adopted_at: Some(now),
-                    })
-                    .execute(c)?;
-                insert_budget_lines(c, village_id, year, version, lines)?;
-                write_revision(c, village_id, year, &revision, &names)?;
-                load_budget(c, village_id, year)?.ok_or_else(|| StoreError::internal("the revised budget is missing"))
+                    let version = current.version + 1;
+                    let now = now_micros();
+                    diesel::update(budgets::table.find((village_id, year, current.version)))
+                        .set(budgets::status.eq(BudgetStatus::Superseded))
+                        .execute(c)?;
+                    diesel::insert_into(budgets::table)
+                        .values(&BudgetRow {
+                            village_id: village_id.into(),
+                            year,
+                            version,
+                            status: BudgetStatus::Adopted,
+                            note: note.map(str::to_string),
+                            created_by: actor.to_string(),
+                            created_at: now,
+                            adopted_by: Some(actor.to_string()),
+                            adopted_at: Some(now),
+                        })
+                        .execute(c)?;
+                    insert_budget_lines(c, village_id, year, version, lines)?;
+                    write_revision(c, village_id, year, &revision, &names)?;
+                    load_budget(c, village_id, year)?
+                        .ok_or_else(|| StoreError::internal("the revised budget is missing"))
+                })
             })
         })
     }

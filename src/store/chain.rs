@@ -26,6 +26,10 @@ pub struct ChainBreak {
     pub transaction_id: Option<String>,
     /// The payment event's id, when the broken link is a workflow event.
     pub payment_event_id: Option<String>,
+    /// The fact's id, when the broken link is a chained fact (a budget, user, bank client, setting, closed year or
+    /// statement line).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fact_id: Option<String>,
     /// `hash_mismatch`, `prev_hash_mismatch`, `missing_link` or `head_mismatch`.
     pub reason: String,
 }
@@ -41,6 +45,12 @@ pub struct ChainReport {
     pub payment_mismatches: Vec<String>,
     /// Transfers whose amount is not their receipt's (or request's) net: they are neither served nor settled.
     pub transfer_mismatches: Vec<String>,
+    /// Budgets, users, bank clients' access, the village's and regency's settings, closed years and statement lines
+    /// whose rows no longer say what their latest chained fact says.
+    pub fact_mismatches: Vec<crate::domain::facts::FactMismatch>,
+    /// Budget lines whose stored position is not what the chain gives: the ceiling of the adopted version, and for
+    /// a spending line the realised spending the ledger holds (`account/activity/source`).
+    pub position_mismatches: Vec<String>,
     /// The chain compared with the signed checkpoints (stored, and any the caller supplied): absent when no
     /// anchor key was given.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -57,6 +67,7 @@ pub struct Anchors<'a> {
 enum Link {
     Txn(TransactionRecord),
     Event(PaymentEventRow),
+    Fact(ChainedFactRow),
 }
 
 impl Link {
@@ -64,6 +75,7 @@ impl Link {
         match self {
             Link::Txn(t) => t.txn.chain_seq,
             Link::Event(e) => e.chain_seq,
+            Link::Fact(f) => f.chain_seq,
         }
     }
 
@@ -81,6 +93,12 @@ impl Link {
                 stored_hash: e.hash.clone(),
                 recomputed_hash: super::payments::event_hash(e),
             },
+            Link::Fact(f) => LinkView {
+                chain_seq: f.chain_seq,
+                prev_hash: f.prev_hash.clone(),
+                stored_hash: f.hash.clone(),
+                recomputed_hash: super::facts::fact_hash(f),
+            },
         }
     }
 
@@ -93,6 +111,7 @@ impl Link {
                 seq: Some(t.txn.seq),
                 transaction_id: Some(t.txn.id.to_string()),
                 payment_event_id: None,
+                fact_id: None,
                 reason,
             },
             Link::Event(e) => ChainBreak {
@@ -100,6 +119,15 @@ impl Link {
                 seq: None,
                 transaction_id: None,
                 payment_event_id: Some(e.id.clone()),
+                fact_id: None,
+                reason,
+            },
+            Link::Fact(f) => ChainBreak {
+                chain_seq: f.chain_seq,
+                seq: None,
+                transaction_id: None,
+                payment_event_id: None,
+                fact_id: Some(f.id.clone()),
                 reason,
             },
         }
@@ -108,7 +136,14 @@ impl Link {
 
 /// A break at a position that holds no record.
 fn positional(reason: BreakReason, chain_seq: i64) -> ChainBreak {
-    ChainBreak { chain_seq, seq: None, transaction_id: None, payment_event_id: None, reason: reason.as_str().into() }
+    ChainBreak {
+        chain_seq,
+        seq: None,
+        transaction_id: None,
+        payment_event_id: None,
+        fact_id: None,
+        reason: reason.as_str().into(),
+    }
 }
 
 /// The links with chain_seq in [from, from + VERIFY_BATCH), in order.
@@ -128,8 +163,19 @@ fn chain_batch(c: &mut DbConn, village_id: &str, from: i64) -> Result<Vec<Link>,
         .order(payment_events::chain_seq)
         .select(PaymentEventRow::as_select())
         .load(c)?;
-    let mut links: Vec<Link> =
-        with_entries(c, txns)?.into_iter().map(Link::Txn).chain(events.into_iter().map(Link::Event)).collect();
+    let facts: Vec<ChainedFactRow> = chained_facts::table
+        .filter(chained_facts::village_id.eq(village_id))
+        .filter(chained_facts::chain_seq.ge(from))
+        .filter(chained_facts::chain_seq.lt(until))
+        .order(chained_facts::chain_seq)
+        .select(ChainedFactRow::as_select())
+        .load(c)?;
+    let mut links: Vec<Link> = with_entries(c, txns)?
+        .into_iter()
+        .map(Link::Txn)
+        .chain(events.into_iter().map(Link::Event))
+        .chain(facts.into_iter().map(Link::Fact))
+        .collect();
     links.sort_by_key(Link::chain_seq);
     Ok(links)
 }
@@ -145,7 +191,12 @@ fn chain_has_links_from(c: &mut DbConn, village_id: &str, from: i64) -> Result<b
         .filter(payment_events::chain_seq.ge(from))
         .count()
         .get_result(c)?;
-    Ok(t + e > 0)
+    let f: i64 = chained_facts::table
+        .filter(chained_facts::village_id.eq(village_id))
+        .filter(chained_facts::chain_seq.ge(from))
+        .count()
+        .get_result(c)?;
+    Ok(t + e + f > 0)
 }
 
 /// Walks the chain from its start; the first break, if any, and how many links were sound.
@@ -204,6 +255,8 @@ impl Db {
             let (checked, first_broken) = walk_chain(c, &village)?;
             let balance_mismatches = balance_mismatches(c, village_id)?;
             let (payment_mismatches, transfer_mismatches) = super::payments::payment_mismatches(c, village_id)?;
+            let fact_mismatches = super::facts::mismatches(c, village_id)?;
+            let position_mismatches = super::budget::position_mismatches(c, village_id)?;
             let anchors = match anchors {
                 None => None,
                 Some(a) => {
@@ -218,12 +271,16 @@ impl Db {
                     && balance_mismatches.is_empty()
                     && payment_mismatches.is_empty()
                     && transfer_mismatches.is_empty()
+                    && fact_mismatches.is_empty()
+                    && position_mismatches.is_empty()
                     && anchors.as_ref().is_none_or(|a| a.ok()),
                 checked,
                 first_broken,
                 balance_mismatches,
                 payment_mismatches,
                 transfer_mismatches,
+                fact_mismatches,
+                position_mismatches,
                 anchors,
             })
         })

@@ -7,6 +7,7 @@ use super::write::{idempotent_write, IdempotencyKey, Written};
 use super::{now_micros, Db, DbConn, StoreError};
 use crate::domain::accounts::{Side, BANK_ACCOUNT};
 use crate::domain::chain::{canonical_date, canonical_time, link_hash, CanonicalEntry, CanonicalTransaction};
+use crate::domain::facts::FactKind;
 use crate::domain::ids::{PaymentId, TransactionId, VillageId};
 use crate::domain::money::Money;
 use crate::domain::posting::{
@@ -123,6 +124,7 @@ impl Db {
         self.write("close_fiscal_year", |c| {
             c.write_txn(&mut |c| {
                 let mut village = c.lock_village(village_id)?.ok_or(StoreError::NotFound("village"))?;
+                super::facts::ensure_intact(c, village_id, FactKind::FiscalYear, &year.to_string())?;
                 ensure_year_open(c, village_id, year)?;
                 let in_flight: i64 = transfers::table
                     .inner_join(payments::table.on(payments::id.eq(transfers::payment_id)))
@@ -185,6 +187,7 @@ impl Db {
                         fiscal_years::silpa_transaction_id.eq(&carried),
                     ))
                     .execute(c)?;
+                super::facts::record(c, &mut village, FactKind::FiscalYear, &year.to_string(), actor)?;
                 Ok(FiscalYearRow {
                     village_id: village_id.into(),
                     year,

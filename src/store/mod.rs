@@ -19,6 +19,7 @@ mod budget;
 mod chain;
 mod conn;
 mod error;
+mod facts;
 mod group_commit;
 mod ledger;
 mod login;
@@ -141,6 +142,10 @@ impl Db {
         let changed = db.sync_charts()?;
         if changed > 0 {
             tracing::info!(villages = changed, "charts brought up to the standard chart");
+        }
+        let baselined = db.baseline_facts()?;
+        if baselined > 0 {
+            tracing::info!(villages = baselined, "budgets, users, bank clients and settings chained as first facts");
         }
         Ok(db)
     }

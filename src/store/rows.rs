@@ -448,3 +448,19 @@ pub struct Settlement {
     pub receipt: Option<ReceiptRow>,
     pub transaction: Option<TransactionRecord>,
 }
+
+/// A chained fact (`domain::facts`): a subject's canonical state after a change the service made.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = chained_facts)]
+pub struct ChainedFactRow {
+    pub id: String,
+    pub village_id: VillageId,
+    pub chain_seq: i64,
+    pub kind: crate::domain::facts::FactKind,
+    pub subject: String,
+    pub state: String,
+    pub actor: String,
+    pub at: NaiveDateTime,
+    pub prev_hash: String,
+    pub hash: String,
+}

@@ -456,7 +456,23 @@ diesel::table! {
 diesel::joinable!(villages -> regencies (regency_id));
 diesel::joinable!(entries -> transactions (transaction_id));
 
+diesel::table! {
+    chained_facts (id) {
+        id -> Text,
+        village_id -> Text,
+        chain_seq -> BigInt,
+        kind -> Text,
+        subject -> Text,
+        state -> Text,
+        actor -> Text,
+        at -> Timestamp,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    chained_facts,
     regencies,
     villages,
     accounts,

@@ -6,6 +6,7 @@
 use crate::domain::accounts::{AccountClass, Side};
 use crate::domain::bank_entry::BankEntryKind;
 use crate::domain::budget::BudgetStatus;
+use crate::domain::facts::FactKind;
 use crate::domain::ids::{PaymentId, TransactionId, TransferId, UserId, VillageId};
 use crate::domain::posting::{TxnKind, YearStatus};
 use crate::domain::roles::Role;
@@ -55,7 +56,8 @@ text_column!(
     PaymentKind,
     BudgetStatus,
     BankEntryKind,
-    ReceiptStatus
+    ReceiptStatus,
+    FactKind
 );
 
 /// Implements reading and writing an id (a UUID kept as text) for every backend.

@@ -350,6 +350,9 @@ fn chain_card(ctx: &Ctx, chain: &ChainReport) -> Markup {
                     @if let Some(b) = &chain.first_broken { p.mono { "chain_seq " (b.chain_seq) ": " (b.reason) } }
                     @for a in &chain.balance_mismatches { p.mono { (a) } }
                     @for p in &chain.payment_mismatches { p.mono { (p) } }
+                    @for t in &chain.transfer_mismatches { p.mono { (t) } }
+                    @for m in &chain.fact_mismatches { p.mono { (m.kind.as_str()) " " (m.subject) ": " (m.finding.as_str()) } }
+                    @for p in &chain.position_mismatches { p.mono { (p) } }
                 }
             }
         }

@@ -97,7 +97,7 @@ async fn checkpoints_are_signed_as_documented_and_only_the_regency_sees_them() {
     let cps = file["checkpoints"].as_array().unwrap();
     assert_eq!(cps.len(), 1, "{file}");
     let cp = &cps[0];
-    assert_eq!((cp["village_id"].as_str().unwrap(), cp["chain_seq"].as_i64().unwrap()), (v.id.as_str(), 3));
+    assert_eq!((cp["village_id"].as_str().unwrap(), cp["chain_seq"].as_i64().unwrap()), (v.id.as_str(), v.base + 3));
     // Checked here with the published key and the documented message alone, as an inspector would without kasdesa.
     let raw: [u8; 32] = base64::engine::general_purpose::STANDARD
         .decode(key["public_key"].as_str().unwrap())
@@ -126,7 +126,11 @@ async fn checkpoints_are_signed_as_documented_and_only_the_regency_sees_them() {
     assert!(all.headers["content-disposition"].to_str().unwrap().contains("attachment"));
     // Verify compares with the stored checkpoint.
     let report = app.verify(&v).await;
-    assert_eq!((report["ok"].as_bool(), report["anchors"]["anchored_seq"].as_i64()), (Some(true), Some(3)), "{report}");
+    assert_eq!(
+        (report["ok"].as_bool(), report["anchors"]["anchored_seq"].as_i64()),
+        (Some(true), Some(v.base + 3)),
+        "{report}"
+    );
     // Other regencies' inspectors and the village's officials see nothing of them.
     let other = app.create_regency("61.04").await;
     let outsider = app.inspector(&other, "inspektorat-lain").await;
@@ -159,7 +163,7 @@ async fn a_history_rewritten_with_every_hash_recomputed_is_caught_by_the_kept_fi
     assert_eq!(verify_with(&app, &v, &kept).await["ok"], true);
 
     // The attacker rewrites transaction 6 and recomputes every hash after it, then removes the stored checkpoints.
-    rewrite_from(&app, &v.id, 6);
+    rewrite_from(&app, &v.id, v.base + 6);
     raw_sql(&app, "DELETE FROM checkpoints;", "DELETE FROM checkpoints;").unwrap();
     let alone = app.verify(&v).await;
     assert_eq!(alone["ok"], true, "without checkpoints the rewritten chain is sound in itself: {alone}");
@@ -170,9 +174,9 @@ async fn a_history_rewritten_with_every_hash_recomputed_is_caught_by_the_kept_fi
     assert_eq!(report["ok"], false, "{report}");
     assert_eq!(
         report["anchors"]["first_divergence"],
-        json!({"after_seq": 5, "at_or_before_seq": 7, "finding": "hash_differs"})
+        json!({"after_seq": v.base + 5, "at_or_before_seq": v.base + 7, "finding": "hash_differs"})
     );
-    assert_eq!(report["anchors"]["anchored_seq"], 5);
+    assert_eq!(report["anchors"]["anchored_seq"], v.base + 5);
     // And so does the command line with the file.
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_kasdesa"))
         .args(["verify-chain", "--village", &v.code, "--checkpoints"])
@@ -191,18 +195,23 @@ async fn removed_links_and_forged_checkpoints_are_named() {
     let (app, regency, v, inspector) = world(3).await;
     checkpoint_now(&app, &regency, &inspector).await;
     // The newest transaction deleted and the head rolled back: the chain is sound in itself.
+    let head = v.base + 2;
     raw_sql(
         &app,
-        "DROP TRIGGER entries_no_delete; DROP TRIGGER transactions_no_delete; \
-         DELETE FROM entries WHERE transaction_id = (SELECT id FROM transactions WHERE seq = 3); \
-         DELETE FROM transactions WHERE seq = 3; \
-         UPDATE villages SET chain_len = 2, last_seq = 2, \
-           chain_head = (SELECT hash FROM transactions t WHERE t.seq = 2 AND t.village_id = villages.id);",
-        "ALTER TABLE entries DISABLE TRIGGER entries_immutable; ALTER TABLE transactions DISABLE TRIGGER transactions_immutable; \
-         DELETE FROM entries WHERE transaction_id = (SELECT id FROM transactions WHERE seq = 3); \
-         DELETE FROM transactions WHERE seq = 3; \
-         UPDATE villages SET chain_len = 2, last_seq = 2, \
-           chain_head = (SELECT hash FROM transactions t WHERE t.seq = 2 AND t.village_id = villages.id);",
+        &format!(
+            "DROP TRIGGER entries_no_delete; DROP TRIGGER transactions_no_delete; \
+             DELETE FROM entries WHERE transaction_id = (SELECT id FROM transactions WHERE seq = 3); \
+             DELETE FROM transactions WHERE seq = 3; \
+             UPDATE villages SET chain_len = {head}, last_seq = 2, \
+               chain_head = (SELECT hash FROM transactions t WHERE t.seq = 2 AND t.village_id = villages.id);"
+        ),
+        &format!(
+            "ALTER TABLE entries DISABLE TRIGGER entries_immutable; ALTER TABLE transactions DISABLE TRIGGER transactions_immutable; \
+             DELETE FROM entries WHERE transaction_id = (SELECT id FROM transactions WHERE seq = 3); \
+             DELETE FROM transactions WHERE seq = 3; \
+             UPDATE villages SET chain_len = {head}, last_seq = 2, \
+               chain_head = (SELECT hash FROM transactions t WHERE t.seq = 2 AND t.village_id = villages.id);"
+        ),
     )
     .unwrap();
     let report = app.verify(&v).await;
@@ -210,7 +219,7 @@ async fn removed_links_and_forged_checkpoints_are_named() {
     assert_eq!(report["ok"], false);
     assert_eq!(
         report["anchors"]["first_divergence"],
-        json!({"after_seq": 0, "at_or_before_seq": 3, "finding": "links_removed"})
+        json!({"after_seq": 0, "at_or_before_seq": v.base + 3, "finding": "links_removed"})
     );
     // A checkpoint forged in the database (no key to sign it with) anchors nothing and is named.
     let (key_id, hash2): (String, String) = {

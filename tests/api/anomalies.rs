@@ -156,11 +156,22 @@ async fn planted_anomalies_and_nothing_else() {
         ("D", "tax_not_deposited".into()),
         ("E", "released_outside_working_hours".into()),
         ("F", "budget_over_ceiling".into()),
+        // The ceiling was lowered in the database, not by a revision: the position no longer agrees with the
+        // chained budget, and that is a break of its own.
+        ("F", "chain_break".into()),
         ("G", "chain_break".into()),
     ];
     assert_eq!(found, expected, "{}", serde_json::to_string_pretty(&r["items"]).unwrap());
 
     // The evidence names what was found.
+    let f_break = r["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["rule"] == "chain_break" && i["village_id"] == villages["F"].id.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(f_break["evidence"]["position_mismatches"], json!(["2026:5.2.2.01/01.01.04/ADD: ceiling"]), "{f_break}");
     let item = |rule: &str| r["items"].as_array().unwrap().iter().find(|i| i["rule"] == rule).unwrap().clone();
     assert_eq!(item("split_payments")["evidence"]["payee"], "123/1111111111");
     assert_eq!(item("split_payments")["evidence"]["total"], "55000000.00");
@@ -170,7 +181,15 @@ async fn planted_anomalies_and_nothing_else() {
     assert_eq!(item("tax_not_deposited")["evidence"]["withholdings"][0]["outstanding"], "166500.00");
     assert_eq!(item("released_outside_working_hours")["evidence"]["payment_id"], e1);
     assert_eq!(item("budget_over_ceiling")["evidence"]["account_code"], "5.2.2.01");
-    assert_eq!(item("chain_break")["evidence"]["first_broken"]["seq"], 2);
+    assert_eq!(f_break["evidence"]["first_broken"], Value::Null);
+    let g_break = r["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["rule"] == "chain_break" && i["village_id"] == villages["G"].id.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(g_break["evidence"]["first_broken"]["seq"], 2);
     // Thirty days after 04-10 is not yet late: judged on 05-10, nothing for D.
     let early = app
         .get(&format!("/api/v1/regencies/{regency}/anomalies?year=2026&as_of=2026-05-10"))

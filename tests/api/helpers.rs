@@ -207,6 +207,9 @@ pub struct Village {
     pub head: String,
     pub secretary: String,
     pub implementer: String,
+    /// The village's chain length once set up: its first facts (the village, its regency, its four officials)
+    /// come before any transaction.
+    pub base: i64,
 }
 
 impl TestApp {
@@ -264,7 +267,10 @@ impl TestApp {
             self.create_user(&username, role, Some(&id), None).await;
             tokens.push(self.login(&username, PASSWORD).await);
         }
+        let report = self.get(&format!("/api/v1/villages/{id}/audit/verify")).token(&tokens[0]).send().await;
+        let base = report.assert_status(200)["checked"].as_i64().unwrap();
         Village {
+            base,
             id,
             code: code.to_string(),
             regency_id: regency_id.to_string(),

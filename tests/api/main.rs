@@ -15,6 +15,7 @@ mod chain;
 mod concurrency;
 mod console;
 mod crash;
+mod facts;
 mod faults;
 mod helpers;
 mod hostile;
