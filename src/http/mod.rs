@@ -351,7 +351,30 @@ pub async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, crate::store::StoreError> + Send + 'static,
 ) -> Result<T, ApiError> {
     let span = tracing::Span::current();
-    Ok(web::block(move || span.in_scope(f)).await??)
+    Ok(web::block(move || span.in_scope(|| caught(f))).await??)
+}
+
+/// Runs `f`, turning a panic into an internal error instead of a lost worker. Release builds check arithmetic
+/// overflow (`overflow-checks` in Cargo.toml), so a figure that would pass 2^63 sen (a report's total over rows
+/// edited in the database: no posting can reach it) stops the request here rather than printing a wrapped amount.
+/// Writes run inside one database transaction each, which a panic leaves uncommitted.
+fn caught<T>(f: impl FnOnce() -> Result<T, crate::store::StoreError>) -> Result<T, crate::store::StoreError> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(out) => out,
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic".into());
+            tracing::error!(panic = %what, "request stopped by a panic");
+            Err(crate::store::StoreError::internal(if what.contains("overflow") {
+                format!("a figure is beyond what kasdesa computes exactly ({what}): the stored rows cannot be right")
+            } else {
+                what
+            }))
+        }
+    }
 }
 
 /// Loads a village by id; `404` when it does not exist.

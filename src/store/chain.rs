@@ -48,6 +48,10 @@ pub struct ChainReport {
     /// Budgets, users, bank clients' access, the village's and regency's settings, closed years and statement lines
     /// whose rows no longer say what their latest chained fact says.
     pub fact_mismatches: Vec<crate::domain::facts::FactMismatch>,
+    /// Stored idempotent answers (`principal/key`) that claim a posting the chain does not hold: a transaction id
+    /// and hash that are not a chained transaction's, or a `transaction_id` not in the village's journal. A retried
+    /// request would replay them.
+    pub answer_mismatches: Vec<String>,
     /// Budget lines whose stored position is not what the chain gives: the ceiling of the adopted version, and for
     /// a spending line the realised spending the ledger holds (`account/activity/source`).
     pub position_mismatches: Vec<String>,
@@ -243,6 +247,101 @@ fn balance_mismatches(c: &mut DbConn, village_id: &str) -> Result<Vec<String>, S
         .collect())
 }
 
+/// What a stored answer says was chained: every (id, hash) of a transaction or workflow event it shows, and every
+/// `transaction_id`.
+fn claimed_postings(v: &serde_json::Value, txns: &mut Vec<(String, Option<String>)>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            if let (Some(serde_json::Value::String(id)), Some(serde_json::Value::String(hash))) =
+                (m.get("id"), m.get("hash"))
+            {
+                txns.push((id.clone(), Some(hash.clone())));
+            }
+            if let Some(serde_json::Value::String(id)) = m.get("transaction_id") {
+                txns.push((id.clone(), None));
+            }
+            m.values().for_each(|x| claimed_postings(x, txns));
+        }
+        serde_json::Value::Array(a) => a.iter().for_each(|x| claimed_postings(x, txns)),
+        _ => {}
+    }
+}
+
+/// Whether what a stored answer claims was chained is the chain's (checked before it is replayed): `Ok(false)` for an
+/// answer edited in the database.
+pub(super) fn answer_holds(c: &mut DbConn, body: &str) -> Result<bool, StoreError> {
+    let Ok(json) = serde_json::from_str::<serde_json::Value>(body) else { return Ok(true) };
+    let mut claimed = Vec::new();
+    claimed_postings(&json, &mut claimed);
+    for (id, hash) in claimed {
+        let txn: Option<String> = transactions::table.find(&id).select(transactions::hash).first(c).optional()?;
+        let stored = match (txn, &hash) {
+            (Some(h), _) => Some(h),
+            (None, Some(_)) => payment_events::table.find(&id).select(payment_events::hash).first(c).optional()?,
+            (None, None) => None,
+        };
+        match (stored, hash) {
+            (None, _) => return Ok(false),
+            (Some(stored), Some(claimed)) if stored != claimed => return Ok(false),
+            _ => {}
+        }
+    }
+    Ok(true)
+}
+
+/// Every stored answer of the village whose claimed postings are not the chain's (see [`ChainReport`]), read in
+/// bounded batches.
+fn answer_mismatches(c: &mut DbConn, village_id: &str) -> Result<Vec<String>, StoreError> {
+    // The links an answer may show with their hash: transactions, and the workflow events in a request's trail.
+    let mut hashes: HashMap<String, String> = transactions::table
+        .filter(transactions::village_id.eq(village_id))
+        .select((transactions::id, transactions::hash))
+        .load::<(String, String)>(c)?
+        .into_iter()
+        .collect();
+    let events: Vec<(String, String)> = payment_events::table
+        .filter(payment_events::village_id.eq(village_id))
+        .select((payment_events::id, payment_events::hash))
+        .load(c)?;
+    let event_ids: std::collections::HashSet<String> = events.iter().map(|(id, _)| id.clone()).collect();
+    hashes.extend(events);
+    let mut out = Vec::new();
+    let mut after: Option<(String, String)> = None;
+    loop {
+        let mut q = idempotency_keys::table
+            .filter(idempotency_keys::village_id.eq(village_id))
+            .order((idempotency_keys::principal, idempotency_keys::key))
+            .select((idempotency_keys::principal, idempotency_keys::key, idempotency_keys::body))
+            .limit(VERIFY_BATCH)
+            .into_boxed();
+        if let Some((p, k)) = &after {
+            q = q.filter(
+                idempotency_keys::principal
+                    .gt(p.clone())
+                    .or(idempotency_keys::principal.eq(p.clone()).and(idempotency_keys::key.gt(k.clone()))),
+            );
+        }
+        let batch: Vec<(String, String, String)> = q.load(c)?;
+        let Some(last) = batch.last() else { break };
+        after = Some((last.0.clone(), last.1.clone()));
+        for (principal, key, body) in &batch {
+            let Ok(json) = serde_json::from_str::<serde_json::Value>(body) else { continue };
+            let mut claimed = Vec::new();
+            claimed_postings(&json, &mut claimed);
+            let wrong = claimed.iter().any(|(id, hash)| match (hashes.get(id), hash) {
+                (None, _) => true,
+                (Some(stored), Some(claimed)) => stored != claimed,
+                // A `transaction_id` must name a transaction, not an event.
+                (Some(_), None) => event_ids.contains(id),
+            });
+            if wrong {
+                out.push(format!("{principal}/{key}"));
+            }
+        }
+    }
+    Ok(out)
+}
+
 impl Db {
     /// Walks the village's chain in bounded batches and checks every link, then every stored balance and every
     /// payment request against its trail.
@@ -257,6 +356,7 @@ impl Db {
             let (payment_mismatches, transfer_mismatches) = super::payments::payment_mismatches(c, village_id)?;
             let fact_mismatches = super::facts::mismatches(c, village_id)?;
             let position_mismatches = super::budget::position_mismatches(c, village_id)?;
+            let answer_mismatches = answer_mismatches(c, village_id)?;
             let anchors = match anchors {
                 None => None,
                 Some(a) => {
@@ -273,6 +373,7 @@ impl Db {
                     && transfer_mismatches.is_empty()
                     && fact_mismatches.is_empty()
                     && position_mismatches.is_empty()
+                    && answer_mismatches.is_empty()
                     && anchors.as_ref().is_none_or(|a| a.ok()),
                 checked,
                 first_broken,
@@ -281,6 +382,7 @@ impl Db {
                 transfer_mismatches,
                 fact_mismatches,
                 position_mismatches,
+                answer_mismatches,
                 anchors,
             })
         })

@@ -38,7 +38,20 @@ pub(super) fn find_idempotent_row(c: &mut DbConn, idem: &IdempotencyKey) -> Resu
 
 pub(super) fn find_idempotent(c: &mut DbConn, idem: &IdempotencyKey) -> Result<Option<(u16, String)>, StoreError> {
     let stored = find_idempotent_row(c, idem)?;
-    replay_of(idem, stored)
+    checked_replay(c, replay_of(idem, stored)?)
+}
+
+/// A replay goes out only if what it claims was posted is the chain's: an answer edited in the database (another
+/// transaction id, another hash) is refused, not replayed to the bank as if it were the service's.
+fn checked_replay(c: &mut DbConn, replay: Option<(u16, String)>) -> Result<Option<(u16, String)>, StoreError> {
+    match replay {
+        Some((_, body)) if !super::chain::answer_holds(c, &body)? => Err(StoreError::Integrity(
+            "the stored answer to this Idempotency-Key was changed outside kasdesa: it is not replayed; the chain's \
+             verification names it"
+                .into(),
+        )),
+        other => Ok(other),
+    }
 }
 
 /// A stored answer replays only for the same request; the same key with another request is a conflict.
@@ -127,7 +140,7 @@ pub(super) fn idempotent_write_probed<T>(
             LockTarget::PaymentOf(_) => StoreError::NotFound("payment"),
         })?;
         if let Some(idem) = idem {
-            if let Some((status, body)) = replay_of(idem, locked.stored.take())? {
+            if let Some((status, body)) = checked_replay(c, replay_of(idem, locked.stored.take())?)? {
                 return Ok(Written::Replay { status, body });
             }
         }

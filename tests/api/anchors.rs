@@ -165,6 +165,11 @@ async fn a_history_rewritten_with_every_hash_recomputed_is_caught_by_the_kept_fi
     // The attacker rewrites transaction 6 and recomputes every hash after it, then removes the stored checkpoints.
     rewrite_from(&app, &v.id, v.base + 6);
     raw_sql(&app, "DELETE FROM checkpoints;", "DELETE FROM checkpoints;").unwrap();
+    // The stored answers to the postings still show their old hashes: a careless attacker is caught by them.
+    let careless = app.verify(&v).await;
+    assert_eq!(careless["answer_mismatches"].as_array().unwrap().len(), 2, "{careless}");
+    // A careful one deletes them too (retries of those requests would then post again: the kept file still finds it).
+    raw_sql(&app, "DELETE FROM idempotency_keys;", "DELETE FROM idempotency_keys;").unwrap();
     let alone = app.verify(&v).await;
     assert_eq!(alone["ok"], true, "without checkpoints the rewritten chain is sound in itself: {alone}");
     assert_eq!(alone["anchors"]["compared"], 0);

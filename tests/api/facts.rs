@@ -270,3 +270,25 @@ async fn the_service_own_changes_keep_the_chain_and_the_rows_in_agreement() {
     let r = app.verify(&v).await;
     assert!(r["checked"].as_i64().unwrap() >= v.base + 6, "{r}");
 }
+
+#[tokio::test]
+async fn an_edited_stored_answer_is_named_and_not_replayed() {
+    let app = spawn_app().await;
+    let regency = app.create_regency("61.12").await;
+    let v = app.create_village(&regency, "61.12.01.2001", "10000000.00").await;
+    let bank = app.bank(&[&v.id]).await;
+    let first = app.credit(&bank, &v, "1000000.00", "DDS", "DDS-1").await;
+    let hash = first.assert_status(201)["hash"].as_str().unwrap().to_string();
+    assert!(app.credit(&bank, &v, "1000000.00", "DDS", "DDS-1").await.headers.get("idempotent-replayed").is_some());
+    assert_eq!(app.verify(&v).await["answer_mismatches"], json!([]));
+    // The answer a retry would get is edited to claim another posting.
+    sql(&app, &format!("UPDATE idempotency_keys SET body = replace(body, '{hash}', '{}');", "e".repeat(64)));
+    let r = app.verify(&v).await;
+    assert_eq!(r["ok"], false);
+    let named = r["answer_mismatches"].as_array().unwrap();
+    assert_eq!(named.len(), 1, "{r}");
+    assert!(named[0].as_str().unwrap().ends_with("/credit-DDS-1"), "{r}");
+    // The bank's retry is refused rather than told of a posting that is not the chain's.
+    app.credit(&bank, &v, "1000000.00", "DDS", "DDS-1").await.assert_problem(409, "integrity_violation");
+    assert_eq!(app.balance(&v, "1.1.1.02").await, "1000000.00", "posted once");
+}

@@ -303,3 +303,34 @@ async fn a_body_that_never_arrives_is_answered_and_the_connection_freed() {
     assert!(text.contains("did not arrive within 1 s"), "{text}");
     assert!(waited < std::time::Duration::from_secs(5), "answered after the limit, not the socket's: {waited:?}");
 }
+
+/// Figures past 2^63 sen cannot come from postings (every amount and balance is bounded), but rows edited in the
+/// database can hold them: the books then answer with a problem document naming no figure, never a total wrapped
+/// around into a plausible amount.
+#[tokio::test]
+async fn totals_past_what_i64_holds_are_an_error_not_a_wrapped_figure() {
+    let app = spawn_app().await;
+    let regency = app.create_regency("61.12").await;
+    let v = app.create_village(&regency, "61.12.01.2001", "5000000.00").await;
+    app.post_txn(&v, &receipt("1000.00", "4.1.4.01")).await.assert_status(201);
+    app.post_txn(&v, &receipt("2000.00", "4.2.1.01")).await.assert_status(201);
+    let huge = format!("UPDATE entries SET amount = {} WHERE village_id = '{}';", i64::MAX / 2 + 1, v.id);
+    crate::chain::raw_sql(
+        &app,
+        &format!("DROP TRIGGER IF EXISTS entries_no_update; {huge}"),
+        &format!("ALTER TABLE entries DISABLE TRIGGER entries_immutable; {huge}"),
+    )
+    .unwrap();
+    for report in ["trial-balance", "realisation", "cash-book", "general-ledger?account=1.1.1.02&year=2026"] {
+        let query = if report.contains('?') { String::new() } else { "?year=2026".into() };
+        let r = app.get(&format!("/api/v1/villages/{}/reports/{report}{query}", v.id)).token(&v.treasurer).send().await;
+        if r.status.as_u16() == 200 {
+            // A report that sums nothing past i64 is right to answer: then no figure in it may be negative or wrapped.
+            assert!(!r.body.to_string().contains("-9223372036854775"), "{report}: {}", r.body);
+            continue;
+        }
+        assert_eq!(r.headers.get("content-type").unwrap(), "application/problem+json", "{report}");
+        assert_eq!(r.status.as_u16(), 500, "{report}: {}", r.body);
+        assert_eq!(r.body["code"], "internal", "{report}");
+    }
+}
