@@ -32,6 +32,8 @@ text_enum! {
         FiscalYear = "fiscal_year",
         /// A line of the bank's statement (subject: the line's id).
         StatementLine = "statement_line",
+        /// The budget line a kind of bank charge is realised on (subject: the kind, `admin_fee` or `interest_tax`).
+        ChargeLine = "charge_line",
     }
 }
 
@@ -127,6 +129,14 @@ pub struct FiscalYearState<'a> {
     pub closed_by: Option<&'a str>,
     pub silpa_sen: Option<i64>,
     pub silpa_transaction_id: Option<&'a str>,
+}
+
+/// (account, activity, source) of the budget line a kind of bank charge goes to.
+#[derive(Serialize)]
+pub struct ChargeLineState<'a> {
+    pub account: &'a str,
+    pub activity: &'a str,
+    pub source: &'a str,
 }
 
 #[derive(Serialize)]

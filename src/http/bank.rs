@@ -533,9 +533,10 @@ pub async fn put_bank_entry_lines(
     let tax = charge_line("interest_tax", b.interest_tax)?;
     let fee = charge_line("admin_fee", b.admin_fee)?;
     let db = state.db.clone();
+    let actor = who.id().to_string();
     let rows = blocking(move || {
-        db.set_bank_entry_line(&village.id, BankEntryKind::InterestTax, tax.as_ref())?;
-        db.set_bank_entry_line(&village.id, BankEntryKind::AdminFee, fee.as_ref())?;
+        db.set_bank_entry_line(&village.id, BankEntryKind::InterestTax, tax.as_ref(), &actor)?;
+        db.set_bank_entry_line(&village.id, BankEntryKind::AdminFee, fee.as_ref(), &actor)?;
         db.bank_entry_lines(&village.id)
     })
     .await?;

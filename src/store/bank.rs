@@ -695,23 +695,26 @@ impl Db {
         village_id: &str,
         kind: BankEntryKind,
         line: Option<&ChargeLine>,
+        actor: &str,
     ) -> Result<(), StoreError> {
         self.write("set_bank_entry_line", |c| {
             c.write_txn(&mut |c| {
-                c.lock_village(village_id)?.ok_or(StoreError::NotFound("village"))?;
-                diesel::delete(bank_entry_lines::table.find((village_id, kind))).execute(c)?;
-                if let Some(l) = line {
-                    super::budget::ensure_accounts_exist(c, village_id, std::slice::from_ref(&l.account))?;
-                    let row = BankEntryLineRow {
-                        village_id: village_id.into(),
-                        kind,
-                        account_code: l.account.clone(),
-                        activity_code: l.activity.clone(),
-                        source: l.source.clone(),
-                    };
-                    c.insert_all(bank_entry_lines::table, std::slice::from_ref(&row))?;
-                }
-                Ok(())
+                let ids = [village_id.to_string()];
+                super::facts::changing(c, &ids, FactKind::ChargeLine, kind.as_str(), actor, &mut |c| {
+                    diesel::delete(bank_entry_lines::table.find((village_id, kind))).execute(c)?;
+                    if let Some(l) = line {
+                        super::budget::ensure_accounts_exist(c, village_id, std::slice::from_ref(&l.account))?;
+                        let row = BankEntryLineRow {
+                            village_id: village_id.into(),
+                            kind,
+                            account_code: l.account.clone(),
+                            activity_code: l.activity.clone(),
+                            source: l.source.clone(),
+                        };
+                        c.insert_all(bank_entry_lines::table, std::slice::from_ref(&row))?;
+                    }
+                    Ok(())
+                })
             })
         })
     }

@@ -177,6 +177,17 @@ fn states(
                 out.insert(y.year.to_string(), facts::state_text(&state));
             }
         }
+        FactKind::ChargeLine => {
+            let mut q = bank_entry_lines::table.filter(bank_entry_lines::village_id.eq(village_id)).into_boxed();
+            if let Some(s) = subject {
+                q = q.filter(bank_entry_lines::kind.eq(s.to_string()));
+            }
+            for l in q.select(BankEntryLineRow::as_select()).load::<BankEntryLineRow>(c)? {
+                let state =
+                    facts::ChargeLineState { account: &l.account_code, activity: &l.activity_code, source: &l.source };
+                out.insert(l.kind.as_str().to_string(), facts::state_text(&state));
+            }
+        }
         FactKind::StatementLine => {
             let mut q = statement_lines::table.filter(statement_lines::village_id.eq(village_id)).into_boxed();
             if let Some(s) = subject {

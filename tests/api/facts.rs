@@ -158,6 +158,19 @@ async fn edits_of_budgets_users_scopes_settings_years_and_statements_are_named()
     sql(&app, &format!("UPDATE villages SET bank_account = '1012345678' WHERE id = '{}';", v.id));
     sql(&app, &format!("UPDATE regencies SET cash_payment_limit = NULL WHERE id = '{regency}';"));
 
+    // The budget line the bank's fee goes on, set by the treasurer and then moved in the database.
+    app.req(reqwest::Method::PUT, &format!("/api/v1/villages/{}/bank-entry-lines", v.id))
+        .token(&v.treasurer)
+        .json(&json!({"admin_fee": {"account_code": "5.2.2.01", "activity_code": "01.01.04", "source": "ADD"},
+                      "interest_tax": null}))
+        .send()
+        .await
+        .assert_status(200);
+    assert_eq!(findings(&app.verify(&v).await), vec![]);
+    sql(&app, &format!("UPDATE bank_entry_lines SET account_code = '5.3.5.01' WHERE village_id = '{}';", v.id));
+    assert_eq!(findings(&app.verify(&v).await), one("charge_line", "admin_fee", "changed"));
+    sql(&app, &format!("UPDATE bank_entry_lines SET account_code = '5.2.2.01' WHERE village_id = '{}';", v.id));
+
     // A statement line's amount edited.
     let r = app
         .post("/api/v1/bank/statements")
