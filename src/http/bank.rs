@@ -184,7 +184,7 @@ pub async fn credit(
     // No separate read of the village: the write locks it, and answers 404 if it does not exist.
     let credit = parse_credit(&villages, who.id(), body.value)?;
     let db = state.db.clone();
-    let written = blocking(move || post_carried(&db, credit, key.as_ref())).await?;
+    let written = blocking(move || db.post_credit(&credit, key.as_ref(), &render_txn)).await?;
     Ok(respond_written(&state, written, StatusCode::CREATED, |r| TransactionView::from(r)))
 }
 
@@ -196,32 +196,6 @@ async fn closed_years(state: &State, village_id: &str) -> Result<Vec<i32>, ApiEr
     let db = state.db.clone();
     let id = village_id.to_string();
     blocking(move || db.closed_years(&id)).await
-}
-
-/// Posts a credit; one dated in a closed year (the bank has moved the money: it is never refused for that) is
-/// booked on the first day of the next open year, saying the bank's date. The closed years are read only then, so
-/// the common case costs nothing more.
-fn post_carried(
-    db: &crate::store::Db,
-    credit: NewCredit,
-    key: Option<&crate::store::IdempotencyKey>,
-) -> Result<crate::store::Written<crate::store::rows::TransactionRecord>, crate::store::StoreError> {
-    match db.post_credit(&credit, key, &render_txn) {
-        Err(crate::store::StoreError::FiscalYearClosed(_)) => {
-            let closed = db.closed_years(&credit.village_id)?;
-            db.post_credit(&carry_credit(credit, &closed), key, &render_txn)
-        }
-        other => other,
-    }
-}
-
-/// A credit dated in a closed year is booked on the first day of the next open one, saying the bank's date.
-fn carry_credit(mut credit: NewCredit, closed: &[i32]) -> NewCredit {
-    if let Some(d) = crate::domain::year_end::carried_date(credit.value_date, closed) {
-        credit.description = crate::domain::year_end::carried_description(credit.value_date, &credit.description);
-        credit.value_date = d;
-    }
-    credit
 }
 
 /// One credit of a request, parsed as `POST /bank/credits` parses its body.
@@ -293,30 +267,31 @@ pub async fn credit_batch(
                 .map_err(|e| (reference, e))
         })
         .collect();
+    // The well-formed items are posted together (each alone, see `Db::post_credits`); the answer is stored after
+    // them with a durable commit, and only then sent.
+    let credits: Vec<NewCredit> = parsed.iter().filter_map(|p| p.as_ref().ok().cloned()).collect();
     let db = state.db.clone();
-    let results = blocking(move || {
-        parsed
-            .into_iter()
-            .map(|p| match p {
-                Err((reference, e)) => Ok(refused(reference, &e)),
-                Ok(credit) => {
-                    let reference = Some(credit.bank_reference.clone());
-                    Ok(match post_carried(&db, credit, None) {
-                        Ok(crate::store::Written::Fresh(t)) => CreditBatchResult {
-                            bank_reference: reference,
-                            status: 201,
-                            transaction_id: Some(t.txn.id.to_string()),
-                            code: None,
-                            detail: None,
-                        },
-                        Ok(crate::store::Written::Replay { .. }) => refused(reference, &ApiError::internal()),
-                        Err(e) => refused(reference, &ApiError::from(e)),
-                    })
+    let mut posted = blocking(move || db.post_credits(&credits, &render_txn)).await?.into_iter();
+    let results: Vec<CreditBatchResult> = parsed
+        .into_iter()
+        .map(|p| match p {
+            Err((reference, e)) => refused(reference, &e),
+            Ok(credit) => {
+                let reference = Some(credit.bank_reference.clone());
+                match posted.next() {
+                    Some(Ok(crate::store::Written::Fresh(t))) => CreditBatchResult {
+                        bank_reference: reference,
+                        status: 201,
+                        transaction_id: Some(t.txn.id.to_string()),
+                        code: None,
+                        detail: None,
+                    },
+                    Some(Err(e)) => refused(reference, &ApiError::from(e)),
+                    Some(Ok(crate::store::Written::Replay { .. })) | None => refused(reference, &ApiError::internal()),
                 }
-            })
-            .collect::<Result<Vec<_>, crate::store::StoreError>>()
-    })
-    .await?;
+            }
+        })
+        .collect();
     let posted = results.iter().filter(|r| r.status == 201).count();
     for _ in 0..posted {
         super::Metrics::inc(&state.metrics.transactions_posted);

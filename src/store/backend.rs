@@ -294,3 +294,30 @@ fn sqlite_write_posting(c: &mut diesel::SqliteConnection, rows: &PostingRows<'_>
     }
     Ok(())
 }
+
+/// Runs `f` (several write transactions) on a PostgreSQL connection whose commits do not each wait for the disk
+/// (`synchronous_commit = off`, for this connection and these writes only), and restores the durable default after
+/// it, whatever happens: a connection that cannot be restored is marked broken, so the pool never hands it to
+/// another write. Durability comes from the caller's next durable commit (see `Db::post_credits`). On SQLite, `f`
+/// runs as it is.
+pub(super) fn with_deferred_commits<T>(
+    c: &mut DbConn,
+    f: impl FnOnce(&mut DbConn) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    use diesel::connection::{Connection, SimpleConnection, TransactionManager};
+    if !matches!(c, DbConn::Pg(_)) {
+        return f(c);
+    }
+    c.batch_execute("SET synchronous_commit = off")?;
+    let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(c)));
+    if c.batch_execute("RESET synchronous_commit").is_err() {
+        <DbConn as Connection>::TransactionManager::transaction_manager_status_mut(c).set_in_error();
+        if let Ok(Ok(_)) = out {
+            return Err(StoreError::Unavailable("the connection was lost after the batch".into()));
+        }
+    }
+    match out {
+        Ok(out) => out,
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
+}

@@ -450,6 +450,99 @@ fn credit_target(credit: &NewCredit) -> (&'static str, Option<String>, String) {
     }
 }
 
+/// A credit in a closed year is booked on the first day of the next open one, saying the bank's date.
+fn carry_credit(credit: &NewCredit, closed: &[i32]) -> NewCredit {
+    let mut credit = credit.clone();
+    if let Some(d) = crate::domain::year_end::carried_date(credit.value_date, closed) {
+        credit.description = crate::domain::year_end::carried_description(credit.value_date, &credit.description);
+        credit.value_date = d;
+    }
+    credit
+}
+
+/// [`Db::post_credit`] on a connection: posted as dated, or carried out of a closed year.
+fn post_credit_carried(
+    c: &mut DbConn,
+    credit: &NewCredit,
+    idem: Option<&IdempotencyKey>,
+    render: &dyn Fn(&TransactionRecord) -> String,
+) -> Result<Written<TransactionRecord>, StoreError> {
+    match post_credit_on(c, credit, idem, render) {
+        Err(StoreError::FiscalYearClosed(_)) => {
+            let closed: Vec<i32> = fiscal_years::table
+                .filter(fiscal_years::village_id.eq(&credit.village_id))
+                .filter(fiscal_years::status.eq(crate::domain::posting::YearStatus::Closed))
+                .select(fiscal_years::year)
+                .load(c)?;
+            post_credit_on(c, &carry_credit(credit, &closed), idem, render)
+        }
+        other => other,
+    }
+}
+
+/// One credit, as dated, in its own (idempotent) write transaction on `c`.
+fn post_credit_on(
+    c: &mut DbConn,
+    credit: &NewCredit,
+    idem: Option<&IdempotencyKey>,
+    render: &dyn Fn(&TransactionRecord) -> String,
+) -> Result<Written<TransactionRecord>, StoreError> {
+    let (account, source, description) = credit_target(credit);
+    let mut codes = vec![BANK_ACCOUNT.to_string(), account.to_string()];
+    codes.sort();
+    let probe =
+        Probe { bank_reference: Some(&credit.bank_reference), balances: Some((credit.value_date.year(), &codes)) };
+    let target = LockTarget::Village(&credit.village_id);
+    idempotent_write_probed(c, target, idem, &probe, 201, render, &mut |c, ctx| {
+        if let Some((amount, source, transaction_id)) = ctx.locked.bank_credit.clone() {
+            // The same bank transaction again (a retry under a new key): answered with the first posting.
+            if amount == credit.amount.sen() && source == credit.source {
+                return get_transaction(c, &transaction_id)?.ok_or(StoreError::NotFound("transaction"));
+            }
+            return Err(StoreError::Conflict(format!(
+                "bank reference {} was already credited with {}",
+                credit.bank_reference,
+                Amount(amount)
+            )));
+        }
+        let amount = credit.amount;
+        let entry = |account: &str, side| EntryDraft {
+            account_code: account.into(),
+            side,
+            amount,
+            activity_code: None,
+            source: source.clone(),
+        };
+        let new = NewTransaction {
+            village_id: ctx.locked.village.id.clone(),
+            kind: TxnKind::Receipt,
+            value_date: credit.value_date,
+            description: description.clone(),
+            entries: vec![entry(BANK_ACCOUNT, Side::Debit), entry(account, Side::Credit)],
+            reverses: None,
+            payment_id: None,
+            bank_reference: Some(credit.bank_reference.clone()),
+            created_by: credit.client_id.clone(),
+        };
+        let prefetched = ctx.locked.open_year_balances.take();
+        let mut village = ctx.locked.village.clone();
+        let posted = post_locked_with(c, &mut village, &new, None, prefetched, &mut |record| Alongside {
+            bank_credit: Some(BankCreditRow {
+                village_id: record.txn.village_id.clone(),
+                bank_reference: credit.bank_reference.clone(),
+                amount: credit.amount.sen(),
+                source: credit.source.clone(),
+                transaction_id: record.txn.id.clone(),
+                client_id: credit.client_id.clone(),
+                created_at: now_micros(),
+            }),
+            idempotency: ctx.answer_row(record),
+        })?;
+        ctx.locked.village = village;
+        Ok(posted)
+    })
+}
+
 impl Db {
     pub fn list_transfers(
         &self,
@@ -528,69 +621,47 @@ impl Db {
 
     /// An incoming credit, posted once per bank reference. The bank-credit record and the two balances are read
     /// with the village lock, and the posting, the bank-credit record and the stored answer are written in one
-    /// statement: on PostgreSQL a credit is four round trips.
+    /// statement: on PostgreSQL a credit is four round trips. One dated in a closed year (the bank has moved the
+    /// money: it is never refused for that) is booked on the first day of the next open year, saying the bank's
+    /// date (`domain::year_end::carried_date`); the closed years are read only then.
     pub fn post_credit(
         &self,
         credit: &NewCredit,
         idem: Option<&IdempotencyKey>,
         render: &dyn Fn(&TransactionRecord) -> String,
     ) -> Result<Written<TransactionRecord>, StoreError> {
-        let (account, source, description) = credit_target(credit);
-        let mut codes = vec![BANK_ACCOUNT.to_string(), account.to_string()];
-        codes.sort();
-        let probe =
-            Probe { bank_reference: Some(&credit.bank_reference), balances: Some((credit.value_date.year(), &codes)) };
-        let target = LockTarget::Village(&credit.village_id);
-        self.write("post_credit", |c| {
-            idempotent_write_probed(c, target, idem, &probe, 201, render, &mut |c, ctx| {
-                if let Some((amount, source, transaction_id)) = ctx.locked.bank_credit.clone() {
-                    // The same bank transaction again (a retry under a new key): answered with the first posting.
-                    if amount == credit.amount.sen() && source == credit.source {
-                        return get_transaction(c, &transaction_id)?.ok_or(StoreError::NotFound("transaction"));
-                    }
-                    return Err(StoreError::Conflict(format!(
-                        "bank reference {} was already credited with {}",
-                        credit.bank_reference,
-                        Amount(amount)
-                    )));
+        self.write("post_credit", |c| post_credit_carried(c, credit, idem, render))
+    }
+
+    /// Up to a batch of credits, each posted or refused alone in its own transaction (no transaction spans two
+    /// villages), answered once all of them are on disk:
+    /// - on SQLite, on the group writer held for the whole batch: each credit is a savepoint of one commit;
+    /// - on PostgreSQL, on one connection whose commits do not each wait for the disk (`synchronous_commit = off`
+    ///   for the batch only), followed by the batch's durable commit: the WAL is flushed in order, so once that
+    ///   commit is on disk every credit committed before it is too. The caller must make that commit (it stores
+    ///   the batch's answer, see `store_answer`) before it answers: until then a crash may lose credits nobody was
+    ///   told of, and the bank's retry with the same key posts them (their bank references keep them once).
+    pub fn post_credits(
+        &self,
+        credits: &[NewCredit],
+        render: &dyn Fn(&TransactionRecord) -> String,
+    ) -> Result<Vec<Result<Written<TransactionRecord>, StoreError>>, StoreError> {
+        let all = |c: &mut DbConn| -> Result<Vec<_>, StoreError> {
+            let mut out = Vec::with_capacity(credits.len());
+            for credit in credits {
+                let one = post_credit_carried(c, credit, None, render);
+                // A connection that failed stops the batch (503: the bank retries it whole, with the same key).
+                if let Err(StoreError::Unavailable(e)) = &one {
+                    return Err(StoreError::Unavailable(e.clone()));
                 }
-                let amount = credit.amount;
-                let entry = |account: &str, side| EntryDraft {
-                    account_code: account.into(),
-                    side,
-                    amount,
-                    activity_code: None,
-                    source: source.clone(),
-                };
-                let new = NewTransaction {
-                    village_id: ctx.locked.village.id.clone(),
-                    kind: TxnKind::Receipt,
-                    value_date: credit.value_date,
-                    description: description.clone(),
-                    entries: vec![entry(BANK_ACCOUNT, Side::Debit), entry(account, Side::Credit)],
-                    reverses: None,
-                    payment_id: None,
-                    bank_reference: Some(credit.bank_reference.clone()),
-                    created_by: credit.client_id.clone(),
-                };
-                let prefetched = ctx.locked.open_year_balances.take();
-                let mut village = ctx.locked.village.clone();
-                let posted = post_locked_with(c, &mut village, &new, None, prefetched, &mut |record| Alongside {
-                    bank_credit: Some(BankCreditRow {
-                        village_id: record.txn.village_id.clone(),
-                        bank_reference: credit.bank_reference.clone(),
-                        amount: credit.amount.sen(),
-                        source: credit.source.clone(),
-                        transaction_id: record.txn.id.clone(),
-                        client_id: credit.client_id.clone(),
-                        created_at: now_micros(),
-                    }),
-                    idempotency: ctx.answer_row(record),
-                })?;
-                ctx.locked.village = village;
-                Ok(posted)
-            })
-        })
+                out.push(one);
+            }
+            Ok(out)
+        };
+        match self {
+            Db::Sqlite { .. } => self.write("post_credits", all),
+            Db::Pg(_) => self.write("post_credits", |c| super::backend::with_deferred_commits(c, all)),
+        }
     }
 
     /// Stores statement lines; a line already received with the same figures is counted as a duplicate, with

@@ -149,23 +149,51 @@ async fn sigkill_loses_nothing_acknowledged_and_duplicates_nothing() {
             let mut n = 0;
             while !stop.load(Ordering::SeqCst) {
                 let key = format!("w{w}-{n}");
-                let body = json!({"village_id": vid, "amount": "1.00", "source": "DDS", "bank_reference": key,
-                                  "value_date": "2026-04-01", "description": "kredit"});
+                let credit = |reference: &str| {
+                    json!({"village_id": vid, "amount": "1.00", "source": "DDS", "bank_reference": reference,
+                           "value_date": "2026-04-01", "description": "kredit"})
+                };
+                // Odd workers send batches of five (acknowledged when the batch's answer arrives), even ones single
+                // credits.
+                let batch = w % 2 == 1;
+                let (path, body, ok) = if batch {
+                    let items: Vec<_> = (0..5).map(|i| credit(&format!("{key}-{i}"))).collect();
+                    ("bank/credits/batch", json!({"items": items}), 200)
+                } else {
+                    ("bank/credits", credit(&key), 201)
+                };
                 // Until acknowledged; bounded so a wedged server fails the test instead of hanging it.
                 for attempt in 0..400 {
                     let r = client
-                        .post(format!("{base}/api/v1/bank/credits"))
+                        .post(format!("{base}/api/v1/{path}"))
                         .bearer_auth(&token)
                         .header("Idempotency-Key", &key)
                         .json(&body)
                         .send()
                         .await;
                     match r {
-                        Ok(r) if r.status().as_u16() == 201 => {
+                        Ok(r) if r.status().as_u16() == ok => {
                             let t: serde_json::Value = r.json().await.unwrap();
-                            let id = t["id"].as_str().unwrap().to_string();
-                            let previous = acked.lock().unwrap().insert(key.clone(), id.clone());
-                            assert!(previous.is_none_or(|p| p == id));
+                            let posted: Vec<(String, String)> = if batch {
+                                t["results"]
+                                    .as_array()
+                                    .unwrap()
+                                    .iter()
+                                    .map(|item| {
+                                        assert_eq!(item["status"], 201, "{t}");
+                                        (
+                                            item["bank_reference"].as_str().unwrap().to_string(),
+                                            item["transaction_id"].as_str().unwrap().to_string(),
+                                        )
+                                    })
+                                    .collect()
+                            } else {
+                                vec![(key.clone(), t["id"].as_str().unwrap().to_string())]
+                            };
+                            for (reference, id) in posted {
+                                let previous = acked.lock().unwrap().insert(reference, id.clone());
+                                assert!(previous.is_none_or(|p| p == id));
+                            }
                             break;
                         }
                         Ok(r) => {
