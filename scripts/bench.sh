@@ -13,6 +13,14 @@
 #   5. a summary: postings/s, latency percentiles, peak RSS, and the service's postings/s as a share of the floor.
 # Results (text and JSON per run, the pgbench output, the summary) go to target/bench/<UTC time>/.
 #
+# COMPARE=1 runs the side-by-side sitting instead (docs/benchmarks.md, "Side by side"): ROUNDS rounds (default 3),
+# each alternating kasdesa's single credits over HTTP, its batches of 100, the same with the PREVIOUS build (a git
+# revision, built into target/bench-prev; optional), the two floors, and a peer measured by hand (PEER_DIR: a
+# setup.sql run once in a fresh database and *.pgbench scripts run like the floors, a name ending in -batchN
+# counting N postings per transaction; nothing of a peer is kept in this repository). Then the median of each
+# figure and of each ratio taken within a round (the machine drifts from minute to minute; a ratio inside one
+# round does not).
+#
 # Knobs (environment): DURATION (s, default 30), CLIENTS (32), VILLAGES (118), PG_URL (a maintenance database on
 # the server to use, default postgres://postgres@127.0.0.1:5432/postgres), SKIP_SQLITE=1, SKIP_PG=1,
 # PROFILE=1 (system-wide `perf record` during the PostgreSQL credit run, summarised by command and by symbol),
@@ -54,103 +62,8 @@ drop_db() {
   psql "$PG_URL" -qc "DROP DATABASE IF EXISTS $1 WITH (FORCE)" >/dev/null
 }
 
-pg_up=0
-if [ "${SKIP_PG:-0}" != 1 ] && pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then pg_up=1; fi
-
-echo "== machine" | tee "$OUT/machine.txt"
-{
-  echo "date:     $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-  echo "commit:   $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet 2>/dev/null || echo ' (with uncommitted changes)')"
-  echo "cpus:     $(nproc)"
-  echo "cpu:      $(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -n1)"
-  echo "memory:   $(free -m | awk '/^Mem:/ {print $2 " MB"}')"
-  echo "kernel:   $(uname -sr)"
-  echo "virt:     $(lscpu 2>/dev/null | sed -n 's/^Hypervisor vendor:[[:space:]]*//p' | head -n1)"
-  echo "disk:     $(df -h . | awk 'NR==2 {print $1 " " $2}')"
-  echo "rustc:    $(rustc --version)"
-  if [ "$pg_up" = 1 ]; then
-    echo "postgres: $(psql "$PG_URL" -Atc 'SHOW server_version')," \
-      "fsync=$(psql "$PG_URL" -Atc 'SHOW fsync')," \
-      "synchronous_commit=$(psql "$PG_URL" -Atc 'SHOW synchronous_commit')," \
-      "shared_buffers=$(psql "$PG_URL" -Atc 'SHOW shared_buffers')," \
-      "max_connections=$(psql "$PG_URL" -Atc 'SHOW max_connections')"
-  fi
-  echo "sqlite:   bundled; WAL, synchronous=FULL, group commit (src/store/mod.rs, group_commit.rs)"
-  if [ -n "$PG_SOCKET" ]; then echo "pg link:  Unix socket $PG_SOCKET"; else echo "pg link:  $PG_BASE (TCP; TLS if offered)"; fi
-  echo "load:     $VILLAGES villages, $CLIENTS clients, $DURATION s per run"
-  echo "loadavg:  $(cut -d' ' -f1-3 /proc/loadavg) before the runs (anything else busy on the machine skews the figures)"
-} | tee -a "$OUT/machine.txt"
-
-echo "== release build"
-cargo build --release --bins --quiet
-
-# Other work on the machine skews every figure: wait (up to WAIT_QUIET seconds, default 0) for the 1-minute load
-# average to drop below 0.7, and say so in the output if it did not.
-wait_quiet() {
-  local waited=0 limit="${WAIT_QUIET:-0}"
-  while awk '{exit !($1 >= 0.7)}' /proc/loadavg && [ "$waited" -lt "$limit" ]; do sleep 5; waited=$((waited + 5)); done
-  if awk '{exit !($1 >= 0.7)}' /proc/loadavg; then
-    echo "!! the machine is busy (load average $(cut -d' ' -f1-3 /proc/loadavg)): figures will be low" | tee -a "$OUT/machine.txt"
-  fi
-}
-
-# A checkpoint before each PostgreSQL run, so that no run pays for the WAL the previous one wrote (a checkpoint
-# falling into a run halved its figures on this host).
-checkpoint() { [ "$pg_up" = 1 ] && psql "$PG_URL" -qc CHECKPOINT >/dev/null 2>&1 || true; }
-
-run_load() { # label, then extra arguments
-  local label="$1"; shift
-  checkpoint
-  [ "${already_waited:-0}" = 1 ] || wait_quiet
-  echo "== $label (load average $(cut -d' ' -f1-3 /proc/loadavg))"
-  "$BIN/kasdesa-load" --spawn --label "$label" --villages "$VILLAGES" --clients "$CLIENTS" --duration "$DURATION" \
-    --json-out "$OUT/$label.json" "$@" | tee "$OUT/$label.txt"
-}
-
-if [ "${SKIP_SQLITE:-0}" != 1 ]; then
-  run_load sqlite-credits --mix credits
-  run_load sqlite-batches --mix batches
-  run_load sqlite-mix --mix realistic
-fi
-
-if [ "$pg_up" = 1 ]; then
-  db="kasdesa_bench_$$_credits"; fresh_db "$db"
-  wait_quiet
-  if [ "${PROFILE:-0}" = 1 ]; then
-    # System-wide, so the service, PostgreSQL and the generator are all seen; from just after the (short) setup of a
-    # credits-only run to just before its end.
-    ( sleep 4; perf record -a -g -F 499 -o "$OUT/perf-pg-credits.data" -- sleep $((DURATION > 12 ? DURATION - 8 : 3)) \
-        >/dev/null 2>"$OUT/perf-record.log" ) &
-    perf_pid=$!
-  fi
-  already_waited=1 run_load pg-credits --mix credits --database-url "$(db_url "$db")"
-  drop_db "$db"
-  db="kasdesa_bench_$$_batches"; fresh_db "$db"
-  run_load pg-batches --mix batches --database-url "$(db_url "$db")"
-  drop_db "$db"
-  if [ "${PROFILE:-0}" = 1 ]; then
-    wait "$perf_pid" || true
-    perf report -i "$OUT/perf-pg-credits.data" --no-children --sort comm -g none --stdio 2>/dev/null \
-      | grep -v '^#' | grep -v '^$' | head -n 15 > "$OUT/perf-by-command.txt" || true
-    perf report -i "$OUT/perf-pg-credits.data" --no-children --sort comm,dso -g none --stdio 2>/dev/null \
-      | grep -v '^#' | grep -v '^$' | head -n 25 > "$OUT/perf-by-dso.txt" || true
-    perf report -i "$OUT/perf-pg-credits.data" --no-children --sort comm,dso,sym -g none --stdio 2>/dev/null \
-      | grep -v '^#' | grep -v '^$' | grep '%' | head -n 40 > "$OUT/perf-by-symbol.txt" || true
-    echo "-- where the CPU went (perf, system-wide, by command, then by command and library):"
-    cat "$OUT/perf-by-command.txt" "$OUT/perf-by-dso.txt"
-  fi
-
-  db="kasdesa_bench_$$_mix"; fresh_db "$db"
-  run_load pg-mix --mix realistic --database-url "$(db_url "$db")"
-  drop_db "$db"
-
-  # Full payment chains only: the figure the payment target is about.
-  db="kasdesa_bench_$$_payments"; fresh_db "$db"
-  run_load pg-payments --mix payments --database-url "$(db_url "$db")"
-  drop_db "$db"
-
-  echo "== floor: pgbench, the same postings in plain SQL"
-  db="kasdesa_bench_$$_floor"; fresh_db "$db"
+floor_setup() { # database → migrated, seeded with the villages, the two scripts written to $OUT, warmed up
+  local db="$1"
   KASDESA_DATABASE_URL="$PG_BASE/$db" KASDESA_DATA_DIR="$OUT/floor-data" RUST_LOG=warn "$BIN/kasdesa" migrate
   psql -v ON_ERROR_STOP=1 -q "$PG_BASE/$db" -v nvillages="$VILLAGES" <<'SQL'
 INSERT INTO regencies (id, code, name, created_at) VALUES ('floor-regency', 'FLOOR', 'Kabupaten Lantai', now());
@@ -207,6 +120,201 @@ SQL
       -D nvillages="$VILLAGES" -f "$OUT/$script.sql" "$(db_url "$db")" >/dev/null 2>&1 || true
   done
   psql "$PG_BASE/$db" -qc "VACUUM ANALYZE"
+}
+
+pg_up=0
+if [ "${SKIP_PG:-0}" != 1 ] && pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then pg_up=1; fi
+
+echo "== machine" | tee "$OUT/machine.txt"
+{
+  echo "date:     $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "commit:   $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet 2>/dev/null || echo ' (with uncommitted changes)')"
+  echo "cpus:     $(nproc)"
+  echo "cpu:      $(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -n1)"
+  echo "memory:   $(free -m | awk '/^Mem:/ {print $2 " MB"}')"
+  echo "kernel:   $(uname -sr)"
+  echo "virt:     $(lscpu 2>/dev/null | sed -n 's/^Hypervisor vendor:[[:space:]]*//p' | head -n1)"
+  echo "disk:     $(df -h . | awk 'NR==2 {print $1 " " $2}')"
+  echo "rustc:    $(rustc --version)"
+  if [ "$pg_up" = 1 ]; then
+    echo "postgres: $(psql "$PG_URL" -Atc 'SHOW server_version')," \
+      "fsync=$(psql "$PG_URL" -Atc 'SHOW fsync')," \
+      "synchronous_commit=$(psql "$PG_URL" -Atc 'SHOW synchronous_commit')," \
+      "shared_buffers=$(psql "$PG_URL" -Atc 'SHOW shared_buffers')," \
+      "max_connections=$(psql "$PG_URL" -Atc 'SHOW max_connections')"
+  fi
+  echo "sqlite:   bundled; WAL, synchronous=FULL, group commit (src/store/mod.rs, group_commit.rs)"
+  if [ -n "$PG_SOCKET" ]; then echo "pg link:  Unix socket $PG_SOCKET"; else echo "pg link:  $PG_BASE (TCP; TLS if offered)"; fi
+  echo "load:     $VILLAGES villages, $CLIENTS clients, $DURATION s per run"
+  echo "loadavg:  $(cut -d' ' -f1-3 /proc/loadavg) before the runs (anything else busy on the machine skews the figures)"
+} | tee -a "$OUT/machine.txt"
+
+echo "== release build"
+cargo build --release --bins --quiet
+
+# Other work on the machine skews every figure: wait (up to WAIT_QUIET seconds, default 0) for the 1-minute load
+# average to drop below 0.7, and say so in the output if it did not.
+wait_quiet() {
+  local waited=0 limit="${WAIT_QUIET:-0}"
+  while awk '{exit !($1 >= 0.7)}' /proc/loadavg && [ "$waited" -lt "$limit" ]; do sleep 5; waited=$((waited + 5)); done
+  if awk '{exit !($1 >= 0.7)}' /proc/loadavg; then
+    echo "!! the machine is busy (load average $(cut -d' ' -f1-3 /proc/loadavg)): figures will be low" | tee -a "$OUT/machine.txt"
+  fi
+}
+
+# A checkpoint before each PostgreSQL run, so that no run pays for the WAL the previous one wrote (a checkpoint
+# falling into a run halved its figures on this host).
+checkpoint() { [ "$pg_up" = 1 ] && psql "$PG_URL" -qc CHECKPOINT >/dev/null 2>&1 || true; }
+
+run_load() { # label, then extra arguments (LOAD_BIN: the directory of the build to run, default this one)
+  local label="$1"; shift
+  checkpoint
+  [ "${already_waited:-0}" = 1 ] || wait_quiet
+  echo "== $label (load average $(cut -d' ' -f1-3 /proc/loadavg))"
+  "${LOAD_BIN:-$BIN}/kasdesa-load" --spawn --label "$label" --villages "$VILLAGES" --clients "$CLIENTS" --duration "$DURATION" \
+    --json-out "$OUT/$label.json" "$@" | tee "$OUT/$label.txt"
+}
+
+tps_of() { sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$1" | head -n1; }
+median() { sort -g | awk '{a[NR]=$1} END {if (NR == 0) print "nan"; else if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+
+if [ "${COMPARE:-0}" = 1 ]; then
+  [ "$pg_up" = 1 ] || { echo "COMPARE=1 needs PostgreSQL" >&2; exit 1; }
+  ROUNDS="${ROUNDS:-3}"
+  PREV_BIN=""
+  if [ -n "${PREVIOUS:-}" ]; then
+    echo "== the previous build: $PREVIOUS"
+    rm -rf target/bench-prev-src
+    git worktree add --force --detach target/bench-prev-src "$PREVIOUS" >/dev/null
+    (cd target/bench-prev-src && CARGO_TARGET_DIR="$PWD/../bench-prev" cargo build --release --bins --quiet \
+      -p kasdesa -p kasdesa-load)
+    git worktree remove --force target/bench-prev-src
+    PREV_BIN=target/bench-prev/release
+  fi
+  db="kasdesa_bench_$$_floor"; fresh_db "$db"
+  floor_setup "$db"
+  floor_db="$db"
+  peer_db=""
+  if [ -n "${PEER_DIR:-}" ]; then
+    peer_db="kasdesa_bench_$$_peer"; fresh_db "$peer_db"
+    psql -v ON_ERROR_STOP=1 -q "$(db_url "$peer_db")" -f "$PEER_DIR/setup.sql" >/dev/null
+  fi
+  pgbench_run() { # label, database, script
+    checkpoint
+    echo "-- $1 (load average $(cut -d' ' -f1-3 /proc/loadavg))"
+    PGOPTIONS="-c plan_cache_mode=force_generic_plan" pgbench -n -M prepared -c "$CLIENTS" -j 2 -T "$DURATION" \
+      -D nvillages="$VILLAGES" -f "$3" "$(db_url "$2")" > "$OUT/$1.txt" 2>&1 || true
+    grep -E '^(tps|latency average)' "$OUT/$1.txt" || tail -n 3 "$OUT/$1.txt"
+  }
+  for round in $(seq 1 "$ROUNDS"); do
+    echo "==== round $round of $ROUNDS"
+    for build in new prev; do
+      [ "$build" = prev ] && [ -z "$PREV_BIN" ] && continue
+      bin="$BIN"; [ "$build" = prev ] && bin="$PREV_BIN"
+      for mix in credits batches; do
+        db="kasdesa_bench_$$_${build}_${mix}"; fresh_db "$db"
+        LOAD_BIN="$bin" run_load "r$round-$build-$mix" --mix "$mix" --database-url "$(db_url "$db")" >/dev/null
+        jq -r '"\(.label): \(.run.postings_per_s|floor) postings/s, p99 \((.run.latency[] | select(.op == "credit" or .op == "credit batch") | .p99_ms)) ms, books \(if .pass then "pass" else "FAIL" end)"' \
+          "$OUT/r$round-$build-$mix.json"
+        drop_db "$db"
+      done
+    done
+    pgbench_run "r$round-floor" "$floor_db" "$OUT/floor.sql"
+    pgbench_run "r$round-floor-full" "$floor_db" "$OUT/floor-full.sql"
+    if [ -n "$peer_db" ]; then
+      for script in "$PEER_DIR"/*.pgbench; do
+        pgbench_run "r$round-peer-$(basename "$script" .pgbench)" "$peer_db" "$script"
+      done
+    fi
+  done
+
+  # Postings per second of each run, by round.
+  postings() { # round, run name → postings/s
+    local f="$OUT/r$1-$2"
+    if [ -f "$f.json" ]; then jq -r '.run.postings_per_s' "$f.json"; return; fi
+    local tps; tps=$(tps_of "$f.txt"); local n=1
+    case "$2" in *-batch[0-9]*) n="${2##*-batch}" ;; esac
+    awk -v t="${tps:-0}" -v n="$n" 'BEGIN {print t * n}'
+  }
+  runs="new-credits new-batches floor floor-full"
+  [ -n "$PREV_BIN" ] && runs="$runs prev-credits prev-batches"
+  if [ -n "$peer_db" ]; then
+    for script in "$PEER_DIR"/*.pgbench; do runs="$runs peer-$(basename "$script" .pgbench)"; done
+  fi
+  {
+    echo "== side by side: medians of $ROUNDS rounds ($CLIENTS clients, $VILLAGES villages, $DURATION s each)"
+    for r in $runs; do
+      printf '%-24s %10.0f postings/s   (rounds: %s)\n' "$r" "$(for i in $(seq 1 "$ROUNDS"); do postings "$i" "$r"; done | median)" \
+        "$(for i in $(seq 1 "$ROUNDS"); do printf '%.0f ' "$(postings "$i" "$r")"; done)"
+    done
+    ratio() { # numerator run, denominator run → the median of the per-round ratios
+      for i in $(seq 1 "$ROUNDS"); do awk -v a="$(postings "$i" "$1")" -v b="$(postings "$i" "$2")" 'BEGIN {if (b > 0) print a / b}'; done | median
+    }
+    echo "-- ratios (median of the ratios within each round)"
+    for pair in "new-credits floor" "new-credits floor-full" "new-batches new-credits" "new-batches floor" \
+      ${PREV_BIN:+"new-credits prev-credits" "new-batches prev-batches"}; do
+      set -- $pair
+      printf '%-40s %.2f\n' "$1 / $2" "$(ratio "$1" "$2")"
+    done
+    if [ -n "$peer_db" ]; then
+      for script in "$PEER_DIR"/*.pgbench; do
+        peer="peer-$(basename "$script" .pgbench)"
+        case "$peer" in *-batch[0-9]*) ours=new-batches ;; *) ours=new-credits ;; esac
+        printf '%-40s %.2f\n' "$ours / $peer" "$(ratio "$ours" "$peer")"
+      done
+    fi
+  } | tee "$OUT/side-by-side.txt"
+  drop_db "$floor_db"
+  [ -n "$peer_db" ] && drop_db "$peer_db"
+  echo "results in $OUT"
+  exit 0
+fi
+
+if [ "${SKIP_SQLITE:-0}" != 1 ]; then
+  run_load sqlite-credits --mix credits
+  run_load sqlite-batches --mix batches
+  run_load sqlite-mix --mix realistic
+fi
+
+if [ "$pg_up" = 1 ]; then
+  db="kasdesa_bench_$$_credits"; fresh_db "$db"
+  wait_quiet
+  if [ "${PROFILE:-0}" = 1 ]; then
+    # System-wide, so the service, PostgreSQL and the generator are all seen; from just after the (short) setup of a
+    # credits-only run to just before its end.
+    ( sleep 4; perf record -a -g -F 499 -o "$OUT/perf-pg-credits.data" -- sleep $((DURATION > 12 ? DURATION - 8 : 3)) \
+        >/dev/null 2>"$OUT/perf-record.log" ) &
+    perf_pid=$!
+  fi
+  already_waited=1 run_load pg-credits --mix credits --database-url "$(db_url "$db")"
+  drop_db "$db"
+  db="kasdesa_bench_$$_batches"; fresh_db "$db"
+  run_load pg-batches --mix batches --database-url "$(db_url "$db")"
+  drop_db "$db"
+  if [ "${PROFILE:-0}" = 1 ]; then
+    wait "$perf_pid" || true
+    perf report -i "$OUT/perf-pg-credits.data" --no-children --sort comm -g none --stdio 2>/dev/null \
+      | grep -v '^#' | grep -v '^$' | head -n 15 > "$OUT/perf-by-command.txt" || true
+    perf report -i "$OUT/perf-pg-credits.data" --no-children --sort comm,dso -g none --stdio 2>/dev/null \
+      | grep -v '^#' | grep -v '^$' | head -n 25 > "$OUT/perf-by-dso.txt" || true
+    perf report -i "$OUT/perf-pg-credits.data" --no-children --sort comm,dso,sym -g none --stdio 2>/dev/null \
+      | grep -v '^#' | grep -v '^$' | grep '%' | head -n 40 > "$OUT/perf-by-symbol.txt" || true
+    echo "-- where the CPU went (perf, system-wide, by command, then by command and library):"
+    cat "$OUT/perf-by-command.txt" "$OUT/perf-by-dso.txt"
+  fi
+
+  db="kasdesa_bench_$$_mix"; fresh_db "$db"
+  run_load pg-mix --mix realistic --database-url "$(db_url "$db")"
+  drop_db "$db"
+
+  # Full payment chains only: the figure the payment target is about.
+  db="kasdesa_bench_$$_payments"; fresh_db "$db"
+  run_load pg-payments --mix payments --database-url "$(db_url "$db")"
+  drop_db "$db"
+
+  echo "== floor: pgbench, the same postings in plain SQL"
+  db="kasdesa_bench_$$_floor"; fresh_db "$db"
+  floor_setup "$db"
   for script in floor floor-full; do
     checkpoint
     wait_quiet

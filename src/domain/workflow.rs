@@ -64,6 +64,8 @@ pub enum Action {
     PayCash,
     /// The implementer accounts for a paid advance (SPJ).
     Account,
+    /// The drafter changes what a draft or returned request asks for; it is a draft again, to be submitted anew.
+    Edit,
 }
 
 impl Action {
@@ -80,6 +82,7 @@ impl Action {
             Action::Fail => "fail",
             Action::PayCash => "pay_cash",
             Action::Account => "account",
+            Action::Edit => "edit",
         }
     }
 }
@@ -133,7 +136,7 @@ pub fn transition(
         Action::Release | Action::PayCash => (Role::Treasurer, Step::Release),
         Action::Pay | Action::Fail => (Role::Bank, Step::Settle),
         // The SPJ is the drafter's: the implementer who drew the advance accounts for it.
-        Action::Account => (drafting_role, drafting_step),
+        Action::Account | Action::Edit => (drafting_role, drafting_step),
         Action::Cancel => {
             // The drafter withdraws their own unsubmitted request; the head cancels an approved one.
             return match from {
@@ -166,6 +169,8 @@ pub fn transition(
         // Taxes are paid with a billing code through the bank, never in cash.
         (Action::PayCash, S::Approved | S::Failed) if kind == PaymentKind::Spp => S::Paid,
         (Action::Account, S::Paid) if kind == PaymentKind::Advance => S::Accounted,
+        // What was verified or approved is no longer the drafter's to change; a tax deposit is drafted anew.
+        (Action::Edit, S::Draft | S::Returned) if kind != PaymentKind::TaxDeposit => S::Draft,
         _ => return Err(invalid()),
     };
     Ok((to, step))
@@ -245,6 +250,7 @@ mod tests {
             Action::Pay,
             Action::Fail,
             Action::PayCash,
+            Action::Edit,
         ];
         let mut allowed = 0;
         for from in PaymentStatus::ALL {
@@ -256,8 +262,19 @@ mod tests {
                 }
             }
         }
-        // submit×2, verify, return×2, approve, reject, release×3, pay, fail, cancel×5, pay_cash×2 = 19
-        assert_eq!(allowed, 19);
+        // submit×2, verify, return×2, approve, reject, release×3, pay, fail, cancel×5, pay_cash×2, edit×2 = 21
+        assert_eq!(allowed, 21);
+        // Only the drafter edits, and only before verification; a tax deposit is not edited.
+        assert_eq!(transition(PaymentKind::Spp, S::Returned, Action::Edit, Role::Implementer).unwrap().0, S::Draft);
+        assert!(matches!(
+            transition(PaymentKind::Spp, S::Submitted, Action::Edit, Role::Implementer),
+            Err(WorkflowError::InvalidTransition { .. })
+        ));
+        assert!(matches!(
+            transition(PaymentKind::Spp, S::Returned, Action::Edit, Role::Secretary),
+            Err(WorkflowError::Forbidden { .. })
+        ));
+        assert!(transition(PaymentKind::TaxDeposit, S::Draft, Action::Edit, Role::Treasurer).is_err());
         assert!(matches!(
             transition(PaymentKind::TaxDeposit, S::Approved, Action::PayCash, Role::Treasurer),
             Err(WorkflowError::InvalidTransition { .. })

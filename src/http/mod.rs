@@ -125,6 +125,7 @@ pub fn configure(state: Arc<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
                     .route("/villages/{id}/payments", web::get().to(payments::list_payments))
                     .route("/villages/{id}/tax-deposits", web::post().to(payments::create_tax_deposit))
                     .route("/payments/{id}", web::get().to(payments::get_payment))
+                    .route("/payments/{id}", web::put().to(payments::edit_payment))
                     .route("/payments/{id}/submit", web::post().to(payments::submit))
                     .route("/payments/{id}/verify", web::post().to(payments::verify))
                     .route("/payments/{id}/return", web::post().to(payments::return_))

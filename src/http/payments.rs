@@ -277,6 +277,18 @@ async fn checked_draft(
     key: Option<crate::store::IdempotencyKey>,
     p: PaymentRequest,
 ) -> Result<crate::store::Written<crate::store::rows::PaymentRecord>, ApiError> {
+    let new = build_payment(state, who, village, p).await?;
+    let db = state.db.clone();
+    blocking(move || db.create_payment(&new, key.as_ref(), &render_payment)).await
+}
+
+/// Every check of a request's body (the same for a draft and an edit): what the store writes.
+async fn build_payment(
+    state: &State,
+    who: &Principal,
+    village: VillageRow,
+    p: PaymentRequest,
+) -> Result<NewPayment, ApiError> {
     if !is_valid_activity_code(&p.activity_code) {
         return Err(ApiError::validation(format!(
             "activity_code {} is not a kegiatan of the catalogue (GET /catalogue/activities, written 02.03.10) nor a 90-99 slot of a sub-bidang",
@@ -411,8 +423,48 @@ async fn checked_draft(
         totals: t,
         actor: actor(who),
     };
+    Ok(new)
+}
+
+/// Changes what a draft or returned request asks for (implementer), with the same body and the same checks as a
+/// draft: it is a draft again, keeps its number, and its trail says it was edited. Its kind, fiscal year and number
+/// of receipts stay as drafted.
+#[utoipa::path(put, path = "/api/v1/payments/{id}", tag = "payments", request_body = PaymentRequest,
+    security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = PaymentView), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "invalid_transition: no longer a draft or returned"),
+        (status = 422, body = Problem)))]
+pub async fn edit_payment(
+    state: State,
+    who: Principal,
+    id: web::Path<String>,
+    req: HttpRequest,
+    body: Body<PaymentRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let key = idempotency_key(&req, &who, &body.request_hash, false)?;
+    let written = edit_request(&state, &who, &id, key, body.value).await?;
+    Ok(respond_written(&state, written, StatusCode::OK, |r| PaymentView::from(r)))
+}
+
+/// The edit of a request: the one path for the API and the console.
+pub async fn edit_request(
+    state: &State,
+    who: &Principal,
+    id: &str,
+    key: Option<crate::store::IdempotencyKey>,
+    p: PaymentRequest,
+) -> Result<crate::store::Written<crate::store::rows::PaymentRecord>, ApiError> {
     let db = state.db.clone();
-    blocking(move || db.create_payment(&new, key.as_ref(), &render_payment)).await
+    let pid = id.to_string();
+    let found = blocking(move || db.get_payment(&pid)).await?.ok_or_else(ApiError::not_found)?;
+    let village = load_village(state, found.payment.village_id.as_str()).await?;
+    who.require(&village, &[Role::Implementer])?;
+    let new = build_payment(state, who, village, p).await?;
+    let db = state.db.clone();
+    let id = id.to_string();
+    let scope = who.clone();
+    let in_scope = move |v: &crate::store::rows::VillageRow| scope.sees_village(v);
+    blocking(move || db.edit_payment(&id, &in_scope, &new, key.as_ref(), &render_payment)).await
 }
 
 /// Draft a tax deposit request (implementer): withheld taxes paid to the state treasury through the same approval

@@ -852,6 +852,98 @@ impl Db {
         })
     }
 
+    /// Replaces what a draft or returned request asks for (`Action::Edit`: its drafting role, before verification),
+    /// keeping its id, number and kuitansi numbers: its lines, withholdings, payee, invoice and description become
+    /// `new`'s, it is a draft again, and its trail records the edit with the new content's digest. Its kind, fiscal
+    /// year and number of receipts stay (each numbers it): to change those, cancel it and draft another.
+    pub fn edit_payment(
+        &self,
+        payment_id: &str,
+        in_scope: &dyn Fn(&VillageRow) -> bool,
+        new: &NewPayment,
+        idem: Option<&IdempotencyKey>,
+        render: &dyn Fn(&PaymentRecord) -> String,
+    ) -> Result<Written<PaymentRecord>, StoreError> {
+        self.on_payment("edit_payment", payment_id, in_scope, idem, render, &mut |c, village, rec| {
+            let from = rec.payment.status;
+            let (to, step) = transition(rec.payment.kind, from, Action::Edit, new.actor.role)?;
+            check_separation(&history(&rec), &new.actor.id, step)?;
+            if new.kind != rec.payment.kind || new.fiscal_year != rec.payment.fiscal_year {
+                return Err(StoreError::Validation(
+                    "the kind and the fiscal year of a request stay as drafted (they number it): cancel it and draft \
+                     another"
+                        .into(),
+                ));
+            }
+            if new.receipts.len() != rec.receipts.len() {
+                return Err(StoreError::Validation(format!(
+                    "this request has {} receipts (each numbered): an edit keeps that many; cancel it and draft \
+                     another to change them",
+                    rec.receipts.len()
+                )));
+            }
+            let codes: Vec<String> = new.lines.iter().map(|l| l.account_code.clone()).collect();
+            ensure_accounts_exist(c, &village.id, &codes)?;
+            let mut fresh = draft_rows(new, &village.id);
+            let id = rec.payment.id.clone();
+            let now = now_micros();
+            fresh.payment = PaymentRow {
+                id: id.clone(),
+                status: to,
+                number: rec.payment.number.clone(),
+                created_by: rec.payment.created_by.clone(),
+                created_at: rec.payment.created_at,
+                updated_at: now,
+                ..fresh.payment
+            };
+            fresh.lines.iter_mut().for_each(|l| l.payment_id = id.clone());
+            fresh.withholdings.iter_mut().for_each(|w| w.payment_id = id.clone());
+            for (r, old) in fresh.receipts.iter_mut().zip(&rec.receipts) {
+                r.payment_id = id.clone();
+                r.number.clone_from(&old.number);
+            }
+            diesel::delete(payment_withholdings::table.filter(payment_withholdings::payment_id.eq(&id))).execute(c)?;
+            diesel::delete(payment_lines::table.filter(payment_lines::payment_id.eq(&id))).execute(c)?;
+            diesel::delete(receipts::table.filter(receipts::payment_id.eq(&id))).execute(c)?;
+            let p = &fresh.payment;
+            diesel::update(payments::table.find(&id))
+                .set((
+                    payments::activity_code.eq(&p.activity_code),
+                    payments::description.eq(&p.description),
+                    payments::payee_name.eq(&p.payee_name),
+                    payments::payee_bank_code.eq(&p.payee_bank_code),
+                    payments::payee_account_number.eq(&p.payee_account_number),
+                    payments::payee_npwp.eq(&p.payee_npwp),
+                    payments::invoice_number.eq(&p.invoice_number),
+                    payments::invoice_date.eq(&p.invoice_date),
+                    payments::gross.eq(p.gross),
+                    payments::withheld.eq(p.withheld),
+                    payments::net.eq(p.net),
+                ))
+                .execute(c)?;
+            c.insert_all(payment_lines::table, &fresh.lines)?;
+            if !fresh.receipts.is_empty() {
+                c.insert_all(receipts::table, &fresh.receipts)?;
+            }
+            if !fresh.withholdings.is_empty() {
+                c.insert_all(payment_withholdings::table, &fresh.withholdings)?;
+            }
+            let draft = EventDraft {
+                step,
+                action: Action::Edit.as_str(),
+                actor: &new.actor,
+                from: Some(from),
+                to,
+                note: new.note.as_deref(),
+                status_change: Some(now),
+            };
+            let event = append_event(c, village, &fresh, draft)?;
+            fresh.events = rec.events;
+            fresh.events.push(event);
+            Ok(fresh)
+        })
+    }
+
     /// An idempotent write on one request under its village's lock (found with the lock), for a caller whose scope
     /// `in_scope` accepts the village; outside it the request is `NotFound`, as if it did not exist.
     fn on_payment(
@@ -1043,6 +1135,7 @@ fn take_step(
         Action::Account => {
             return Err(StoreError::internal("an advance's accountability is account_advance, not a plain step"))
         }
+        Action::Edit => return Err(StoreError::internal("an edit is edit_payment, not a plain step")),
     }
     let updated_at = now_micros();
     let draft = EventDraft {

@@ -268,6 +268,7 @@ pub fn action(lang: Lang, a: &str) -> &'static str {
         "fail" => ("Gagal di bank", "Failed at the bank"),
         "pay_cash" => ("Bayar tunai", "Pay in cash"),
         "account" => ("SPJ", "Accountability (SPJ)"),
+        "edit" => ("Ubah", "Edit"),
         _ => ("?", "?"),
     };
     pick(lang, id, en)

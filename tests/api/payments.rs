@@ -770,3 +770,46 @@ async fn the_budget_shows_revenue_as_the_ledger_received_it() {
     let spend = b["lines"].as_array().unwrap().iter().find(|l| l["account_code"] == "5.2.1.07").unwrap().clone();
     assert_eq!(spend["realised"], "0.00");
 }
+
+/// A returned request is corrected by its drafter (the same body as a draft), keeps its number, is a draft again
+/// and goes through the chain anew; the trail says it was edited and the chain verifies. Once verified it is no
+/// longer the drafter's to change.
+#[tokio::test]
+async fn a_returned_request_is_edited_and_goes_through_the_chain_again() {
+    let app = spawn_app().await;
+    let regency = app.create_regency("61.12").await;
+    let v = app.create_village(&regency, "61.12.01.2001", "10000000.00").await;
+    app.adopt_budget(&v, &standard_budget()).await;
+    let p = app.draft(&v, &spp("5.2.1.07", "02.03.10", "DDS", "9500000.00", json!([]))).await;
+    let number = app.payment(&v, &p).await["number"].clone();
+    app.act(&v.implementer, &p, "submit", None).await.assert_status(200);
+    app.act(&v.secretary, &p, "return", Some("nilai melebihi penawaran")).await.assert_status(200);
+
+    let put = |token: &str, body: &Value| {
+        app.req(reqwest::Method::PUT, &format!("/api/v1/payments/{p}")).token(token).json(body).send()
+    };
+    let corrected = spp("5.2.1.07", "02.03.10", "DDS", "5500000.00", json!([]));
+    put(&v.secretary, &corrected).await.assert_problem(403, "forbidden");
+    let r = put(&v.implementer, &corrected).await;
+    let edited = r.assert_status(200).clone();
+    assert_eq!(edited["status"], "draft");
+    assert_eq!(edited["number"], number, "the request keeps its number");
+    assert_eq!(edited["gross"], "5500000.00");
+    let events = edited["events"].as_array().unwrap();
+    assert_eq!(
+        (events.last().unwrap()["action"].as_str(), events.last().unwrap()["from"].as_str()),
+        (Some("edit"), Some("returned"))
+    );
+    // A line that is not spending is refused as in a draft, and nothing changes.
+    let mut wrong = corrected.clone();
+    wrong["lines"][0]["account_code"] = json!("4.9.9.99");
+    put(&v.implementer, &wrong).await.assert_problem(422, "validation_failed");
+    assert_eq!(app.payment(&v, &p).await["gross"], "5500000.00");
+
+    app.approve_chain(&v, &p).await;
+    assert_eq!(app.payment(&v, &p).await["status"], "approved");
+    put(&v.implementer, &corrected).await.assert_problem(409, "invalid_transition");
+    let budget = app.budget(&v).await;
+    assert_eq!(line(&budget, "5.2.1.07")["committed"], "5500000.00", "the corrected amount is what is committed");
+    assert_eq!(app.verify(&v).await["ok"], true);
+}
