@@ -138,6 +138,11 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("tax_none", "— tanpa pajak —", "— no tax —"),
     ("choose", "— pilih —", "— choose —"),
     ("save_draft", "Simpan draf", "Save draft"),
+    ("save_edit", "Simpan perubahan", "Save the changes"),
+    ("edit_title", "Ubah permintaan pembayaran", "Edit the payment request"),
+    ("edit_intro", "Perbaiki permintaan ini. Setelah disimpan ia menjadi draf lagi dan nomornya tetap; ajukan lagi dari halamannya.", "Correct this request. Once saved it is a draft again and keeps its number; submit it again from its page."),
+    ("edit_not_here", "Permintaan dengan banyak penerima atau lebih dari tiga baris tidak bisa diubah di sini. Batalkan lalu buat yang baru, atau ubah lewat API.", "A request with many payees or more than three lines cannot be edited here. Cancel it and draft a new one, or edit it through the API."),
+    ("returned_because", "Dikembalikan sekretaris:", "Returned by the secretary:"),
     ("overdue_taxes", "Pajak terlambat disetor", "Tax deposits overdue"),
     ("no_overdue_taxes", "Semua pajak yang dipotong sudah disetor tepat waktu.", "Every tax withheld was deposited in time."),
     ("col_outstanding", "Belum disetor", "Outstanding"),
@@ -301,6 +306,10 @@ pub fn action_done(lang: Lang, a: &str) -> &'static str {
         "account" => (
             "SPJ tercatat: belanja terealisasi dan sisa panjar dikembalikan ke rekening desa.",
             "The accountability is recorded: the spending is realised and what was left is back in the village account.",
+        ),
+        "edit" => (
+            "Perubahan tersimpan; permintaan menjadi draf lagi. Periksa lalu ajukan.",
+            "The changes were saved; the request is a draft again. Check it, then submit it.",
         ),
         "created" => (
             "Draf permintaan pembayaran tersimpan. Periksa lalu ajukan.",

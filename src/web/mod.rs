@@ -56,6 +56,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/payments", web::post().to(officials::create_payment))
                 .route("/payments/{id}", web::get().to(officials::payment))
                 .route("/payments/{id}/accountability", web::post().to(officials::account))
+                .route("/payments/{id}/edit", web::get().to(officials::edit_payment))
+                .route("/payments/{id}/edit", web::post().to(officials::save_edit))
                 .route("/payments/{id}/{action}", web::post().to(officials::act))
                 .route("/budget", web::get().to(officials::budget))
                 .route("/books", web::get().to(officials::books))

@@ -447,3 +447,49 @@ async fn the_inspectors_village_page_pages_through_every_request() {
     }
     assert!(href_of(&second, "older").is_none(), "nothing older");
 }
+
+#[tokio::test]
+async fn a_returned_request_is_corrected_on_its_own_form() {
+    let app = spawn_app().await;
+    let regency = app.create_regency("61.12").await;
+    let v = app.create_village(&regency, "61.12.01.2001", "5000000.00").await;
+    app.adopt_budget(&v, &standard_budget()).await;
+    let p = app.draft(&v, &spp("5.2.1.07", "02.03.10", "DDS", "9500000.00", serde_json::json!([]))).await;
+    app.act(&v.implementer, &p, "submit", None).await.assert_status(200);
+    app.act(&v.secretary, &p, "return", Some("nilai melebihi penawaran")).await.assert_status(200);
+    // The request's page offers the implementer "Ubah"; the secretary does not get it.
+    let (_, page) = app.page(&v.implementer, &format!("/console/payments/{p}")).await;
+    assert_eq!(href_of(&page, "edit-request"), Some(format!("/console/payments/{p}/edit")));
+    let (_, page) = app.page(&v.secretary, &format!("/console/payments/{p}")).await;
+    assert!(!page.contains("id=\"edit-request\""));
+    // The form holds what the request asks for, under the secretary's note.
+    let (status, form) = app.page(&v.implementer, &format!("/console/payments/{p}/edit")).await;
+    assert_eq!(status, 200);
+    assert!(form.contains("nilai melebihi penawaran"), "the note that returned it");
+    assert!(form.contains("value=\"9.500.000\""), "the amount as people type it");
+    assert!(form.contains(&format!("action=\"/console/payments/{p}/edit\"")));
+    let csrf = csrf_of(&form);
+    let original = app.payment(&v, &p).await;
+    let payee = &original["payee"];
+    let fields = [
+        ("csrf", csrf.as_str()),
+        ("description", original["description"].as_str().unwrap()),
+        ("fiscal_year", "2026"),
+        ("activity_code", "02.03.10"),
+        ("payee_name", payee["name"].as_str().unwrap()),
+        ("bank_code", payee["bank_code"].as_str().unwrap()),
+        ("account_number", payee["account_number"].as_str().unwrap()),
+        ("l0_account", "5.2.1.07"),
+        ("l0_source", "DDS"),
+        ("l0_amount", "5.500.000"),
+    ];
+    let (status, url, _) = console_post(&app, &v.implementer, &format!("/console/payments/{p}/edit"), &fields).await;
+    assert_eq!(status, 200);
+    assert!(url.contains("done=edit"), "{url}");
+    let edited = app.payment(&v, &p).await;
+    assert_eq!((edited["status"].as_str(), edited["gross"].as_str()), (Some("draft"), Some("5500000.00")));
+    // Once submitted it is no longer editable here either.
+    app.act(&v.implementer, &p, "submit", None).await.assert_status(200);
+    let (status, _) = app.page(&v.implementer, &format!("/console/payments/{p}/edit")).await;
+    assert_eq!(status, 409);
+}

@@ -6,12 +6,13 @@ use crate::domain::accounts::{class_of_code, AccountClass, SOURCES, TAXES};
 use crate::domain::money::{AmountInput, Money};
 use crate::domain::roles::Role;
 use crate::domain::tax::{PurchaseKind, Qualification};
+use crate::domain::workflow::{transition, Action};
 use crate::http::auth::{random_token, Principal};
 use crate::http::error::ApiError;
 use crate::http::payments;
 use crate::http::payments::{propose_withholdings, LineBasis};
 use crate::http::views::{Payee, PaymentLineRequest, PaymentRequest, ReceiptRequest, TaxBasis, WithholdingRequest};
-use crate::store::rows::VillageRow;
+use crate::store::rows::{PaymentRecord, VillageRow};
 use crate::store::{IdempotencyKey, Written};
 use crate::web::layout::error_alert;
 use crate::web::session::{csrf_refused, to_login};
@@ -77,6 +78,7 @@ fn select(
     }
 }
 
+/// The form of a new request, or with `editing` (the request's id) of a draft or returned one being corrected.
 fn new_form(
     ctx: &Ctx,
     form: &Form,
@@ -85,14 +87,30 @@ fn new_form(
     errors: &[String],
     api_error: Option<&ApiError>,
 ) -> Markup {
+    request_form(ctx, form, ch, year, errors, api_error, None)
+}
+
+fn request_form(
+    ctx: &Ctx,
+    form: &Form,
+    ch: &Choices,
+    year: i32,
+    errors: &[String],
+    api_error: Option<&ApiError>,
+    editing: Option<&str>,
+) -> Markup {
     let Some(s) = &ctx.session else { return html! {} };
     let idem = match form.get("idem") {
         "" => random_token(18),
         k => k.to_string(),
     };
+    let (title, action, keep) = match editing {
+        None => (ctx.t("new_title"), "/console/payments".to_string(), format!("new-payment-{}", s.principal.id())),
+        Some(id) => (ctx.t("edit_title"), format!("/console/payments/{id}/edit"), format!("edit-payment-{id}")),
+    };
     html! {
-        h1 { (ctx.t("new_title")) }
-        p { (ctx.t("new_intro")) }
+        h1 { (title) }
+        p { (ctx.t(if editing.is_some() { "edit_intro" } else { "new_intro" })) }
         @if !ch.has_budget { p.notice role="status" { (ctx.t("no_budget")) } }
         @if !errors.is_empty() {
             div.alert role="alert" #form-errors {
@@ -101,17 +119,21 @@ fn new_form(
             }
         }
         @if let Some(e) = api_error { (error_alert(ctx, e)) }
-        form.stack method="post" action="/console/payments" novalidate data-keep={"new-payment-" (s.principal.id())} {
+        form.stack method="post" action=(action) novalidate data-keep=(keep) {
             input type="hidden" name="csrf" value=(s.csrf);
             input type="hidden" name="idem" value=(idem);
             (request_fieldset(ctx, form, ch, year))
-            (payee_fieldset(ctx, form))
+            @if editing.is_some() {
+                (payee_fields(ctx, form))
+            } @else {
+                (payee_fieldset(ctx, form))
+            }
             (tax_fieldset(ctx, form))
             @for i in 0..FORM_LINES { (line_fieldset(ctx, form, ch, i)) }
             p.actions {
                 button type="submit" name="propose" value="1" { (ctx.t("propose_taxes")) }
                 " "
-                button.primary type="submit" { (ctx.t("save_draft")) }
+                button.primary type="submit" { (ctx.t(if editing.is_some() { "save_edit" } else { "save_draft" })) }
             }
         }
     }
@@ -140,8 +162,17 @@ fn request_fieldset(ctx: &Ctx, form: &Form, ch: &Choices, year: i32) -> Markup {
     }
 }
 
-/// The payee, their bank account and NPWP, and the invoice.
+/// The payee, their bank account and NPWP, and the invoice; with the pasted payee list of a new request.
 fn payee_fieldset(ctx: &Ctx, form: &Form) -> Markup {
+    payee_block(ctx, form, true)
+}
+
+/// The payee's fields alone (an edit keeps the request's one payee).
+fn payee_fields(ctx: &Ctx, form: &Form) -> Markup {
+    payee_block(ctx, form, false)
+}
+
+fn payee_block(ctx: &Ctx, form: &Form, with_list: bool) -> Markup {
     let v = |name: &str| form.get(name).to_string();
     html! {
         fieldset {
@@ -162,11 +193,13 @@ fn payee_fieldset(ctx: &Ctx, form: &Form) -> Markup {
                 p { label for="invoice_date" { (ctx.t("invoice_date")) }
                     input #invoice_date type="date" name="invoice_date" value=(v("invoice_date")); }
             }
-            details open[!form.trimmed("payees_csv").is_empty()] {
-                summary { (ctx.t("payees_csv")) }
-                p.hint #payees-help { (ctx.t("payees_csv_help")) }
-                textarea #payees_csv name="payees_csv" rows="6" aria-describedby="payees-help"
-                    placeholder="Ahmad; 002; 1234567890; 1.500.000" { (v("payees_csv")) }
+            @if with_list {
+                details open[!form.trimmed("payees_csv").is_empty()] {
+                    summary { (ctx.t("payees_csv")) }
+                    p.hint #payees-help { (ctx.t("payees_csv_help")) }
+                    textarea #payees_csv name="payees_csv" rows="6" aria-describedby="payees-help"
+                        placeholder="Ahmad; 002; 1234567890; 1.500.000" { (v("payees_csv")) }
+                }
             }
         }
     }
@@ -596,6 +629,135 @@ pub async fn create_payment(req: HttpRequest, state: State, body: web::Bytes) ->
         Err(e) => {
             let status = StatusCode::from_u16(e.problem().status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
             again(status, &[], Some(&e))
+        }
+    }
+}
+
+/// The form of a draft or returned request, filled with what it asks for: a request of one payee with up to
+/// `FORM_LINES` lines of up to `FORM_TAXES` withholdings each (any other is corrected through the API, or cancelled
+/// and drafted again).
+fn filled_form(rec: &PaymentRecord) -> Option<Form> {
+    let p = &rec.payment;
+    let too_many_taxes =
+        rec.lines.iter().any(|l| rec.withholdings.iter().filter(|w| w.line_no == l.line_no).count() > FORM_TAXES);
+    if !rec.receipts.is_empty() || rec.lines.len() > FORM_LINES || too_many_taxes {
+        return None;
+    }
+    let mut form = Form::parse(b"")
+        .with("description", &p.description)
+        .with("fiscal_year", &p.fiscal_year.to_string())
+        .with("activity_code", p.activity_code.as_deref().unwrap_or_default())
+        .with("payee_name", &p.payee_name)
+        .with("bank_code", &p.payee_bank_code)
+        .with("account_number", &p.payee_account_number)
+        .with("npwp", p.payee_npwp.as_deref().unwrap_or_default())
+        .with("invoice_number", p.invoice_number.as_deref().unwrap_or_default())
+        .with("invoice_date", &p.invoice_date.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default());
+    for (i, l) in rec.lines.iter().enumerate() {
+        form = form
+            .with(&format!("l{i}_account"), &l.account_code)
+            .with(&format!("l{i}_source"), l.source.as_deref().unwrap_or_default())
+            .with(&format!("l{i}_amount"), &typed_amount(l.amount));
+        for (j, w) in rec.withholdings.iter().filter(|w| w.line_no == l.line_no).enumerate() {
+            form = form
+                .with(&format!("l{i}_tax{j}"), &w.tax)
+                .with(&format!("l{i}_tax{j}_amount"), &typed_amount(w.amount));
+        }
+    }
+    Some(form)
+}
+
+/// The request to correct, if the caller may edit it here; else the page that says why.
+async fn editable(
+    ctx: &Ctx,
+    state: &State,
+    who: &Principal,
+    village: &VillageRow,
+    id: &str,
+) -> Result<(PaymentRecord, Form), HttpResponse> {
+    let db = state.db.clone();
+    let pid = id.to_string();
+    let rec = match blocking(move || db.get_payment(&pid)).await {
+        Ok(Some(rec)) if rec.payment.village_id == village.id => rec,
+        Ok(_) => return Err(error_page(ctx, StatusCode::NOT_FOUND, ctx.t("not_found_title"), ctx.t("not_found_text"))),
+        Err(e) => return Err(api_error_page(ctx, &e)),
+    };
+    if let Err(e) = transition(rec.payment.kind, rec.payment.status, Action::Edit, who.role()) {
+        return Err(api_error_page(ctx, &ApiError::from(crate::store::StoreError::Workflow(e))));
+    }
+    match filled_form(&rec) {
+        Some(form) => Ok((rec, form)),
+        None => Err(error_page(ctx, StatusCode::UNPROCESSABLE_ENTITY, ctx.t("edit_title"), ctx.t("edit_not_here"))),
+    }
+}
+
+/// The form of a draft or returned request, filled with what it asks for (implementer).
+pub async fn edit_payment(req: HttpRequest, state: State, path: web::Path<String>) -> HttpResponse {
+    let ctx = Ctx::from_request(&req);
+    let (who, village) = match official(&req, &ctx, &state).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let id = path.into_inner();
+    let (rec, form) = match editable(&ctx, &state, &who, &village, &id).await {
+        Ok(x) => x,
+        Err(page) => return page,
+    };
+    let year = rec.payment.fiscal_year;
+    let ch = match choices(&state, &village, year).await {
+        Ok(c) => c,
+        Err(e) => return api_error_page(&ctx, &e),
+    };
+    let note = rec.events.iter().rev().find(|e| e.action == "return").and_then(|e| e.note.clone());
+    let body = html! {
+        p { a href={"/console/payments/" (id)} { "← " (ctx.t("back")) } }
+        @if let Some(n) = note { div.notice role="status" #return-note { strong { (ctx.t("returned_because")) } " " (n) } }
+        (request_form(&ctx, &form, &ch, year, &[], None, Some(&id)))
+    };
+    page(&ctx, StatusCode::OK, ctx.t("edit_title"), body)
+}
+
+/// Saves the corrected request through the API's own path (every check of a draft); it is a draft again.
+pub async fn save_edit(req: HttpRequest, state: State, path: web::Path<String>, body: web::Bytes) -> HttpResponse {
+    let ctx = Ctx::from_request(&req);
+    let form = Form::parse(&body);
+    let (who, village) = match official(&req, &ctx, &state).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let Some(s) = &ctx.session else { return to_login(&req) };
+    if !s.csrf_ok(&form) {
+        return csrf_refused(&ctx);
+    }
+    let id = path.into_inner();
+    let (rec, _) = match editable(&ctx, &state, &who, &village, &id).await {
+        Ok(x) => x,
+        Err(page) => return page,
+    };
+    let year = rec.payment.fiscal_year;
+    let ch = match choices(&state, &village, year).await {
+        Ok(c) => c,
+        Err(e) => return api_error_page(&ctx, &e),
+    };
+    let again = |status: StatusCode, form: &Form, errors: &[String], e: Option<&ApiError>| {
+        page(&ctx, status, ctx.t("edit_title"), request_form(&ctx, form, &ch, year, errors, e, Some(&id)))
+    };
+    if form.get("propose") == "1" {
+        let regency = crate::http::payments::regency_code(&state, &village).await.ok().flatten();
+        return match with_proposed_taxes(&state, Form::parse(&body), regency) {
+            Ok(filled) => again(StatusCode::OK, &filled, &[], None),
+            Err(e) => again(StatusCode::UNPROCESSABLE_ENTITY, &form, &[e], None),
+        };
+    }
+    let request = match read_form(&ctx, &form) {
+        Ok(r) => r,
+        Err(errors) => return again(StatusCode::UNPROCESSABLE_ENTITY, &form, &errors, None),
+    };
+    match payments::edit_request(&state, &who, &id, None, request).await {
+        Ok(_) => redirect(&format!("/console/payments/{id}?done=edit")),
+        Err(e) => {
+            let status = StatusCode::from_u16(e.problem().status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+            again(status, &form, &[], Some(&e))
         }
     }
 }

@@ -10,7 +10,7 @@ mod payment;
 
 pub use books::{books, village_books};
 pub use budget::{budget, budget_table};
-pub use drafting::{create_payment, new_payment};
+pub use drafting::{create_payment, edit_payment, new_payment, save_edit};
 pub use inbox::inbox;
 pub use payment::{account, act, payment};
 

@@ -278,8 +278,12 @@ fn actions(ctx: &Ctx, s: &Session, rec: &PaymentRecord, allowed: &[Action]) -> M
     html! {
         section.card aria-labelledby="act-h" {
             h2 #act-h { (ctx.t("actions")) }
-            @if allowed.is_empty() { p { (ctx.t("no_actions")) } }
+            @let editable = transition(rec.payment.kind, rec.payment.status, Action::Edit, s.principal.role()).is_ok();
+            @if allowed.is_empty() && !editable { p { (ctx.t("no_actions")) } }
             div.actions {
+                @if editable {
+                    a.button #edit-request href={"/console/payments/" (rec.payment.id) "/edit"} { (i18n::action(ctx.lang, "edit")) }
+                }
                 @for a in allowed {
                     form.action method="post" action={"/console/payments/" (rec.payment.id) "/" (a.as_str())}
                         data-confirm=[confirmation(ctx, rec, *a)] data-sending=(ctx.t("sending")) {
