@@ -60,7 +60,18 @@ pub fn build_state(settings: Settings) -> anyhow::Result<Arc<AppState>> {
     }
     let anchor = Arc::new(crate::anchor::AnchorKey::load_or_create(&settings.anchor_key_path())?);
     let webhook_key = Arc::new(crate::anchor::AnchorKey::load_or_create(&settings.webhook_key_path())?);
-    Ok(Arc::new(AppState { db, jwt, settings, metrics: Metrics::default(), anchor, webhook_key }))
+    let replica = match settings.database_read_url.trim() {
+        "" => None,
+        url => Some(Arc::new(crate::store::Replica::connect(
+            url,
+            &PoolOptions {
+                max_connections: settings.pool_size,
+                connect_timeout: std::time::Duration::from_secs(settings.pool_timeout_secs.max(1)),
+            },
+            std::time::Duration::from_millis(settings.read_max_lag_ms),
+        )?)),
+    };
+    Ok(Arc::new(AppState { db, jwt, settings, metrics: Metrics::default(), anchor, webhook_key, replica }))
 }
 
 /// Starts serving on an already bound listener (tests bind port 0), with the periodic checkpoints of the chain heads.

@@ -43,6 +43,12 @@ pub struct Settings {
     pub data_dir: PathBuf,
     pub bind: String,
     pub database_url: String,
+    /// A hot standby (`postgres://…`) the regency's reports read while it is up and within `read_max_lag_ms`;
+    /// empty: every read is the primary's (src/store/replica.rs).
+    #[serde(default)]
+    pub database_read_url: String,
+    /// How far behind (ms) the standby may be for the regency's reports to read it.
+    pub read_max_lag_ms: u64,
     pub pool_size: u32,
     /// How long a request waits for a database connection before answering 503.
     pub pool_timeout_secs: u64,
@@ -84,6 +90,8 @@ impl Default for Settings {
             data_dir: PathBuf::from("./data"),
             bind: "127.0.0.1:8080".into(),
             database_url: String::new(),
+            database_read_url: String::new(),
+            read_max_lag_ms: 5000,
             pool_size: 16,
             pool_timeout_secs: 5,
             token_ttl_secs: 3600,

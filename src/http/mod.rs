@@ -40,6 +40,21 @@ pub struct AppState {
     pub anchor: Arc<crate::anchor::AnchorKey>,
     /// The key that signs webhook deliveries.
     pub webhook_key: Arc<crate::anchor::AnchorKey>,
+    /// The standby the regency's reports read, when configured (`database_read_url`).
+    pub replica: Option<Arc<crate::store::Replica>>,
+}
+
+impl AppState {
+    /// The database the regency's reports read: the standby while it is up and current enough, else the primary.
+    pub fn report_db(&self) -> Db {
+        match self.replica.as_ref().and_then(|r| r.usable()) {
+            Some(db) => {
+                Metrics::inc(&self.metrics.replica_reads);
+                db.clone()
+            }
+            None => self.db.clone(),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -49,6 +64,8 @@ pub struct Metrics {
     pub server_errors: AtomicU64,
     pub transactions_posted: AtomicU64,
     pub idempotent_replays: AtomicU64,
+    /// Reports served from the standby.
+    pub replica_reads: AtomicU64,
 }
 
 impl Metrics {

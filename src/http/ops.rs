@@ -42,12 +42,14 @@ pub async fn metrics(state: State, req: actix_web::HttpRequest) -> Result<HttpRe
          # TYPE kasdesa_http_client_errors_total counter\nkasdesa_http_client_errors_total {}\n\
          # TYPE kasdesa_http_server_errors_total counter\nkasdesa_http_server_errors_total {}\n\
          # TYPE kasdesa_transactions_posted_total counter\nkasdesa_transactions_posted_total {}\n\
-         # TYPE kasdesa_idempotent_replays_total counter\nkasdesa_idempotent_replays_total {}\n",
+         # TYPE kasdesa_idempotent_replays_total counter\nkasdesa_idempotent_replays_total {}\n\
+         # TYPE kasdesa_replica_reads_total counter\nkasdesa_replica_reads_total {}\n",
         m.requests.load(Ordering::Relaxed),
         m.client_errors.load(Ordering::Relaxed),
         m.server_errors.load(Ordering::Relaxed),
         m.transactions_posted.load(Ordering::Relaxed),
         m.idempotent_replays.load(Ordering::Relaxed),
+        m.replica_reads.load(Ordering::Relaxed),
     );
     Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(body))
 }

@@ -129,7 +129,14 @@ impl Planned {
         Planned { work: Box::new(work), file_stem }
     }
 
-    /// Computes the report.
+    /// Computes the report on `db` (the primary, or for a regency's report possibly the standby).
+    pub async fn run_on(self, db: crate::store::Db) -> Result<(Report, String), ApiError> {
+        let work = self.work;
+        let report = blocking(move || work(&db)).await?;
+        Ok((report, self.file_stem))
+    }
+
+    /// Computes the report on the primary.
     pub async fn run(self, state: &AppState) -> Result<(Report, String), ApiError> {
         let db = state.db.clone();
         let work = self.work;
@@ -388,7 +395,9 @@ pub async fn serve(
         (Format::Pdf, Some(v)) => signers_of(&state, def.signing, v, payee.as_deref()).await?,
         _ => None,
     };
-    let (report, stem) = planned.run(&state).await?;
+    // Only a regency's reports may read the standby: their readers do not write what they read.
+    let db = if matches!(def.plan, Plan::Regency(_)) { state.report_db() } else { state.db.clone() };
+    let (report, stem) = planned.run_on(db).await?;
     respond(report, format, &stem, signers.as_ref())
 }
 

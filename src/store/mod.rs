@@ -25,6 +25,7 @@ mod ledger;
 mod login;
 mod payments;
 mod pg;
+mod replica;
 mod reports;
 pub mod rows;
 pub mod schema;
@@ -39,6 +40,7 @@ pub use error::{LineRefusal, StoreError};
 /// What the chain says of a transaction row: public for independent verifiers (and for the tamper tests, which
 /// play an attacker who recomputes every hash after an edit).
 pub use ledger::transaction_hash;
+pub use replica::Replica;
 pub use reports::{AdvanceBookEntry, LedgerLine, SpendingByKey};
 pub use write::{IdempotencyKey, StoredAnswer, Written};
 

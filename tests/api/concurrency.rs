@@ -258,3 +258,41 @@ async fn two_instances_share_idempotency_and_one_chain() {
     assert_eq!((report["ok"].as_bool(), report["checked"].as_i64()), (Some(true), Some(v.base + 1 + 41)), "{report}");
     // (the village's first facts, the bank client's access, and the forty-one credits)
 }
+
+/// The regency's reports read the standby (`database_read_url`) while it is up and current enough, and the
+/// primary otherwise; a village's own books always read the primary. Here the "standby" is the primary's own
+/// database (not in recovery: current by definition), and then a port where nothing listens (down: the primary).
+#[tokio::test]
+async fn the_regency_reports_read_the_standby_while_it_is_up_and_the_primary_when_it_is_not() {
+    let replica_reads = |metrics: &str| -> u64 {
+        metrics.lines().find_map(|l| l.strip_prefix("kasdesa_replica_reads_total ")).unwrap().trim().parse().unwrap()
+    };
+    // Down: a port nothing listens on. The report still answers, from the primary.
+    let app = spawn_app_with(|s| {
+        s.database_read_url = "postgres://postgres@127.0.0.1:1/none?connect_timeout=1".into();
+        s.pool_timeout_secs = 1;
+    })
+    .await;
+    let regency = app.create_regency("61.12").await;
+    let v = app.create_village(&regency, "61.12.01.2001", "5000000.00").await;
+    app.post_txn(&v, &receipt("1000.00", "4.2.1.01")).await.assert_status(201);
+    let inspector = app.inspector(&regency, "inspektorat").await;
+    let path = format!("/api/v1/regencies/{regency}/reports/realisation?year=2026");
+    let r = app.get(&path).token(&inspector).send().await;
+    assert!(r.assert_status(200).to_string().contains("1000.00"), "{}", r.body);
+    let metrics = app.client.get(format!("{}/metrics", app.base)).send().await.unwrap().text().await.unwrap();
+    assert_eq!(replica_reads(&metrics), 0, "nothing was read from a standby that is down");
+
+    // Up (PostgreSQL only: the standby of an SQLite primary is not a thing).
+    let Some(_) = pg_base_url() else { return };
+    let app = spawn_app_with(|s| s.database_read_url = s.database_url.clone()).await;
+    let regency = app.create_regency("61.12").await;
+    let v = app.create_village(&regency, "61.12.01.2001", "5000000.00").await;
+    app.post_txn(&v, &receipt("1000.00", "4.2.1.01")).await.assert_status(201);
+    let inspector = app.inspector(&regency, "inspektorat").await;
+    let r =
+        app.get(&format!("/api/v1/regencies/{regency}/reports/realisation?year=2026")).token(&inspector).send().await;
+    assert!(r.assert_status(200).to_string().contains("1000.00"), "the standby holds the posting: {}", r.body);
+    let metrics = app.client.get(format!("{}/metrics", app.base)).send().await.unwrap().text().await.unwrap();
+    assert_eq!(replica_reads(&metrics), 1, "the regency's report read the standby");
+}
