@@ -268,8 +268,11 @@ async fn maybe_replay(run: &Run, rng: &mut Rng, op: &'static str, path: &str, ke
         return;
     }
     inc(&run.c.replays);
-    let again = run.api.call(&run.rec, op, Method::POST, path, Some(&run.world.bank), Some(key), Some(body)).await;
+    // Retried as a bank retries (503 or no answer: the same request again). A replay that still gets no answer is
+    // an error of the run (counted as one), not a different answer.
+    let again = run.api.bank_post(&run.rec, op, path, &run.world.bank, key, body).await;
     let problem = match again {
+        Err(crate::api::Failure::Status { status: 503, .. }) | Err(crate::api::Failure::Transport(_)) => None,
         Ok(r) if r.status == first.status && r.body == first.body && r.replayed => None,
         Ok(r) if r.status == first.status && r.body == first.body => {
             Some("no `Idempotent-Replayed: true` header".into())
