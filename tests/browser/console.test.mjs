@@ -569,4 +569,27 @@ test('the village year in the console: a pasted payee list, a cash payment and t
   await actOn(spj.page, 'Simpan SPJ', 'account');
   assert.equal(await statusOf(spj.page), 'accounted');
   await spj.context.close();
+
+  // A request the secretary returned is corrected on its own form, on a phone, and is a draft again.
+  const returned = await ok('POST', `/api/v1/villages/${v.id}/payments`, {
+    token: v.tokens.implementer, key: key('ret'),
+    body: { activity_code: '02.03.10', description: 'Semen 20 sak', fiscal_year: YEAR,
+      payee: { name: 'Toko Sinar', bank_code: '123', account_number: '1002003004' },
+      lines: [{ account_code: '5.2.1.07', source: 'DDS', amount: '9500000.00', withholdings: [] }] },
+  });
+  await ok('POST', `/api/v1/payments/${returned.id}/submit`, { token: v.tokens.implementer });
+  await ok('POST', `/api/v1/payments/${returned.id}/return`, { token: v.tokens.secretary, body: { note: 'Harga melebihi penawaran: Rp 5.500.000' } });
+  const fix = await signIn('implementer-mks', { viewport: { width: 360, height: 740 }, isMobile: true });
+  await fix.page.goto(`${base}/console/payments/${returned.id}`);
+  await fix.page.click('#edit-request');
+  await fix.page.locator('#l0_amount').fill('5.500.000');
+  await shot(fix.page, '20-edit-returned-phone');
+  await Promise.all([
+    fix.page.waitForURL(/done=edit$/),
+    fix.page.getByRole('button', { name: 'Simpan perubahan', exact: true }).click(),
+  ]);
+  assert.equal(await statusOf(fix.page), 'draft');
+  const corrected = await ok('GET', `/api/v1/payments/${returned.id}`, { token: v.tokens.implementer });
+  assert.equal(corrected.gross, '5500000.00');
+  await fix.context.close();
 });
