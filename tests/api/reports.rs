@@ -504,3 +504,26 @@ async fn the_wealth_report_counts_capital_assets_cash_and_taxes_owed_to_the_rupi
         .await;
     assert_eq!(pdf.status.as_u16(), 200);
 }
+
+/// The Register SPP dates a request by the regency's day: one made at 06:30 WIB on 1 July (23:30 UTC on 30 June)
+/// is a July request, in the July register and not in June's.
+#[tokio::test]
+async fn the_spp_register_dates_requests_by_the_regency_day() {
+    let app = spawn_app().await;
+    let regency = app.create_regency("61.12").await;
+    let v = app.create_village(&regency, "61.12.01.2001", "10000000.00").await;
+    let p = app.draft(&v, &spp("5.2.1.07", "02.03.10", "DDS", "1000000.00", serde_json::json!([]))).await;
+    let early = format!("UPDATE payments SET created_at = '2026-06-30 23:30:00' WHERE id = '{p}';");
+    crate::chain::raw_sql(&app, &early, &early).unwrap();
+    let register = |from: &str, to: &str| {
+        app.get(&format!("/api/v1/villages/{}/reports/spp-register?year=2026&from={from}&to={to}", v.id))
+            .token(&v.head)
+            .send()
+    };
+    let july = register("2026-07-01", "2026-07-31").await;
+    let rows = july.assert_status(200)["requests"]["rows"].as_array().unwrap().clone();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["date"], "2026-07-01");
+    let june = register("2026-06-01", "2026-06-30").await;
+    assert_eq!(june.assert_status(200)["requests"]["rows"].as_array().unwrap().len(), 0);
+}

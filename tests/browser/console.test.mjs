@@ -337,6 +337,13 @@ test('a payment goes from draft to paid through every official, and the inboxes 
   assert.match(await tre.page.locator('ol.trail time').first().getAttribute('datetime'), /\+07:00$/);
   await assertNoUtc(tre.page);
   await shot(tre.page, '06-paid');
+  // Printed, the page is its content: no header or navigation.
+  assert.equal(await tre.page.locator('header.top').isVisible(), true);
+  await tre.page.emulateMedia({ media: 'print' });
+  assert.equal(await tre.page.locator('header.top').isVisible(), false, 'the header is not printed');
+  assert.equal(await tre.page.locator('ol.trail').isVisible(), true, 'the trail is printed');
+  await shot(tre.page, '21-print-paid-request');
+  await tre.page.emulateMedia({ media: 'screen' });
   const [trailCsv] = await Promise.all([
     tre.page.waitForEvent('download'),
     tre.page.locator('a[href*="report=trail"][href*="format=csv"]').click(),

@@ -13,9 +13,11 @@ pub fn spp_register(db: &Db, v: &VillageRow, p: &Period) -> Result<Report, Store
     let query = PaymentQuery { limit: 100_000, ..PaymentQuery::default() };
     let mut rows = Vec::new();
     let (mut gross, mut withheld, mut net) = (0i64, 0i64, 0i64);
+    // A request is dated by the regency's day (a request made at 06:00 WIB is that day's, not the UTC day before).
+    let offset = db.get_regency(&v.regency_id)?.map_or(420, |r| r.utc_offset_minutes);
     for rec in db.find_payments(&v.id, &query)?.into_iter().filter(|r| r.payment.fiscal_year == p.year) {
         let pay = &rec.payment;
-        let created = pay.created_at.date();
+        let created = (pay.created_at + chrono::Duration::minutes(i64::from(offset))).date();
         if created < p.from || created > p.to {
             continue;
         }
