@@ -364,6 +364,27 @@ pub async fn create_user(state: State, who: Principal, body: Body<NewUser>) -> R
     Ok(HttpResponse::Created().json(UserView::from(row)))
 }
 
+/// A new password for a user who lost theirs (admin): generated, shown once in the answer, for the administrator
+/// to hand over; the old password and every current session of the user stop working at once.
+#[utoipa::path(post, path = "/api/v1/users/{id}/password", tag = "administration", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 200, body = PasswordReset), (status = 404, body = Problem)))]
+pub async fn reset_password(state: State, who: Principal, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    who.require_admin()?;
+    let password = random_token(12);
+    let hash = crate::http::auth::hash_password(&password)?;
+    let db = state.db.clone();
+    let actor = who.id().to_string();
+    let row = blocking(move || db.reset_password(&id, &hash, &actor)).await?;
+    Ok(HttpResponse::Ok().json(PasswordReset { user: UserView::from(row), password }))
+}
+
+/// A user's new password, shown once.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct PasswordReset {
+    pub user: UserView,
+    pub password: String,
+}
+
 /// Change a user's role or scope, or deactivate them (admin). An acting village head (Plt.) is the village's
 /// secretary given the head's role: separation of duties still keeps them from approving what they verified.
 /// The change applies from the user's next login.

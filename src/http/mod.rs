@@ -106,6 +106,7 @@ pub fn configure(state: Arc<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
                     .route("/villages/{id}", web::patch().to(admin::update_village))
                     .route("/users", web::post().to(admin::create_user))
                     .route("/users/{id}", web::patch().to(admin::update_user))
+                    .route("/users/{id}/password", web::post().to(admin::reset_password))
                     .route("/bank-clients", web::post().to(admin::create_bank_client))
                     .route("/bank-clients", web::get().to(admin::list_bank_clients))
                     .route("/bank-clients/{id}", web::patch().to(admin::update_bank_client))

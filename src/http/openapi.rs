@@ -19,7 +19,7 @@ use utoipa_swagger_ui::SwaggerUi;
     info(title = "kasdesa", description = "Village treasury ledger: double-entry ledger, non-cash payment approvals, regency audit, bank API. Money is a decimal string with at most two decimals; errors are application/problem+json with a stable `code`."),
     paths(
         admin::login, admin::logout, admin::client_token, admin::create_regency, admin::update_regency, admin::list_regencies, admin::get_regency,
-        admin::create_village, admin::update_village, admin::list_villages, admin::get_village, admin::create_user, admin::update_user, admin::create_bank_client, admin::list_bank_clients, admin::update_bank_client, admin::rotate_bank_secret, admin::webhook_deliveries, admin::webhook_key,
+        admin::create_village, admin::update_village, admin::list_villages, admin::get_village, admin::create_user, admin::update_user, admin::reset_password, admin::create_bank_client, admin::list_bank_clients, admin::update_bank_client, admin::rotate_bank_secret, admin::webhook_deliveries, admin::webhook_key,
         ledger::accounts, catalogue::accounts, catalogue::activities, catalogue::add_account, ledger::balances, ledger::create_transaction, ledger::list_transactions,
         ledger::get_transaction, ledger::reverse_transaction, ledger::fiscal_years, ledger::close_fiscal_year,
         ledger::verify_chain, anchors::verify_with, anchors::anchor_key, anchors::list, anchors::create, ops::live, ops::ready, ops::metrics,

@@ -398,6 +398,26 @@ impl Db {
         })
     }
 
+    /// A new password for the user (its hash), ending their sessions at once; for a village user it is a fact of
+    /// the village's chain (the password's digest is part of the user's state).
+    pub fn reset_password(&self, user_id: &str, password_hash: &str, actor: &str) -> Result<UserRow, StoreError> {
+        self.write("reset_password", |c| {
+            c.write_txn(&mut |c| {
+                let user = get_user(c, user_id)?.ok_or(StoreError::NotFound("user"))?;
+                let villages: Vec<String> = user.village_id.iter().map(|v| v.to_string()).collect();
+                facts::changing(c, &villages, FactKind::User, user_id, actor, &mut |c| {
+                    Ok(diesel::update(users::table.find(user_id))
+                        .set((
+                            users::password_hash.eq(password_hash),
+                            users::token_version.eq(users::token_version + 1),
+                        ))
+                        .execute(c)?)
+                })?;
+                get_user(c, user_id)?.ok_or(StoreError::NotFound("user"))
+            })
+        })
+    }
+
     /// Ends every session of the user (logout): their current tokens are refused from the next request on.
     pub fn end_sessions(&self, user_id: &str) -> Result<(), StoreError> {
         self.write("end_sessions", |c| {

@@ -40,6 +40,8 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("signed_in_as", "Masuk sebagai", "Signed in as"),
     ("language", "Bahasa", "Language"),
     ("login_title", "Masuk ke Kas Desa", "Sign in to Kas Desa"),
+    ("forgot_password", "Lupa kata sandi?", "Forgot your password?"),
+    ("forgot_password_text", "Hubungi pengelola Kas Desa di kabupaten: ia membuat kata sandi baru untuk Anda (kata sandi lama dan semua sesi Anda langsung berhenti berlaku). Jangan berikan kata sandi Anda kepada siapa pun, termasuk sesama perangkat desa.", "Ask the Kas Desa administrator at the regency: they make you a new password (your old password and all your sessions stop working at once). Never give your password to anyone, fellow officials included."),
     ("login_intro", "Gunakan akun yang sama dengan aplikasi lain Kas Desa.", "Use the same account as for the other Kas Desa tools."),
     ("username", "Nama pengguna", "Username"),
     ("password", "Kata sandi", "Password"),

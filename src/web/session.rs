@@ -168,6 +168,10 @@ fn login_form(
                 }
                 p { button.primary type="submit" { (ctx.t("login")) } }
             }
+            details #forgot {
+                summary { (ctx.t("forgot_password")) }
+                p { (ctx.t("forgot_password_text")) }
+            }
         }
     };
     let mut resp = page(ctx, status, ctx.t("login_title"), body);

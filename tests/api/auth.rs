@@ -441,3 +441,40 @@ async fn two_instances_agree_on_an_ended_session() {
     assert_eq!(r.status().as_u16(), 200);
     assert_eq!(on(&app.base, &v.head).await.unwrap().status().as_u16(), 401);
 }
+
+/// An official who lost their password gets a new one from the administrator: shown once, the old password and
+/// every session end at once, and the change is a fact of the village's chain. The console's login page says
+/// whom to ask.
+#[tokio::test]
+async fn an_administrator_resets_a_lost_password() {
+    let app = spawn_app().await;
+    let regency = app.create_regency("61.12").await;
+    let v = app.create_village(&regency, "61.12.01.2001", "5000000.00").await;
+    let payload = v.treasurer.split('.').nth(1).unwrap();
+    let claims: serde_json::Value =
+        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    let id = claims["sub"].as_str().unwrap().to_string();
+    let path = format!("/api/v1/users/{id}/password");
+    app.post(&path).token(&v.head).send().await.assert_problem(403, "forbidden");
+    let r = app.post(&path).token(&app.admin_token).send().await;
+    let new = r.assert_status(200)["password"].as_str().unwrap().to_string();
+    assert!(new.len() >= 12);
+    // The old session and the old password are over; the new one signs in.
+    app.get(&format!("/api/v1/villages/{}/accounts", v.id))
+        .token(&v.treasurer)
+        .send()
+        .await
+        .assert_problem(401, "unauthorized");
+    let old = app
+        .post("/api/v1/auth/login")
+        .json(&json!({"username": "treasurer-61-12-01-2001", "password": PASSWORD}))
+        .send()
+        .await;
+    old.assert_problem(401, "unauthorized");
+    let token = app.login("treasurer-61-12-01-2001", &new).await;
+    let report = app.get(&format!("/api/v1/villages/{}/audit/verify", v.id)).token(&token).send().await;
+    let report = report.assert_status(200).clone();
+    assert_eq!((report["ok"].as_bool(), report["checked"].as_i64()), (Some(true), Some(v.base + 1)), "{report}");
+    let login = app.client.get(format!("{}/console/login", app.base)).send().await.unwrap().text().await.unwrap();
+    assert!(login.contains("Lupa kata sandi?"));
+}
