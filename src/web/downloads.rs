@@ -15,8 +15,11 @@ use crate::reports::village;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 /// The reports the console offers as downloads.
-const DOWNLOADS: [&str; 9] = [
+const DOWNLOADS: [&str; 12] = [
     "cash-book",
+    "trial-balance",
+    "general-ledger",
+    "reconciliation",
     "bank-book",
     "tax-book",
     "realisation",
@@ -58,7 +61,12 @@ async fn build(ctx: &Ctx, state: &web::Data<AppState>) -> Result<Built, ApiError
         Some("pdf") => Format::Pdf,
         _ => return Err(ApiError::validation("format must be csv, xlsx or pdf")),
     };
-    let query = ReportQuery { year: Some(year_param(ctx)), ..ReportQuery::default() };
+    let year = year_param(ctx);
+    // The trial balance at the year's end, or today within the current year; the general ledger of `account`.
+    let year_end = chrono::NaiveDate::from_ymd_opt(year, 12, 31);
+    let at = year_end.map(|end| end.min(crate::http::ledger::today_wib()));
+    let query =
+        ReportQuery { year: Some(year), at, account: ctx.q("account").map(str::to_string), ..ReportQuery::default() };
     let name = ctx.q("report").unwrap_or("");
     let def = api::find(name).filter(|d| DOWNLOADS.contains(&d.name)).ok_or_else(ApiError::not_found)?;
     let mut payee = None;

@@ -493,3 +493,28 @@ async fn a_returned_request_is_corrected_on_its_own_form() {
     let (status, _) = app.page(&v.implementer, &format!("/console/payments/{p}/edit")).await;
     assert_eq!(status, 409);
 }
+
+#[tokio::test]
+async fn the_books_offer_the_trial_balance_the_ledger_and_the_reconciliation() {
+    let app = spawn_app().await;
+    let regency = app.create_regency("61.12").await;
+    let v = app.create_village(&regency, "61.12.01.2001", "5000000.00").await;
+    app.post_txn(&v, &receipt("1234567.00", "4.1.4.01")).await.assert_status(201);
+    let inspector = app.inspector(&regency, "inspektorat").await;
+    let (status, page) = app.page(&inspector, &format!("/console/villages/{}?year=2026", v.id)).await;
+    assert_eq!(status, 200);
+    for report in ["trial-balance", "general-ledger", "reconciliation"] {
+        assert!(page.contains(&format!("report={report}&amp;village={}", v.id)), "{report} is offered");
+    }
+    for (report, extra) in [("trial-balance", ""), ("general-ledger", "&account=1.1.1.02"), ("reconciliation", "")] {
+        for token in [&v.treasurer, &inspector] {
+            let (status, body) = app
+                .page(token, &format!("/console/download?report={report}&village={}&year=2026{extra}&format=csv", v.id))
+                .await;
+            assert_eq!(status, 200, "{report}: {body}");
+            if report != "reconciliation" {
+                assert!(body.contains("1234567"), "{report}: {body}");
+            }
+        }
+    }
+}

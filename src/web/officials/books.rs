@@ -11,14 +11,25 @@ use maud::{html, Markup};
 
 /// A report's CSV, XLSX and PDF download buttons for a village and year.
 fn download_item(ctx: &Ctx, report: &str, label: &'static str, village: &VillageRow, year: i32) -> Markup {
+    download_item_with(ctx, report, label, village, year, "")
+}
+
+/// A download with more of the report's query (`&account=…`).
+fn download_item_with(
+    ctx: &Ctx,
+    report: &str,
+    label: &'static str,
+    village: &VillageRow,
+    year: i32,
+    extra: &str,
+) -> Markup {
     html! {
         li {
             (ctx.t(label)) ": "
-            a.button href={"/console/download?report=" (report) "&village=" (village.id) "&year=" (year) "&format=csv"} download { "CSV" }
-            " "
-            a.button href={"/console/download?report=" (report) "&village=" (village.id) "&year=" (year) "&format=xlsx"} download { "XLSX" }
-            " "
-            a.button href={"/console/download?report=" (report) "&village=" (village.id) "&year=" (year) "&format=pdf"} download { "PDF" }
+            @for format in ["csv", "xlsx", "pdf"] {
+                a.button href={"/console/download?report=" (report) "&village=" (village.id) "&year=" (year) (extra) "&format=" (format)} download { (format.to_uppercase()) }
+                " "
+            }
         }
     }
 }
@@ -60,6 +71,9 @@ pub async fn village_books(ctx: &Ctx, state: &State, village: &VillageRow, year:
                 (dl("tax-book", "tax_book"))
                 (dl("realisation", "realisation"))
                 (dl("wealth", "wealth"))
+                (dl("trial-balance", "trial_balance"))
+                (download_item_with(ctx, "general-ledger", "general_ledger_bank", village, year, "&account=1.1.1.02"))
+                (dl("reconciliation", "reconciliation"))
             }
         }
         section aria-labelledby="bku-h" {
