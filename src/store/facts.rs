@@ -3,7 +3,8 @@
 //! a subject is as its latest fact says before the service changes it, and verification's comparison of every
 //! subject with its latest fact.
 //!
-//! Every function here runs under the village's lock (a fact is a link of the chain, like a transaction).
+//! A fact is a link of the chain, like a transaction: it is appended (and a subject checked before a change) under
+//! the village's lock; verification reads them as any other link.
 
 use super::rows::*;
 use super::schema::*;
