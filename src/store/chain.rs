@@ -267,20 +267,18 @@ fn claimed_postings(v: &serde_json::Value, txns: &mut Vec<(String, Option<String
     }
 }
 
-/// Whether what a stored answer claims was chained is the chain's (checked before it is replayed): `Ok(false)` for an
-/// answer edited in the database.
-pub(super) fn answer_holds(c: &mut DbConn, body: &str) -> Result<bool, StoreError> {
+/// The stored hash of a chained link by id (`true`: of a transaction only).
+type HashOf<'a> = dyn FnMut(&str, bool) -> Result<Option<String>, StoreError> + 'a;
+
+/// Whether every posting a stored answer claims is the chain's: an (id, hash) must be a transaction's or a workflow
+/// event's with that hash, a `transaction_id` a transaction's. `hash_of(id, transactions_only)` is the stored hash
+/// of that link, if there is one. An answer that is not JSON claims nothing.
+fn claims_hold(body: &str, hash_of: &mut HashOf<'_>) -> Result<bool, StoreError> {
     let Ok(json) = serde_json::from_str::<serde_json::Value>(body) else { return Ok(true) };
     let mut claimed = Vec::new();
     claimed_postings(&json, &mut claimed);
     for (id, hash) in claimed {
-        let txn: Option<String> = transactions::table.find(&id).select(transactions::hash).first(c).optional()?;
-        let stored = match (txn, &hash) {
-            (Some(h), _) => Some(h),
-            (None, Some(_)) => payment_events::table.find(&id).select(payment_events::hash).first(c).optional()?,
-            (None, None) => None,
-        };
-        match (stored, hash) {
+        match (hash_of(&id, hash.is_none())?, hash) {
             (None, _) => return Ok(false),
             (Some(stored), Some(claimed)) if stored != claimed => return Ok(false),
             _ => {}
@@ -289,22 +287,37 @@ pub(super) fn answer_holds(c: &mut DbConn, body: &str) -> Result<bool, StoreErro
     Ok(true)
 }
 
+/// Whether a stored answer's claims are the chain's (checked before it is replayed): `Ok(false)` for an answer
+/// edited in the database.
+pub(super) fn answer_holds(c: &mut DbConn, body: &str) -> Result<bool, StoreError> {
+    claims_hold(body, &mut |id, transactions_only| {
+        let txn: Option<String> = transactions::table.find(id).select(transactions::hash).first(c).optional()?;
+        if txn.is_some() || transactions_only {
+            return Ok(txn);
+        }
+        Ok(payment_events::table.find(id).select(payment_events::hash).first(c).optional()?)
+    })
+}
+
 /// Every stored answer of the village whose claimed postings are not the chain's (see [`ChainReport`]), read in
 /// bounded batches.
 fn answer_mismatches(c: &mut DbConn, village_id: &str) -> Result<Vec<String>, StoreError> {
     // The links an answer may show with their hash: transactions, and the workflow events in a request's trail.
-    let mut hashes: HashMap<String, String> = transactions::table
+    let txns: HashMap<String, String> = transactions::table
         .filter(transactions::village_id.eq(village_id))
         .select((transactions::id, transactions::hash))
         .load::<(String, String)>(c)?
         .into_iter()
         .collect();
-    let events: Vec<(String, String)> = payment_events::table
+    let events: HashMap<String, String> = payment_events::table
         .filter(payment_events::village_id.eq(village_id))
         .select((payment_events::id, payment_events::hash))
-        .load(c)?;
-    let event_ids: std::collections::HashSet<String> = events.iter().map(|(id, _)| id.clone()).collect();
-    hashes.extend(events);
+        .load::<(String, String)>(c)?
+        .into_iter()
+        .collect();
+    let mut hash_of = |id: &str, transactions_only: bool| {
+        Ok(txns.get(id).or_else(|| if transactions_only { None } else { events.get(id) }).cloned())
+    };
     let mut out = Vec::new();
     let mut after: Option<(String, String)> = None;
     loop {
@@ -325,16 +338,7 @@ fn answer_mismatches(c: &mut DbConn, village_id: &str) -> Result<Vec<String>, St
         let Some(last) = batch.last() else { break };
         after = Some((last.0.clone(), last.1.clone()));
         for (principal, key, body) in &batch {
-            let Ok(json) = serde_json::from_str::<serde_json::Value>(body) else { continue };
-            let mut claimed = Vec::new();
-            claimed_postings(&json, &mut claimed);
-            let wrong = claimed.iter().any(|(id, hash)| match (hashes.get(id), hash) {
-                (None, _) => true,
-                (Some(stored), Some(claimed)) => stored != claimed,
-                // A `transaction_id` must name a transaction, not an event.
-                (Some(_), None) => event_ids.contains(id),
-            });
-            if wrong {
+            if !claims_hold(body, &mut hash_of)? {
                 out.push(format!("{principal}/{key}"));
             }
         }
