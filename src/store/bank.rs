@@ -469,11 +469,7 @@ fn post_credit_carried(
 ) -> Result<Written<TransactionRecord>, StoreError> {
     match post_credit_on(c, credit, idem, render) {
         Err(StoreError::FiscalYearClosed(_)) => {
-            let closed: Vec<i32> = fiscal_years::table
-                .filter(fiscal_years::village_id.eq(&credit.village_id))
-                .filter(fiscal_years::status.eq(crate::domain::posting::YearStatus::Closed))
-                .select(fiscal_years::year)
-                .load(c)?;
+            let closed = super::ledger::closed_years(c, &credit.village_id)?;
             post_credit_on(c, &carry_credit(credit, &closed), idem, render)
         }
         other => other,
@@ -658,10 +654,8 @@ impl Db {
             }
             Ok(out)
         };
-        match self {
-            Db::Sqlite { .. } => self.write("post_credits", all),
-            Db::Pg(_) => self.write("post_credits", |c| super::backend::with_deferred_commits(c, all)),
-        }
+        // On SQLite `with_deferred_commits` runs `all` as it is, on the group writer held for the batch.
+        self.write("post_credits", |c| super::backend::with_deferred_commits(c, all))
     }
 
     /// Stores statement lines; a line already received with the same figures is counted as a duplicate, with

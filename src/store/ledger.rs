@@ -203,13 +203,7 @@ impl Db {
 
     /// The village's closed fiscal years.
     pub fn closed_years(&self, village_id: &str) -> Result<Vec<i32>, StoreError> {
-        self.read("closed_years", |c| {
-            Ok(fiscal_years::table
-                .filter(fiscal_years::village_id.eq(village_id))
-                .filter(fiscal_years::status.eq(YearStatus::Closed))
-                .select(fiscal_years::year)
-                .load(c)?)
-        })
+        self.read("closed_years", |c| closed_years(c, village_id))
     }
 
     pub fn fiscal_years(&self, village_id: &str) -> Result<Vec<FiscalYearRow>, StoreError> {
@@ -271,6 +265,15 @@ pub(super) fn entry_draft(e: &EntryRow) -> Result<EntryDraft, StoreError> {
         activity_code: e.activity_code.clone(),
         source: e.source.clone(),
     })
+}
+
+/// The village's closed fiscal years, on `c`.
+pub(super) fn closed_years(c: &mut DbConn, village_id: &str) -> Result<Vec<i32>, StoreError> {
+    Ok(fiscal_years::table
+        .filter(fiscal_years::village_id.eq(village_id))
+        .filter(fiscal_years::status.eq(YearStatus::Closed))
+        .select(fiscal_years::year)
+        .load(c)?)
 }
 
 /// Ensures the value date's fiscal year is open (opening it on first use).
