@@ -138,10 +138,7 @@ impl Planned {
 
     /// Computes the report on the primary.
     pub async fn run(self, state: &AppState) -> Result<(Report, String), ApiError> {
-        let db = state.db.clone();
-        let work = self.work;
-        let report = blocking(move || work(&db)).await?;
-        Ok((report, self.file_stem))
+        self.run_on(state.db.clone()).await
     }
 }
 

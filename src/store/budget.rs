@@ -248,11 +248,17 @@ fn is_received(account: &str) -> bool {
     )
 }
 
-/// What the ledger received in `year` per (revenue or financing-receipt account, source): credits less debits.
-fn received_by_key(c: &mut DbConn, village_id: &str, year: i32) -> Result<BTreeMap<(String, String), i64>, StoreError> {
+/// 1 January and 31 December of `year`.
+fn year_dates(year: i32) -> Result<(chrono::NaiveDate, chrono::NaiveDate), StoreError> {
     let bad = || StoreError::Validation(format!("year {year}"));
     let from = chrono::NaiveDate::from_ymd_opt(year, 1, 1).ok_or_else(bad)?;
     let to = chrono::NaiveDate::from_ymd_opt(year, 12, 31).ok_or_else(bad)?;
+    Ok((from, to))
+}
+
+/// What the ledger received in `year` per (revenue or financing-receipt account, source): credits less debits.
+fn received_by_key(c: &mut DbConn, village_id: &str, year: i32) -> Result<BTreeMap<(String, String), i64>, StoreError> {
+    let (from, to) = year_dates(year)?;
     let mut out = BTreeMap::new();
     for (account, _activity, source, net) in
         super::reports::flows_by_key(c, village_id, from, to, super::reports::Flow::Received)?
@@ -279,9 +285,7 @@ pub(super) fn position_mismatches(c: &mut DbConn, village_id: &str) -> Result<Ve
         }
         let stored: BTreeMap<LineKey, Position> =
             positions(c, village_id, year)?.iter().map(|p| (p.key(), p.position())).collect();
-        let bad = || StoreError::Validation(format!("year {year}"));
-        let from = chrono::NaiveDate::from_ymd_opt(year, 1, 1).ok_or_else(bad)?;
-        let to = chrono::NaiveDate::from_ymd_opt(year, 12, 31).ok_or_else(bad)?;
+        let (from, to) = year_dates(year)?;
         let mut spent: BTreeMap<LineKey, i64> = BTreeMap::new();
         for (account, activity, source, net) in
             super::reports::flows_by_key(c, village_id, from, to, super::reports::Flow::Spent)?

@@ -210,6 +210,19 @@ pub(super) fn append_event(
     Ok(e)
 }
 
+/// What a request asks for beside its own row: its lines, its receipts and its withholdings (for a draft, and for
+/// an edit once the old ones are deleted).
+fn insert_request_rows(c: &mut DbConn, rec: &PaymentRecord) -> Result<(), StoreError> {
+    c.insert_all(payment_lines::table, &rec.lines)?;
+    if !rec.receipts.is_empty() {
+        c.insert_all(receipts::table, &rec.receipts)?;
+    }
+    if !rec.withholdings.is_empty() {
+        c.insert_all(payment_withholdings::table, &rec.withholdings)?;
+    }
+    Ok(())
+}
+
 /// The rows of a new request, as drafted.
 fn draft_rows(new: &NewPayment, village_id: &str) -> PaymentRecord {
     let now = now_micros();
@@ -725,13 +738,7 @@ impl Db {
                     );
                 }
                 diesel::insert_into(payments::table).values(&rec.payment).execute(c)?;
-                c.insert_all(payment_lines::table, &rec.lines)?;
-                if !rec.receipts.is_empty() {
-                    c.insert_all(receipts::table, &rec.receipts)?;
-                }
-                if !rec.withholdings.is_empty() {
-                    c.insert_all(payment_withholdings::table, &rec.withholdings)?;
-                }
+                insert_request_rows(c, &rec)?;
                 let draft = EventDraft {
                     step: drafter(new.kind).1,
                     action: "create",
@@ -921,13 +928,7 @@ impl Db {
                     payments::net.eq(p.net),
                 ))
                 .execute(c)?;
-            c.insert_all(payment_lines::table, &fresh.lines)?;
-            if !fresh.receipts.is_empty() {
-                c.insert_all(receipts::table, &fresh.receipts)?;
-            }
-            if !fresh.withholdings.is_empty() {
-                c.insert_all(payment_withholdings::table, &fresh.withholdings)?;
-            }
+            insert_request_rows(c, &fresh)?;
             let draft = EventDraft {
                 step,
                 action: Action::Edit.as_str(),
