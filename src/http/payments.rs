@@ -442,22 +442,24 @@ pub async fn edit_payment(
     body: Body<PaymentRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let key = idempotency_key(&req, &who, &body.request_hash, false)?;
-    let written = edit_request(&state, &who, &id, key, body.value).await?;
+    let db = state.db.clone();
+    let pid = id.to_string();
+    let found = blocking(move || db.get_payment(&pid)).await?.ok_or_else(ApiError::not_found)?;
+    let village = load_village(&state, found.payment.village_id.as_str()).await?;
+    let written = edit_request(&state, &who, village, &id, key, body.value).await?;
     Ok(respond_written(&state, written, StatusCode::OK, |r| PaymentView::from(r)))
 }
 
-/// The edit of a request: the one path for the API and the console.
+/// The edit of request `id` of `village` (as the caller found it; the write checks it again under the lock): the one
+/// path for the API and the console.
 pub async fn edit_request(
     state: &State,
     who: &Principal,
+    village: VillageRow,
     id: &str,
     key: Option<crate::store::IdempotencyKey>,
     p: PaymentRequest,
 ) -> Result<crate::store::Written<crate::store::rows::PaymentRecord>, ApiError> {
-    let db = state.db.clone();
-    let pid = id.to_string();
-    let found = blocking(move || db.get_payment(&pid)).await?.ok_or_else(ApiError::not_found)?;
-    let village = load_village(state, found.payment.village_id.as_str()).await?;
     who.require(&village, &[Role::Implementer])?;
     let new = build_payment(state, who, village, p).await?;
     let db = state.db.clone();

@@ -753,7 +753,7 @@ pub async fn save_edit(req: HttpRequest, state: State, path: web::Path<String>, 
         Ok(r) => r,
         Err(errors) => return again(StatusCode::UNPROCESSABLE_ENTITY, &form, &errors, None),
     };
-    match payments::edit_request(&state, &who, &id, None, request).await {
+    match payments::edit_request(&state, &who, village, &id, None, request).await {
         Ok(_) => redirect(&format!("/console/payments/{id}?done=edit")),
         Err(e) => {
             let status = StatusCode::from_u16(e.problem().status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
