@@ -82,6 +82,10 @@ pub struct Settings {
     /// Tax rates (date-effective), the PPh 22 threshold, the deposit day and the holidays that move it.
     #[serde(default)]
     pub tax: crate::domain::tax::TaxRules,
+    /// The office's calendar (src/clock.rs): the real day, unless a test fixes it. Not a setting: no file or
+    /// variable reaches it.
+    #[serde(skip)]
+    pub clock: crate::clock::Clock,
 }
 
 impl Default for Settings {
@@ -109,6 +113,7 @@ impl Default for Settings {
             webhook_poll_ms: 1000,
             anomalies: Default::default(),
             tax: Default::default(),
+            clock: crate::clock::Clock::system(),
         }
     }
 }

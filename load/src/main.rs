@@ -205,7 +205,8 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
 
     // Setup.
-    let today = chrono::Utc::now().date_naive();
+    // The regency's day (WIB), as the service dates its releases.
+    let today = world::today_wib();
     let setup_rec = Arc::new(stats::Recorder::default());
     let started = Instant::now();
     eprintln!(

@@ -92,9 +92,16 @@ impl World {
         format!("{prefix}-{}-{n:08}", self.run_id.to_uppercase())
     }
 
+    /// The bank's date for what it does now: today in WIB (a run that passes midnight dates on the new day, as the
+    /// service dates a release by the day it is made), never before the run's first day.
     pub fn value_date(&self) -> String {
-        self.today.format("%Y-%m-%d").to_string()
+        today_wib().max(self.today).format("%Y-%m-%d").to_string()
     }
+}
+
+/// Today in WIB (UTC+7), the day the service dates a release by.
+pub fn today_wib() -> NaiveDate {
+    (chrono::Utc::now() + chrono::Duration::hours(7)).date_naive()
 }
 
 /// Runs `f(0..n)` on `concurrency` tasks; results in index order. The first error is returned.

@@ -201,12 +201,23 @@ pub fn payment_entries_from(req: &PaidRequest, account: &str) -> Result<Vec<Entr
 
 /// The bank's value date of a paid request must fall in the request's fiscal year: its spending is that year's
 /// (a 2027 request is not posted into 2026 against 2026's budget, nor a payment dated 2021 into a year long past).
-pub fn check_value_date(value_date: chrono::NaiveDate, fiscal_year: i32) -> Result<(), String> {
+/// And it may not lie before the day the transfer was released (`released_on`, the office's day in WIB): a bank
+/// pays what it was sent, so a value date before the release would book the money out of the account before anyone
+/// let it go. A transfer released before the release day was kept has none, and only the year is checked.
+/// `not_before` is that day and what happened on it ("the transfer was released", "the advance was paid out").
+pub fn check_value_date(
+    value_date: chrono::NaiveDate,
+    fiscal_year: i32,
+    not_before: Option<(chrono::NaiveDate, &str)>,
+) -> Result<(), String> {
     use chrono::Datelike;
     if value_date.year() != fiscal_year {
         return Err(format!(
             "the value date {value_date} is not in the request's fiscal year {fiscal_year}; a request is paid in its own year"
         ));
+    }
+    if let Some((day, what)) = not_before.filter(|(day, _)| value_date < *day) {
+        return Err(format!("the value date {value_date} is before {what} on {day}"));
     }
     Ok(())
 }
@@ -388,6 +399,19 @@ mod tests {
         assert_eq!(line_ntpns(&["PPH23"], Some("B"), &BTreeMap::new()).unwrap(), vec!["B".to_string()]);
         assert!(line_ntpns(&["PPH23"], None, &by).is_err(), "an NTPN for a tax the deposit does not hold");
         assert_eq!(tax_of("2.1.3.06"), Some("PPH4_2"));
+    }
+
+    proptest! {
+        /// A value date is accepted exactly when it is in the request's year and not before the release day.
+        #[test]
+        fn a_value_date_is_in_the_year_and_not_before_the_release(
+            value in 0i64..800, released in proptest::option::of(0i64..800), year in 2025i32..2028,
+        ) {
+            let day = |n: i64| chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap() + chrono::Duration::days(n);
+            let (v, r) = (day(value), released.map(day));
+            let ok = chrono::Datelike::year(&v) == year && r.is_none_or(|r| v >= r);
+            prop_assert_eq!(check_value_date(v, year, r.map(|r| (r, "the release"))).is_ok(), ok);
+        }
     }
 
     proptest! {

@@ -854,6 +854,8 @@ pub async fn take_step(
     paid_on: Option<chrono::NaiveDate>,
     key: Option<crate::store::IdempotencyKey>,
 ) -> Result<crate::store::Written<crate::store::rows::PaymentRecord>, ApiError> {
+    // The day of the step: a cash payment's own date, else the office's day (a release is dated by it).
+    let on = paid_on.unwrap_or_else(|| state.settings.clock.today());
     let note = note.as_deref().map(|n| Note::parse("note", n).map(Note::into_string)).transpose()?;
     if matches!(action, Action::Return | Action::Reject | Action::Cancel) && note.is_none() {
         return Err(ApiError::validation(format!("a note saying why is required to {}", action.as_str())));
@@ -865,7 +867,7 @@ pub async fn take_step(
     let who = who.clone();
     let in_scope = move |v: &crate::store::rows::VillageRow| who.sees_village(v);
     blocking(move || {
-        db.transition_payment(&id, &in_scope, action, &actor, note.as_deref(), paid_on, key.as_ref(), &render_payment)
+        db.transition_payment(&id, &in_scope, action, &actor, note.as_deref(), on, key.as_ref(), &render_payment)
     })
     .await
 }

@@ -816,6 +816,9 @@ pub struct TransferView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub receipt_number: Option<String>,
     pub released_at: DateTime<Utc>,
+    /// The office's day of the release (WIB): the earliest value date the bank's result may give.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub released_on: Option<NaiveDate>,
     /// The village account to debit.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub debit_account: Option<String>,
@@ -851,6 +854,7 @@ impl TransferView {
             description: receipt.and_then(|r| r.description.clone()).unwrap_or_else(|| p.description.clone()),
             receipt_number: receipt.map(|r| r.number.clone()),
             released_at: utc(t.released_at),
+            released_on: t.released_on,
             debit_account,
             bank_reference: t.bank_reference.clone(),
             value_date: t.value_date,

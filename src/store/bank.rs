@@ -320,7 +320,9 @@ fn settle_locked(
     let line_ntpns = deposit_ntpns(&rec, result)?;
     let mut transaction = None;
     if let Some((txn_kind, realise)) = posting {
-        settlement::check_value_date(result.value_date, rec.payment.fiscal_year).map_err(StoreError::Validation)?;
+        let released = transfer.released_on.map(|d| (d, "the transfer was released"));
+        settlement::check_value_date(result.value_date, rec.payment.fiscal_year, released)
+            .map_err(StoreError::Validation)?;
         let new = NewTransaction {
             village_id: village.id.clone(),
             kind: txn_kind,

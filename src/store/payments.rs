@@ -498,12 +498,13 @@ fn history(rec: &PaymentRecord) -> Vec<(String, Step)> {
 
 /// Release: the bank account, less what released transfers already hold, must cover what is sent; a transfer is
 /// written for the bank to execute: one for a request of one payee, else one per receipt not yet sent or failed
-/// (a re-release sends the failed receipts only).
+/// (a re-release sends the failed receipts only). Each is dated `released_on`, the office's day.
 fn release_transfers(
     c: &mut DbConn,
     village: &VillageRow,
     rec: &mut PaymentRecord,
     actor: &Actor,
+    released_on: NaiveDate,
 ) -> Result<Vec<TransferRow>, StoreError> {
     let sends: Vec<(i32, i64)> = if rec.receipts.is_empty() {
         vec![(1, rec.payment.net)]
@@ -522,7 +523,7 @@ fn release_transfers(
     }
     let mut out = Vec::with_capacity(sends.len());
     for (i, (receipt_no, amount)) in sends.into_iter().enumerate() {
-        out.push(new_transfer(village, rec, actor, rec.transfers.len() + 1 + i, receipt_no, amount));
+        out.push(new_transfer(village, rec, actor, rec.transfers.len() + 1 + i, receipt_no, amount, released_on));
     }
     c.insert_all(transfers::table, &out)?;
     // The banks that asked to be told hear of it from the outbox, written in this same transaction.
@@ -536,6 +537,7 @@ fn release_transfers(
     Ok(out)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn new_transfer(
     village: &VillageRow,
     rec: &PaymentRecord,
@@ -543,6 +545,7 @@ fn new_transfer(
     attempt: usize,
     receipt_no: i32,
     amount: i64,
+    released_on: NaiveDate,
 ) -> TransferRow {
     TransferRow {
         id: crate::domain::ids::TransferId::new(),
@@ -562,6 +565,7 @@ fn new_transfer(
         settled_by: None,
         transaction_id: None,
         executed_by: None,
+        released_on: Some(released_on),
     }
 }
 
@@ -850,12 +854,12 @@ impl Db {
         action: Action,
         actor: &Actor,
         note: Option<&str>,
-        paid_on: Option<NaiveDate>,
+        on: NaiveDate,
         idem: Option<&IdempotencyKey>,
         render: &dyn Fn(&PaymentRecord) -> String,
     ) -> Result<Written<PaymentRecord>, StoreError> {
         self.on_payment("transition_payment", payment_id, in_scope, idem, render, &mut |c, village, rec| {
-            take_step(c, village, rec, action, actor, note, paid_on)
+            take_step(c, village, rec, action, actor, note, on)
         })
     }
 
@@ -995,7 +999,10 @@ fn account_locked(
     }
     let (to, step) = transition(kind, from, Action::Account, actor.role)?;
     check_separation(&history(&rec), &actor.id, step)?;
-    crate::domain::settlement::check_value_date(value_date, rec.payment.fiscal_year).map_err(StoreError::Validation)?;
+    // Accounted for on or after the day the bank paid the advance out (its paid transfer's value date).
+    let paid_on = rec.transfers.iter().filter_map(|t| t.value_date).max().map(|d| (d, "the advance was paid out"));
+    crate::domain::settlement::check_value_date(value_date, rec.payment.fiscal_year, paid_on)
+        .map_err(StoreError::Validation)?;
     let activity = rec.payment.activity_code.clone();
     let lines: Vec<&NewPaymentLine> = receipts.iter().flat_map(|r| &r.lines).collect();
     let gross: i64 = lines.iter().map(|l| l.amount.sen()).sum();
@@ -1095,7 +1102,7 @@ fn take_step(
     action: Action,
     actor: &Actor,
     note: Option<&str>,
-    paid_on: Option<NaiveDate>,
+    on: NaiveDate,
 ) -> Result<PaymentRecord, StoreError> {
     let (from, kind) = (rec.payment.status, rec.payment.kind);
     let (to, step) = transition(kind, from, action, actor.role)?;
@@ -1121,12 +1128,11 @@ fn take_step(
             }
         }
         Action::Release => {
-            let released = release_transfers(c, village, &mut rec, actor)?;
+            let released = release_transfers(c, village, &mut rec, actor, on)?;
             rec.transfers.extend(released);
         }
         Action::PayCash => {
-            let paid_on = paid_on.ok_or_else(|| StoreError::internal("a cash payment without its date"))?;
-            let txn = pay_in_cash(c, village, &rec, actor, paid_on)?;
+            let txn = pay_in_cash(c, village, &rec, actor, on)?;
             rec.payment.transaction_id = Some(txn.txn.id);
         }
         Action::Submit | Action::Verify | Action::Return | Action::Reject | Action::Cancel => {}

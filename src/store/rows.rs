@@ -346,6 +346,9 @@ pub struct TransferRow {
     /// Who at the bank executed it, as the bank's result said (the village head in a CMS that asks for one).
     #[serde(default)]
     pub executed_by: Option<String>,
+    /// The office's day of the release (WIB): the bank's value date may not lie before it.
+    #[serde(default)]
+    pub released_on: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -305,6 +305,7 @@ diesel::table! {
         transaction_id -> Nullable<Text>,
         receipt_no -> Integer,
         executed_by -> Nullable<Text>,
+        released_on -> Nullable<Date>,
     }
 }
 

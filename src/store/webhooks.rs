@@ -38,6 +38,7 @@ fn released_payload(village: &VillageRow, rec: &PaymentRecord, t: &TransferRow, 
             "description": receipt.and_then(|r| r.description.clone()).unwrap_or_else(|| p.description.clone()),
             "receipt_number": receipt.map(|r| r.number.clone()),
             "released_at": crate::domain::chain::canonical_time(t.released_at),
+            "released_on": t.released_on,
             "debit_account": village.bank_account,
             "billing_code": p.billing_code,
         }

@@ -81,6 +81,10 @@ async fn an_advance_is_paid_then_accounted_for_with_the_rest_returned() {
     assert!(r.body["detail"].as_str().unwrap().contains("must equal the advance"), "{}", r.body);
     account(&app, &v.implementer, &p, &spj("-1500000.00", "2026-04-20")).await.assert_problem(422, "validation_failed");
     account(&app, &v.implementer, &p, &spj("1,5", "2026-04-20")).await.assert_problem(422, "invalid_amount");
+    // Paid out on 10 April: its spending cannot be accounted for on the 9th.
+    let early = account(&app, &v.implementer, &p, &spj("1500000.00", "2026-04-09")).await;
+    early.assert_problem(422, "validation_failed");
+    assert!(early.body["detail"].as_str().unwrap().contains("before"), "{}", early.body);
     let done = account(&app, &v.implementer, &p, &spj("1500000.00", "2026-04-20")).await;
     assert_eq!(done.assert_status(200)["status"], "accounted");
     // 12,000,000 + 6,500,000 net spent, 1,500,000 back in the bank, the tax owed, the advance cleared.

@@ -19,8 +19,14 @@ pub fn pg_base_url() -> Option<String> {
     std::env::var("KASDESA_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())
 }
 
+/// The office's day in the tests (`Settings::clock`): they replay a village year 2026 whose bank answers carry dates
+/// from January to June, so the office acts on 2 January 2026 unless a test moves its day (`app.clock.set_day`).
+pub const OFFICE_DAY: (i32, u32, u32) = (2026, 1, 2);
+
 pub struct TestApp {
     pub base: String,
+    /// The app's office calendar (shared with a second instance): a test moves the day the officials act on.
+    pub clock: kasdesa::clock::Clock,
     pub client: reqwest::Client,
     pub admin_token: String,
     pub database_url: String,
@@ -86,6 +92,7 @@ pub async fn spawn_second_instance(app: &TestApp) -> String {
         database_url: app.database_url.clone(),
         pool_size: 4,
         workers: 1,
+        clock: app.clock.clone(),
         ..Settings::default()
     };
     let state = kasdesa::app::build_state(settings).expect("the second instance's state builds");
@@ -113,7 +120,10 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         admin_password: Some(ADMIN_PASSWORD.into()),
         ..Settings::default()
     };
+    let (y, m, d) = OFFICE_DAY;
+    settings.clock.set_day(chrono::NaiveDate::from_ymd_opt(y, m, d)).expect("the office's day is in the past");
     adjust(&mut settings);
+    let clock = settings.clock.clone();
     let state = kasdesa::app::build_state(settings).expect("state builds");
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a random port");
     let port = listener.local_addr().unwrap().port();
@@ -122,6 +132,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(60)).build().unwrap();
     let mut app = TestApp {
         base: format!("http://127.0.0.1:{port}"),
+        clock,
         client,
         admin_token: String::new(),
         database_url,

@@ -59,7 +59,7 @@ async fn bank_facts_are_not_reversed_by_hand_and_spending_is_not_moved() {
 }
 
 #[tokio::test]
-async fn a_payment_is_paid_in_its_own_fiscal_year() {
+async fn a_payment_is_paid_in_its_own_fiscal_year_and_not_before_its_release() {
     let app = spawn_app().await;
     let regency = app.create_regency("61.12").await;
     let v = app.create_village(&regency, "61.12.01.2001", "10000000.00").await;
@@ -68,9 +68,26 @@ async fn a_payment_is_paid_in_its_own_fiscal_year() {
     app.credit(&bank, &v, "50000000.00", "DDS", "DDS-1").await.assert_status(201);
     let p = app.draft(&v, &materials_spp()).await;
     app.approve_chain(&v, &p).await;
+    // Released on 10 April: the bank cannot have paid it on the 9th.
+    app.office_day("2026-04-10");
     app.act(&v.treasurer, &p, "release", None).await.assert_status(200);
     let t = app.transfer_of(&bank, &p).await;
+    assert_eq!(t["released_on"], "2026-04-10", "{t}");
     let tid = t["id"].as_str().unwrap();
+    let early = app
+        .bank_result(
+            &bank,
+            tid,
+            "r-early",
+            &json!({"status": "paid", "bank_reference": "TRF-1", "value_date": "2026-04-09"}),
+        )
+        .await;
+    early.assert_problem(422, "validation_failed");
+    assert!(
+        early.body["detail"].as_str().unwrap().contains("before the transfer was released on 2026-04-10"),
+        "{}",
+        early.body
+    );
     for date in ["2021-04-10", "2025-12-31"] {
         let r = app
             .bank_result(

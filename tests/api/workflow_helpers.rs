@@ -136,6 +136,9 @@ impl TestApp {
         reference: &str,
         value_date: &str,
     ) -> String {
+        // The office works the request through on the day the bank pays it, then its day is as it was.
+        let before = self.clock.today();
+        self.office_day(value_date);
         let p = self.draft(v, body).await;
         self.approve_chain(v, &p).await;
         self.act(&v.treasurer, &p, "release", None).await.assert_status(200);
@@ -144,7 +147,13 @@ impl TestApp {
         self.bank_result(bank, t["id"].as_str().unwrap(), &format!("res-{reference}"), &result)
             .await
             .assert_status(200);
+        self.clock.set_day(Some(before)).unwrap();
         p
+    }
+
+    /// Moves the office's day (`YYYY-MM-DD`): the officials act on it from now on.
+    pub fn office_day(&self, day: &str) {
+        self.clock.set_day(Some(day.parse().expect("a date"))).expect("a day in the past");
     }
 }
 

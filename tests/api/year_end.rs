@@ -50,6 +50,7 @@ async fn a_year_closes_with_its_silpa_carried_into_the_next() {
     let mut body = materials_spp();
     body["fiscal_year"] = json!(2025);
     body["invoice_date"] = json!("2025-06-02");
+    app.office_day("2025-06-02");
     let paid = app.draft(&v, &body).await;
     app.approve_chain(&v, &paid).await;
     app.act(&v.treasurer, &paid, "release", None).await.assert_status(200);
