@@ -133,6 +133,48 @@ pub fn canonical_date(d: chrono::NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
 }
 
+/// The hash a transaction shown in an answer (the API's transaction view: every canonical field, its entries and
+/// `prev_hash`) gives when recomputed from what the answer shows; `None` when the object is not such a view. A
+/// stored answer whose transaction shows the chain's id and hash but another description, date or amount
+/// recomputes to another hash, so an edit that keeps every id and hash is still found.
+pub fn shown_transaction_hash(v: &serde_json::Value) -> Option<String> {
+    let s = |k: &str| v.get(k).and_then(|x| x.as_str());
+    let opt = |k: &str| v.get(k).and_then(|x| x.as_str());
+    let (entries, prev_hash) = (v.get("entries")?.as_array()?, s("prev_hash")?);
+    let created_at = chrono::DateTime::parse_from_rfc3339(s("created_at")?).ok()?.naive_utc();
+    let shown: Option<Vec<CanonicalEntry<'_>>> = entries
+        .iter()
+        .map(|e| {
+            let amount = super::money::Money::parse(e.get("amount")?.as_str()?).ok()?;
+            Some(CanonicalEntry {
+                account: e.get("account_code")?.as_str()?,
+                side: e.get("side")?.as_str()?,
+                amount_sen: amount.sen(),
+                activity: e.get("activity_code").and_then(|x| x.as_str()),
+                source: e.get("source").and_then(|x| x.as_str()),
+            })
+        })
+        .collect();
+    let canonical = CanonicalTransaction {
+        record: "transaction",
+        id: s("id")?,
+        village_id: s("village_id")?,
+        chain_seq: v.get("chain_seq")?.as_i64()?,
+        seq: v.get("seq")?.as_i64()?,
+        fiscal_year: i32::try_from(v.get("fiscal_year")?.as_i64()?).ok()?,
+        kind: s("kind")?,
+        value_date: s("value_date")?.to_string(),
+        description: s("description")?,
+        reverses: opt("reverses"),
+        payment_id: opt("payment_id"),
+        bank_reference: opt("bank_reference"),
+        created_by: s("created_by")?,
+        created_at: canonical_time(created_at),
+        entries: shown?,
+    };
+    Some(link_hash(prev_hash, &canonical))
+}
+
 /// A chained record as verification sees it: where it says it is, the hash it stores, the hash before it, and the
 /// hash recomputed from its content.
 #[derive(Debug, Clone, PartialEq, Eq)]

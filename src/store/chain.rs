@@ -247,22 +247,34 @@ fn balance_mismatches(c: &mut DbConn, village_id: &str) -> Result<Vec<String>, S
         .collect())
 }
 
+/// One link a stored answer says was chained: its id, the hash it shows (none for a bare `transaction_id`), and
+/// whether what it shows gives that hash (a transaction shown whole is recomputed; any other link is taken as
+/// shown).
+struct Claim {
+    id: String,
+    hash: Option<String>,
+    consistent: bool,
+}
+
 /// What a stored answer says was chained: every (id, hash) of a transaction or workflow event it shows, and every
 /// `transaction_id`.
-fn claimed_postings(v: &serde_json::Value, txns: &mut Vec<(String, Option<String>)>) {
+fn claimed_postings(v: &serde_json::Value, claims: &mut Vec<Claim>) {
     match v {
         serde_json::Value::Object(m) => {
             if let (Some(serde_json::Value::String(id)), Some(serde_json::Value::String(hash))) =
                 (m.get("id"), m.get("hash"))
             {
-                txns.push((id.clone(), Some(hash.clone())));
+                // A transaction shown whole must give its hash from what it shows: an answer edited to show
+                // another description, date or amount under the chain's id and hash is not the chain's.
+                let consistent = crate::domain::chain::shown_transaction_hash(v).is_none_or(|h| h == *hash);
+                claims.push(Claim { id: id.clone(), hash: Some(hash.clone()), consistent });
             }
             if let Some(serde_json::Value::String(id)) = m.get("transaction_id") {
-                txns.push((id.clone(), None));
+                claims.push(Claim { id: id.clone(), hash: None, consistent: true });
             }
-            m.values().for_each(|x| claimed_postings(x, txns));
+            m.values().for_each(|x| claimed_postings(x, claims));
         }
-        serde_json::Value::Array(a) => a.iter().for_each(|x| claimed_postings(x, txns)),
+        serde_json::Value::Array(a) => a.iter().for_each(|x| claimed_postings(x, claims)),
         _ => {}
     }
 }
@@ -271,14 +283,17 @@ fn claimed_postings(v: &serde_json::Value, txns: &mut Vec<(String, Option<String
 type HashOf<'a> = dyn FnMut(&str, bool) -> Result<Option<String>, StoreError> + 'a;
 
 /// Whether every posting a stored answer claims is the chain's: an (id, hash) must be a transaction's or a workflow
-/// event's with that hash, a `transaction_id` a transaction's. `hash_of(id, transactions_only)` is the stored hash
+/// event's with that hash (and a transaction shown whole must recompute to it), a `transaction_id` a transaction's. `hash_of(id, transactions_only)` is the stored hash
 /// of that link, if there is one. An answer that is not JSON claims nothing.
 fn claims_hold(body: &str, hash_of: &mut HashOf<'_>) -> Result<bool, StoreError> {
     let Ok(json) = serde_json::from_str::<serde_json::Value>(body) else { return Ok(true) };
-    let mut claimed = Vec::new();
-    claimed_postings(&json, &mut claimed);
-    for (id, hash) in claimed {
-        match (hash_of(&id, hash.is_none())?, hash) {
+    let mut claims = Vec::new();
+    claimed_postings(&json, &mut claims);
+    for claim in claims {
+        if !claim.consistent {
+            return Ok(false);
+        }
+        match (hash_of(&claim.id, claim.hash.is_none())?, claim.hash) {
             (None, _) => return Ok(false),
             (Some(stored), Some(claimed)) if stored != claimed => return Ok(false),
             _ => {}

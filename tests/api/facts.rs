@@ -305,3 +305,27 @@ async fn an_edited_stored_answer_is_named_and_not_replayed() {
     app.credit(&bank, &v, "1000000.00", "DDS", "DDS-1").await.assert_problem(409, "integrity_violation");
     assert_eq!(app.balance(&v, "1.1.1.02").await, "1000000.00", "posted once");
 }
+
+#[tokio::test]
+async fn a_stored_answer_edited_under_the_chains_ids_and_hashes_is_named_and_not_replayed() {
+    let app = spawn_app().await;
+    let regency = app.create_regency("61.12").await;
+    let v = app.create_village(&regency, "61.12.01.2001", "10000000.00").await;
+    let bank = app.bank(&[&v.id]).await;
+    app.credit(&bank, &v, "1000000.00", "DDS", "DDS-1").await.assert_status(201);
+    app.credit(&bank, &v, "2000000.00", "DDS", "DDS-2").await.assert_status(201);
+    assert_eq!(app.verify(&v).await["answer_mismatches"], json!([]), "the service's own answers recompute");
+    // The first answer now shows ten times the amount, every id and hash left as they were.
+    sql(
+        &app,
+        "UPDATE idempotency_keys SET body = replace(body, '\"1000000.00\"', '\"10000000.00\"') \
+         WHERE key = 'credit-DDS-1';",
+    );
+    let r = app.verify(&v).await;
+    assert_eq!(r["ok"], false);
+    let named = r["answer_mismatches"].as_array().unwrap();
+    assert_eq!(named.len(), 1, "only the edited answer: {r}");
+    assert!(named[0].as_str().unwrap().ends_with("/credit-DDS-1"), "{r}");
+    app.credit(&bank, &v, "1000000.00", "DDS", "DDS-1").await.assert_problem(409, "integrity_violation");
+    assert!(app.credit(&bank, &v, "2000000.00", "DDS", "DDS-2").await.headers.get("idempotent-replayed").is_some());
+}
