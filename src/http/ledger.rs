@@ -117,7 +117,19 @@ async fn post_manual(
     body: Body<TransactionRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let key = idempotency_key(req, who, &body.request_hash, true)?;
-    let t = body.value;
+    let written = post_manual_transaction(state, who, village, key, body.value).await?;
+    Ok(respond_written(state, written, StatusCode::CREATED, |r| TransactionView::from(r)))
+}
+
+/// A manual receipt, transfer, opening balance or adjustment by `who` (a treasurer of `village`): every check of
+/// the request, then the posting. The one path of the API and the console's cash page.
+pub async fn post_manual_transaction(
+    state: &State,
+    who: &Principal,
+    village: VillageRow,
+    key: Option<crate::store::IdempotencyKey>,
+    t: TransactionRequest,
+) -> Result<crate::store::Written<crate::store::rows::TransactionRecord>, ApiError> {
     check_value_date(t.value_date)?;
     let description = Description::parse("description", &t.description)?.into_string();
     let bank_reference = t
@@ -144,7 +156,7 @@ async fn post_manual(
     if matches!(written, crate::store::Written::Fresh(_)) {
         Metrics::inc(&state.metrics.transactions_posted);
     }
-    Ok(respond_written(state, written, StatusCode::CREATED, |r| TransactionView::from(r)))
+    Ok(written)
 }
 
 /// Reverse a transaction (treasurer): a new transaction with every line on the other side. Once per original.

@@ -37,6 +37,9 @@ pub fn shell(ctx: &Ctx, title: &str, body: Markup) -> Markup {
                                         @if r == Role::Implementer {
                                             li { a href="/console/payments/new" { (ctx.t("new_payment")) } }
                                         }
+                                        @if r == Role::Treasurer {
+                                            li { a href="/console/cash" { (ctx.t("nav_cash")) } }
+                                        }
                                         li { a href="/console/budget" { (ctx.t("budget")) } }
                                         li { a href="/console/books" { (ctx.t("books")) } }
                                     }

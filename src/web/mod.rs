@@ -61,6 +61,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/payments/{id}/{action}", web::post().to(officials::act))
                 .route("/budget", web::get().to(officials::budget))
                 .route("/books", web::get().to(officials::books))
+                .route("/cash", web::get().to(officials::cash))
+                .route("/cash", web::post().to(officials::record_cash))
                 .route("/dashboard", web::get().to(inspector::dashboard))
                 .route("/villages/{id}", web::get().to(inspector::village))
                 .route("/download", web::get().to(downloads::download))

@@ -518,3 +518,68 @@ async fn the_books_offer_the_trial_balance_the_ledger_and_the_reconciliation() {
         }
     }
 }
+
+#[tokio::test]
+async fn the_treasurer_records_a_receipt_a_withdrawal_and_a_deposit_on_the_cash_page() {
+    let app = spawn_app().await;
+    let regency = app.create_regency("61.12").await;
+    let v = app.create_village(&regency, "61.12.01.2001", "5000000.00").await;
+    let bank = app.bank(&[&v.id]).await;
+    app.credit(&bank, &v, "10000000.00", "DDS", "DDS-1").await.assert_status(201);
+    // Only the treasurer records cash; the others are told who does.
+    let (status, page) = app.page(&v.implementer, "/console/cash").await;
+    assert_eq!(status, 403);
+    assert!(page.contains("dicatat oleh Kaur Keuangan"), "{page}");
+    let (status, page) = app.page(&v.treasurer, "/console/cash").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("href=\"/console/cash\""), "the treasurer's header links the page");
+    assert!(page.contains("4.1.4.01"), "the village's revenue accounts are offered: {page}");
+    let csrf = csrf_of(&page);
+    let form =
+        |idem: &'static str, movement: &'static str, amount: &'static str, extra: Vec<(&'static str, &'static str)>| {
+            let mut f = vec![
+                ("csrf", csrf.clone()),
+                ("idem", idem.into()),
+                ("movement", movement.into()),
+                ("value_date", "2026-04-14".into()),
+                ("amount", amount.into()),
+                ("description", "Uji kas".into()),
+            ];
+            f.extend(extra.into_iter().map(|(k, v)| (k, v.to_string())));
+            f
+        };
+    let send = |fields: Vec<(&'static str, String)>| {
+        let app = &app;
+        let token = v.treasurer.clone();
+        async move {
+            let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            console_post(app, &token, "/console/cash", &pairs).await
+        }
+    };
+    // A receipt without its revenue account, and an amount nobody can read, are explained; nothing is posted.
+    let (status, _, page) = send(form("c0", "receipt", "satu juta", vec![])).await;
+    assert_eq!(status, 422);
+    assert!(page.contains("Isi jumlah dalam rupiah") && page.contains("pilih rekening pendapatannya"), "{page}");
+    assert!(page.contains("value=\"Uji kas\""), "what was typed is kept: {page}");
+    // Rent of the village hall, typed as people type it, into cash in hand; sent twice (a double tap), posted once.
+    let receipt =
+        form("c1", "receipt", "Rp 750.000", vec![("account", "4.1.4.01"), ("into", "1.1.1.01"), ("source", "PAD")]);
+    let (_, url, page) = send(receipt.clone()).await;
+    assert!(url.contains("/console/cash?done="), "{url}");
+    assert!(page.contains("Tercatat sebagai transaksi nomor"), "{page}");
+    send(receipt).await;
+    assert_eq!(app.balance(&v, "1.1.1.01").await, "750000.00", "posted once");
+    // A withdrawal of 2,000,000 and a deposit of 500,000 back.
+    send(form("c2", "withdrawal", "2.000.000", vec![])).await;
+    send(form("c3", "deposit", "500.000", vec![])).await;
+    assert_eq!(app.balance(&v, "1.1.1.01").await, "2250000.00");
+    assert_eq!(app.balance(&v, "1.1.1.02").await, "8500000.00");
+    // Past the village's cash limit of 5,000,000 the API's rule answers, in words, and nothing moves.
+    let (status, _, page) = send(form("c4", "withdrawal", "3.000.000", vec![])).await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("role=\"alert\""), "{page}");
+    assert_eq!(app.balance(&v, "1.1.1.01").await, "2250000.00");
+    let (_, page) = app.page(&v.treasurer, "/console/cash").await;
+    assert!(page.contains("2.250.000,00") && page.contains("8.500.000,00"), "the balances: {page}");
+    assert_eq!(app.verify(&v).await["ok"], true);
+}

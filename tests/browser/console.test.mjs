@@ -599,4 +599,23 @@ test('the village year in the console: a pasted payee list, a cash payment and t
   const corrected = await ok('GET', `/api/v1/payments/${returned.id}`, { token: v.tokens.implementer });
   assert.equal(corrected.gross, '5500000.00');
   await fix.context.close();
+
+  // The treasurer records the village hall's rent, received in cash, on a phone.
+  const cash = await signIn('treasurer-mks', { viewport: { width: 360, height: 740 }, isMobile: true });
+  await cash.page.goto(`${base}/console/cash`);
+  const top = await cash.page.locator('header.top').boundingBox();
+  assert.ok(top.height <= 60, `the treasurer's header is ${top.height} px tall`);
+  const before = await cash.page.locator('#cash-balance').innerText();
+  await cash.page.getByLabel('Penerimaan (pendapatan desa)').check();
+  await cash.page.getByLabel('Jumlah (Rp)').fill('750.000');
+  await cash.page.getByLabel('Uraian').fill('Sewa balai desa, April');
+  await cash.page.getByLabel('Rekening pendapatan').selectOption('4.1.4.01');
+  await cash.page.getByLabel('Diterima di').selectOption('1.1.1.01');
+  await shot(cash.page, '22-cash-receipt-phone');
+  await Promise.all([cash.page.waitForURL(/done=\d+$/), cash.page.getByRole('button', { name: 'Catat', exact: true }).click()]);
+  assert.match(await cash.page.locator('#cash-done').innerText(), /Tercatat sebagai transaksi nomor \d+/);
+  assert.notEqual(await cash.page.locator('#cash-balance').innerText(), before, 'cash in hand grew');
+  const width = await cash.page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= 360, `the cash page is ${width} px wide on a phone`);
+  await cash.context.close();
 });
