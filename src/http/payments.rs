@@ -481,11 +481,22 @@ pub async fn create_tax_deposit(
     req: HttpRequest,
     body: Body<TaxDepositRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let village = load_village(&state, &id).await?;
+    let key = idempotency_key(&req, &who, &body.request_hash, true)?;
+    let written = draft_tax_deposit(&state, &who, &id, key, body.value).await?;
+    Ok(respond_written(&state, written, StatusCode::CREATED, |r| PaymentView::from(r)))
+}
+
+/// Validates a tax deposit and drafts it: the one path for the API and the console's deposit form.
+pub async fn draft_tax_deposit(
+    state: &State,
+    who: &Principal,
+    village_id: &str,
+    key: Option<crate::store::IdempotencyKey>,
+    d: TaxDepositRequest,
+) -> Result<crate::store::Written<crate::store::rows::PaymentRecord>, ApiError> {
+    let village = load_village(state, village_id).await?;
     // The treasurer is the village's withholding agent: depositing what was withheld is the treasurer's duty.
     who.require(&village, &[Role::Treasurer])?;
-    let key = idempotency_key(&req, &who, &body.request_hash, true)?;
-    let d = body.value;
     let fiscal_year = d.fiscal_year.unwrap_or_else(|| today_wib().year());
     check_year(fiscal_year)?;
     if d.lines.is_empty() || d.lines.len() > TAXES.len() {
@@ -493,7 +504,7 @@ pub async fn create_tax_deposit(
     }
     let default_billing = d.billing_code.as_deref().map(|b| BillingCode::parse("billing_code", b)).transpose()?;
     let (lines, seen) = deposit_lines(d.lines, default_billing.as_ref())?;
-    let (payee_name, payee_bank_code, payee_account_number) = deposit_payee(&state, &village, &seen, &lines).await?;
+    let (payee_name, payee_bank_code, payee_account_number) = deposit_payee(state, &village, &seen, &lines).await?;
     let description = match d.description.as_deref() {
         Some(text) => Description::parse("description", text)?.into_string(),
         None => format!("Setor pajak: {}", seen.iter().cloned().collect::<Vec<_>>().join(", ")),
@@ -516,12 +527,11 @@ pub async fn create_tax_deposit(
         lines,
         receipts: Vec::new(),
         totals: t,
-        actor: actor(&who),
+        actor: actor(who),
         note: None,
     };
     let db = state.db.clone();
-    let written = blocking(move || db.create_payment(&new, key.as_ref(), &render_payment)).await?;
-    Ok(respond_written(&state, written, StatusCode::CREATED, |r| PaymentView::from(r)))
+    blocking(move || db.create_payment(&new, key.as_ref(), &render_payment)).await
 }
 
 /// Line `i` of a request, checked: a spending account and a source of funds, its withholdings (proposed by the

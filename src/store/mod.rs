@@ -258,7 +258,7 @@ pub use admin::{Treasury, VillageFilter};
 pub use bank::{BankEntryOutcomes, BankEntryPosted, BankResult, NewBankEntry, NewCredit, NewStatementLine};
 pub use budget::BudgetLineInput;
 pub use ledger::{NewTransaction, TxnQuery};
-pub use payments::{Actor, NewPayment, NewPaymentLine, NewReceipt, PaymentQuery, SpjReceipt};
+pub use payments::{Actor, NewPayment, NewPaymentLine, NewReceipt, PaymentQuery, SpjReceipt, TaxOwed};
 
 /// A budget line a request (or a revision) does not fit in (the domain's type, re-exported where it was).
 pub use crate::domain::budget::Shortfall;

@@ -468,18 +468,8 @@ pub(super) fn move_budget_of(
 fn check_tax_outstanding(c: &mut DbConn, rec: &PaymentRecord) -> Result<(), StoreError> {
     let p = &rec.payment;
     for l in &rec.lines {
-        let balance: i64 = accounts::table.find((&p.village_id, &l.account_code)).select(accounts::balance).first(c)?;
-        let owed = -balance; // liabilities are credit-normal
-        let pending: Vec<i64> = payment_lines::table
-            .inner_join(payments::table.on(payments::id.eq(payment_lines::payment_id)))
-            .filter(payments::village_id.eq(&p.village_id))
-            .filter(payments::kind.eq("tax_deposit"))
-            .filter(payments::status.eq_any(["approved", "released", "failed"]))
-            .filter(payments::id.ne(&p.id))
-            .filter(payment_lines::account_code.eq(&l.account_code))
-            .select(payment_lines::amount)
-            .load(c)?;
-        let available = owed - pending.iter().sum::<i64>();
+        let (owed, pending) = tax_owed(c, &p.village_id, &l.account_code, Some(&p.id))?;
+        let available = owed - pending;
         if l.amount > available {
             return Err(StoreError::Validation(format!(
                 "the deposit for {} is {}, but only {} is withheld and not yet being deposited",
@@ -490,6 +480,49 @@ fn check_tax_outstanding(c: &mut DbConn, rec: &PaymentRecord) -> Result<(), Stor
         }
     }
     Ok(())
+}
+
+/// What the village owes on a tax's liability `account` (its balance: withheld and not yet deposited) and what the
+/// tax deposits under way (approved, released, or failed and waiting) already hold of it, leaving out `except`.
+fn tax_owed(c: &mut DbConn, village_id: &str, account: &str, except: Option<&str>) -> Result<(i64, i64), StoreError> {
+    let balance: Option<i64> =
+        accounts::table.find((village_id, account)).select(accounts::balance).first(c).optional()?;
+    let owed = -balance.unwrap_or(0); // liabilities are credit-normal
+    let pending: Vec<(String, i64)> = payment_lines::table
+        .inner_join(payments::table.on(payments::id.eq(payment_lines::payment_id)))
+        .filter(payments::village_id.eq(village_id))
+        .filter(payments::kind.eq("tax_deposit"))
+        .filter(payments::status.eq_any(["approved", "released", "failed"]))
+        .filter(payment_lines::account_code.eq(account))
+        .select((payments::id, payment_lines::amount))
+        .load(c)?;
+    let pending = pending.iter().filter(|(id, _)| Some(id.as_str()) != except).map(|(_, a)| a).sum();
+    Ok((owed, pending))
+}
+
+/// A tax the village withheld: what it owes on it and what deposits under way already hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaxOwed {
+    pub tax: &'static str,
+    pub account: &'static str,
+    pub owed: i64,
+    pub pending: i64,
+}
+
+impl Db {
+    /// Per tax, in the order of `domain::accounts::TAXES`: what the village owes and what is being deposited (the
+    /// treasurer's deposit form; approval refuses more than `owed - pending`).
+    pub fn taxes_owed(&self, village_id: &str) -> Result<Vec<TaxOwed>, StoreError> {
+        self.read("taxes_owed", |c| {
+            crate::domain::accounts::TAXES
+                .iter()
+                .map(|(tax, account)| {
+                    let (owed, pending) = tax_owed(c, village_id, account, None)?;
+                    Ok(TaxOwed { tax, account, owed, pending })
+                })
+                .collect()
+        })
+    }
 }
 
 fn history(rec: &PaymentRecord) -> Vec<(String, Step)> {

@@ -63,6 +63,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/books", web::get().to(officials::books))
                 .route("/cash", web::get().to(officials::cash))
                 .route("/cash", web::post().to(officials::record_cash))
+                .route("/tax-deposits/new", web::get().to(officials::new_deposit))
+                .route("/tax-deposits", web::post().to(officials::create_deposit))
                 .route("/dashboard", web::get().to(inspector::dashboard))
                 .route("/villages/{id}", web::get().to(inspector::village))
                 .route("/download", web::get().to(downloads::download))

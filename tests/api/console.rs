@@ -583,3 +583,65 @@ async fn the_treasurer_records_a_receipt_a_withdrawal_and_a_deposit_on_the_cash_
     assert!(page.contains("2.250.000,00") && page.contains("8.500.000,00"), "the balances: {page}");
     assert_eq!(app.verify(&v).await["ok"], true);
 }
+
+#[tokio::test]
+async fn the_treasurer_deposits_withheld_tax_from_the_console_and_its_page_shows_billing_codes_and_ntpns() {
+    let app = spawn_app().await;
+    let regency = app.create_regency("61.12").await;
+    let v = app.create_village(&regency, "61.12.01.2001", "5000000.00").await;
+    app.adopt_budget(&v, &standard_budget()).await;
+    let bank = app.bank(&[&v.id]).await;
+    app.credit(&bank, &v, "50000000.00", "DDS", "DDS-1").await.assert_status(201);
+    let (_, page) = app.page(&v.treasurer, "/console/tax-deposits/new").await;
+    assert!(page.contains("id=\"nothing-owed\""), "nothing withheld yet: {page}");
+    // A purchase withholding PPN 1,000,000 and PPh 22 166,500.
+    app.pay_through(&v, &bank, &materials_spp(), "TRF-1", "2026-04-10").await;
+    let (status, page) = app.page(&v.secretary, "/console/tax-deposits/new").await;
+    assert_eq!(status, 403, "{page}");
+    let (status, page) = app.page(&v.treasurer, "/console/tax-deposits/new").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("id=\"PPN_amount\"") && page.contains("value=\"1.000.000\""), "{page}");
+    assert!(page.contains("value=\"166.500\""), "{page}");
+    let csrf = csrf_of(&page);
+    // A billing code of the wrong length is named with its tax; what was typed stays.
+    let (status, _, page) = console_post(
+        &app,
+        &v.treasurer,
+        "/console/tax-deposits",
+        &[("csrf", &csrf), ("idem", "ssp-1"), ("PPN_amount", "1.000.000"), ("PPN_billing", "1234")],
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(page.contains("kode billing harus 15 angka") && page.contains("value=\"1234\""), "{page}");
+    let fields = [
+        ("csrf", csrf.as_str()),
+        ("idem", "ssp-2"),
+        ("PPN_amount", "1.000.000"),
+        ("PPN_billing", "820260400012345"),
+        ("PPH22_amount", "166.500"),
+        ("PPH22_billing", "820260400012346"),
+    ];
+    let (_, url, page) = console_post(&app, &v.treasurer, "/console/tax-deposits", &fields).await;
+    assert!(url.contains("done=created"), "{url}");
+    assert!(page.contains("820260400012345") && page.contains("820260400012346"), "the billing codes: {page}");
+    console_post(&app, &v.treasurer, "/console/tax-deposits", &fields).await;
+    let deposit = url.split("/console/payments/").nth(1).unwrap().split('?').next().unwrap().to_string();
+    let listed = app.get(&format!("/api/v1/villages/{}/payments", v.id)).token(&v.treasurer).send().await;
+    let items = listed.assert_status(200)["items"].as_array().unwrap().clone();
+    assert_eq!(items.iter().filter(|p| p["kind"] == "tax_deposit").count(), 1, "a form sent twice drafts one SSP");
+    // The rest of its chain, then the bank's NTPN per tax, shown on its page.
+    app.act(&v.treasurer, &deposit, "submit", None).await.assert_status(200);
+    app.act(&v.secretary, &deposit, "verify", None).await.assert_status(200);
+    app.act(&v.head, &deposit, "approve", None).await.assert_status(200);
+    let (_, page) = app.page(&v.treasurer, "/console/tax-deposits/new").await;
+    assert!(page.contains("Sedang disetor"), "{page}");
+    app.act(&v.treasurer, &deposit, "release", None).await.assert_status(200);
+    let t = app.transfer_of(&bank, &deposit).await;
+    let result = serde_json::json!({"status": "paid", "bank_reference": "MPN-1", "value_date": "2026-04-15",
+        "ntpns": {"PPN": "A1B2C3D4E5F6G7H8", "PPH22": "C1B2C3D4E5F6G7H8"}});
+    app.bank_result(&bank, t["id"].as_str().unwrap(), "mpn-1", &result).await.assert_status(200);
+    let (_, page) = app.page(&v.treasurer, &format!("/console/payments/{deposit}")).await;
+    assert!(page.contains("A1B2C3D4E5F6G7H8") && page.contains("C1B2C3D4E5F6G7H8"), "the NTPNs: {page}");
+    let (_, page) = app.page(&v.treasurer, "/console/tax-deposits/new").await;
+    assert!(page.contains("id=\"nothing-owed\""), "all deposited: {page}");
+}

@@ -360,6 +360,13 @@ test('a payment goes from draft to paid through every official, and the inboxes 
   await tre.page.getByRole('heading', { name: /Buku Kas Umum/ }).waitFor();
   await assertNoUtc(tre.page);
   await shot(tre.page, '08-books');
+  // The PPN withheld on the paid request is deposited from the treasurer's form.
+  await tre.page.goto(`${base}/console/tax-deposits/new`);
+  assert.equal(await tre.page.locator('#PPN_amount').inputValue(), '1.000.000', 'what is left is filled in');
+  await tre.page.locator('#PPN_billing').fill('820261200012345');
+  await shot(tre.page, '23-tax-deposit');
+  await Promise.all([tre.page.waitForURL(/done=created$/), tre.page.getByRole('button', { name: 'Simpan SSP' }).click()]);
+  assert.match(await tre.page.locator('#deposit-lines').innerText(), /820261200012345/);
   for (const c of [impl, sec, head, tre]) await c.context.close();
 });
 

@@ -101,6 +101,7 @@ fn cash_form(ctx: &Ctx, form: &Form, f: &Figures, errors: &[String], api_error: 
                 dt { (ctx.t("cash_limit")) } dd.num { (money(ctx.lang, f.cash_limit)) }
             }
         }
+        p { a.button href="/console/tax-deposits/new" #deposit-link { (ctx.t("deposit_link")) } }
         @if let Some(seq) = ctx.q("done") {
             p.ok role="status" #cash-done { (ctx.t("cash_done")) " " (seq) ". " a href="/console/books" { (ctx.t("books")) } }
         }

@@ -555,7 +555,7 @@ fn idempotency_key(form: &Form, who: &Principal, village_id: &str) -> Idempotenc
 }
 
 /// The id of the request a draft wrote, or the one a replay answered with.
-fn written_id(written: Written<crate::store::rows::PaymentRecord>) -> String {
+pub(super) fn written_id(written: Written<crate::store::rows::PaymentRecord>) -> String {
     match written {
         Written::Fresh(rec) => rec.payment.id.into(),
         Written::Replay { body, .. } => serde_json::from_str::<serde_json::Value>(&body)

@@ -1,6 +1,6 @@
 //! Pages of the village officials, one module per page family: the inbox of requests waiting for my step
 //! (`inbox`), a request with its figures, budget lines, trail and the actions I may take (`payment`), a new request
-//! (`drafting`), the budget with bars (`budget`), the treasurer's receipts and cash (`cash`), and the balances with the cash book and downloads (`books`).
+//! (`drafting`), the budget with bars (`budget`), the treasurer's receipts and cash (`cash`) and tax deposits (`taxes`), and the balances with the cash book and downloads (`books`).
 
 mod books;
 mod budget;
@@ -8,6 +8,7 @@ mod cash;
 mod drafting;
 mod inbox;
 mod payment;
+mod taxes;
 
 pub use books::{books, village_books};
 pub use budget::{budget, budget_table};
@@ -15,6 +16,7 @@ pub use cash::{cash, record_cash};
 pub use drafting::{create_payment, edit_payment, new_payment, save_edit};
 pub use inbox::inbox;
 pub use payment::{account, act, payment};
+pub use taxes::{create_deposit, new_deposit};
 
 use super::session::to_login;
 use super::{api_error_page, error_page, Ctx};

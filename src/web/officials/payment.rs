@@ -184,6 +184,9 @@ fn figures(ctx: &Ctx, rec: &PaymentRecord, village: &VillageRow) -> Markup {
 
 /// The request's lines, each with its withholdings and what is left on its budget line.
 fn lines(ctx: &Ctx, rec: &PaymentRecord, positions: &[BudgetPositionRow]) -> Markup {
+    if rec.payment.kind == PaymentKind::TaxDeposit {
+        return deposit_lines(ctx, rec);
+    }
     let p = &rec.payment;
     let activity = p.activity_code.clone().unwrap_or_default();
     let warnings = budget_warnings(ctx, rec, positions);
@@ -228,6 +231,37 @@ fn lines(ctx: &Ctx, rec: &PaymentRecord, positions: &[BudgetPositionRow]) -> Mar
                                         (ctx.t("no_budget_line"))
                                     }
                                 }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A tax deposit's lines: each tax, its amount, the billing code it is paid under and, once the bank paid it, the
+/// NTPN (the state treasury's proof of payment).
+fn deposit_lines(ctx: &Ctx, rec: &PaymentRecord) -> Markup {
+    html! {
+        section aria-labelledby="lines-h" {
+            h2 #lines-h { (ctx.t("lines")) }
+            div.scroll role="region" aria-labelledby="lines-h" tabindex="0" {
+                table #deposit-lines {
+                    thead { tr {
+                        th scope="col" { (ctx.t("col_tax_type")) }
+                        th scope="col" class="num" { (ctx.t("col_amount")) }
+                        th scope="col" { (ctx.t("col_billing")) }
+                        th scope="col" { (ctx.t("col_ntpn")) }
+                    } }
+                    tbody {
+                        @for l in &rec.lines {
+                            @let tax = crate::domain::settlement::tax_of(&l.account_code).unwrap_or("");
+                            tr {
+                                td { (i18n::tax_name(tax)) br; small.mono { (l.account_code) } }
+                                td.num { (money(ctx.lang, l.amount)) }
+                                td.mono { (l.billing_code.as_deref().unwrap_or("—")) }
+                                td.mono { (l.ntpn.as_deref().unwrap_or("—")) }
                             }
                         }
                     }
