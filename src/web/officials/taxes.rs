@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 async fn owed(state: &State, village: &VillageRow) -> Result<Vec<TaxOwed>, ApiError> {
     let db = state.db.clone();
     let id = village.id.clone();
-    Ok(blocking(move || db.taxes_owed(&id)).await?)
+    blocking(move || db.taxes_owed(&id)).await
 }
 
 /// Rupiah as the form shows them to be typed back (`1.100.000` or `1.100.000,50`).
