@@ -116,14 +116,25 @@ pub async fn put_budget(
     body: Body<BudgetRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, year) = path.into_inner();
-    let village = load_village(&state, &id).await?;
+    let b = draft_budget(&state, &who, &id, year, body.value).await?;
+    Ok(HttpResponse::Ok().json(BudgetView::from(&b)))
+}
+
+/// Creates or replaces a year's draft budget (treasurer or head): the one path of the API and the console.
+pub async fn draft_budget(
+    state: &State,
+    who: &Principal,
+    village_id: &str,
+    year: i32,
+    body: BudgetRequest,
+) -> Result<crate::store::rows::BudgetRecord, ApiError> {
+    let village = load_village(state, village_id).await?;
     who.require(&village, &[Role::Treasurer, Role::Head])?;
     check_year(year)?;
-    let lines = budget_lines(body.value.lines)?;
+    let lines = budget_lines(body.lines)?;
     let db = state.db.clone();
     let actor = who.id().to_string();
-    let b = blocking(move || db.put_budget_draft(&village.id, year, &lines, &actor)).await?;
-    Ok(HttpResponse::Ok().json(BudgetView::from(&b)))
+    blocking(move || db.put_budget_draft(&village.id, year, &lines, &actor)).await
 }
 
 /// Adopt the draft budget (head): the year opens for spending.
@@ -132,12 +143,22 @@ pub async fn put_budget(
     responses((status = 200, body = BudgetView), (status = 409, body = Problem)))]
 pub async fn adopt_budget(state: State, who: Principal, path: BudgetPath) -> Result<HttpResponse, ApiError> {
     let (id, year) = path.into_inner();
-    let village = load_village(&state, &id).await?;
+    let b = adopt_draft_budget(&state, &who, &id, year).await?;
+    Ok(HttpResponse::Ok().json(BudgetView::from(&b)))
+}
+
+/// Adopts a year's draft budget (head): the one path of the API and the console.
+pub async fn adopt_draft_budget(
+    state: &State,
+    who: &Principal,
+    village_id: &str,
+    year: i32,
+) -> Result<crate::store::rows::BudgetRecord, ApiError> {
+    let village = load_village(state, village_id).await?;
     who.require(&village, &[Role::Head])?;
     let db = state.db.clone();
     let actor = who.id().to_string();
-    let b = blocking(move || db.adopt_budget(&village.id, year, &actor)).await?;
-    Ok(HttpResponse::Ok().json(BudgetView::from(&b)))
+    blocking(move || db.adopt_budget(&village.id, year, &actor)).await
 }
 
 /// Revise the adopted budget (APBDes Perubahan, head). A line may not go below its realised + committed.
@@ -151,14 +172,25 @@ pub async fn revise_budget(
     body: Body<BudgetRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, year) = path.into_inner();
-    let village = load_village(&state, &id).await?;
+    let b = revise_adopted_budget(&state, &who, &id, year, body.value).await?;
+    Ok(HttpResponse::Created().json(BudgetView::from(&b)))
+}
+
+/// Revises a year's adopted budget (head; APBDes Perubahan): the one path of the API and the console.
+pub async fn revise_adopted_budget(
+    state: &State,
+    who: &Principal,
+    village_id: &str,
+    year: i32,
+    body: BudgetRequest,
+) -> Result<crate::store::rows::BudgetRecord, ApiError> {
+    let village = load_village(state, village_id).await?;
     who.require(&village, &[Role::Head])?;
-    let note = body.value.note.as_deref().map(|n| Note::parse("note", n).map(Note::into_string)).transpose()?;
-    let lines = budget_lines(body.value.lines)?;
+    let note = body.note.as_deref().map(|n| Note::parse("note", n).map(Note::into_string)).transpose()?;
+    let lines = budget_lines(body.lines)?;
     let db = state.db.clone();
     let actor = who.id().to_string();
-    let b = blocking(move || db.revise_budget(&village.id, year, &lines, note.as_deref(), &actor)).await?;
-    Ok(HttpResponse::Created().json(BudgetView::from(&b)))
+    blocking(move || db.revise_budget(&village.id, year, &lines, note.as_deref(), &actor)).await
 }
 
 /// The budget of a year, with ceiling, committed, realised and available per line.

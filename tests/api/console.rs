@@ -645,3 +645,81 @@ async fn the_treasurer_deposits_withheld_tax_from_the_console_and_its_page_shows
     let (_, page) = app.page(&v.treasurer, "/console/tax-deposits/new").await;
     assert!(page.contains("id=\"nothing-owed\""), "all deposited: {page}");
 }
+
+#[tokio::test]
+async fn the_apbdes_is_drafted_adopted_and_revised_in_the_console() {
+    let app = spawn_app().await;
+    let regency = app.create_regency("61.12").await;
+    let v = app.create_village(&regency, "61.12.01.2001", "5000000.00").await;
+    let year = YEAR;
+    let (_, page) = app.page(&v.treasurer, &format!("/console/budget?year={year}")).await;
+    assert!(page.contains("id=\"edit-budget\""), "the treasurer may draft: {page}");
+    let (status, _) = app.page(&v.secretary, &format!("/console/budget/edit?year={year}")).await;
+    assert_eq!(status, 403, "the secretary does not draft the budget");
+    let (status, page) = app.page(&v.treasurer, &format!("/console/budget/edit?year={year}")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("<datalist id=\"kegiatan\"") && page.contains("value=\"02.03.10\""), "kegiatan offered");
+    let csrf = csrf_of(&page);
+    let path = format!("/console/budget/edit?year={year}");
+    // Row 2 has no source; row 3 spends without an activity, which the API refuses by the form's row number.
+    let mut fields: Vec<(&str, &str)> = vec![
+        ("csrf", &csrf),
+        ("rows", "4"),
+        ("b0_account", "4.2.1.01"),
+        ("b0_source", "DDS"),
+        ("b0_amount", "500.000.000"),
+        ("b1_account", "5.2.1.07"),
+        ("b1_activity", "02.03.10"),
+        ("b1_amount", "100.000.000"),
+    ];
+    let (status, _, page) = console_post(&app, &v.treasurer, &path, &fields).await;
+    assert_eq!(status, 422);
+    assert!(page.contains("Baris 2: pilih rekening dan sumber dana"), "{page}");
+    fields.push(("b1_source", "DDS"));
+    fields.extend([("b2_account", "5.2.2.01"), ("b2_source", "ADD"), ("b2_amount", "20.000.000")]);
+    let (status, _, page) = console_post(&app, &v.treasurer, &path, &fields).await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("Baris 3 spends, so it needs an activity_code"), "{page}");
+    fields.push(("b2_activity", "01.01.04"));
+    let (_, url, page) = console_post(&app, &v.treasurer, &path, &fields).await;
+    assert!(url.ends_with("done=saved"), "{url} {page}");
+    assert!(page.contains("data-status=\"draft\"") && page.contains(">draf<"), "in Indonesian: {page}");
+    assert!(!page.contains("id=\"adopt-budget\""), "only the head adopts");
+    // The head adopts, asked once more with the totals.
+    let (_, page) = app.page(&v.head, &format!("/console/budget?year={year}")).await;
+    assert!(page.contains("Tetapkan APBDes 2026: pendapatan Rp 500.000.000,00, belanja Rp 120.000.000,00."), "{page}");
+    let csrf = csrf_of(&page);
+    let (_, url, page) =
+        console_post(&app, &v.head, &format!("/console/budget/adopt?year={year}"), &[("csrf", &csrf)]).await;
+    assert!(url.ends_with("done=adopted"), "{url}");
+    assert!(page.contains(">ditetapkan<"), "{page}");
+    let (status, _) = app.page(&v.treasurer, &format!("/console/budget/edit?year={year}")).await;
+    assert_eq!(status, 403, "an adopted budget is the head's to revise");
+    // The revision: the road line raised to 150,000,000 under the regulation's name.
+    let (_, page) = app.page(&v.head, &format!("/console/budget/edit?year={year}")).await;
+    assert!(page.contains("value=\"100.000.000\""), "the lines as they stand: {page}");
+    let csrf = csrf_of(&page);
+    let revision = [
+        ("csrf", csrf.as_str()),
+        ("rows", "3"),
+        ("note", "Perdes 5/2026 tentang APBDes Perubahan"),
+        ("b0_account", "4.2.1.01"),
+        ("b0_source", "DDS"),
+        ("b0_amount", "500.000.000"),
+        ("b1_account", "5.2.1.07"),
+        ("b1_activity", "02.03.10"),
+        ("b1_source", "DDS"),
+        ("b1_amount", "150.000.000"),
+        ("b2_account", "5.2.2.01"),
+        ("b2_activity", "01.01.04"),
+        ("b2_source", "ADD"),
+        ("b2_amount", "20.000.000"),
+    ];
+    let (_, url, _) = console_post(&app, &v.head, &path, &revision).await;
+    assert!(url.ends_with("done=revised"), "{url}");
+    let b = app.get(&format!("/api/v1/villages/{}/budgets/{year}", v.id)).token(&v.head).send().await;
+    let b = b.assert_status(200);
+    assert_eq!(b["version"], 2, "{b}");
+    assert_eq!(line(b, "5.2.1.07")["ceiling"], "150000000.00");
+    assert_eq!(app.verify(&v).await["ok"], true, "the budget's facts are chained as the API's are");
+}

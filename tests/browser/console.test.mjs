@@ -625,4 +625,16 @@ test('the village year in the console: a pasted payee list, a cash payment and t
   const width = await cash.page.evaluate(() => document.documentElement.scrollWidth);
   assert.ok(width <= 360, `the cash page is ${width} px wide on a phone`);
   await cash.context.close();
+
+  // The head opens the APBDes Perubahan on a phone: every line of the adopted budget, editable, under the
+  // regulation's name.
+  const rev = await signIn('head-mks', { viewport: { width: 360, height: 740 }, isMobile: true });
+  await rev.page.goto(`${base}/console/budget`);
+  await rev.page.click('#revise-budget');
+  await rev.page.getByLabel(/Dasar perubahan/).fill('Perdes 5/2026 tentang APBDes Perubahan');
+  assert.equal(await rev.page.locator('#b0_account').inputValue() !== '', true, 'the lines as they stand');
+  const revWidth = await rev.page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(revWidth <= 360, `the budget editor is ${revWidth} px wide on a phone`);
+  await shot(rev.page, '24-budget-revision-phone');
+  await rev.context.close();
 });

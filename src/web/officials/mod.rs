@@ -11,7 +11,7 @@ mod payment;
 mod taxes;
 
 pub use books::{books, village_books};
-pub use budget::{budget, budget_table};
+pub use budget::{adopt_budget, budget, budget_table, edit_budget, save_budget};
 pub use cash::{cash, record_cash};
 pub use drafting::{create_payment, edit_payment, new_payment, save_edit};
 pub use inbox::inbox;
