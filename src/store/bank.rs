@@ -551,10 +551,16 @@ impl Db {
     ) -> Result<Vec<(TransferRow, PaymentRow, Option<ReceiptRow>)>, StoreError> {
         self.read("list_transfers", |c| {
             let mut q = transfers::table
-                .inner_join(payments::table.on(payments::id.eq(transfers::payment_id)))
-                .left_join(receipts::table.on(
-                    receipts::payment_id.eq(transfers::payment_id).and(receipts::receipt_no.eq(transfers::receipt_no)),
-                ))
+                .inner_join(
+                    payments::table
+                        .on(payments::id.eq(transfers::payment_id).and(payments::village_id.eq(transfers::village_id))),
+                )
+                .left_join(
+                    receipts::table.on(receipts::payment_id
+                        .eq(transfers::payment_id)
+                        .and(receipts::receipt_no.eq(transfers::receipt_no))
+                        .and(receipts::village_id.eq(transfers::village_id))),
+                )
                 .filter(transfers::village_id.eq_any(village_ids.to_vec()))
                 .filter(transfers::status.eq(status.to_string()))
                 .order(transfers::id)

@@ -126,13 +126,16 @@ impl Db {
                 let mut village = c.lock_village(village_id)?.ok_or(StoreError::NotFound("village"))?;
                 super::facts::ensure_intact(c, village_id, FactKind::FiscalYear, &year.to_string())?;
                 ensure_year_open(c, village_id, year)?;
-                let in_flight: i64 = transfers::table
-                    .inner_join(payments::table.on(payments::id.eq(transfers::payment_id)))
-                    .filter(transfers::village_id.eq(village_id))
-                    .filter(transfers::status.eq(TransferStatus::Released))
-                    .filter(payments::fiscal_year.eq(year))
-                    .count()
-                    .get_result(c)?;
+                let in_flight: i64 =
+                    transfers::table
+                        .inner_join(payments::table.on(
+                            payments::id.eq(transfers::payment_id).and(payments::village_id.eq(transfers::village_id)),
+                        ))
+                        .filter(transfers::village_id.eq(village_id))
+                        .filter(transfers::status.eq(TransferStatus::Released))
+                        .filter(payments::fiscal_year.eq(year))
+                        .count()
+                        .get_result(c)?;
                 let next_closed = fiscal_years::table
                     .find((village_id, year + 1))
                     .select(fiscal_years::status)

@@ -489,7 +489,10 @@ fn tax_owed(c: &mut DbConn, village_id: &str, account: &str, except: Option<&str
         accounts::table.find((village_id, account)).select(accounts::balance).first(c).optional()?;
     let owed = -balance.unwrap_or(0); // liabilities are credit-normal
     let pending: Vec<(String, i64)> = payment_lines::table
-        .inner_join(payments::table.on(payments::id.eq(payment_lines::payment_id)))
+        .inner_join(
+            payments::table
+                .on(payments::id.eq(payment_lines::payment_id).and(payments::village_id.eq(payment_lines::village_id))),
+        )
         .filter(payments::village_id.eq(village_id))
         .filter(payments::kind.eq("tax_deposit"))
         .filter(payments::status.eq_any(["approved", "released", "failed"]))

@@ -406,19 +406,20 @@ struct PaymentJson {
     transfers: Vec<TransferRow>,
 }
 
-// A request and its four child tables in one statement instead of five. Timestamps come out of `row_to_json` as
+// A request and its child tables in one statement instead of six, each tied to the request's village (a
+// sharded database keeps them on its shard: tests/api/sharding.rs). Timestamps come out of `row_to_json` as
 // ISO 8601 with microseconds (what both backends store), which chrono reads back exactly.
 const LOAD_PAYMENT: &str = "SELECT json_build_object( \
      'payment', row_to_json(p), \
-     'receipts', COALESCE((SELECT json_agg(r ORDER BY r.receipt_no) FROM receipts r WHERE r.payment_id = p.id), \
+     'receipts', COALESCE((SELECT json_agg(r ORDER BY r.receipt_no) FROM receipts r WHERE r.payment_id = p.id AND r.village_id = p.village_id), \
                           '[]'::json), \
-     'lines', COALESCE((SELECT json_agg(l ORDER BY l.line_no) FROM payment_lines l WHERE l.payment_id = p.id), \
+     'lines', COALESCE((SELECT json_agg(l ORDER BY l.line_no) FROM payment_lines l WHERE l.payment_id = p.id AND l.village_id = p.village_id), \
                        '[]'::json), \
      'withholdings', COALESCE((SELECT json_agg(w ORDER BY w.line_no, w.seq_no) FROM payment_withholdings w \
-                               WHERE w.payment_id = p.id), '[]'::json), \
-     'events', COALESCE((SELECT json_agg(e ORDER BY e.chain_seq) FROM payment_events e WHERE e.payment_id = p.id), \
+                               WHERE w.payment_id = p.id AND w.village_id = p.village_id), '[]'::json), \
+     'events', COALESCE((SELECT json_agg(e ORDER BY e.chain_seq) FROM payment_events e WHERE e.payment_id = p.id AND e.village_id = p.village_id), \
                         '[]'::json), \
-     'transfers', COALESCE((SELECT json_agg(t ORDER BY t.attempt) FROM transfers t WHERE t.payment_id = p.id), \
+     'transfers', COALESCE((SELECT json_agg(t ORDER BY t.attempt) FROM transfers t WHERE t.payment_id = p.id AND t.village_id = p.village_id), \
                            '[]'::json) \
      )::text AS json FROM payments p WHERE p.id = ?";
 

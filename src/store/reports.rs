@@ -70,6 +70,16 @@ type LineTuple = (
     Option<String>,
 );
 
+/// An entry's transaction, in the entry's village: the join stays on one village's shard (tests/api/sharding.rs).
+type SameTransaction = diesel::dsl::And<
+    diesel::dsl::Eq<entries::transaction_id, transactions::id>,
+    diesel::dsl::Eq<entries::village_id, transactions::village_id>,
+>;
+
+fn same_transaction() -> SameTransaction {
+    entries::transaction_id.eq(transactions::id).and(entries::village_id.eq(transactions::village_id))
+}
+
 fn to_line(t: LineTuple) -> LedgerLine {
     LedgerLine {
         txn_id: t.0,
@@ -118,7 +128,7 @@ fn account_lines(
 ) -> Result<Vec<LedgerLine>, StoreError> {
     let codes: Vec<String> = accounts.iter().map(|a| a.to_string()).collect();
     let rows: Vec<LineTuple> = entries::table
-        .inner_join(transactions::table)
+        .inner_join(transactions::table.on(same_transaction()))
         .filter(entries::village_id.eq(village_id))
         .filter(entries::account_code.eq_any(codes))
         .filter(entries::value_date.ge(from))
@@ -145,7 +155,7 @@ fn cash_counter_lines(
         .filter(cash_entries.field(entries::value_date).le(to))
         .select(cash_entries.field(entries::transaction_id));
     let rows: Vec<LineTuple> = entries::table
-        .inner_join(transactions::table)
+        .inner_join(transactions::table.on(same_transaction()))
         .filter(entries::village_id.eq(village_id))
         .filter(entries::account_code.ne_all(cash))
         .filter(entries::value_date.ge(from))
@@ -401,9 +411,12 @@ impl Db {
             let mut out: std::collections::HashMap<String, String> =
                 rows.into_iter().filter_map(|(id, n)| n.map(|n| (id.into(), n))).collect();
             let paid: Vec<(Option<crate::domain::ids::TransactionId>, String)> = transfers::table
-                .inner_join(receipts::table.on(
-                    receipts::payment_id.eq(transfers::payment_id).and(receipts::receipt_no.eq(transfers::receipt_no)),
-                ))
+                .inner_join(
+                    receipts::table.on(receipts::payment_id
+                        .eq(transfers::payment_id)
+                        .and(receipts::receipt_no.eq(transfers::receipt_no))
+                        .and(receipts::village_id.eq(transfers::village_id))),
+                )
                 .filter(transfers::village_id.eq(village_id))
                 .filter(transfers::transaction_id.is_not_null())
                 .select((transfers::transaction_id, receipts::number))
@@ -473,7 +486,10 @@ impl Db {
     pub fn outstanding_advances(&self, village_id: &str) -> Result<Vec<(PaymentRow, NaiveDate)>, StoreError> {
         self.read("outstanding_advances", |c| {
             let rows: Vec<(PaymentRow, Option<NaiveDate>)> = payments::table
-                .inner_join(transfers::table.on(transfers::payment_id.eq(payments::id)))
+                .inner_join(
+                    transfers::table
+                        .on(transfers::payment_id.eq(payments::id).and(transfers::village_id.eq(payments::village_id))),
+                )
                 .filter(payments::village_id.eq(village_id))
                 .filter(payments::kind.eq(crate::domain::settlement::PaymentKind::Advance))
                 .filter(payments::status.eq(crate::domain::workflow::PaymentStatus::Paid))
@@ -493,7 +509,7 @@ impl Db {
     ) -> Result<Vec<(String, i64, NaiveDate, String)>, StoreError> {
         self.read("cash_payments", |c| {
             let rows: Vec<(Option<String>, i64, NaiveDate, String)> = entries::table
-                .inner_join(transactions::table)
+                .inner_join(transactions::table.on(same_transaction()))
                 .filter(entries::village_id.eq(village_id))
                 .filter(entries::account_code.eq(CASH_IN_HAND))
                 .filter(entries::side.eq(crate::domain::accounts::Side::Credit))

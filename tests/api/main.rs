@@ -26,6 +26,7 @@ mod pdf;
 mod props;
 mod receipts;
 mod reports;
+mod sharding;
 mod snap;
 mod tax;
 mod trust;
