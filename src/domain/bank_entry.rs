@@ -134,6 +134,25 @@ pub fn plan(
     }
 }
 
+/// Clearing a charge held in suspense onto its budget line, once the line is in the adopted budget and can take it:
+/// the plan the charge would have had when the bank charged it, with suspense credited instead of the bank account
+/// (the money left the bank then). While the charge would still go to suspense, the reason it would.
+pub fn clearing_plan(
+    kind: BankEntryKind,
+    amount: Money,
+    line: Option<&ChargeLine>,
+    position: Option<Position>,
+) -> Result<BankEntryPlan, SuspenseReason> {
+    let mut p = plan(kind, amount, line, position);
+    if let Some(reason) = p.suspense.take() {
+        return Err(reason);
+    }
+    for e in p.entries.iter_mut().filter(|e| e.account_code == BANK_ACCOUNT) {
+        e.account_code = SUSPENSE.to_string();
+    }
+    Ok(p)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,5 +211,27 @@ mod tests {
                 prop_assert_eq!(after.realised, amount);
             }
         }
+    }
+
+    #[test]
+    fn a_charge_in_suspense_clears_onto_its_line_from_suspense_not_the_bank() {
+        let line = ChargeLine { account: "5.1.3.04".into(), activity: "01.01.04".into(), source: "ADD".into() };
+        let fee = Money::from_sen(1_500_000).unwrap();
+        let room = Position { ceiling: 10_000_000, committed: 0, realised: 0 };
+        let p = clearing_plan(BankEntryKind::AdminFee, fee, Some(&line), Some(room)).unwrap();
+        assert_eq!(check_balanced(&p.entries).unwrap(), fee);
+        assert!(p.entries.iter().any(|e| e.account_code == SUSPENSE && e.side == Side::Credit && e.amount == fee));
+        assert!(p.entries.iter().any(|e| e.account_code == "5.1.3.04" && e.side == Side::Debit));
+        assert!(
+            !p.entries.iter().any(|e| e.account_code == BANK_ACCOUNT),
+            "the bank account moved when it was charged"
+        );
+        assert!(p.budget_move.is_some(), "the line is realised");
+        let full = Position { ceiling: 1_000_000, committed: 0, realised: 0 };
+        assert!(matches!(
+            clearing_plan(BankEntryKind::AdminFee, fee, Some(&line), Some(full)),
+            Err(SuspenseReason::LineExhausted { .. })
+        ));
+        assert_eq!(clearing_plan(BankEntryKind::AdminFee, fee, None, None).err(), Some(SuspenseReason::NoLine));
     }
 }

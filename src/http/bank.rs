@@ -517,3 +517,36 @@ pub async fn put_bank_entry_lines(
     .await?;
     Ok(HttpResponse::Ok().json(lines_view(&rows)))
 }
+
+/// Clear a bank charge held in suspense onto its budget line (head): once the line the treasurer chose
+/// (`PUT /villages/{id}/bank-entry-lines`) is in the adopted budget with room for it, the charge is posted there as
+/// of the bank's date (Dr the line, Cr 2.1.9.99) and the line realised; an optional `note` joins the posting's
+/// description. Optional `Idempotency-Key`.
+#[utoipa::path(post, path = "/api/v1/villages/{id}/bank-entries/{bank_reference}/clear", tag = "bank",
+    security(("bearer" = [])), request_body = Option<TransitionRequest>,
+    params(("id" = String, Path), ("bank_reference" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 201, body = TransactionView), (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "conflict: not in suspense"),
+        (status = 422, body = Problem, description = "validation_failed: the line cannot take it yet; fiscal_year_closed")))]
+pub async fn clear_suspended_charge(
+    state: State,
+    who: Principal,
+    path: web::Path<(String, String)>,
+    req: HttpRequest,
+    body: Body<TransitionRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, reference) = path.into_inner();
+    let village = super::load_village(&state, &id).await?;
+    // The treasurer (or an administrator) chose the line; the head, who adopted the budget, moves spending onto it.
+    who.require(&village, &[Role::Head])?;
+    let reference = BankReference::parse("bank_reference", &reference)?.into_string();
+    let key = idempotency_key(&req, &who, &body.request_hash, false)?;
+    let note = body.value.note.as_deref().map(|n| Note::parse("note", n).map(Note::into_string)).transpose()?;
+    let db = state.db.clone();
+    let actor = who.id().to_string();
+    let written = blocking(move || {
+        db.clear_suspended_charge(&village.id, &reference, &actor, note.as_deref(), key.as_ref(), &render_txn)
+    })
+    .await?;
+    Ok(respond_written(&state, written, StatusCode::CREATED, |r| TransactionView::from(r)))
+}

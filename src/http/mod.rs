@@ -166,6 +166,10 @@ pub fn configure(state: Arc<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
                     .route("/bank/entries", web::post().to(bank::bank_entries))
                     .route("/villages/{id}/bank-entry-lines", web::get().to(bank::get_bank_entry_lines))
                     .route("/villages/{id}/bank-entry-lines", web::put().to(bank::put_bank_entry_lines))
+                    .route(
+                        "/villages/{id}/bank-entries/{bank_reference}/clear",
+                        web::post().to(bank::clear_suspended_charge),
+                    )
                     .route("/villages/{id}/reports/cash-book", web::get().to(reports::cash_book))
                     .route("/villages/{id}/reports/advances", web::get().to(reports::advances_book))
                     .route("/villages/{id}/reports/activities", web::get().to(reports::activities_book))

@@ -26,7 +26,7 @@ use utoipa_swagger_ui::SwaggerUi;
         payments::put_budget, payments::get_budget, payments::adopt_budget, payments::revise_budget,
         payments::create_payment, payments::create_tax_deposit, payments::list_payments, payments::get_payment, payments::edit_payment,
         payments::submit, payments::verify, payments::return_, payments::approve, payments::reject, payments::release,
-        payments::cancel, payments::pay_cash, payments::accountability, bank::list_transfers, bank::transfer_result, bank::credit, bank::credit_batch, bank::statements, bank::bank_entries, bank::get_bank_entry_lines, bank::put_bank_entry_lines,
+        payments::cancel, payments::pay_cash, payments::accountability, bank::list_transfers, bank::transfer_result, bank::credit, bank::credit_batch, bank::statements, bank::bank_entries, bank::get_bank_entry_lines, bank::put_bank_entry_lines, bank::clear_suspended_charge,
         reports::cash_book, reports::advances_book, reports::activities_book, reports::spp_register, reports::wealth, reports::bank_book, reports::tax_book, reports::realisation, reports::reconciliation,
         reports::trial_balance, reports::general_ledger, reports::payment_trail, reports::payment_document, reports::regency_realisation,
         reports::regency_anomalies, tax::calculate_tax,

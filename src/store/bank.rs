@@ -84,6 +84,81 @@ pub struct BankEntryPosted {
 /// Each line's outcome, in the request's order.
 pub type BankEntryOutcomes = Vec<Result<BankEntryPosted, LineRefusal>>;
 
+/// The budget line the village charges a kind of bank entry to (none for interest, or while none is chosen) and its
+/// live position in the adopted budget of `year` (none while the line is not budgeted).
+fn charge_line_of(
+    c: &mut DbConn,
+    village_id: &str,
+    kind: BankEntryKind,
+    year: i32,
+) -> Result<(Option<ChargeLine>, Option<budget::Position>), StoreError> {
+    let line: Option<ChargeLine> = if kind.is_charge() {
+        bank_entry_lines::table
+            .find((village_id, kind))
+            .select(BankEntryLineRow::as_select())
+            .first(c)
+            .optional()?
+            .map(|l| ChargeLine { account: l.account_code, activity: l.activity_code, source: l.source })
+    } else {
+        None
+    };
+    let position = match &line {
+        Some(l) => positions_of(c, village_id, year, std::iter::once(l.key()))?.into_values().next(),
+        None => None,
+    };
+    Ok((line, position))
+}
+
+/// Moves a bank charge held in suspense onto the budget line the village charges that kind to (the head's act: the
+/// treasurer or an administrator chose the line, the head adopted the budget it must fit in), dated as the bank
+/// charged it: Dr the line, Cr suspense, the line realised. Refused while the charge would still go to suspense
+/// (no line, not budgeted, not enough left), for a charge not in suspense, and in a closed year.
+fn clear_suspended_locked(
+    c: &mut DbConn,
+    village: &mut VillageRow,
+    bank_reference: &str,
+    actor: &str,
+    note: Option<&str>,
+) -> Result<TransactionRecord, StoreError> {
+    let entry: BankEntryRow = bank_entries::table
+        .find((&village.id, bank_reference))
+        .select(BankEntryRow::as_select())
+        .first(c)
+        .optional()?
+        .ok_or(StoreError::NotFound("bank entry"))?;
+    if !entry.suspense {
+        return Err(StoreError::Conflict(format!("the bank's {} ({bank_reference}) is not in suspense", entry.kind)));
+    }
+    let year = entry.value_date.year();
+    let (line, position) = charge_line_of(c, &village.id, entry.kind, year)?;
+    let plan =
+        bank_entry::clearing_plan(entry.kind, money(entry.amount)?, line.as_ref(), position).map_err(|reason| {
+            StoreError::Validation(format!("the charge cannot leave suspense yet: {}", reason.describe()))
+        })?;
+    let new = NewTransaction {
+        village_id: village.id.clone(),
+        kind: TxnKind::BankEntry,
+        value_date: entry.value_date,
+        description: match note {
+            Some(n) => format!("{} ({bank_reference}) dibebankan dari suspense: {n}", entry.kind.label()),
+            None => format!("{} ({bank_reference}) dibebankan dari suspense", entry.kind.label()),
+        },
+        entries: plan.entries.clone(),
+        reverses: None,
+        payment_id: None,
+        bank_reference: None,
+        created_by: actor.to_string(),
+    };
+    let record = post_locked(c, village, &new, None)?;
+    if let Some(m) = &plan.budget_move {
+        write_moves(c, &village.id, year, &vec![m.clone()])?;
+    }
+    diesel::update(bank_entries::table.find((&village.id, bank_reference)))
+        .set(bank_entries::suspense.eq(false))
+        .execute(c)?;
+    Ok(record)
+}
+
 /// Posts one bank entry under the village's lock, or answers the one posted before under its reference.
 fn post_bank_entry_locked(
     c: &mut DbConn,
@@ -118,20 +193,7 @@ fn post_bank_entry_locked(
         return Err(StoreError::Conflict(format!("bank reference {} is a credit already posted", e.bank_reference)));
     }
     let year = e.value_date.year();
-    let line: Option<ChargeLine> = if e.kind.is_charge() {
-        bank_entry_lines::table
-            .find((&village.id, e.kind))
-            .select(BankEntryLineRow::as_select())
-            .first(c)
-            .optional()?
-            .map(|l| ChargeLine { account: l.account_code, activity: l.activity_code, source: l.source })
-    } else {
-        None
-    };
-    let position = match &line {
-        Some(l) => positions_of(c, &village.id, year, std::iter::once(l.key()))?.into_values().next(),
-        None => None,
-    };
+    let (line, position) = charge_line_of(c, &village.id, e.kind, year)?;
     let plan = bank_entry::plan(e.kind, e.amount, line.as_ref(), position);
     let mut description = format!("{} ({})", e.kind.label(), e.bank_reference);
     if let Some(reason) = &plan.suspense {
@@ -746,6 +808,23 @@ impl Db {
                     }
                 }
                 Ok(out)
+            })
+        })
+    }
+
+    /// Clears a bank charge out of suspense onto its line (see [`clear_suspended_locked`]).
+    pub fn clear_suspended_charge(
+        &self,
+        village_id: &str,
+        bank_reference: &str,
+        actor: &str,
+        note: Option<&str>,
+        idem: Option<&IdempotencyKey>,
+        render: &dyn Fn(&TransactionRecord) -> String,
+    ) -> Result<Written<TransactionRecord>, StoreError> {
+        self.write("clear_suspended_charge", |c| {
+            idempotent_write(c, village_id, idem, 201, render, &mut |c, village| {
+                clear_suspended_locked(c, village, bank_reference, actor, note)
             })
         })
     }

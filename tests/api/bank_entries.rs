@@ -264,3 +264,88 @@ async fn statement_balances_are_compared_with_the_ledger() {
         .await
         .assert_problem(422, "invalid_amount");
 }
+
+#[tokio::test]
+async fn a_charge_in_suspense_is_cleared_onto_its_line_by_the_head_once_the_budget_takes_it() {
+    let w = world().await;
+    let (app, v) = (&w.app, &w.v);
+    let set_line = || {
+        app.req(reqwest::Method::PUT, &format!("/api/v1/villages/{}/bank-entry-lines", v.id))
+            .token(&v.treasurer)
+            .json(&json!({"admin_fee": {"account_code": "5.2.5.90", "activity_code": "01.01.04", "source": "ADD"}}))
+            .send()
+    };
+    // No line chosen when the bank charged 15,000 in April: suspense.
+    let r = entries(&w, "fee-04", json!([line("admin_fee", "15000.00", "ADM-04", "2026-04-30")])).await;
+    r.assert_status(200);
+    assert_eq!(results(&r)[0]["suspense"], true);
+    let clear = |who: &str, key: &str| {
+        app.post(&format!("/api/v1/villages/{}/bank-entries/ADM-04/clear", v.id))
+            .token(who)
+            .key(key)
+            .json(&json!({"note": "baris biaya bank ditetapkan"}))
+            .send()
+    };
+    // Still no line: it cannot leave suspense, and says why.
+    let early = clear(&v.head, "c0").await;
+    early.assert_problem(422, "validation_failed");
+    assert!(early.body["detail"].as_str().unwrap().contains("belum ada baris anggaran"), "{}", early.body);
+    set_line().await.assert_status(200);
+    // The treasurer chose the line; the head moves spending onto it (the treasurer alone may not).
+    clear(&v.treasurer, "c1").await.assert_problem(403, "forbidden");
+    let before_bank = app.balance(v, "1.1.1.02").await;
+    let done = clear(&v.head, "c2").await;
+    let txn = done.assert_status(201).clone();
+    assert_eq!(txn["value_date"], "2026-04-30", "dated as the bank charged it");
+    assert_eq!(txn["kind"], "bank_entry");
+    let entries_of: Vec<(String, String, String)> = txn["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["account_code"].as_str().unwrap().into(),
+                e["side"].as_str().unwrap().into(),
+                e["amount"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        entries_of,
+        vec![
+            ("5.2.5.90".into(), "debit".into(), "15000.00".into()),
+            ("2.1.9.99".into(), "credit".into(), "15000.00".into())
+        ]
+    );
+    assert_eq!(app.balance(v, "2.1.9.99").await, "0.00", "suspense is empty");
+    assert_eq!(app.balance(v, "1.1.1.02").await, before_bank, "the bank account moved once, when the bank charged");
+    let budget = app.get(&format!("/api/v1/villages/{}/budgets/2026", v.id)).token(&v.head).send().await;
+    let fee_line = budget.assert_status(200)["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["account_code"] == "5.2.5.90")
+        .unwrap()
+        .clone();
+    assert_eq!(fee_line["realised"], "15000.00", "{fee_line}");
+    // A retry replays; a second clearing is refused; the anomaly is gone and the chain holds.
+    assert!(clear(&v.head, "c2").await.headers.get("idempotent-replayed").is_some());
+    clear(&v.head, "c3").await.assert_problem(409, "conflict");
+    assert_eq!(app.verify(v).await["ok"], true);
+    let inspector = app.inspector(&v.regency_id, "inspektur").await;
+    let flags = app
+        .get(&format!("/api/v1/regencies/{}/anomalies?year=2026&as_of=2026-06-30", v.regency_id))
+        .token(&inspector)
+        .send()
+        .await;
+    let flags = flags.assert_status(200)["items"].as_array().unwrap().clone();
+    assert!(!flags.iter().any(|f| f["rule"] == "bank_entry_in_suspense"), "nothing left in suspense: {flags:?}");
+    // A charge beyond what the line has left stays in suspense when cleared: 20,000 budgeted, 15,000 realised.
+    let r = entries(&w, "fee-05", json!([line("admin_fee", "9000.00", "ADM-05", "2026-05-31")])).await;
+    r.assert_status(200);
+    assert_eq!(results(&r)[0]["suspense"], true);
+    let over =
+        app.post(&format!("/api/v1/villages/{}/bank-entries/ADM-05/clear", v.id)).token(&v.head).key("c4").send().await;
+    over.assert_problem(422, "validation_failed");
+    assert_eq!(app.balance(v, "2.1.9.99").await, "-9000.00", "still in suspense (a debit on a credit-normal account)");
+}
