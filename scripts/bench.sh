@@ -25,6 +25,10 @@
 # the server to use, default postgres://postgres@127.0.0.1:5432/postgres), SKIP_SQLITE=1, SKIP_PG=1,
 # PROFILE=1 (system-wide `perf record` during the PostgreSQL credit run, summarised by command and by symbol),
 # WAIT_QUIET=SECONDS (before each run, wait up to that long for the machine's load average to fall below 0.7).
+#
+# SOAK=SECONDS runs the soak instead: the realistic mix for that long (600 for the 10-minute soak) on PostgreSQL
+# (SQLite if the server is down), the service's RSS sampled every 10 s, printed as a timeline with its growth (mean
+# of the last sixth of the samples less the first sixth), then the book checks as in every run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -177,6 +181,22 @@ run_load() { # label, then extra arguments (LOAD_BIN: the directory of the build
 
 tps_of() { sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$1" | head -n1; }
 median() { sort -g | awk '{a[NR]=$1} END {if (NR == 0) print "nan"; else if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+
+if [ -n "${SOAK:-}" ]; then
+  if [ "$pg_up" = 1 ]; then
+    db="kasdesa_bench_$$_soak"; fresh_db "$db"
+    DURATION="$SOAK" run_load pg-soak --mix realistic --database-url "$(db_url "$db")"
+    drop_db "$db"
+    label=pg-soak
+  else
+    DURATION="$SOAK" run_load sqlite-soak --mix realistic
+    label=sqlite-soak
+  fi
+  jq -r '"soak: \(.config.duration_s) s, RSS growth \(.server.rss_growth_mb) MB, peak \(.server.peak_rss_mb_run) MB, books \(if .pass then "pass" else "FAIL" end)"' \
+    "$OUT/$label.json" | tee "$OUT/soak-summary.txt"
+  echo "results in $OUT"
+  exit 0
+fi
 
 if [ "${COMPARE:-0}" = 1 ]; then
   [ "$pg_up" = 1 ] || { echo "COMPARE=1 needs PostgreSQL" >&2; exit 1; }

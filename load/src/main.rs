@@ -252,16 +252,21 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let rss_run_start = spawned.as_ref().and_then(|s| s.rss_kb());
     let sampled_peak = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let sampling = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    // VmRSS every 10 s of the run (a soak shows whether memory grows with time): (seconds into the run, kB).
+    let timeline: Arc<std::sync::Mutex<Vec<(u64, u64)>>> = Arc::default();
     let sampler = spawned.as_ref().map(|s| {
-        let (pid, peak, on) = (s.pid.clone(), sampled_peak.clone(), sampling.clone());
+        let (pid, peak, on, line) = (s.pid.clone(), sampled_peak.clone(), sampling.clone(), timeline.clone());
         tokio::spawn(async move {
             // Bounded: at most one sample every 200 ms for the longest allowed run and its drain.
-            for _ in 0..20_000 {
+            for i in 0..20_000u64 {
                 if !on.load(std::sync::atomic::Ordering::Relaxed) {
                     break;
                 }
                 if let Some(kb) = util::proc_status_kb(&pid, "VmRSS") {
                     peak.fetch_max(kb, std::sync::atomic::Ordering::Relaxed);
+                    if i % 50 == 0 {
+                        line.lock().unwrap_or_else(|e| e.into_inner()).push((i / 5, kb));
+                    }
                 }
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
@@ -388,6 +393,9 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
                    "rss_mb_run_start": mb(rss_run_start),
                    "peak_rss_mb_run_and_checks": mb(checks_peak),
                    "peak_rss_method": if peak_reset { "VmHWM, reset after setup" } else { "VmRSS sampled every 200 ms" },
+                   "rss_timeline_mb": timeline.lock().unwrap_or_else(|e| e.into_inner()).iter()
+                       .map(|(t, kb)| json!([t, mb(Some(*kb))])).collect::<Vec<_>>(),
+                   "rss_growth_mb": rss_growth_mb(&timeline.lock().unwrap_or_else(|e| e.into_inner())),
                    "cpu_s_run": server_cpu.map(stats::round3), "cpu_cores_busy_run": busy(server_cpu)})
         }),
         generator: json!({"cpu_s_run": gen_cpu.map(stats::round3), "cpu_cores_busy_run": busy(gen_cpu),
@@ -424,6 +432,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn memory_growth_compares_the_last_sixth_of_the_samples_with_the_first() {
+        assert_eq!(rss_growth_mb(&[(0, 100_000)]), None);
+        let flat: Vec<(u64, u64)> = (0..60).map(|i| (i * 10, 102_400)).collect();
+        assert_eq!(rss_growth_mb(&flat), Some(0.0));
+        let growing: Vec<(u64, u64)> = (0..60).map(|i| (i * 10, 102_400 + i * 1024)).collect();
+        // First ten samples average 104.5 MB over 100; the last ten 154.5: 50 MB.
+        assert_eq!(rss_growth_mb(&growing), Some(50.0));
+    }
+
+    #[test]
     fn redacts_passwords() {
         assert_eq!(redact("postgres://u:secret@127.0.0.1/db"), "postgres://u:***@127.0.0.1/db");
         assert_eq!(redact("postgres://postgres@127.0.0.1/db"), "postgres://postgres@127.0.0.1/db");
@@ -439,4 +457,17 @@ mod tests {
         assert!(workload::Mix::parse("credit=0").is_err());
         assert!(workload::Mix::parse("bogus=1").is_err());
     }
+}
+
+/// How much the server's memory grew over the run: the mean RSS of the last sixth of the samples less that of the
+/// first sixth (at least one sample each), in MB; none with fewer than two samples. A soak whose growth stays near
+/// zero holds no memory per request.
+fn rss_growth_mb(timeline: &[(u64, u64)]) -> Option<f64> {
+    if timeline.len() < 2 {
+        return None;
+    }
+    let n = (timeline.len() / 6).max(1);
+    let mean = |s: &[(u64, u64)]| s.iter().map(|(_, kb)| *kb as f64).sum::<f64>() / s.len() as f64;
+    let growth = (mean(&timeline[timeline.len() - n..]) - mean(&timeline[..n])) / 1024.0;
+    Some((growth * 10.0).round() / 10.0)
 }

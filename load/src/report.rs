@@ -198,6 +198,15 @@ impl Report {
                 f1(&sv["peak_rss_mb_setup"]),
                 f1(&sv["peak_rss_mb_run_and_checks"]),
             );
+            if let Some(line) = sv["rss_timeline_mb"].as_array().filter(|l| l.len() > 1) {
+                let points: Vec<String> = line.iter().map(|p| format!("{}s {}", p[0], f1(&p[1]))).collect();
+                let _ = writeln!(
+                    s,
+                    "server RSS every 10 s (MB): {}; growth {} MB",
+                    points.join(", "),
+                    f1(&sv["rss_growth_mb"])
+                );
+            }
             let _ = writeln!(
                 s,
                 "        CPU {} s during the run = {} cores busy on average",
