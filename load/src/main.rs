@@ -427,6 +427,19 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(if pass { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
+/// How much the server's memory grew over the run: the mean RSS of the last sixth of the samples less that of the
+/// first sixth (at least one sample each), in MB; none with fewer than two samples. A soak whose growth stays near
+/// zero holds no memory per request.
+fn rss_growth_mb(timeline: &[(u64, u64)]) -> Option<f64> {
+    if timeline.len() < 2 {
+        return None;
+    }
+    let n = (timeline.len() / 6).max(1);
+    let mean = |s: &[(u64, u64)]| s.iter().map(|(_, kb)| *kb as f64).sum::<f64>() / s.len() as f64;
+    let growth = (mean(&timeline[timeline.len() - n..]) - mean(&timeline[..n])) / 1024.0;
+    Some((growth * 10.0).round() / 10.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -457,17 +470,4 @@ mod tests {
         assert!(workload::Mix::parse("credit=0").is_err());
         assert!(workload::Mix::parse("bogus=1").is_err());
     }
-}
-
-/// How much the server's memory grew over the run: the mean RSS of the last sixth of the samples less that of the
-/// first sixth (at least one sample each), in MB; none with fewer than two samples. A soak whose growth stays near
-/// zero holds no memory per request.
-fn rss_growth_mb(timeline: &[(u64, u64)]) -> Option<f64> {
-    if timeline.len() < 2 {
-        return None;
-    }
-    let n = (timeline.len() / 6).max(1);
-    let mean = |s: &[(u64, u64)]| s.iter().map(|(_, kb)| *kb as f64).sum::<f64>() / s.len() as f64;
-    let growth = (mean(&timeline[timeline.len() - n..]) - mean(&timeline[..n])) / 1024.0;
-    Some((growth * 10.0).round() / 10.0)
 }
