@@ -213,11 +213,7 @@ fn rows_of(form: &Form, budget: Option<&BudgetRecord>) -> Vec<[String; 5]> {
                         l.activity_code.clone(),
                         l.activity_name.clone().unwrap_or_default(),
                         l.source.clone(),
-                        crate::web::money(crate::web::i18n::Lang::Id, l.ceiling)
-                            .trim_start_matches("Rp")
-                            .trim()
-                            .trim_end_matches(",00")
-                            .to_string(),
+                        super::drafting::typed_amount(l.ceiling),
                     ]
                 })
                 .collect()

@@ -4,7 +4,7 @@
 //! path (`http::ledger::post_manual_transaction`), so the console has exactly the API's rules (a receipt debits a
 //! cash account, a transfer moves only between the two, cash in hand never above the limit nor below zero).
 
-use super::{official, State};
+use super::State;
 use crate::domain::accounts::{AccountClass, Side, BANK_ACCOUNT, CASH_IN_HAND, SOURCES};
 use crate::domain::money::{AmountInput, Money};
 use crate::domain::posting::TxnKind;
@@ -16,12 +16,11 @@ use crate::store::rows::{AccountRow, VillageRow};
 use crate::store::{IdempotencyKey, Written};
 use crate::web::layout::error_alert;
 use crate::web::session::{csrf_refused, to_login};
-use crate::web::{api_error_page, blocking, error_page, money, normalise_amount, page, redirect, Ctx, Form};
+use crate::web::{api_error_page, blocking, money, normalise_amount, page, redirect, Ctx, Form};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use maud::{html, Markup};
-use sha2::{Digest, Sha256};
 
 /// What the treasurer records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -219,25 +218,12 @@ fn read_form(ctx: &Ctx, form: &Form) -> Result<TransactionRequest, Vec<String>> 
 
 /// The form's key: sent twice (a double tap, a retry on a slow link), it posts once.
 fn idempotency_key(form: &Form, who: &Principal, village_id: &str) -> IdempotencyKey {
-    let key = match crate::domain::text::IdemKey::parse("idem", &format!("console-cash-{}", form.trimmed("idem"))) {
-        Ok(k) if !form.trimmed("idem").is_empty() => k.into_string(),
-        _ => random_token(18),
-    };
-    let mut h = Sha256::new();
-    h.update(format!("POST /api/v1/villages/{village_id}/transactions (console)\n").as_bytes());
-    for (name, value) in form.fields().filter(|(name, _)| *name != "csrf") {
-        h.update(format!("{name}={}\n", value.trim()).as_bytes());
-    }
-    IdempotencyKey { principal: who.id().to_string(), key, request_hash: hex::encode(h.finalize()) }
+    super::form_key(form, who, "console-cash-", &format!("POST /api/v1/villages/{village_id}/transactions (console)"))
 }
 
 /// The treasurer's page; other officials may not record cash (the API's rule) and are told so.
 async fn treasurer(req: &HttpRequest, ctx: &Ctx, state: &State) -> Result<(Principal, VillageRow), HttpResponse> {
-    let (who, village) = official(req, ctx, state).await?;
-    if who.role() != Role::Treasurer {
-        return Err(error_page(ctx, StatusCode::FORBIDDEN, ctx.t("error_title"), ctx.t("cash_treasurer_only")));
-    }
-    Ok((who, village))
+    super::official_as(req, ctx, state, Role::Treasurer, "cash_treasurer_only").await
 }
 
 pub async fn cash(req: HttpRequest, state: State) -> HttpResponse {

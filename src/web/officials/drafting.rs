@@ -20,7 +20,6 @@ use crate::web::{api_error_page, blocking, error_page, normalise_amount, page, r
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use maud::{html, Markup};
-use sha2::{Digest, Sha256};
 
 /// The choices the new-request form offers: from the adopted budget of the year and the village's chart.
 struct Choices {
@@ -308,7 +307,7 @@ fn tax_basis(form: &Form) -> Option<TaxBasis> {
 }
 
 /// Whole rupiah the way people write them (`1.100.000`), or with sen (`1.100.000,50`).
-fn typed_amount(sen: i64) -> String {
+pub(super) fn typed_amount(sen: i64) -> String {
     let rupiah = (sen / 100).to_string();
     let mut grouped = String::new();
     for (i, c) in rupiah.chars().enumerate() {
@@ -534,24 +533,9 @@ fn truncate(s: &str) -> String {
     s.chars().take(30).collect()
 }
 
-/// The form's idempotency key (sending the form twice makes one request), or a fresh one when it has none. The
-/// request's hash is the form's content (every field but the CSRF token), so the same form sent again replays and a
-/// changed one under the same key is a conflict, as in the API.
+/// The form's idempotency key (see [`super::form_key`]).
 fn idempotency_key(form: &Form, who: &Principal, village_id: &str) -> IdempotencyKey {
-    // The console's keys are its own ("console-" and the form's), within the one rule for keys.
-    let key = match crate::domain::text::IdemKey::parse("idem", &format!("console-{}", form.trimmed("idem"))) {
-        Ok(k) if !form.trimmed("idem").is_empty() => k.into_string(),
-        _ => random_token(18),
-    };
-    let mut h = Sha256::new();
-    h.update(format!("POST /api/v1/villages/{village_id}/payments (console)\n").as_bytes());
-    for (name, value) in form.fields().filter(|(name, _)| *name != "csrf") {
-        h.update(name.as_bytes());
-        h.update(b"=");
-        h.update(value.trim().as_bytes());
-        h.update(b"\n");
-    }
-    IdempotencyKey { principal: who.id().to_string(), key, request_hash: hex::encode(h.finalize()) }
+    super::form_key(form, who, "console-", &format!("POST /api/v1/villages/{village_id}/payments (console)"))
 }
 
 /// The id of the request a draft wrote, or the one a replay answered with.
@@ -770,6 +754,7 @@ mod tests {
     fn proposed_amounts_are_written_as_people_type_them() {
         assert_eq!(typed_amount(110_000_000), "1.100.000");
         assert_eq!(typed_amount(15_050), "150,50");
+        assert_eq!(typed_amount(110_000_050), "1.100.000,50");
         assert_eq!(typed_amount(100), "1");
         assert_eq!(normalise_amount(&typed_amount(12_345_678_900)).as_deref(), Some("123456789"));
     }

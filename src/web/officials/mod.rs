@@ -19,12 +19,15 @@ pub use payment::{account, act, payment};
 pub use taxes::{create_deposit, new_deposit};
 
 use super::session::to_login;
-use super::{api_error_page, error_page, Ctx};
-use crate::http::auth::Principal;
+use super::{api_error_page, error_page, Ctx, Form};
+use crate::domain::roles::Role;
+use crate::http::auth::{random_token, Principal};
 use crate::http::{load_village, AppState};
 use crate::store::rows::VillageRow;
+use crate::store::IdempotencyKey;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
+use sha2::{Digest, Sha256};
 
 type State = web::Data<AppState>;
 
@@ -43,4 +46,36 @@ async fn official(req: &HttpRequest, ctx: &Ctx, state: &State) -> Result<(Princi
         Ok(v) => Ok((p, v)),
         Err(e) => Err(api_error_page(ctx, &e)),
     }
+}
+
+/// [`official`], who must hold `role` (the API's rule for the page); anyone else is told `refusal`.
+async fn official_as(
+    req: &HttpRequest,
+    ctx: &Ctx,
+    state: &State,
+    role: Role,
+    refusal: &'static str,
+) -> Result<(Principal, VillageRow), HttpResponse> {
+    let (who, village) = official(req, ctx, state).await?;
+    if who.role() != role {
+        return Err(error_page(ctx, StatusCode::FORBIDDEN, ctx.t("error_title"), ctx.t(refusal)));
+    }
+    Ok((who, village))
+}
+
+/// A console form's idempotency key (sending the form twice makes one write), or a fresh one when it has none:
+/// `prefix` and the form's `idem` (the console's keys are its own, within the one rule for keys). The request's hash
+/// is `endpoint` and the form's content (every field but the CSRF token), so the same form sent again replays and a
+/// changed one under the same key is a conflict, as in the API.
+fn form_key(form: &Form, who: &Principal, prefix: &str, endpoint: &str) -> IdempotencyKey {
+    let key = match crate::domain::text::IdemKey::parse("idem", &format!("{prefix}{}", form.trimmed("idem"))) {
+        Ok(k) if !form.trimmed("idem").is_empty() => k.into_string(),
+        _ => random_token(18),
+    };
+    let mut h = Sha256::new();
+    h.update(format!("{endpoint}\n").as_bytes());
+    for (name, value) in form.fields().filter(|(name, _)| *name != "csrf") {
+        h.update(format!("{name}={}\n", value.trim()).as_bytes());
+    }
+    IdempotencyKey { principal: who.id().to_string(), key, request_hash: hex::encode(h.finalize()) }
 }

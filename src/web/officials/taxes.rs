@@ -3,7 +3,7 @@
 //! (filled in with what is left) and its billing code, and the deposit (an SSP request) is drafted through the API's
 //! own path (`http::payments::draft_tax_deposit`), then goes through the chain on its own page like any request.
 
-use super::{official, State};
+use super::State;
 use crate::domain::money::{AmountInput, Money};
 use crate::domain::roles::Role;
 use crate::http::auth::{random_token, Principal};
@@ -13,22 +13,15 @@ use crate::store::rows::VillageRow;
 use crate::store::{IdempotencyKey, TaxOwed};
 use crate::web::layout::error_alert;
 use crate::web::session::{csrf_refused, to_login};
-use crate::web::{api_error_page, blocking, error_page, i18n, money, normalise_amount, page, redirect, Ctx, Form};
+use crate::web::{api_error_page, blocking, i18n, money, normalise_amount, page, redirect, Ctx, Form};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use maud::{html, Markup};
-use sha2::{Digest, Sha256};
 
 async fn owed(state: &State, village: &VillageRow) -> Result<Vec<TaxOwed>, ApiError> {
     let db = state.db.clone();
     let id = village.id.clone();
     blocking(move || db.taxes_owed(&id)).await
-}
-
-/// Rupiah as the form shows them to be typed back (`1.100.000` or `1.100.000,50`).
-fn typed(sen: i64) -> String {
-    let text = money(crate::web::i18n::Lang::Id, sen);
-    text.trim_start_matches("Rp").trim().trim_end_matches(",00").to_string()
 }
 
 fn deposit_form(ctx: &Ctx, form: &Form, taxes: &[TaxOwed], errors: &[String], api_error: Option<&ApiError>) -> Markup {
@@ -70,7 +63,7 @@ fn deposit_form(ctx: &Ctx, form: &Form, taxes: &[TaxOwed], errors: &[String], ap
                         div.row {
                             p { label for=(amount_name) { (ctx.t("deposit_amount")) " (Rp)" }
                                 input id=(amount_name) type="text" name=(amount_name) inputmode="decimal" autocomplete="off"
-                                    value=(if sent { form.get(&amount_name).to_string() } else if left > 0 { typed(left) } else { String::new() }); }
+                                    value=(if sent { form.get(&amount_name).to_string() } else if left > 0 { super::drafting::typed_amount(left) } else { String::new() }); }
                             p { label for=(billing_name) { (ctx.t("deposit_billing")) }
                                 input id=(billing_name) type="text" name=(billing_name) inputmode="numeric" maxlength="15"
                                     autocomplete="off" value=(form.get(&billing_name)); }
@@ -118,24 +111,11 @@ fn read_form(ctx: &Ctx, form: &Form, taxes: &[TaxOwed]) -> Result<TaxDepositRequ
 }
 
 fn idempotency_key(form: &Form, who: &Principal, village_id: &str) -> IdempotencyKey {
-    let key = match crate::domain::text::IdemKey::parse("idem", &format!("console-ssp-{}", form.trimmed("idem"))) {
-        Ok(k) if !form.trimmed("idem").is_empty() => k.into_string(),
-        _ => random_token(18),
-    };
-    let mut h = Sha256::new();
-    h.update(format!("POST /api/v1/villages/{village_id}/tax-deposits (console)\n").as_bytes());
-    for (name, value) in form.fields().filter(|(name, _)| *name != "csrf") {
-        h.update(format!("{name}={}\n", value.trim()).as_bytes());
-    }
-    IdempotencyKey { principal: who.id().to_string(), key, request_hash: hex::encode(h.finalize()) }
+    super::form_key(form, who, "console-ssp-", &format!("POST /api/v1/villages/{village_id}/tax-deposits (console)"))
 }
 
 async fn treasurer(req: &HttpRequest, ctx: &Ctx, state: &State) -> Result<(Principal, VillageRow), HttpResponse> {
-    let (who, village) = official(req, ctx, state).await?;
-    if who.role() != Role::Treasurer {
-        return Err(error_page(ctx, StatusCode::FORBIDDEN, ctx.t("error_title"), ctx.t("deposit_treasurer_only")));
-    }
-    Ok((who, village))
+    super::official_as(req, ctx, state, Role::Treasurer, "deposit_treasurer_only").await
 }
 
 pub async fn new_deposit(req: HttpRequest, state: State) -> HttpResponse {
@@ -181,14 +161,5 @@ pub async fn create_deposit(req: HttpRequest, state: State, body: web::Bytes) ->
             let status = StatusCode::from_u16(e.problem().status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
             again(status, &[], Some(&e))
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn what_is_left_is_offered_as_people_type_it() {
-        assert_eq!(super::typed(110_000_000), "1.100.000");
-        assert_eq!(super::typed(110_000_050), "1.100.000,50");
     }
 }
