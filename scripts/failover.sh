@@ -4,9 +4,14 @@
 # pg_createcluster and pg_basebackup. The service runs on a connection string that lists both hosts with
 # target_session_attrs=read-write; the load generator posts bank credits (each retried by the bank's rule: the same
 # body under the same Idempotency-Key); mid-run the primary's postmaster is killed with SIGKILL and the standby is
-# promoted. Then the books are checked (kasdesa-load's checks: every acknowledged posting present exactly once, no
+# promoted. The regency's reports meanwhile read the standby (`database_read_url`) while it is within its lag bound,
+# and the run counts how many it served. Then the books are checked (kasdesa-load's checks: every acknowledged posting present exactly once, no
 # posting nobody was told of, balances equal to their entries, every village's chain verifies), and the figures
 # printed: postings acknowledged, lost, doubled, seconds without a primary.
+#
+# BOUNCER=1 puts PgBouncer in transaction mode between the service and the pair (the service with
+# KASDESA_DATABASE_POOLED=true, PgBouncer on BOUNCER_PORT, default 6440, pointed at the primary); once the standby is
+# promoted PgBouncer is pointed at it and told to RELOAD, as a failover manager would do.
 #
 # Needs root (the clusters belong to the postgres user). Knobs: DURATION (s, default 30), KILL_AFTER (s, default
 # 12), VILLAGES (20), CLIENTS (8), PRIMARY_PORT (5433), STANDBY_PORT (5434). The clusters are dropped at the end
@@ -39,7 +44,12 @@ drop_clusters() {
     pg_dropcluster "$VERSION" "$c" >/dev/null 2>&1 || true
   done
 }
-cleanup() { [ "${KEEP:-0}" = 1 ] || drop_clusters; }
+BOUNCER_DIR="$OUT/pgbouncer"
+BP="${BOUNCER_PORT:-6440}"
+cleanup() {
+  if [ "${BOUNCER:-0}" = 1 ]; then bouncer_stop "$BOUNCER_DIR"; fi
+  [ "${KEEP:-0}" = 1 ] || drop_clusters
+}
 trap cleanup EXIT
 
 echo "== clusters: primary :$P, synchronous standby :$S (PostgreSQL $VERSION)"
@@ -75,7 +85,18 @@ psql -w -h 127.0.0.1 -p "$P" -U postgres -qc "CREATE DATABASE kasdesa_failover"
 sleep 1 # the database reaches the standby
 
 URL="postgresql://postgres@127.0.0.1:$P,127.0.0.1:$S/kasdesa_failover?target_session_attrs=read-write&connect_timeout=2"
-echo "== service on $URL"
+if [ "${BOUNCER:-0}" = 1 ]; then
+  . scripts/lib/pgbouncer.sh
+  bouncer_install
+  mkdir -p "$BOUNCER_DIR"
+  bouncer_config "$BOUNCER_DIR" "$BP" kasdesa_failover "$P" 4
+  bouncer_start "$BOUNCER_DIR" "$BP"
+  URL="postgresql://postgres@127.0.0.1:$BP/kasdesa_failover?connect_timeout=2"
+  export KASDESA_DATABASE_POOLED=true
+fi
+# The regency's realisation (part of the generator's reads) is read from the streaming standby while it keeps up.
+export KASDESA_DATABASE_READ_URL="postgresql://postgres@127.0.0.1:$S/kasdesa_failover?connect_timeout=2"
+echo "== service on $URL (the regency's reports on the standby :$S)"
 cargo build --release --quiet --bins -p kasdesa -p kasdesa-load
 
 # The killer: SIGKILL to the primary's postmaster (and so its backends), then the standby promoted; the time from the
@@ -88,15 +109,20 @@ cargo build --release --quiet --bins -p kasdesa -p kasdesa-load
   pkill -9 -f "/var/lib/postgresql/$VERSION/$PRIMARY" || true
   pg_ctlcluster --skip-systemctl-redirect "$VERSION" "$STANDBY" promote
   until [ "$(psql -w -h 127.0.0.1 -p "$S" -U postgres -Atc 'SELECT NOT pg_is_in_recovery()' 2>/dev/null)" = t ]; do sleep 0.05; done
+  if [ "${BOUNCER:-0}" = 1 ]; then
+    sed -i "s/port=$P /port=$S /" "$BOUNCER_DIR/pgbouncer.ini"
+    bouncer_admin "$BP" "RELOAD" >/dev/null
+  fi
   writable=$(date +%s.%N)
   awk -v a="$killed" -v b="$writable" 'BEGIN {printf "%.2f\n", b - a}' > "$OUT/unavailable_s"
-  echo "primary killed (pid $pid); the standby accepts writes after $(cat "$OUT/unavailable_s") s"
+  echo "primary killed (pid $pid); the standby accepts writes after $(cat "$OUT/unavailable_s") s" \
+    "$([ "${BOUNCER:-0}" = 1 ] && echo "(PgBouncer pointed at it)")"
 ) &
 killer=$!
 
 set +e
 target/release/kasdesa-load --spawn --label failover --villages "$VILLAGES" --clients "$CLIENTS" --duration "$DURATION" \
-  --mix credits --max-errors 1000000 --database-url "$URL" --json-out "$OUT/failover.json" | tee "$OUT/failover.txt"
+  --mix credit=85,read=15 --max-errors 1000000 --database-url "$URL" --json-out "$OUT/failover.json" | tee "$OUT/failover.txt"
 load_status=${PIPESTATUS[0]}
 set -e
 wait "$killer"
@@ -107,6 +133,7 @@ once=$(check acknowledged_exactly_once ok)
 problems=$(check acknowledged_exactly_once failed)
 chains=$(jq -r '[.checks.results[] | select(.name | startswith("hash_chain")) | .ok] | all' "$OUT/failover.json")
 errors=$(jq -r '.run.errors_total' "$OUT/failover.json")
+standby_reads=$(jq -r '.server.replica_reads_total // 0' "$OUT/failover.json")
 {
   echo "== failover figures"
   echo "postings acknowledged:       $acked"
@@ -117,7 +144,8 @@ errors=$(jq -r '.run.errors_total' "$OUT/failover.json")
     echo "lost or doubled:             $problems (listed in the generator's report above)"
   fi
   echo "every chain verifies:        $chains"
+  echo "reports read on the standby: $standby_reads (the regency realisation, while the standby kept up)"
   echo "seconds without a primary:   $(cat "$OUT/unavailable_s") (from the SIGKILL until the promoted standby takes writes)"
   echo "load generator:              $([ "$load_status" = 0 ] && echo PASS || echo FAIL)"
 } | tee "$OUT/summary.txt"
-[ "$load_status" = 0 ] && [ "$once" = true ] && [ "$chains" = true ]
+[ "$load_status" = 0 ] && [ "$once" = true ] && [ "$chains" = true ] && [ "$standby_reads" -gt 0 ]

@@ -32,16 +32,19 @@ impl RootSpanBuilder for RequestSpan {
     }
 }
 
+/// The database pools as the settings say (the service's, its standby reader's and the command line's).
+pub fn pool_options(settings: &Settings) -> PoolOptions {
+    PoolOptions {
+        max_connections: settings.pool_size,
+        connect_timeout: std::time::Duration::from_secs(settings.pool_timeout_secs.max(1)),
+        pooled: settings.database_pooled,
+    }
+}
+
 /// Connects the database (running migrations), loads or creates the signing keys (tokens, checkpoints), and creates the first
 /// administrator when the database has no users and `admin_password` is set.
 pub fn build_state(settings: Settings) -> anyhow::Result<Arc<AppState>> {
-    let db = Db::connect(
-        &settings.database_url,
-        &PoolOptions {
-            max_connections: settings.pool_size,
-            connect_timeout: std::time::Duration::from_secs(settings.pool_timeout_secs.max(1)),
-        },
-    )?;
+    let db = Db::connect(&settings.database_url, &pool_options(&settings))?;
     let secret = JwtKeys::load_or_create_secret(&settings.data_dir)?;
     let jwt = JwtKeys::new(&secret, &settings.jwt_issuer, &settings.jwt_audience, settings.token_ttl_secs);
     if let Some(password) = settings.admin_password.as_deref().filter(|p| !p.is_empty()) {
@@ -64,10 +67,7 @@ pub fn build_state(settings: Settings) -> anyhow::Result<Arc<AppState>> {
         "" => None,
         url => Some(Arc::new(crate::store::Replica::connect(
             url,
-            &PoolOptions {
-                max_connections: settings.pool_size,
-                connect_timeout: std::time::Duration::from_secs(settings.pool_timeout_secs.max(1)),
-            },
+            &pool_options(&settings),
             std::time::Duration::from_millis(settings.read_max_lag_ms),
         )?)),
     };

@@ -4,7 +4,7 @@ use crate::app::{build_state, init_tracing, run};
 use crate::config::Settings;
 use crate::domain::roles::Role;
 use crate::domain::text::{Password, Username};
-use crate::store::{Db, PoolOptions};
+use crate::store::Db;
 use clap::{Parser, Subcommand};
 use std::io::Read;
 use std::path::PathBuf;
@@ -76,11 +76,11 @@ pub fn main_entry() -> anyhow::Result<std::process::ExitCode> {
     match cli.command {
         Command::Serve => serve(settings)?,
         Command::Migrate => {
-            Db::connect(&settings.database_url, &PoolOptions::default())?;
+            Db::connect(&settings.database_url, &crate::app::pool_options(&settings))?;
             println!("migrations are up to date");
         }
         Command::User { action: UserAction::Create { username, role, village, regency } } => {
-            let db = Db::connect(&settings.database_url, &PoolOptions::default())?;
+            let db = Db::connect(&settings.database_url, &crate::app::pool_options(&settings))?;
             let role = Role::parse(&role).ok_or_else(|| anyhow::anyhow!("unknown role {role}"))?;
             let village_id = match village {
                 Some(v) => Some(resolve_village(&db, &v)?),
@@ -118,12 +118,12 @@ pub fn main_entry() -> anyhow::Result<std::process::ExitCode> {
                     .map_err(|e| anyhow::anyhow!("could not run pg_dump: {e}"))?;
                 anyhow::ensure!(status.success(), "pg_dump failed: {status}");
             } else {
-                Db::connect(&settings.database_url, &PoolOptions::default())?.backup_sqlite(&out)?;
+                Db::connect(&settings.database_url, &crate::app::pool_options(&settings))?.backup_sqlite(&out)?;
             }
             println!("backup written to {}", out.display());
         }
         Command::VerifyChain { village, checkpoints } => {
-            let db = Db::connect(&settings.database_url, &PoolOptions::default())?;
+            let db = Db::connect(&settings.database_url, &crate::app::pool_options(&settings))?;
             let id = resolve_village(&db, &village)?;
             let key = crate::anchor::AnchorKey::load_or_create(&settings.anchor_key_path())?.verifying();
             let supplied: Vec<crate::domain::anchor::Checkpoint> = match checkpoints {
@@ -142,7 +142,7 @@ pub fn main_entry() -> anyhow::Result<std::process::ExitCode> {
             }
         }
         Command::Checkpoint => {
-            let db = Db::connect(&settings.database_url, &PoolOptions::default())?;
+            let db = Db::connect(&settings.database_url, &crate::app::pool_options(&settings))?;
             let key = crate::anchor::AnchorKey::load_or_create(&settings.anchor_key_path())?;
             let cps = key.checkpoint(&db, None)?;
             println!("signed {} checkpoints with key {}", cps.len(), key.key_id());

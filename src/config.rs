@@ -49,6 +49,11 @@ pub struct Settings {
     pub database_read_url: String,
     /// How far behind (ms) the standby may be for the regency's reports to read it.
     pub read_max_lag_ms: u64,
+    /// The database URLs name a pooler in transaction mode (PgBouncer's `pool_mode = transaction`): each
+    /// transaction may run on another server session, so statements are not prepared by name and nothing is set
+    /// on a session (src/store/conn.rs).
+    #[serde(default)]
+    pub database_pooled: bool,
     pub pool_size: u32,
     /// How long a request waits for a database connection before answering 503.
     pub pool_timeout_secs: u64,
@@ -96,6 +101,7 @@ impl Default for Settings {
             database_url: String::new(),
             database_read_url: String::new(),
             read_max_lag_ms: 5000,
+            database_pooled: false,
             pool_size: 16,
             pool_timeout_secs: 5,
             token_ttl_secs: 3600,

@@ -338,6 +338,8 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
         Err(why) => checks.skip(checks::CHAIN_CLI, why),
     }
     let check_secs = started.elapsed().as_secs_f64();
+    // How many regency reports a standby served (`database_read_url`; 0 without one): scripts/failover.sh shows it.
+    let replica_reads = metric(&base_url, "kasdesa_replica_reads_total").await;
     let checks_peak = if peak_reset { spawned.as_ref().and_then(|s| s.peak_rss_kb()) } else { None };
 
     let busy = |cpu: Option<f64>| cpu.map_or(serde_json::Value::Null, |c| json!(stats::round3(c / run_secs)));
@@ -396,6 +398,7 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
                    "rss_timeline_mb": timeline.lock().unwrap_or_else(|e| e.into_inner()).iter()
                        .map(|(t, kb)| json!([t, mb(Some(*kb))])).collect::<Vec<_>>(),
                    "rss_growth_mb": rss_growth_mb(&timeline.lock().unwrap_or_else(|e| e.into_inner())),
+                   "replica_reads_total": replica_reads,
                    "cpu_s_run": server_cpu.map(stats::round3), "cpu_cores_busy_run": busy(server_cpu)})
         }),
         generator: json!({"cpu_s_run": gen_cpu.map(stats::round3), "cpu_cores_busy_run": busy(gen_cpu),
@@ -430,6 +433,12 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
 /// How much the server's memory grew over the run: the mean RSS of the last sixth of the samples less that of the
 /// first sixth (at least one sample each), in MB; none with fewer than two samples. A soak whose growth stays near
 /// zero holds no memory per request.
+/// One counter of the service's `/metrics` (open unless the service sets `metrics_token`); `None` if unreadable.
+async fn metric(base_url: &str, name: &str) -> Option<u64> {
+    let text = reqwest::get(format!("{base_url}/metrics")).await.ok()?.text().await.ok()?;
+    text.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+}
+
 fn rss_growth_mb(timeline: &[(u64, u64)]) -> Option<f64> {
     if timeline.len() < 2 {
         return None;

@@ -110,6 +110,23 @@ impl DbConn {
                     AnsiTransactionManager::begin_transaction_sql(s, "BEGIN IMMEDIATE")?;
                 }
             }
+            if DEFERRED.get() {
+                if let DbConn::Pg(pg) = self {
+                    // Inside `with_deferred_commits`: this transaction's commit does not wait for the disk. The
+                    // setting is the transaction's own (`SET LOCAL`), sent with the BEGIN in one round trip.
+                    AnsiTransactionManager::begin_transaction_sql(pg, "BEGIN; SET LOCAL synchronous_commit = off")?;
+                    return match f(self) {
+                        Ok(v) => {
+                            <DbConn as Connection>::TransactionManager::commit_transaction(self)?;
+                            Ok(v)
+                        }
+                        Err(e) => {
+                            <DbConn as Connection>::TransactionManager::rollback_transaction(self)?;
+                            Err(e)
+                        }
+                    };
+                }
+            }
             self.transaction(|c| f(c))
         })
     }
@@ -295,29 +312,33 @@ fn sqlite_write_posting(c: &mut diesel::SqliteConnection, rows: &PostingRows<'_>
     Ok(())
 }
 
-/// Runs `f` (several write transactions) on a PostgreSQL connection whose commits do not each wait for the disk
-/// (`synchronous_commit = off`, for this connection and these writes only), and restores the durable default after
-/// it, whatever happens: a connection that cannot be restored is marked broken, so the pool never hands it to
-/// another write. Durability comes from the caller's next durable commit (see `Db::post_credits`). On SQLite, `f`
-/// runs as it is.
+thread_local! {
+    /// Set while `with_deferred_commits` runs on this thread: `write_txn` then opens PostgreSQL transactions whose
+    /// commit does not wait for the disk.
+    static DEFERRED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` (several write transactions) so that on PostgreSQL their commits do not each wait for the disk: each
+/// transaction `write_txn` opens meanwhile says `SET LOCAL synchronous_commit = off`, which lasts for that
+/// transaction only, so nothing is left on the session (a pooler in transaction mode may give the next transaction
+/// another server session, and this one to another client). Durability comes from the caller's next durable commit
+/// (see `Db::post_credits`). On SQLite, `f` runs as it is.
 pub(super) fn with_deferred_commits<T>(
     c: &mut DbConn,
     f: impl FnOnce(&mut DbConn) -> Result<T, StoreError>,
 ) -> Result<T, StoreError> {
-    use diesel::connection::{Connection, SimpleConnection, TransactionManager};
     if !matches!(c, DbConn::Pg(_)) {
         return f(c);
     }
-    c.batch_execute("SET synchronous_commit = off")?;
-    let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(c)));
-    if c.batch_execute("RESET synchronous_commit").is_err() {
-        <DbConn as Connection>::TransactionManager::transaction_manager_status_mut(c).set_in_error();
-        if let Ok(Ok(_)) = out {
-            return Err(StoreError::Unavailable("the connection was lost after the batch".into()));
+    /// Clears the mark however `f` ends, a panic included.
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            DEFERRED.set(false);
         }
     }
-    match out {
-        Ok(out) => out,
-        Err(panic) => std::panic::resume_unwind(panic),
-    }
+    assert!(!DEFERRED.get(), "deferred commits do not nest");
+    DEFERRED.set(true);
+    let _reset = Reset;
+    f(c)
 }

@@ -33,11 +33,24 @@ pub enum Backend {
 
 impl DbConn {
     /// Opens one connection of the given backend with its session settings.
-    pub fn open(backend: Backend, target: &str) -> Result<DbConn, diesel::ConnectionError> {
+    ///
+    /// `pooled`: the PostgreSQL URL is a pooler in transaction mode (PgBouncer's `pool_mode = transaction`), which
+    /// hands each transaction, and each statement outside one, to whichever server session is free. A statement
+    /// prepared by name on one session is then missing on the next ("prepared statement … does not exist"), and a
+    /// setting made on a session stays with that server session for other clients. So diesel's statement cache is
+    /// off (every statement is sent unnamed, parsed and planned each time: the price of the pooler) and
+    /// `PG_SESSION` is not sent. Nothing else in the store keeps session state: the batch's deferred commits are
+    /// `SET LOCAL` inside each transaction (`backend::with_deferred_commits`) and the migrations' lock is a
+    /// transaction's (`Db::migrate`).
+    pub fn open(backend: Backend, target: &str, pooled: bool) -> Result<DbConn, diesel::ConnectionError> {
         let conn = match backend {
             Backend::Pg => {
                 let mut c = PgConnection::establish(target)?;
-                c.batch_execute(PG_SESSION).map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                if pooled {
+                    c.set_prepared_statement_cache_size(diesel::connection::CacheSize::Disabled);
+                } else {
+                    c.batch_execute(PG_SESSION).map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                }
                 DbConn::Pg(c)
             }
             Backend::Sqlite => {
@@ -64,6 +77,7 @@ impl DbConn {
 pub struct Manager {
     pub backend: Backend,
     pub target: String,
+    pub pooled: bool,
 }
 
 impl ManageConnection for Manager {
@@ -71,7 +85,7 @@ impl ManageConnection for Manager {
     type Error = r2d2::Error;
 
     fn connect(&self) -> Result<DbConn, r2d2::Error> {
-        DbConn::open(self.backend, &self.target).map_err(r2d2::Error::ConnectionError)
+        DbConn::open(self.backend, &self.target, self.pooled).map_err(r2d2::Error::ConnectionError)
     }
 
     fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {

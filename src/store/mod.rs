@@ -67,11 +67,13 @@ pub enum Db {
 pub struct PoolOptions {
     pub max_connections: u32,
     pub connect_timeout: Duration,
+    /// The URL names a pooler in transaction mode (`database_pooled`): see `DbConn::open`.
+    pub pooled: bool,
 }
 
 impl Default for PoolOptions {
     fn default() -> Self {
-        PoolOptions { max_connections: 16, connect_timeout: Duration::from_secs(5) }
+        PoolOptions { max_connections: 16, connect_timeout: Duration::from_secs(5), pooled: false }
     }
 }
 
@@ -128,11 +130,11 @@ impl Db {
                 .max_size(size)
                 .test_on_check_out(false)
                 .connection_timeout(opts.connect_timeout)
-                .build(Manager { backend, target: target.to_string() })
+                .build(Manager { backend, target: target.to_string(), pooled: opts.pooled })
         };
         let db = if let Some(path) = sqlite_path(url) {
             private_sqlite_files(std::path::Path::new(path))?;
-            let writer = DbConn::open(Backend::Sqlite, path)?;
+            let writer = DbConn::open(Backend::Sqlite, path, false)?;
             let write = std::sync::Arc::new(group_commit::GroupWriter::new(writer));
             Db::Sqlite { write, read: pool(Backend::Sqlite, path, opts.max_connections.max(2))? }
         } else if is_postgres_url(url) {
@@ -165,11 +167,14 @@ impl Db {
             Db::Pg(pool) => {
                 let mut c = pool.get()?;
                 let DbConn::Pg(pg) = &mut *c else { unreachable!("the PostgreSQL pool holds PostgreSQL connections") };
-                // Several instances starting at once must not run the migrations twice.
-                pg.batch_execute("SELECT pg_advisory_lock(727274)")?;
-                let r = pg.run_pending_migrations(PG_MIGRATIONS).map(|_| ()).map_err(|e| anyhow::anyhow!("{e}"));
-                pg.batch_execute("SELECT pg_advisory_unlock(727274)")?;
-                r?;
+                // Several instances starting at once must not run the migrations twice: the lock is the
+                // transaction's (released by its end, whatever happens), so it also holds through a pooler in
+                // transaction mode, where a session's lock could stay behind on a server session. Each migration is
+                // a savepoint of this transaction: all of them land, or none.
+                pg.transaction(|pg| -> anyhow::Result<()> {
+                    pg.batch_execute("SELECT pg_advisory_xact_lock(727274)")?;
+                    pg.run_pending_migrations(PG_MIGRATIONS).map(|_| ()).map_err(|e| anyhow::anyhow!("{e}"))
+                })?;
             }
         }
         Ok(())

@@ -89,7 +89,11 @@ impl Db {
             .connection_timeout(opts.connect_timeout)
             // Built lazily: a standby that is down at start-up is a fallback to the primary, not a failed start.
             .min_idle(Some(0))
-            .build_unchecked(super::conn::Manager { backend: super::Backend::Pg, target: url.to_string() });
+            .build_unchecked(super::conn::Manager {
+                backend: super::Backend::Pg,
+                target: url.to_string(),
+                pooled: opts.pooled,
+            });
         Ok(Db::Pg(pool))
     }
 }

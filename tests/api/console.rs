@@ -276,6 +276,46 @@ async fn a_pasted_payee_list_drafts_one_request_of_many_receipts() {
     assert_eq!(status, 422);
     assert!(page.contains("Daftar penerima, baris 1"), "{page}");
     assert!(page.contains("Ahmad; 002; ; 1.500.000"), "the pasted list is kept");
+
+    // Returned, it is corrected on its own form: the list shows each payee where it stands.
+    app.act(&v.implementer, &id, "submit", None).await.assert_status(200);
+    app.act(&v.secretary, &id, "return", Some("rekening Siti salah")).await.assert_status(200);
+    let (status, form) = app.page(&v.implementer, &format!("/console/payments/{id}/edit")).await;
+    assert_eq!(status, 200, "{form}");
+    assert!(form.contains("rekening Siti salah"), "the note that returned it");
+    let shown = "Ahmad; 002; 1234567890; 1.500.000\nSiti; 002; 9876543210; 1.250.000,50; 012345678901000";
+    assert!(form.contains(shown), "the list as the implementer pasted it: {form}");
+    assert!(!form.contains("name=\"payee_name\""), "no single payee's fields");
+    let csrf = csrf_of(&form);
+    let corrected = shown.replace("9876543210", "9876543299");
+    let fields = [
+        ("csrf", csrf.as_str()),
+        ("description", "Upah harian Oktober"),
+        ("fiscal_year", "2026"),
+        ("activity_code", "02.03.10"),
+        ("l0_account", "5.2.1.07"),
+        ("l0_source", "DDS"),
+        ("payees_csv", corrected.as_str()),
+    ];
+    let (status, url, page) =
+        console_post(&app, &v.implementer, &format!("/console/payments/{id}/edit"), &fields).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(url.contains("done=edit"), "{url}");
+    let edited = app.payment(&v, &id).await;
+    assert_eq!(edited["status"], "draft");
+    let receipts = edited["receipts"].as_array().unwrap();
+    assert_eq!(receipts[1]["payee"]["account_number"], "9876543299", "{edited}");
+    assert_eq!(
+        (receipts[0]["number"].clone(), edited["net"].clone()),
+        (p["receipts"][0]["number"].clone(), p["net"].clone())
+    );
+    // A list of another length is the API's refusal, said on the form with the list kept.
+    let one = "Ahmad; 002; 1234567890; 1.500.000";
+    let mut fields = fields;
+    fields[6] = ("payees_csv", one);
+    let (status, _, page) = console_post(&app, &v.implementer, &format!("/console/payments/{id}/edit"), &fields).await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains(one));
 }
 
 #[tokio::test]

@@ -605,6 +605,38 @@ test('the village year in the console: a pasted payee list, a cash payment and t
   assert.equal(await statusOf(fix.page), 'draft');
   const corrected = await ok('GET', `/api/v1/payments/${returned.id}`, { token: v.tokens.implementer });
   assert.equal(corrected.gross, '5500000.00');
+
+  // A returned request of many payees: its list, filled in, where one account number is corrected.
+  const crew = await ok('POST', `/api/v1/villages/${v.id}/payments`, {
+    token: v.tokens.implementer, key: key('crew'),
+    body: { activity_code: '02.03.10', description: 'Upah harian pekerja jalan, minggu 1', fiscal_year: YEAR,
+      receipts: [
+        { payee: { name: 'Ahmad', bank_code: '002', account_number: '1234567890' },
+          lines: [{ account_code: '5.2.1.07', source: 'DDS', amount: '1500000.00', withholdings: [] }] },
+        { payee: { name: 'Siti Aminah', bank_code: '002', account_number: '9876543210' },
+          lines: [{ account_code: '5.2.1.07', source: 'DDS', amount: '1250000.00', withholdings: [] }] },
+        { payee: { name: 'Yohanes', bank_code: '009', account_number: '5550001112' },
+          lines: [{ account_code: '5.2.1.07', source: 'DDS', amount: '1250000.00', withholdings: [] }] },
+      ] },
+  });
+  await ok('POST', `/api/v1/payments/${crew.id}/submit`, { token: v.tokens.implementer });
+  await ok('POST', `/api/v1/payments/${crew.id}/return`, { token: v.tokens.secretary, body: { note: 'Rekening Siti Aminah salah satu angka' } });
+  await fix.page.goto(`${base}/console/payments/${crew.id}`);
+  await fix.page.click('#edit-request');
+  const list = fix.page.locator('#payees_csv');
+  const typed = await list.inputValue();
+  assert.match(typed, /^Ahmad; 002; 1234567890; 1\.500\.000\nSiti Aminah; 002; 9876543210; 1\.250\.000\n/, typed);
+  await list.fill(typed.replace('9876543210', '9876543219'));
+  const crewWidth = await fix.page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(crewWidth <= 360, `the list's form is ${crewWidth} px wide on a phone`);
+  await shot(fix.page, '25-edit-many-payees-phone');
+  await Promise.all([
+    fix.page.waitForURL(/done=edit$/),
+    fix.page.getByRole('button', { name: 'Simpan perubahan', exact: true }).click(),
+  ]);
+  const recrewed = await ok('GET', `/api/v1/payments/${crew.id}`, { token: v.tokens.implementer });
+  assert.equal(recrewed.receipts[1].payee.account_number, '9876543219');
+  assert.equal(recrewed.status, 'draft');
   await fix.context.close();
 
   // The treasurer records the village hall's rent, received in cash, on a phone.

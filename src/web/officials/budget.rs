@@ -239,6 +239,7 @@ fn editor(ctx: &Ctx, form: &Form, ed: Editor<'_>, errors: &[String], api_error: 
     let Editor { budget, mode, accounts, year } = ed;
     let Some(s) = &ctx.session else { return html! {} };
     let rows = rows_of(form, budget);
+    let first_blank = rows.iter().position(|r| r.iter().all(String::is_empty)).unwrap_or(rows.len());
     let sources: Vec<&str> = SOURCES.iter().map(|(s, _)| *s).collect();
     html! {
         h1 { (ctx.t(if mode == Editing::Draft { "budget_edit_title" } else { "budget_revise_title" })) " " (year) }
@@ -263,9 +264,22 @@ fn editor(ctx: &Ctx, form: &Form, ed: Editor<'_>, errors: &[String], api_error: 
                 p { label for="note" { (ctx.t("budget_revision_note")) }
                     input #note type="text" name="note" maxlength="500" value=(form.get("note")) required; }
             }
+            // One folded line per budget line, its summary what it says (account, kegiatan, source, ceiling): a
+            // budget of some tens of lines is a screen or two on a phone, and a tap opens the line to edit it. All
+            // are open when the form came back with a mistake, and the first empty one is open for a new line.
             @for (i, r) in rows.iter().enumerate() {
-                fieldset.line {
-                    legend { (ctx.t("line_n")) " " (i + 1) }
+                @let filled = r.iter().any(|x| !x.is_empty());
+                @let name = accounts.iter().find(|(code, _)| *code == r[0]).map(|(_, n)| n.as_str());
+                details.line open[!errors.is_empty() || api_error.is_some() || (!filled && i == first_blank)] {
+                    summary {
+                        strong { (ctx.t("line_n")) " " (i + 1) }
+                        @if filled {
+                            " " (r[0]) @if let Some(n) = name { " " (n) }
+                            " · " (r[1]) " · " (r[3]) " · " span.amount { "Rp\u{a0}" (r[4]) }
+                        } @else {
+                            " " (ctx.t("budget_blank_line"))
+                        }
+                    }
                     div.row {
                         p { label for={"b" (i) "_account"} { (ctx.t("col_account")) }
                             select id={"b" (i) "_account"} name={"b" (i) "_account"} {

@@ -122,8 +122,14 @@ fn request_form(
             input type="hidden" name="csrf" value=(s.csrf);
             input type="hidden" name="idem" value=(idem);
             (request_fieldset(ctx, form, ch, year))
-            @if editing.is_some() {
+            @if editing.is_some() && form.trimmed("payees_csv").is_empty() {
                 (payee_fields(ctx, form))
+            } @else if editing.is_some() {
+                // A request of many payees keeps them: its list is corrected in place.
+                fieldset {
+                    legend { (ctx.t("payees_csv")) }
+                    (payee_list(ctx, form))
+                }
             } @else {
                 (payee_fieldset(ctx, form))
             }
@@ -195,12 +201,19 @@ fn payee_block(ctx: &Ctx, form: &Form, with_list: bool) -> Markup {
             @if with_list {
                 details open[!form.trimmed("payees_csv").is_empty()] {
                     summary { (ctx.t("payees_csv")) }
-                    p.hint #payees-help { (ctx.t("payees_csv_help")) }
-                    textarea #payees_csv name="payees_csv" rows="6" aria-describedby="payees-help"
-                        placeholder="Ahmad; 002; 1234567890; 1.500.000" { (v("payees_csv")) }
+                    (payee_list(ctx, form))
                 }
             }
         }
+    }
+}
+
+/// The pasted payee list's help and text area.
+fn payee_list(ctx: &Ctx, form: &Form) -> Markup {
+    html! {
+        p.hint #payees-help { (ctx.t("payees_csv_help")) }
+        textarea #payees_csv name="payees_csv" rows="6" aria-describedby="payees-help"
+            placeholder="Ahmad; 002; 1234567890; 1.500.000" { (form.get("payees_csv")) }
     }
 }
 
@@ -618,13 +631,16 @@ pub async fn create_payment(req: HttpRequest, state: State, body: web::Bytes) ->
 }
 
 /// The form of a draft or returned request, filled with what it asks for: a request of one payee with up to
-/// `FORM_LINES` lines of up to `FORM_TAXES` withholdings each (any other is corrected through the API, or cancelled
-/// and drafted again).
+/// `FORM_LINES` lines of up to `FORM_TAXES` withholdings each, or one of many payees in the pasted list's shape
+/// (`pasted_list_form`); any other is corrected through the API, or cancelled and drafted again.
 fn filled_form(rec: &PaymentRecord) -> Option<Form> {
     let p = &rec.payment;
+    if !rec.receipts.is_empty() {
+        return pasted_list_form(rec);
+    }
     let too_many_taxes =
         rec.lines.iter().any(|l| rec.withholdings.iter().filter(|w| w.line_no == l.line_no).count() > FORM_TAXES);
-    if !rec.receipts.is_empty() || rec.lines.len() > FORM_LINES || too_many_taxes {
+    if rec.lines.len() > FORM_LINES || too_many_taxes {
         return None;
     }
     let mut form = Form::parse(b"")
@@ -649,6 +665,50 @@ fn filled_form(rec: &PaymentRecord) -> Option<Form> {
         }
     }
     Some(form)
+}
+
+/// A request of many payees as the pasted list would write it: one line per receipt, every line on one budget
+/// account and source, no withholdings (what the drafting form's list makes). The list shows one payee a line
+/// (`name; bank code; account number; amount; NPWP`), in receipt order, so the implementer corrects a name, an
+/// account or an amount where it stands; the API keeps the number of receipts (and so each kuitansi number).
+fn pasted_list_form(rec: &PaymentRecord) -> Option<Form> {
+    let p = &rec.payment;
+    let first = rec.lines.first()?;
+    let shaped = rec.lines.len() == rec.receipts.len()
+        && rec.withholdings.is_empty()
+        && rec.lines.iter().all(|l| l.account_code == first.account_code && l.source == first.source)
+        && rec.receipts.iter().all(|r| rec.lines.iter().filter(|l| l.receipt_no == r.receipt_no).count() == 1);
+    if !shaped {
+        return None;
+    }
+    let mut receipts: Vec<_> = rec.receipts.iter().collect();
+    receipts.sort_by_key(|r| r.receipt_no);
+    let list: Vec<String> = receipts
+        .iter()
+        .map(|r| {
+            let amount = rec.lines.iter().find(|l| l.receipt_no == r.receipt_no).map_or(0, |l| l.amount);
+            let mut row = format!(
+                "{}; {}; {}; {}",
+                r.payee_name,
+                r.payee_bank_code,
+                r.payee_account_number,
+                typed_amount(amount)
+            );
+            if let Some(npwp) = r.payee_npwp.as_deref() {
+                row.push_str(&format!("; {npwp}"));
+            }
+            row
+        })
+        .collect();
+    Some(
+        Form::parse(b"")
+            .with("description", &p.description)
+            .with("fiscal_year", &p.fiscal_year.to_string())
+            .with("activity_code", p.activity_code.as_deref().unwrap_or_default())
+            .with("l0_account", &first.account_code)
+            .with("l0_source", first.source.as_deref().unwrap_or_default())
+            .with("payees_csv", &list.join("\n")),
+    )
 }
 
 /// The request to correct, if the caller may edit it here; else the page that says why.
