@@ -34,6 +34,14 @@ impl Failure {
     pub fn is_transport(&self) -> bool {
         matches!(self, Failure::Transport(_))
     }
+
+    /// The HTTP status of a refusal, if the service answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Failure::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for Failure {

@@ -295,6 +295,11 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
         t.await.map_err(|e| anyhow::anyhow!("a client panicked: {e}"))?;
     }
     let run_secs = started.elapsed().as_secs_f64();
+    // The bank tries again what got no answer (after the run: not counted in its figures).
+    let (late, unknown) = run.resolve_unanswered().await;
+    if late + unknown > 0 {
+        eprintln!("kasdesa-load: {late} unanswered bank requests answered when tried again after the run, {unknown} still unanswered");
+    }
     // Share of all the machine's CPUs busy during the run (service, database, generator, anything else).
     let system_busy = match (system0, util::system_cpu_ticks()) {
         (Some((b0, i0)), Some((b1, i1))) if (b1 + i1) > (b0 + i0) => {

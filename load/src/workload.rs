@@ -118,6 +118,19 @@ pub struct Run {
     pub interval: Option<Duration>,
     started: AtomicU64,
     examples: Mutex<Vec<String>>,
+    /// Bank POSTs whose every try got `503` or no answer: their outcome is not known, so the bank tries them again
+    /// after the run (`resolve_unanswered`), as a bank keeps retrying until it has an answer.
+    unanswered: Mutex<Vec<Unanswered>>,
+}
+
+/// A bank POST with no answer yet, and where its posting is in the answer.
+struct Unanswered {
+    village: usize,
+    op: &'static str,
+    path: String,
+    key: String,
+    body: Value,
+    posting: fn(&Value) -> Value,
 }
 
 pub fn load(c: &AtomicU64) -> u64 {
@@ -176,7 +189,51 @@ impl Run {
             interval,
             started: AtomicU64::new(0),
             examples: Mutex::new(Vec::new()),
+            unanswered: Mutex::new(Vec::new()),
         }
+    }
+
+    /// After the run, before the books are checked: every bank POST still without an answer is sent again under
+    /// its key until it gets one (bounded), and a posting it acknowledges is recorded. What stays unanswered is
+    /// counted as an unknown outcome of its village (it may or may not have posted). Returns (answered, unknown).
+    pub async fn resolve_unanswered(&self) -> (u64, u64) {
+        let pending = std::mem::take(&mut *self.unanswered.lock().expect("unanswered lock"));
+        let (mut answered, mut unknown) = (0, 0);
+        for u in pending {
+            let v = &self.world.villages[u.village];
+            let mut outcome = None;
+            for _ in 0..20 {
+                match self.api.bank_post(&self.rec, u.op, &u.path, &self.world.bank, &u.key, &u.body).await {
+                    Ok(r) => {
+                        outcome = Some(Some(r));
+                        break;
+                    }
+                    Err(f) if f.is_transport() || f.status() == Some(503) => {
+                        tokio::time::sleep(Duration::from_millis(500)).await
+                    }
+                    // A definite refusal: nothing was posted.
+                    Err(_) => {
+                        outcome = Some(None);
+                        break;
+                    }
+                }
+            }
+            match outcome {
+                Some(Some(r)) => {
+                    answered += 1;
+                    if self.record_posting(v, &(u.posting)(&r.body)).is_err() {
+                        self.example(format!("{} {}: the late answer holds no posting", u.op, u.path));
+                    }
+                }
+                Some(None) => answered += 1,
+                None => {
+                    unknown += 1;
+                    v.book.lock().expect("book lock").unknown += 1;
+                    inc(&self.c.unknown_outcomes);
+                }
+            }
+        }
+        (answered, unknown)
     }
 
     /// The first few failures, with detail, for the report.
@@ -292,6 +349,7 @@ async fn maybe_replay(run: &Run, rng: &mut Rng, op: &'static str, path: &str, ke
 }
 
 /// A bank POST that posts a transaction: retried on no answer; the posting is recorded when acknowledged.
+#[allow(clippy::too_many_arguments)]
 async fn bank_posting(
     run: &Run,
     rng: &mut Rng,
@@ -300,12 +358,29 @@ async fn bank_posting(
     replay_op: &'static str,
     path: &str,
     body: &Value,
+    // Where the posting is in the answer, for a POST the bank tries again after the run if it got no answer (a
+    // credit); `None` counts such a POST as an unknown outcome at once (a transfer's result, whose request the
+    // scenario follows no further).
+    posting: Option<fn(&Value) -> Value>,
 ) -> StepResult<Resp> {
     let key = uuid::Uuid::new_v4().to_string();
     let r = match run.api.bank_post(&run.rec, op, path, &run.world.bank, &key, body).await {
         Ok(r) => r,
         Err(f) => {
-            if f.is_transport() {
+            // No answer, or `503` (the service could not tell whether its commit landed: a connection lost at
+            // COMMIT): the outcome is unknown until the bank tries again under the same key.
+            let unknown = f.is_transport() || f.status() == Some(503);
+            if let (true, Some(posting)) = (unknown, posting) {
+                let village = run.world.villages.iter().position(|w| std::ptr::eq(w, v)).expect("a world village");
+                run.unanswered.lock().expect("unanswered lock").push(Unanswered {
+                    village,
+                    op,
+                    path: path.to_string(),
+                    key,
+                    body: body.clone(),
+                    posting,
+                });
+            } else if unknown {
                 v.book.lock().expect("book lock").unknown += 1;
                 inc(&run.c.unknown_outcomes);
             }
@@ -324,7 +399,8 @@ async fn credit(run: &Run, rng: &mut Rng) -> StepResult<()> {
     let body = json!({"village_id": v.id, "amount": fmt_sen(amount), "source": source,
                       "bank_reference": run.world.next_reference("CR"), "value_date": run.world.value_date(),
                       "description": "Transfer masuk ke rekening kas desa"});
-    let r = bank_posting(run, rng, v, "credit", "credit (replay)", "/api/v1/bank/credits", &body).await?;
+    let r = bank_posting(run, rng, v, "credit", "credit (replay)", "/api/v1/bank/credits", &body, Some(|b| b.clone()))
+        .await?;
     run.record_posting(v, &r.body).map_err(|f| ("credit", f))?;
     inc(&run.c.credits);
     Ok(())
@@ -426,7 +502,7 @@ async fn settle(
         body["ntpns"] = n;
     }
     let path = format!("/api/v1/bank/transfers/{transfer}/result");
-    let r = bank_posting(run, rng, v, "bank result", "bank result (replay)", &path, &body).await?;
+    let r = bank_posting(run, rng, v, "bank result", "bank result (replay)", &path, &body, None).await?;
     let expected = if last { "paid" } else { "released" };
     if r.body["payment_status"] != expected || !r.body["transaction"].is_object() {
         return Err((

@@ -7,8 +7,8 @@ bouncer_install() {
     echo "== installing pgbouncer (Debian's package)"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer >/dev/null
   fi
-  BOUNCER="$(command -v pgbouncer || echo /usr/sbin/pgbouncer)"
-  "$BOUNCER" --version | head -n 1
+  PGBOUNCER_BIN="$(command -v pgbouncer || echo /usr/sbin/pgbouncer)"
+  "$PGBOUNCER_BIN" --version | head -n 1
 }
 
 # bouncer_config DIR LISTEN_PORT DATABASE SERVER_PORT POOL_SIZE: writes DIR/pgbouncer.ini (transaction mode,
@@ -38,11 +38,15 @@ INI
 # waits until it answers.
 bouncer_start() {
   local dir="$1" port="$2"
+  if pg_isready -h 127.0.0.1 -p "$port" -q; then
+    echo "something already answers on 127.0.0.1:$port (an earlier PgBouncer?): not starting another" >&2
+    return 1
+  fi
   if [ "$(id -u)" = 0 ]; then
     chown -R postgres: "$dir"
-    "$BOUNCER" -d -u postgres "$dir/pgbouncer.ini"
+    "$PGBOUNCER_BIN" -d -u postgres "$dir/pgbouncer.ini"
   else
-    "$BOUNCER" -d "$dir/pgbouncer.ini"
+    "$PGBOUNCER_BIN" -d "$dir/pgbouncer.ini"
   fi
   for _ in $(seq 1 50); do pg_isready -h 127.0.0.1 -p "$port" -q && break; sleep 0.1; done
   pg_isready -h 127.0.0.1 -p "$port"
