@@ -275,7 +275,8 @@ fn editor(ctx: &Ctx, form: &Form, ed: Editor<'_>, errors: &[String], api_error: 
                         strong { (ctx.t("line_n")) " " (i + 1) }
                         @if filled {
                             " " (r[0]) @if let Some(n) = name { " " (n) }
-                            " · " (r[1]) " · " (r[3]) " · " span.amount { "Rp\u{a0}" (r[4]) }
+                            @if !r[1].is_empty() { " · " (r[1]) }
+                            " · " (r[3]) " · " span.amount { "Rp\u{a0}" (r[4]) }
                         } @else {
                             " " (ctx.t("budget_blank_line"))
                         }
