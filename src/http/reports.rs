@@ -38,7 +38,8 @@ pub struct ReportQuery {
     pub account: Option<String>,
     /// For anomalies: the date deadlines are judged at (default today, or the year's end if earlier).
     pub as_of: Option<NaiveDate>,
-    /// `json` (default), `csv` or `xlsx`.
+    /// `json` (default), `csv`, `csv-excel` (for Excel in Indonesian: `;`, decimal commas, UTF-8 BOM), `xlsx` or
+    /// `pdf`.
     pub format: Option<String>,
 }
 
@@ -46,6 +47,8 @@ pub struct ReportQuery {
 pub enum Format {
     Json,
     Csv,
+    /// The CSV for a spreadsheet in an Indonesian locale (`reports::table::CsvDialect::Excel`).
+    CsvExcel,
     Xlsx,
     Pdf,
 }
@@ -55,9 +58,10 @@ impl ReportQuery {
         match self.format.as_deref().unwrap_or("json") {
             "json" => Ok(Format::Json),
             "csv" => Ok(Format::Csv),
+            "csv-excel" => Ok(Format::CsvExcel),
             "xlsx" => Ok(Format::Xlsx),
             "pdf" => Ok(Format::Pdf),
-            _ => Err(ApiError::validation("format must be json, csv, xlsx or pdf")),
+            _ => Err(ApiError::validation("format must be json, csv, csv-excel, xlsx or pdf")),
         }
     }
 
@@ -91,6 +95,10 @@ pub fn respond(
             .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
             .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}.csv\"")))
             .body(report.to_csv()),
+        Format::CsvExcel => HttpResponse::Ok()
+            .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
+            .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}-excel.csv\"")))
+            .body(report.to_csv_as(crate::reports::table::CsvDialect::Excel)),
         Format::Xlsx => {
             let bytes = report.to_xlsx().map_err(|e| {
                 tracing::error!(error = %e, "writing XLSX failed");

@@ -59,14 +59,20 @@ impl Cell {
         }
     }
 
-    fn csv(&self) -> String {
+    fn csv(&self, dialect: CsvDialect) -> String {
+        // Amounts and percentages without grouping, so a spreadsheet reads them as numbers; the Excel dialect
+        // writes their decimal comma.
+        let number = |text: String| match dialect {
+            CsvDialect::Machine => text,
+            CsvDialect::Excel => text.replace('.', ","),
+        };
         match self {
             Cell::Empty => String::new(),
             Cell::Text(s) => csv_text(s),
             Cell::Int(i) => i.to_string(),
-            Cell::Money(m) => Amount(*m).to_string(),
+            Cell::Money(m) => number(Amount(*m).to_string()),
             Cell::Date(d) => d.format("%Y-%m-%d").to_string(),
-            Cell::Percent(p) => p.map_or(String::new(), |p| p.to_string()),
+            Cell::Percent(p) => p.map_or(String::new(), |p| number(p.to_string())),
         }
     }
 }
@@ -134,10 +140,20 @@ impl Report {
         Value::Object(m)
     }
 
+    /// The CSV for machines: comma-separated, amounts with a decimal point, as the API's JSON writes them.
     pub fn to_csv(&self) -> String {
+        self.to_csv_as(CsvDialect::Machine)
+    }
+
+    pub fn to_csv_as(&self, dialect: CsvDialect) -> String {
+        let sep = dialect.separator();
         let mut out = String::new();
+        if dialect == CsvDialect::Excel {
+            // The byte order mark: without it Excel reads the file in the machine's code page, not UTF-8.
+            out.push('\u{feff}');
+        }
         let line = |out: &mut String, fields: Vec<String>| {
-            out.push_str(&fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
+            out.push_str(&fields.iter().map(|f| csv_field(f, sep)).collect::<Vec<_>>().join(&sep.to_string()));
             out.push_str("\r\n");
         };
         line(&mut out, vec![csv_text(&self.title)]);
@@ -149,10 +165,10 @@ impl Report {
             line(&mut out, vec![s.title.clone()]);
             line(&mut out, s.columns.iter().map(|c| c.heading.to_string()).collect());
             for r in &s.rows {
-                line(&mut out, r.iter().map(Cell::csv).collect());
+                line(&mut out, r.iter().map(|c| c.csv(dialect)).collect());
             }
             if let Some(t) = &s.totals {
-                line(&mut out, t.iter().map(Cell::csv).collect());
+                line(&mut out, t.iter().map(|c| c.csv(dialect)).collect());
             }
         }
         out
@@ -281,8 +297,26 @@ fn csv_text(s: &str) -> String {
     }
 }
 
-fn csv_field(f: &str) -> String {
-    if f.contains([',', '"', '\n', '\r']) {
+/// How a CSV is written: for machines (today's CSV: commas, a decimal point), or for a spreadsheet in an
+/// Indonesian locale: Excel set to Indonesian takes `;` between fields and a decimal comma (a comma-separated file
+/// opens as one column there, and `1234567.89` as text), and needs the UTF-8 byte order mark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CsvDialect {
+    Machine,
+    Excel,
+}
+
+impl CsvDialect {
+    fn separator(self) -> char {
+        match self {
+            CsvDialect::Machine => ',',
+            CsvDialect::Excel => ';',
+        }
+    }
+}
+
+fn csv_field(f: &str, sep: char) -> String {
+    if f.contains([sep, '"', '\n', '\r']) {
         format!("\"{}\"", f.replace('"', "\"\""))
     } else {
         f.to_string()
@@ -302,18 +336,55 @@ mod tests {
 
     #[test]
     fn csv_quotes_what_needs_it() {
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b", ','), "\"a,b\"");
+        assert_eq!(csv_field("a,b", ';'), "a,b", "a comma is plain text between semicolons");
+        assert_eq!(csv_field("a;b", ';'), "\"a;b\"");
+        assert_eq!(csv_field("say \"hi\"", ','), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("plain", ','), "plain");
     }
 
     #[test]
     fn formulas_in_text_are_inert_and_amounts_untouched() {
-        assert_eq!(Cell::text("=HYPERLINK(\"http://x\",\"klik\")").csv(), "'=HYPERLINK(\"http://x\",\"klik\")");
+        let m = CsvDialect::Machine;
+        assert_eq!(Cell::text("=HYPERLINK(\"http://x\",\"klik\")").csv(m), "'=HYPERLINK(\"http://x\",\"klik\")");
         for f in ["+1", "-1+2", "@SUM(A1)", "\t=1"] {
-            assert!(Cell::text(f).csv().starts_with('\''), "{f}");
+            assert!(Cell::text(f).csv(m).starts_with('\''), "{f}");
+            assert!(Cell::text(f).csv(CsvDialect::Excel).starts_with('\''), "{f}");
         }
-        assert_eq!(Cell::text("Semen 5 sak").csv(), "Semen 5 sak");
-        assert_eq!(Cell::Money(-150).csv(), "-1.50");
+        assert_eq!(Cell::text("Semen 5 sak").csv(m), "Semen 5 sak");
+        assert_eq!(Cell::Money(-150).csv(m), "-1.50");
+    }
+
+    #[test]
+    fn the_excel_dialect_writes_a_bom_semicolons_and_decimal_commas() {
+        let section = Section {
+            key: "kas",
+            title: "Buku Kas".into(),
+            columns: vec![
+                col("uraian", "Uraian", Kind::Text),
+                col("jumlah", "Jumlah", Kind::Money),
+                col("persen", "Persen", Kind::Percent),
+            ],
+            rows: vec![vec![
+                Cell::text("Semen, pasir; batu"),
+                Cell::Money(123_456_789),
+                Cell::Percent(percent(5687, 10_000)),
+            ]],
+            totals: None,
+        };
+        let report = Report {
+            key: "bku",
+            title: "Buku Kas Umum".into(),
+            meta: vec![],
+            sections: vec![section],
+            extra: Map::new(),
+        };
+        let excel = report.to_csv_as(CsvDialect::Excel);
+        assert!(excel.starts_with('\u{feff}'), "the UTF-8 byte order mark first");
+        assert!(excel.contains("Uraian;Jumlah;Persen\r\n"), "{excel}");
+        assert!(excel.contains("\"Semen, pasir; batu\";1234567,89;56,87\r\n"), "{excel}");
+        let machine = report.to_csv();
+        assert!(!machine.starts_with('\u{feff}'));
+        assert!(machine.contains("\"Semen, pasir; batu\",1234567.89,56.87\r\n"), "{machine}");
     }
 }

@@ -57,9 +57,10 @@ async fn build(ctx: &Ctx, state: &web::Data<AppState>) -> Result<Built, ApiError
     let who = ctx.session.as_ref().map(|s| s.principal.clone()).ok_or_else(|| ApiError::unauthorized("no session"))?;
     let format = match ctx.q("format") {
         Some("csv") => Format::Csv,
+        Some("csv-excel") => Format::CsvExcel,
         Some("xlsx") => Format::Xlsx,
         Some("pdf") => Format::Pdf,
-        _ => return Err(ApiError::validation("format must be csv, xlsx or pdf")),
+        _ => return Err(ApiError::validation("format must be csv, csv-excel, xlsx or pdf")),
     };
     let year = year_param(ctx);
     // The trial balance at the year's end, or today within the current year; the general ledger of `account`.

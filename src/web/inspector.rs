@@ -191,11 +191,10 @@ fn downloads(ctx: &Ctx, report: &str, year: i32, label: &'static str) -> Markup 
     html! {
         li {
             (ctx.t(label)) ": "
-            a.button href={"/console/download?report=" (report) "&year=" (year) "&format=csv"} download { "CSV" }
-            " "
-            a.button href={"/console/download?report=" (report) "&year=" (year) "&format=xlsx"} download { "XLSX" }
-            " "
-            a.button href={"/console/download?report=" (report) "&year=" (year) "&format=pdf"} download { "PDF" }
+            @for (format, name) in super::DOWNLOAD_FORMATS {
+                a.button href={"/console/download?report=" (report) "&year=" (year) "&format=" (format)} download { (name) }
+                " "
+            }
         }
     }
 }

@@ -261,6 +261,11 @@ pub fn year_param(ctx: &Ctx) -> i32 {
 }
 
 /// Rupiah with the language's separators: `Rp 1.234.567,00` or `Rp 1,234,567.00`.
+/// The files a report downloads as, with their buttons' names: the CSV for machines, the CSV that an Excel set to
+/// Indonesian opens as columns of numbers (`;`, decimal commas, a BOM), the workbook and the printable PDF.
+pub const DOWNLOAD_FORMATS: [(&str, &str); 4] =
+    [("csv", "CSV"), ("csv-excel", "CSV (Excel)"), ("xlsx", "XLSX"), ("pdf", "PDF")];
+
 pub fn money(lang: Lang, sen: i64) -> String {
     let (thousands, decimal) = match lang {
         Lang::Id => ('.', ','),

@@ -338,6 +338,26 @@ async fn csv_and_xlsx_parse_back() {
     let desc = lines.iter().find(|l| l.first().map(String::as_str) == Some("4.2.3.01"));
     assert!(desc.is_none(), "accounts with neither budget nor realisation are left out");
 
+    // The same report for Excel in Indonesian: the BOM, semicolons, decimal commas, the same figures.
+    let excel = y
+        .app
+        .client
+        .get(format!("{}{base}&format=csv-excel", y.app.base))
+        .bearer_auth(&y.inspector)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(excel.status(), 200);
+    assert!(excel.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("realisation-61-12-01-2001-2026-excel.csv"));
+    let bytes = excel.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "UTF-8 BOM");
+    let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
+    assert!(text.contains("Kode Rekening;Uraian;Anggaran;Realisasi;Lebih/(Kurang);Persen (%)\r\n"), "{text}");
+    assert!(text.contains(";Jumlah Belanja;320000000,00;16100000,00;303900000,00;5,03\r\n"), "{text}");
+
     let xlsx =
         y.app.client.get(format!("{}{base}&format=xlsx", y.app.base)).bearer_auth(&y.inspector).send().await.unwrap();
     assert_eq!(xlsx.headers()["content-type"], "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");

@@ -26,8 +26,8 @@ fn download_item_with(
     html! {
         li {
             (ctx.t(label)) ": "
-            @for format in ["csv", "xlsx", "pdf"] {
-                a.button href={"/console/download?report=" (report) "&village=" (village.id) "&year=" (year) (extra) "&format=" (format)} download { (format.to_uppercase()) }
+            @for (format, name) in super::super::DOWNLOAD_FORMATS {
+                a.button href={"/console/download?report=" (report) "&village=" (village.id) "&year=" (year) (extra) "&format=" (format)} download { (name) }
                 " "
             }
         }
