@@ -769,6 +769,14 @@ async fn the_budget_shows_revenue_as_the_ledger_received_it() {
     // Spending lines are untouched by receipts.
     let spend = b["lines"].as_array().unwrap().iter().find(|l| l["account_code"] == "5.2.1.07").unwrap().clone();
     assert_eq!(spend["realised"], "0.00");
+    // The console's budget page: the same figure on the line, and a totals row for revenue apart from spending.
+    let (status, page) = app.page(&v.head, "/console/budget?year=2026").await;
+    assert_eq!(status, 200);
+    let totals = &page[page.find("<tfoot>").expect("a totals row")..];
+    let revenue = &totals[totals.find("Jumlah Pendapatan").expect("the revenue total")..];
+    let revenue = &revenue[..revenue.find("</tr>").unwrap()];
+    assert!(revenue.contains("350.000.000,00"), "revenue received: {revenue}");
+    assert!(totals.contains("Jumlah Belanja"), "{totals}");
 }
 
 /// A returned request is corrected by its drafter (the same body as a draft), keeps its number, is a draft again

@@ -346,7 +346,7 @@ test('a payment goes from draft to paid through every official, and the inboxes 
   await tre.page.emulateMedia({ media: 'screen' });
   const [trailCsv] = await Promise.all([
     tre.page.waitForEvent('download'),
-    tre.page.locator('a[href*="report=trail"][href*="format=csv"]').click(),
+    tre.page.locator('a[href*="report=trail"][href$="format=csv"]').click(),
   ]);
   const trailText = readFileSync(await trailCsv.path(), 'utf8');
   assert.match(trailText, /Waktu \(WIB\)/);
@@ -416,7 +416,7 @@ test('an inspector sees the dashboard, the anomalies and a village, and download
 
   const [csv] = await Promise.all([
     ins.page.waitForEvent('download'),
-    ins.page.locator('a[href*="report=regency-realisation"][href*="format=csv"]').click(),
+    ins.page.locator('a[href*="report=regency-realisation"][href$="format=csv"]').click(),
   ]);
   const csvText = readFileSync(await csv.path(), 'utf8');
   assert.match(csvText, /Rekapitulasi Realisasi APBDes/);
@@ -669,4 +669,113 @@ test('the village year in the console: a pasted payee list, a cash payment and t
   assert.ok(revWidth <= 360, `the budget editor is ${revWidth} px wide on a phone`);
   await shot(rev.page, '24-budget-revision-phone');
   await rev.context.close();
+});
+
+/**
+ * What an official on a cheap phone must get from every page (360×740): nothing wider than the screen, every money
+ * figure on the screen without scrolling sideways, tap targets of at least 44 px, times in the regency's zone, and
+ * no English status word on an Indonesian page. Returns what is wrong, so one run names every page's faults.
+ */
+async function phoneFaults(page) {
+  return page.evaluate(() => {
+    const faults = [];
+    const width = window.innerWidth;
+    if (document.documentElement.scrollWidth > width) faults.push(`the page is ${document.documentElement.scrollWidth} px wide`);
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    const money = /Rp[\s\u00a0]?-?\(?[\d.]+(,\d\d)?/;
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      if (!money.test(n.textContent)) continue;
+      const range = document.createRange();
+      range.selectNodeContents(n);
+      for (const r of range.getClientRects()) {
+        if (r.width > 0 && (r.right > width + 1 || r.left < -1)) {
+          faults.push(`«${n.textContent.trim().slice(0, 40)}» is outside the screen (${Math.round(r.left)}–${Math.round(r.right)} px)`);
+          break;
+        }
+      }
+    }
+    const targets = 'button, a.button, select, input:not([type=hidden]):not([type=checkbox]):not([type=radio]), header.top a, textarea';
+    for (const el of document.querySelectorAll(targets)) {
+      const r = el.getBoundingClientRect();
+      if (r.width > 0 && r.height > 0 && r.height < 44) {
+        faults.push(`the tap target «${(el.innerText || el.name || el.id || el.tagName).trim().slice(0, 30)}» is ${Math.round(r.height)} px tall`);
+      }
+    }
+    const text = document.body.innerText;
+    if (/UTC/.test(text)) faults.push('a time in UTC');
+    const english = text.match(/\b(draft|submitted|verified|approved|released|partially_paid|paid|failed|cancelled|returned|adopted|accounted)\b/i);
+    if (english) faults.push(`the English status word «${english[0]}»`);
+    return faults;
+  });
+}
+
+test('every page of every role on a 360 px phone: readable, tappable, Indonesian; asks before money moves; the oldest request is reachable', async () => {
+  const phone = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true };
+  const v1 = ids.v1;
+  // A submitted request, for the secretary's page and the confirmation check.
+  const asked = await ok('POST', `/api/v1/villages/${v1.id}/payments`, {
+    token: v1.tokens.implementer, key: key('sweep'),
+    body: { activity_code: '02.03.10', description: 'Batu split 10 m3', fiscal_year: YEAR,
+      payee: { name: 'UD Batu Jaya', bank_code: '123', account_number: '1001001001' },
+      lines: [{ account_code: '5.2.1.07', source: 'DDS', amount: '2500000.00', withholdings: [] }] },
+  });
+  await ok('POST', `/api/v1/payments/${asked.id}/submit`, { token: v1.tokens.implementer });
+  const pay = `/console/payments/${asked.id}`;
+  const pages = {
+    'implementer-skj': ['/console/inbox', '/console/payments/new', pay, '/console/budget', '/console/books'],
+    'secretary-skj': ['/console/inbox', pay, '/console/budget', '/console/books'],
+    'head-skj': ['/console/inbox', pay, '/console/budget', `/console/budget/edit?year=${YEAR}`, '/console/books'],
+    'treasurer-skj': ['/console/inbox', pay, '/console/cash', '/console/tax-deposits/new', '/console/budget', '/console/books'],
+    inspektur: ['/console/dashboard', `/console/villages/${v1.id}?year=${YEAR}`],
+  };
+  const faults = [];
+  for (const [user, paths] of Object.entries(pages)) {
+    const s = await signIn(user, phone);
+    for (const path of paths) {
+      const r = await s.page.goto(`${base}${path}`);
+      assert.equal(r.status(), 200, `${user} ${path}`);
+      for (const f of await phoneFaults(s.page)) faults.push(`${user} ${path}: ${f}`);
+      const card = { '/console/budget': '26-budget-cards-phone', '/console/books': '27-books-cards-phone' }[path];
+      if (user === 'treasurer-skj' && card) await shot(s.page, card);
+    }
+    await s.context.close();
+  }
+  assert.deepEqual(faults, [], faults.join('\n'));
+
+  // Asked before money moves: saying no on the secretary's first tap changes nothing.
+  const sec = await signIn('secretary-skj', phone);
+  sec.page.removeAllListeners('dialog');
+  let asking = '';
+  sec.page.once('dialog', (d) => { asking = d.message(); d.dismiss(); });
+  await sec.page.goto(`${base}${pay}`);
+  await sec.page.getByRole('button', { name: 'Verifikasi', exact: true }).click();
+  await sleep(300);
+  assert.match(asking, /2\.500\.000/, `the question names the amount: ${asking}`);
+  assert.match(asking, /UD Batu Jaya/, `and the payee: ${asking}`);
+  assert.equal(await statusOf(sec.page), 'submitted', 'nothing moved on the first tap');
+  assert.equal((await ok('GET', `/api/v1/payments/${asked.id}`, { token: v1.tokens.secretary })).status, 'submitted');
+  await sec.context.close();
+
+  // 125 requests in Mekarsari: the oldest is reachable from the inbox, page by page.
+  const v2 = ids.v2;
+  for (let i = 1; i <= 125; i++) {
+    await ok('POST', `/api/v1/villages/${v2.id}/payments`, {
+      token: v2.tokens.implementer, key: key(`many-${i}`),
+      body: { activity_code: '02.03.10', description: `Upah harian ke-${String(i).padStart(3, '0')}`, fiscal_year: YEAR,
+        payee: { name: `Pekerja ${i}`, bank_code: '123', account_number: `30000${String(i).padStart(5, '0')}` },
+        lines: [{ account_code: '5.2.1.07', source: 'DDS', amount: '100000.00', withholdings: [] }] },
+    });
+  }
+  // The secretary: drafts wait for nobody but their implementer, so they are only in the list of every request.
+  const imp = await signIn('secretary-mks', phone);
+  await imp.page.goto(`${base}/console/inbox`);
+  let pagesTurned = 0;
+  while (!(await imp.page.locator('#all').innerText()).includes('Upah harian ke-001')) {
+    assert.ok(pagesTurned < 5, 'the oldest request is within a few pages');
+    await Promise.all([imp.page.waitForLoadState('load'), imp.page.click('#older')]);
+    pagesTurned++;
+  }
+  assert.ok(pagesTurned >= 2, `the oldest of 125 is past the first pages (${pagesTurned} turned)`);
+  for (const f of await phoneFaults(imp.page)) assert.fail(`the inbox's last page: ${f}`);
+  await imp.context.close();
 });

@@ -45,3 +45,20 @@ document.addEventListener("submit", function (e) {
     f.addEventListener("change", save);
   });
 })();
+
+// On a phone every table's row is a card (console.css): each cell is labelled with its column's heading, so the
+// figures need no sideways scrolling. The labels come from the table's own headings (colspans counted).
+document.querySelectorAll(".scroll > table").forEach(function (t) {
+  var heads = [];
+  t.querySelectorAll("thead tr:first-child th").forEach(function (th) {
+    for (var i = 0; i < (th.colSpan || 1); i++) heads.push(th.textContent.trim());
+  });
+  t.querySelectorAll("tbody tr, tfoot tr").forEach(function (tr) {
+    var col = 0;
+    Array.prototype.forEach.call(tr.children, function (cell) {
+      if (cell.tagName === "TD" && !cell.hasAttribute("data-label") && heads[col]) cell.setAttribute("data-label", heads[col]);
+      col += cell.colSpan || 1;
+    });
+  });
+  t.classList.add("cards");
+});

@@ -127,7 +127,9 @@ pub fn budget_table(ctx: &Ctx, positions: &[BudgetPositionRow]) -> Markup {
                     @for p in positions {
                         tr {
                             th scope="row" {
-                                span.mono { (p.account_code) } " · " span.mono { (p.activity_code) } " · " (p.source)
+                                span.mono { (p.account_code) }
+                                @if !p.activity_code.is_empty() { " · " span.mono { (p.activity_code) } }
+                                " · " (p.source)
                                 @if let Some(n) = &p.activity_name { br; small { (n) } }
                                 (budget_bar(ctx, p.ceiling, p.committed, p.realised))
                             }
@@ -135,6 +137,23 @@ pub fn budget_table(ctx: &Ctx, positions: &[BudgetPositionRow]) -> Markup {
                             td.num { (money(ctx.lang, p.committed)) }
                             td.num { (money(ctx.lang, p.realised)) }
                             td.num { strong { (money(ctx.lang, p.ceiling - p.committed - p.realised)) } }
+                        }
+                    }
+                }
+                // The year's totals by what the lines are: revenue (4), spending (5), financing received (6.1) and
+                // spent (6.2) are not added together.
+                tfoot {
+                    @for (prefix, label) in [("4.", "budget_total_revenue"), ("5.", "budget_total_spending"), ("6.1.", "budget_total_financing_in"), ("6.2.", "budget_total_financing_out")] {
+                        @let lines: Vec<&BudgetPositionRow> = positions.iter().filter(|p| p.account_code.starts_with(prefix)).collect();
+                        @if !lines.is_empty() {
+                            @let sum = |f: fn(&BudgetPositionRow) -> i64| lines.iter().map(|p| f(p)).sum::<i64>();
+                            tr {
+                                th scope="row" { (ctx.t(label)) }
+                                td.num { (money(ctx.lang, sum(|p| p.ceiling))) }
+                                td.num { (money(ctx.lang, sum(|p| p.committed))) }
+                                td.num { (money(ctx.lang, sum(|p| p.realised))) }
+                                td.num { strong { (money(ctx.lang, sum(|p| p.ceiling - p.committed - p.realised))) } }
+                            }
                         }
                     }
                 }
