@@ -10,6 +10,7 @@
 //!   rules; their error codes are turned into plain-language messages (`i18n`).
 //! - Bahasa Indonesia by default, English with `?lang=en` (remembered in a cookie).
 
+mod banks;
 mod downloads;
 mod i18n;
 mod inspector;

@@ -344,7 +344,7 @@ async fn the_treasurer_pays_in_cash_and_the_implementer_records_the_spj_in_the_c
     // Before money moves the console asks, saying the amount and the payee.
     assert!(
         page.contains(
-            "data-confirm=\"Bayar tunai: Rp 1.000.000,00 kepada CV Maju Bersama (123 / 1009876543). Lanjutkan?\""
+            "data-confirm=\"Bayar tunai: Rp 1.000.000,00 kepada CV Maju Bersama (123 Bank Kalbar / 1009876543). Lanjutkan?\""
         ),
         "{page}"
     );

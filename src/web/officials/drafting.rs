@@ -186,7 +186,9 @@ fn payee_block(ctx: &Ctx, form: &Form, with_list: bool) -> Markup {
                 input #payee_name type="text" name="payee_name" value=(v("payee_name")) maxlength="200" required autocomplete="off"; }
             div.row {
                 p { label for="bank_code" { (ctx.t("bank_code")) }
-                    input #bank_code type="text" name="bank_code" value=(v("bank_code")) maxlength="11" required inputmode="text"; }
+                    input #bank_code type="text" name="bank_code" value=(v("bank_code")) maxlength="11" required inputmode="numeric"
+                        list="bank-codes" autocomplete="off";
+                    datalist #bank-codes { @for (code, name) in crate::web::banks::all() { option value=(code) { (name) } } } }
                 p { label for="account_number" { (ctx.t("account_no")) }
                     input #account_number type="text" name="account_number" value=(v("account_number")) maxlength="20" required inputmode="numeric"; }
             }

@@ -166,7 +166,7 @@ fn figures(ctx: &Ctx, rec: &PaymentRecord, village: &VillageRow) -> Markup {
                 dt { (ctx.t("col_withheld")) } dd { (money(ctx.lang, p.withheld)) }
                 dt { (ctx.t("col_net")) } dd { strong { (money(ctx.lang, p.net)) } }
                 dt { (ctx.t("payee")) } dd { (p.payee_name) }
-                dt { (ctx.t("bank")) " / " (ctx.t("account_no")) } dd.mono { (p.payee_bank_code) " / " (p.payee_account_number) }
+                dt { (ctx.t("bank")) " / " (ctx.t("account_no")) } dd.mono { (crate::web::banks::with_name(&p.payee_bank_code)) " / " (p.payee_account_number) }
                 @if let Some(n) = &p.payee_npwp {
                     dt { "NPWP" }
                     dd.mono { (crate::domain::text::Npwp::parse("npwp", n).map_or(n.clone(), |n| n.formatted())) }
@@ -345,7 +345,7 @@ fn confirmation(ctx: &Ctx, rec: &PaymentRecord, a: Action) -> Option<String> {
     }
     let p = &rec.payment;
     let to = if rec.receipts.is_empty() {
-        format!("{} ({} / {})", p.payee_name, p.payee_bank_code, p.payee_account_number)
+        format!("{} ({} / {})", p.payee_name, crate::web::banks::with_name(&p.payee_bank_code), p.payee_account_number)
     } else {
         ctx.t("n_payees").replace("{n}", &rec.receipts.len().to_string())
     };
@@ -406,7 +406,7 @@ fn receipts(ctx: &Ctx, rec: &PaymentRecord) -> Markup {
                                 tr {
                                     td.mono { (r.number) }
                                     td { (r.payee_name) }
-                                    td.mono { (r.payee_bank_code) " / " (r.payee_account_number) }
+                                    td.mono { (crate::web::banks::with_name(&r.payee_bank_code)) " / " (r.payee_account_number) }
                                     td.num { (money(ctx.lang, r.net)) }
                                     td { (crate::web::i18n::status(ctx.lang, receipt_status(r.status))) }
                                 }
