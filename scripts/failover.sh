@@ -3,11 +3,12 @@
 # main one (which is left alone): a primary on $PRIMARY_PORT and a synchronous standby on $STANDBY_PORT, made with
 # pg_createcluster and pg_basebackup. The service runs on a connection string that lists both hosts with
 # target_session_attrs=read-write; the load generator posts bank credits (each retried by the bank's rule: the same
-# body under the same Idempotency-Key); mid-run the primary's postmaster is killed with SIGKILL and the standby is
-# promoted. The regency's reports meanwhile read the standby (`database_read_url`) while it is within its lag bound,
-# and the run counts how many it served. Then the books are checked (kasdesa-load's checks: every acknowledged posting present exactly once, no
-# posting nobody was told of, balances equal to their entries, every village's chain verifies), and the figures
-# printed: postings acknowledged, lost, doubled, seconds without a primary.
+# body under the same Idempotency-Key, and once more after the run if it never got an answer) and reads the books;
+# mid-run the primary's postmaster is killed with SIGKILL and the standby is promoted. The regency's reports read
+# the standby (`database_read_url`) while it is within its lag bound, and the run counts how many it served. Then
+# the books are checked (kasdesa-load's checks: every acknowledged posting present exactly once, no posting nobody
+# was told of, balances equal to their entries, every village's chain verifies), and the figures printed: postings
+# acknowledged, lost, doubled, reports read on the standby, seconds without a primary.
 #
 # BOUNCER=1 puts PgBouncer in transaction mode between the service and the pair (the service with
 # KASDESA_DATABASE_POOLED=true, PgBouncer on BOUNCER_PORT, default 6440, pointed at the primary); once the standby is

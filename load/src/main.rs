@@ -435,15 +435,15 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(if pass { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
-/// How much the server's memory grew over the run: the mean RSS of the last sixth of the samples less that of the
-/// first sixth (at least one sample each), in MB; none with fewer than two samples. A soak whose growth stays near
-/// zero holds no memory per request.
 /// One counter of the service's `/metrics` (open unless the service sets `metrics_token`); `None` if unreadable.
 async fn metric(base_url: &str, name: &str) -> Option<u64> {
     let text = reqwest::get(format!("{base_url}/metrics")).await.ok()?.text().await.ok()?;
     text.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
 }
 
+/// How much the server's memory grew over the run: the mean RSS of the last sixth of the samples less that of the
+/// first sixth (at least one sample each), in MB; none with fewer than two samples. A soak whose growth stays near
+/// zero holds no memory per request.
 fn rss_growth_mb(timeline: &[(u64, u64)]) -> Option<f64> {
     if timeline.len() < 2 {
         return None;

@@ -53,16 +53,24 @@ pub enum Format {
     Pdf,
 }
 
+impl Format {
+    /// The format a `format=` value names (the API's and the console's downloads alike).
+    pub fn named(name: &str) -> Option<Format> {
+        match name {
+            "json" => Some(Format::Json),
+            "csv" => Some(Format::Csv),
+            "csv-excel" => Some(Format::CsvExcel),
+            "xlsx" => Some(Format::Xlsx),
+            "pdf" => Some(Format::Pdf),
+            _ => None,
+        }
+    }
+}
+
 impl ReportQuery {
     pub fn format(&self) -> Result<Format, ApiError> {
-        match self.format.as_deref().unwrap_or("json") {
-            "json" => Ok(Format::Json),
-            "csv" => Ok(Format::Csv),
-            "csv-excel" => Ok(Format::CsvExcel),
-            "xlsx" => Ok(Format::Xlsx),
-            "pdf" => Ok(Format::Pdf),
-            _ => Err(ApiError::validation("format must be json, csv, csv-excel, xlsx or pdf")),
-        }
+        Format::named(self.format.as_deref().unwrap_or("json"))
+            .ok_or_else(|| ApiError::validation("format must be json, csv, csv-excel, xlsx or pdf"))
     }
 
     fn period(&self) -> Result<Period, ApiError> {

@@ -55,11 +55,9 @@ type Built = (Report, String, Format, Option<crate::store::rows::VillageRow>, ap
 
 async fn build(ctx: &Ctx, state: &web::Data<AppState>) -> Result<Built, ApiError> {
     let who = ctx.session.as_ref().map(|s| s.principal.clone()).ok_or_else(|| ApiError::unauthorized("no session"))?;
-    let format = match ctx.q("format") {
-        Some("csv") => Format::Csv,
-        Some("csv-excel") => Format::CsvExcel,
-        Some("xlsx") => Format::Xlsx,
-        Some("pdf") => Format::Pdf,
+    // A file: any format but JSON.
+    let format = match ctx.q("format").and_then(Format::named) {
+        Some(f) if f != Format::Json => f,
         _ => return Err(ApiError::validation("format must be csv, csv-excel, xlsx or pdf")),
     };
     let year = year_param(ctx);
