@@ -63,6 +63,11 @@ struct Args {
     /// `credit=60,read=40`.
     #[arg(long, default_value = "realistic")]
     mix: String,
+    /// Villages a credit batch spreads its items over, chosen at random for each batch: 0 (the default) draws a
+    /// village for every item, as a transfer of Dana Desa to the whole regency does; 1 is one village's batch, as
+    /// a day's receipts into its account are.
+    #[arg(long, default_value_t = 0)]
+    batch_villages: usize,
     /// Share of bank POSTs sent a second time with the same Idempotency-Key (the answer must be identical).
     #[arg(long, default_value_t = 0.10)]
     replay_share: f64,
@@ -277,15 +282,18 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let (server_cpu0, gen_cpu0) = (spawned.as_ref().and_then(|s| s.cpu_secs()), util::proc_cpu_secs(&me));
     let system0 = util::system_cpu_ticks();
     let started = Instant::now();
-    let run = Arc::new(workload::Run::new(
-        world.clone(),
-        api.clone(),
-        mix,
-        args.replay_share,
-        duration.map(|d| started + Duration::from_secs_f64(d)),
-        args.ops,
-        args.rate.map(|r| Duration::from_secs_f64(args.clients as f64 / r)),
-    ));
+    let run = Arc::new(
+        workload::Run::new(
+            world.clone(),
+            api.clone(),
+            mix,
+            args.replay_share,
+            duration.map(|d| started + Duration::from_secs_f64(d)),
+            args.ops,
+            args.rate.map(|r| Duration::from_secs_f64(args.clients as f64 / r)),
+        )
+        .with_batch_villages(args.batch_villages),
+    );
     let mut tasks = Vec::new();
     let mut seeder = util::Rng::new(seed);
     for _ in 0..args.clients {
@@ -358,7 +366,7 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
         "target": {"base_url": base_url, "spawned": spawned.is_some(), "backend": backend_of(database_url.as_deref()),
                    "database": database_url.as_deref().map(redact)},
         "config": {"villages": args.villages, "clients": args.clients, "duration_s": duration, "ops": args.ops,
-                   "rate": args.rate, "mix": mix.to_json(), "mix_description": mix.describe(), "replay_share": args.replay_share,
+                   "rate": args.rate, "mix": mix.to_json(), "mix_description": mix.describe(), "replay_share": args.replay_share, "batch_villages": args.batch_villages,
                    "seed": seed, "run_id": world.run_id, "regency_id": world.regency_id},
         "setup_note": if mix.needs_officials() {
             format!("{} villages, {} officials logged in, budgets adopted, one funding credit each",

@@ -111,6 +111,8 @@ pub struct Run {
     pub c: Counters,
     pub mix: Mix,
     pub replay_share: f64,
+    /// Villages each credit batch spreads over (0: a village drawn for every item).
+    pub batch_villages: usize,
     pub deadline: Option<Instant>,
     pub max_ops: Option<u64>,
     /// Open loop: each client starts a scenario every `interval` (the offered rate split over the clients) instead
@@ -184,6 +186,7 @@ impl Run {
             c: Counters::default(),
             mix,
             replay_share,
+            batch_villages: 0,
             deadline,
             max_ops,
             interval,
@@ -191,6 +194,11 @@ impl Run {
             examples: Mutex::new(Vec::new()),
             unanswered: Mutex::new(Vec::new()),
         }
+    }
+
+    pub fn with_batch_villages(mut self, k: usize) -> Run {
+        self.batch_villages = k;
+        self
     }
 
     /// After the run, before the books are checked: every bank POST still without an answer is sent again under
@@ -406,13 +414,15 @@ async fn credit(run: &Run, rng: &mut Rng) -> StepResult<()> {
     Ok(())
 }
 
-/// A batch of `BATCH` Dana Desa credits to random villages; each posted item is recorded as the single call's
-/// posting would be (Dr 1.1.1.02, Cr 4.2.1.01), so the book checks cover them.
+/// A batch of `BATCH` Dana Desa credits to random villages (or spread over `batch_villages` of them); each posted
+/// item is recorded as the single call's posting would be (Dr 1.1.1.02, Cr 4.2.1.01), so the book checks cover
+/// them.
 async fn credit_batch(run: &Run, rng: &mut Rng) -> StepResult<()> {
     let mut items = Vec::with_capacity(BATCH);
     let mut villages = Vec::with_capacity(BATCH);
-    for _ in 0..BATCH {
-        let v = run.village(rng);
+    let chosen: Vec<&Village> = (0..run.batch_villages).map(|_| run.village(rng)).collect();
+    for i in 0..BATCH {
+        let v = if chosen.is_empty() { run.village(rng) } else { chosen[i % chosen.len()] };
         let amount = rng.range(100_000, 5_000_000_000) / 100 * 100;
         items.push(json!({"village_id": v.id, "amount": fmt_sen(amount), "source": "DDS",
                           "bank_reference": run.world.next_reference("BT"), "value_date": run.world.value_date(),

@@ -332,6 +332,96 @@ pub fn plan_posting(
     })
 }
 
+/// Several postings to one village planned one after the other under one lock, written in one go: each posting is
+/// planned by [`plan_posting`] on the balances and the head the one before it left (so each is checked exactly as
+/// if it were posted alone, and one refused leaves the others as they are), and [`PlanRun::combined`] gives what
+/// the store writes for all of them: each account's balance before the first and after the last, and the daily
+/// totals summed per account and value date.
+#[derive(Debug, Clone)]
+pub struct PlanRun {
+    head: VillageHead,
+    balances: HashMap<String, i64>,
+    /// Each touched account's balance before the run (its first `before`).
+    first: BTreeMap<String, i64>,
+    daily: BTreeMap<(String, NaiveDate), (i64, i64)>,
+    planned: usize,
+}
+
+/// What a run of plans writes, in account order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CombinedPlan {
+    pub balances: Vec<BalanceChange>,
+    /// Σdebit and Σcredit per (account, value date).
+    pub daily: BTreeMap<(String, NaiveDate), (i64, i64)>,
+    /// How many postings the run planned.
+    pub postings: usize,
+}
+
+impl PlanRun {
+    pub fn new(head: VillageHead, balances: HashMap<String, i64>) -> Self {
+        PlanRun { head, balances, first: BTreeMap::new(), daily: BTreeMap::new(), planned: 0 }
+    }
+
+    /// The head the next posting is planned on.
+    pub fn head(&self) -> &VillageHead {
+        &self.head
+    }
+
+    /// Plans the next posting on what the run has planned so far. A refused posting changes nothing.
+    pub fn plan(
+        &mut self,
+        reserved: i64,
+        value_date: NaiveDate,
+        entries: &[EntryDraft],
+    ) -> Result<PostingPlan, PlanError> {
+        let plan = plan_posting(&self.head, &self.balances, reserved, value_date, entries)?;
+        // The daily totals first: the only step that can fail, so that a refusal leaves the run untouched.
+        let mut daily = self.daily.clone();
+        for (code, (debit, credit)) in &plan.daily {
+            let slot = daily.entry((code.clone(), value_date)).or_insert((0, 0));
+            slot.0 = slot.0.checked_add(*debit).ok_or(PostingError::Overflow)?;
+            slot.1 = slot.1.checked_add(*credit).ok_or(PostingError::Overflow)?;
+        }
+        self.daily = daily;
+        for b in &plan.balances {
+            let now = self.balances.get_mut(&b.account).expect("plan_posting only plans accounts it was given");
+            assert_eq!(*now, b.before, "a plan starts from the balance the run left");
+            *now = b.after;
+            self.first.entry(b.account.clone()).or_insert(b.before);
+        }
+        self.head.last_seq = plan.seq;
+        self.head.chain_len = plan.chain_seq;
+        self.planned += 1;
+        Ok(plan)
+    }
+
+    /// The hash the next posting links to.
+    pub fn head_hash(&self) -> &str {
+        &self.head.chain_head
+    }
+
+    /// Sets the hash the next posting links to, once the caller has hashed the one just planned.
+    pub fn linked(&mut self, hash: String) {
+        self.head.chain_head = hash;
+    }
+
+    pub fn combined(&self) -> CombinedPlan {
+        CombinedPlan {
+            balances: self
+                .first
+                .iter()
+                .map(|(code, before)| BalanceChange {
+                    account: code.clone(),
+                    before: *before,
+                    after: self.balances[code],
+                })
+                .collect(),
+            daily: self.daily.clone(),
+            postings: self.planned,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -454,6 +544,83 @@ mod tests {
                 }
                 let (d, c) = plan.daily.values().fold((0, 0), |(d, c), (x, y)| (d + x, c + y));
                 prop_assert_eq!(d, c);
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// A run of postings planned under one lock writes what posting them one by one would: the same postings
+        /// accepted and refused (each checked alone, on the balances the accepted ones before it left), each
+        /// account moved by exactly the accepted entries, numbered without gaps, and daily totals that add up to
+        /// the accepted entries per account and day.
+        #[test]
+        fn a_run_of_plans_writes_what_postings_one_by_one_would(
+            postings in proptest::collection::vec((entries(), 0u32..3), 1..12),
+            cash in 0i64..1_000, bank in 0i64..1_500,
+        ) {
+            let start: HashMap<String, i64> = [
+                (CASH_IN_HAND.to_string(), cash),
+                (BANK_ACCOUNT.to_string(), bank),
+                ("4.1.4.01".to_string(), 0),
+                ("5.2.1.01".to_string(), 0),
+            ]
+            .into_iter()
+            .collect();
+            let day = |d: u32| NaiveDate::from_ymd_opt(2026, 3, 1 + d).unwrap();
+            let mut run = PlanRun::new(head(), start.clone());
+            // The model: each posting alone, on a copy of the balances and head that the accepted ones advance.
+            let (mut balances, mut h) = (start.clone(), head());
+            let mut accepted: Vec<(u32, &Vec<EntryDraft>)> = Vec::new();
+            for (entries, d) in &postings {
+                let alone = plan_posting(&h, &balances, 0, day(*d), entries);
+                let in_run = run.plan(0, day(*d), entries);
+                prop_assert_eq!(alone.is_ok(), in_run.is_ok());
+                if let (Ok(a), Ok(r)) = (alone, in_run) {
+                    prop_assert_eq!(&a, &r);
+                    for b in &a.balances {
+                        balances.insert(b.account.clone(), b.after);
+                    }
+                    h.last_seq = a.seq;
+                    h.chain_len = a.chain_seq;
+                    run.linked(format!("h{}", a.seq));
+                    h.chain_head = format!("h{}", a.seq);
+                    accepted.push((*d, entries));
+                }
+                prop_assert_eq!(run.head(), &h);
+            }
+            let combined = run.combined();
+            prop_assert_eq!(combined.postings, accepted.len());
+            prop_assert_eq!(h.last_seq, head().last_seq + i64::try_from(accepted.len()).unwrap());
+            for b in &combined.balances {
+                prop_assert_eq!(b.before, start[&b.account]);
+                prop_assert_eq!(b.after, balances[&b.account]);
+                let net: i64 = accepted
+                    .iter()
+                    .flat_map(|(_, es)| es.iter())
+                    .filter(|e| e.account_code == b.account)
+                    .map(|e| e.side.signed(e.amount.sen()))
+                    .sum();
+                prop_assert_eq!(b.after - b.before, net);
+            }
+            // Every account that moved is written, and none that was not touched.
+            for (code, after) in &balances {
+                let written = combined.balances.iter().find(|b| &b.account == code);
+                prop_assert!(written.is_some() || *after == start[code]);
+            }
+            for ((code, date), (debit, credit)) in &combined.daily {
+                let sum = |side: Side| -> i64 {
+                    accepted
+                        .iter()
+                        .filter(|(d, _)| day(*d) == *date)
+                        .flat_map(|(_, es)| es.iter())
+                        .filter(|e| &e.account_code == code && e.side == side)
+                        .map(|e| e.amount.sen())
+                        .sum()
+                };
+                prop_assert_eq!(*debit, sum(Side::Debit));
+                prop_assert_eq!(*credit, sum(Side::Credit));
             }
         }
     }

@@ -10,6 +10,7 @@
 //! | [`DbConn::lock_for_write`] | one statement: the lock, the stored answer, the bank credit, the balances | one statement per question |
 //! | [`DbConn::posting_balances`] | one statement with the year's status | the year, then the accounts |
 //! | [`DbConn::write_posting`] | one data-modifying CTE, guarded by the balances it checked | a statement per row |
+//! | [`DbConn::write_postings`] | one CTE for a run of postings to one village, arrays through `unnest` | a statement per row |
 //! | [`DbConn::load_payment`] | one statement (JSON) | a statement per table |
 //! | [`DbConn::write_event`] | one statement | a statement per row |
 
@@ -217,6 +218,23 @@ impl DbConn {
         match self {
             DbConn::Pg(c) => pg::write_posting(c, rows),
             DbConn::Sqlite(c) => sqlite_write_posting(c, rows),
+        }
+    }
+
+    /// Writes a run of checked postings to one village (`ledger::post_run_locked`), `combined` being what they
+    /// do together to the balances and the daily totals: on PostgreSQL one statement for all of them (one posting
+    /// alone is [`Self::write_posting`]'s statement), on SQLite a statement per row as for one.
+    pub(super) fn write_postings(
+        &mut self,
+        rows: &[PostingRows<'_>],
+        combined: &crate::domain::posting::CombinedPlan,
+    ) -> Result<(), StoreError> {
+        assert_eq!(rows.len(), combined.postings, "the combined plan is the run's");
+        match (self, rows) {
+            (_, []) => Ok(()),
+            (DbConn::Pg(c), [one]) => pg::write_posting(c, one),
+            (DbConn::Pg(c), _) => pg::write_postings(c, rows, combined),
+            (DbConn::Sqlite(c), _) => rows.iter().try_for_each(|r| sqlite_write_posting(c, r)),
         }
     }
 

@@ -524,6 +524,169 @@ fn carry_credit(credit: &NewCredit, closed: &[i32]) -> NewCredit {
     credit
 }
 
+/// One credit's answer within a batch: posted (or answered by its earlier posting), or refused alone.
+type CreditAnswer = Result<Written<TransactionRecord>, StoreError>;
+
+/// Whether a credit repeats the one recorded under its bank reference (amount, source): then it is answered with
+/// that posting; otherwise it is refused.
+fn same_credit(recorded: (i64, &str), credit: &NewCredit) -> bool {
+    recorded.0 == credit.amount.sen() && recorded.1 == credit.source
+}
+
+fn credit_conflict(credit: &NewCredit, recorded_amount: i64) -> StoreError {
+    StoreError::Conflict(format!(
+        "bank reference {} was already credited with {}",
+        credit.bank_reference,
+        Amount(recorded_amount)
+    ))
+}
+
+/// The transaction a credit posts: debit the bank, credit its source's account (`credit_target`).
+fn credit_transaction(credit: &NewCredit) -> NewTransaction {
+    let (account, source, description) = credit_target(credit);
+    let amount = credit.amount;
+    let entry = |account: &str, side| EntryDraft {
+        account_code: account.into(),
+        side,
+        amount,
+        activity_code: None,
+        source: source.clone(),
+    };
+    NewTransaction {
+        village_id: credit.village_id.as_str().into(),
+        kind: TxnKind::Receipt,
+        value_date: credit.value_date,
+        description,
+        entries: vec![entry(BANK_ACCOUNT, Side::Debit), entry(account, Side::Credit)],
+        reverses: None,
+        payment_id: None,
+        bank_reference: Some(credit.bank_reference.clone()),
+        created_by: credit.client_id.clone(),
+    }
+}
+
+fn bank_credit_row(credit: &NewCredit, record: &TransactionRecord) -> BankCreditRow {
+    BankCreditRow {
+        village_id: record.txn.village_id.clone(),
+        bank_reference: credit.bank_reference.clone(),
+        amount: credit.amount.sen(),
+        source: credit.source.clone(),
+        transaction_id: record.txn.id.clone(),
+        client_id: credit.client_id.clone(),
+        created_at: now_micros(),
+    }
+}
+
+/// Credits to one village in one fiscal year (at least two, from a batch), under one lock and in one write
+/// (`ledger::post_run_locked`): the village locked, the references' records read, the balances read, everything
+/// written in one statement and committed. Each credit is answered as [`post_credit_on`] would answer it alone: a
+/// reference already recorded (before, or earlier in the run) with the same figures by that posting, with other
+/// figures refused. `None` when the year is closed: the caller carries each credit alone.
+fn post_credit_run(
+    c: &mut DbConn,
+    credits: &[&NewCredit],
+) -> Result<Option<Vec<CreditAnswer>>, StoreError> {
+    /// What becomes of one credit of the run.
+    enum Fate {
+        /// Posted as the run's `n`-th posting.
+        Post(usize),
+        /// Answered by the posting already recorded under its reference.
+        Recorded(TransactionId),
+        /// Its reference is the run's `i`-th credit's, with the same figures.
+        SameAs(usize),
+        Refused(StoreError),
+    }
+    let village_id = credits[0].village_id.as_str();
+    let year = credits[0].value_date.year();
+    assert!(credits.iter().all(|k| k.village_id.as_str() == village_id && k.value_date.year() == year));
+    c.write_txn(&mut |c| {
+        let Some(mut village) = c.lock_village(village_id)? else {
+            return Ok(Some(credits.iter().map(|_| Err(StoreError::NotFound("village"))).collect()));
+        };
+        let references: Vec<&str> = credits.iter().map(|k| k.bank_reference.as_str()).collect();
+        let recorded: std::collections::HashMap<String, (i64, String, TransactionId)> = bank_credits::table
+            .filter(bank_credits::village_id.eq(village_id))
+            .filter(bank_credits::bank_reference.eq_any(&references))
+            .select((
+                bank_credits::bank_reference,
+                bank_credits::amount,
+                bank_credits::source,
+                bank_credits::transaction_id,
+            ))
+            .load::<(String, i64, String, TransactionId)>(c)?
+            .into_iter()
+            .map(|(r, a, s, t)| (r, (a, s, t)))
+            .collect();
+        let mut codes: Vec<String> = std::iter::once(BANK_ACCOUNT.to_string())
+            .chain(credits.iter().map(|k| credit_target(k).0.to_string()))
+            .collect();
+        codes.sort();
+        codes.dedup();
+        let balances = match c.posting_balances(village_id, year, &codes) {
+            Err(StoreError::FiscalYearClosed(_)) => return Ok(None),
+            other => other?,
+        };
+        let mut fates = Vec::with_capacity(credits.len());
+        let mut news: Vec<NewTransaction> = Vec::new();
+        let mut posting: Vec<usize> = Vec::new(); // news[n] is credits[posting[n]]
+        let mut first_of: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        for (i, credit) in credits.iter().enumerate() {
+            let fate = if let Some((amount, source, txn)) = recorded.get(&credit.bank_reference) {
+                if same_credit((*amount, source), credit) {
+                    Fate::Recorded(txn.clone())
+                } else {
+                    Fate::Refused(credit_conflict(credit, *amount))
+                }
+            } else if let Some(&j) = first_of.get(credit.bank_reference.as_str()) {
+                if same_credit((credits[j].amount.sen(), &credits[j].source), credit) {
+                    Fate::SameAs(j)
+                } else {
+                    Fate::Refused(credit_conflict(credit, credits[j].amount.sen()))
+                }
+            } else {
+                first_of.insert(&credit.bank_reference, i);
+                news.push(credit_transaction(credit));
+                posting.push(i);
+                Fate::Post(news.len() - 1)
+            };
+            fates.push(fate);
+        }
+        let posted = super::ledger::post_run_locked(c, &mut village, &news, balances, &mut |n, record| Alongside {
+            bank_credit: Some(bank_credit_row(credits[posting[n]], record)),
+            idempotency: None,
+        })?;
+        // A repeated reference is answered as its first credit was (that one was posted, or refused).
+        let repeats: Vec<Option<Result<TransactionRecord, StoreError>>> = fates
+            .iter()
+            .map(|fate| match fate {
+                Fate::SameAs(j) => match &fates[*j] {
+                    Fate::Post(n) => Some(match &posted[*n] {
+                        Ok(record) => Ok(record.clone()),
+                        Err(e) => Err(StoreError::Conflict(format!(
+                            "bank reference {} is repeated in this batch, and its first item was refused: {e}",
+                            credits[*j].bank_reference
+                        ))),
+                    }),
+                    _ => unreachable!("a reference's first credit of the run is posted"),
+                },
+                _ => None,
+            })
+            .collect();
+        let mut posted: Vec<Option<Result<TransactionRecord, StoreError>>> = posted.into_iter().map(Some).collect();
+        let mut out = Vec::with_capacity(credits.len());
+        for (fate, repeat) in fates.into_iter().zip(repeats) {
+            let answer = match fate {
+                Fate::Post(n) => posted[n].take().expect("each posting is answered once"),
+                Fate::Recorded(txn) => get_transaction(c, &txn)?.ok_or(StoreError::NotFound("transaction")),
+                Fate::SameAs(_) => repeat.expect("answered above"),
+                Fate::Refused(e) => Err(e),
+            };
+            out.push(answer.map(Written::Fresh));
+        }
+        Ok(Some(out))
+    })
+}
+
 /// [`Db::post_credit`] on a connection: posted as dated, or carried out of a closed year.
 fn post_credit_carried(
     c: &mut DbConn,
@@ -547,8 +710,7 @@ fn post_credit_on(
     idem: Option<&IdempotencyKey>,
     render: &dyn Fn(&TransactionRecord) -> String,
 ) -> Result<Written<TransactionRecord>, StoreError> {
-    let (account, source, description) = credit_target(credit);
-    let mut codes = vec![BANK_ACCOUNT.to_string(), account.to_string()];
+    let mut codes = vec![BANK_ACCOUNT.to_string(), credit_target(credit).0.to_string()];
     codes.sort();
     let probe =
         Probe { bank_reference: Some(&credit.bank_reference), balances: Some((credit.value_date.year(), &codes)) };
@@ -556,46 +718,16 @@ fn post_credit_on(
     idempotent_write_probed(c, target, idem, &probe, 201, render, &mut |c, ctx| {
         if let Some((amount, source, transaction_id)) = ctx.locked.bank_credit.clone() {
             // The same bank transaction again (a retry under a new key): answered with the first posting.
-            if amount == credit.amount.sen() && source == credit.source {
+            if same_credit((amount, &source), credit) {
                 return get_transaction(c, &transaction_id)?.ok_or(StoreError::NotFound("transaction"));
             }
-            return Err(StoreError::Conflict(format!(
-                "bank reference {} was already credited with {}",
-                credit.bank_reference,
-                Amount(amount)
-            )));
+            return Err(credit_conflict(credit, amount));
         }
-        let amount = credit.amount;
-        let entry = |account: &str, side| EntryDraft {
-            account_code: account.into(),
-            side,
-            amount,
-            activity_code: None,
-            source: source.clone(),
-        };
-        let new = NewTransaction {
-            village_id: ctx.locked.village.id.clone(),
-            kind: TxnKind::Receipt,
-            value_date: credit.value_date,
-            description: description.clone(),
-            entries: vec![entry(BANK_ACCOUNT, Side::Debit), entry(account, Side::Credit)],
-            reverses: None,
-            payment_id: None,
-            bank_reference: Some(credit.bank_reference.clone()),
-            created_by: credit.client_id.clone(),
-        };
+        let new = credit_transaction(credit);
         let prefetched = ctx.locked.open_year_balances.take();
         let mut village = ctx.locked.village.clone();
         let posted = post_locked_with(c, &mut village, &new, None, prefetched, &mut |record| Alongside {
-            bank_credit: Some(BankCreditRow {
-                village_id: record.txn.village_id.clone(),
-                bank_reference: credit.bank_reference.clone(),
-                amount: credit.amount.sen(),
-                source: credit.source.clone(),
-                transaction_id: record.txn.id.clone(),
-                client_id: credit.client_id.clone(),
-                created_at: now_micros(),
-            }),
+            bank_credit: Some(bank_credit_row(credit, record)),
             idempotency: ctx.answer_row(record),
         })?;
         ctx.locked.village = village;
@@ -699,8 +831,10 @@ impl Db {
         self.write("post_credit", |c| post_credit_carried(c, credit, idem, render))
     }
 
-    /// Up to a batch of credits, each posted or refused alone in its own transaction (no transaction spans two
-    /// villages), answered once all of them are on disk:
+    /// Up to a batch of credits, each posted or refused alone, answered once all of them are on disk. The items of
+    /// one village and fiscal year are posted together under one lock in one write (`post_credit_run`: on
+    /// PostgreSQL five round trips for all of them), each still checked and refused alone; no transaction spans two
+    /// villages, so the batch is a transaction per village:
     /// - on SQLite, on the group writer held for the whole batch: each credit is a savepoint of one commit;
     /// - on PostgreSQL, on one connection whose commits do not each wait for the disk (`synchronous_commit = off`
     ///   for the batch only), followed by the batch's durable commit: the WAL is flushed in order, so once that
@@ -713,16 +847,45 @@ impl Db {
         render: &dyn Fn(&TransactionRecord) -> String,
     ) -> Result<Vec<Result<Written<TransactionRecord>, StoreError>>, StoreError> {
         let all = |c: &mut DbConn| -> Result<Vec<_>, StoreError> {
-            let mut out = Vec::with_capacity(credits.len());
-            for credit in credits {
-                let one = post_credit_carried(c, credit, None, render);
-                // A connection that failed stops the batch (503: the bank retries it whole, with the same key).
-                if let Err(StoreError::Unavailable(e)) = &one {
-                    return Err(StoreError::Unavailable(e.clone()));
-                }
-                out.push(one);
+            let mut out: Vec<Option<Result<Written<TransactionRecord>, StoreError>>> =
+                credits.iter().map(|_| None).collect();
+            // The items of one village and fiscal year, in the batch's order.
+            let mut groups: Vec<Vec<usize>> = Vec::new();
+            let mut group_of: std::collections::HashMap<(&str, i32), usize> = std::collections::HashMap::new();
+            for (i, credit) in credits.iter().enumerate() {
+                let key = (credit.village_id.as_str(), credit.value_date.year());
+                let g = *group_of.entry(key).or_insert_with(|| {
+                    groups.push(Vec::new());
+                    groups.len() - 1
+                });
+                groups[g].push(i);
             }
-            Ok(out)
+            for items in groups {
+                if items.len() > 1 {
+                    let run: Vec<&NewCredit> = items.iter().map(|&i| &credits[i]).collect();
+                    match post_credit_run(c, &run) {
+                        Ok(Some(results)) => {
+                            for (&i, r) in items.iter().zip(results) {
+                                out[i] = Some(r);
+                            }
+                            continue;
+                        }
+                        Err(StoreError::Unavailable(e)) => return Err(StoreError::Unavailable(e)),
+                        // A closed year (the credits are carried, each alone) or a failed run (rolled back):
+                        // each item again alone, which answers it with its own error.
+                        Ok(None) | Err(_) => {}
+                    }
+                }
+                for i in items {
+                    let one = post_credit_carried(c, &credits[i], None, render);
+                    // A connection that failed stops the batch (503: the bank retries it whole, with the same key).
+                    if let Err(StoreError::Unavailable(e)) = &one {
+                        return Err(StoreError::Unavailable(e.clone()));
+                    }
+                    out[i] = Some(one);
+                }
+            }
+            Ok(out.into_iter().map(|o| o.expect("every item is answered")).collect())
         };
         // On SQLite `with_deferred_commits` runs `all` as it is, on the group writer held for the batch.
         self.write("post_credits", |c| super::backend::with_deferred_commits(c, all))

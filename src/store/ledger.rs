@@ -384,6 +384,69 @@ pub(super) fn post_locked_with(
     Ok(record)
 }
 
+/// Several postings to one locked village in one write: each planned on what the ones before it left
+/// (`domain::posting::PlanRun`, so each is checked exactly as if posted alone) and refused alone, in its place,
+/// with the error it would have had; the ones planned are written together by the seam
+/// (`DbConn::write_postings`: on PostgreSQL one statement for all of them) and the village's head advances past
+/// them. `balances` are the balances of every account the postings touch, read under the lock in their fiscal
+/// year, which must be open (the caller read them with `posting_balances`). `alongside(i, record)` gives the rows
+/// written with the `i`-th posting.
+pub(super) fn post_run_locked(
+    c: &mut DbConn,
+    village: &mut VillageRow,
+    news: &[NewTransaction],
+    balances: HashMap<String, i64>,
+    alongside: &mut dyn FnMut(usize, &TransactionRecord) -> Alongside,
+) -> Result<Vec<Result<TransactionRecord, StoreError>>, StoreError> {
+    let has_bank = balances.contains_key(BANK_ACCOUNT);
+    let reserves = |n: &NewTransaction| {
+        crate::domain::posting::respects_reservation(n.kind) && takes_from_bank(&n.entries) && has_bank
+    };
+    // Nothing in a run changes what released transfers hold, so the reservation is read once.
+    let reserved = if news.iter().any(reserves) { reserved_for_transfers(c, &village.id, None)? } else { 0 };
+    let head = VillageHead {
+        last_seq: village.last_seq,
+        chain_len: village.chain_len,
+        chain_head: village.chain_head.clone(),
+        cash_limit: village.cash_limit,
+    };
+    let mut run = crate::domain::posting::PlanRun::new(head, balances);
+    let mut out = Vec::with_capacity(news.len());
+    let mut planned = Vec::with_capacity(news.len());
+    for (i, new) in news.iter().enumerate() {
+        let reserve = if reserves(new) { reserved } else { 0 };
+        match run.plan(reserve, new.value_date, &new.entries) {
+            Err(e) => out.push(Err(StoreError::from(e))),
+            Ok(plan) => {
+                let record = posting_rows(village, new, &plan, run.head_hash().to_string());
+                run.linked(record.txn.hash.clone());
+                let along = alongside(i, &record);
+                out.push(Ok(record.clone()));
+                planned.push((record, plan, along));
+            }
+        }
+    }
+    if planned.is_empty() {
+        return Ok(out);
+    }
+    let rows: Vec<PostingRows<'_>> = planned
+        .iter()
+        .map(|(record, plan, along)| PostingRows {
+            txn: &record.txn,
+            entries: &record.entries,
+            balances: &plan.balances,
+            daily: &plan.daily,
+            along,
+        })
+        .collect();
+    c.write_postings(&rows, &run.combined())?;
+    let last = &planned.last().expect("not empty").0.txn;
+    village.last_seq = last.seq;
+    village.chain_len = last.chain_seq;
+    village.chain_head = last.hash.clone();
+    Ok(out)
+}
+
 /// The transaction and entry rows of a planned posting, hashed onto the chain after `prev_hash`.
 fn posting_rows(
     village: &VillageRow,

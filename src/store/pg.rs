@@ -13,7 +13,7 @@
 
 use super::backend::{LockTarget, Locked, PostingRows, Probe};
 use super::rows::{
-    PaymentEventRow, PaymentLineRow, PaymentRecord, PaymentRow, TransferRow, VillageRow, WithholdingRow,
+    PaymentEventRow, PaymentLineRow, PaymentRecord, PaymentRow, TransactionRow, TransferRow, VillageRow, WithholdingRow,
 };
 use super::{IdempotencyKey, StoreError};
 use chrono::{NaiveDate, NaiveDateTime};
@@ -36,6 +36,8 @@ enum Bind {
     OptTexts(Vec<Option<String>>),
     BigInts(Vec<i64>),
     Integers(Vec<i32>),
+    Dates(Vec<NaiveDate>),
+    Timestamps(Vec<NaiveDateTime>),
 }
 
 /// Raw SQL with `?` where the binds go, in order. The text is a constant, so it is safe for diesel's prepared
@@ -61,6 +63,8 @@ impl QueryFragment<Pg> for Cached {
                 Bind::OptTexts(v) => out.push_bind_param::<Array<Nullable<Text>>, _>(v)?,
                 Bind::BigInts(v) => out.push_bind_param::<Array<BigInt>, _>(v)?,
                 Bind::Integers(v) => out.push_bind_param::<Array<Integer>, _>(v)?,
+                Bind::Dates(v) => out.push_bind_param::<Array<Date>, _>(v)?,
+                Bind::Timestamps(v) => out.push_bind_param::<Array<Timestamp>, _>(v)?,
             }
             out.push_sql(piece);
         }
@@ -387,6 +391,137 @@ pub fn write_posting(c: &mut PgConnection, rows: &PostingRows<'_>) -> Result<(),
         // A balance moved or the year closed since the checks: start again from the lock.
         0 => Err(StoreError::Retry),
         n => Err(StoreError::internal(format!("the posting updated {n} village rows"))),
+    }
+}
+
+// A run of postings to one village (`ledger::post_run_locked`) in one statement: [`write_posting`]'s statement with
+// every row an array element. Each account's balance is set once, from its balance before the run's first posting
+// to its balance after the last, under the same guard; the daily totals are the run's sums per account and day;
+// the guard also asks every fiscal year of the run to be open.
+const WRITE_POSTINGS: &str = "WITH \
+     t AS (INSERT INTO transactions (id, village_id, seq, chain_seq, fiscal_year, kind, value_date, description, \
+           reverses, payment_id, bank_reference, created_by, created_at, prev_hash, hash) \
+           SELECT u.id, ?, u.seq, u.chain_seq, u.fiscal_year, u.kind, u.value_date, u.description, u.reverses, \
+                  u.payment_id, u.bank_reference, u.created_by, u.created_at, u.prev_hash, u.hash \
+           FROM unnest(?::text[], ?::int8[], ?::int8[], ?::int4[], ?::text[], ?::date[], ?::text[], ?::text[], \
+                       ?::text[], ?::text[], ?::text[], ?::timestamp[], ?::text[], ?::text[]) \
+             AS u(id, seq, chain_seq, fiscal_year, kind, value_date, description, reverses, payment_id, \
+                  bank_reference, created_by, created_at, prev_hash, hash)), \
+     e AS (INSERT INTO entries (transaction_id, line_no, village_id, account_code, side, amount, activity_code, \
+           source, value_date) \
+           SELECT u.txn, u.line_no, ?, u.code, u.side, u.amount, u.activity, u.source, u.value_date \
+           FROM unnest(?::text[], ?::int4[], ?::text[], ?::text[], ?::int8[], ?::text[], ?::text[], ?::date[]) \
+             AS u(txn, line_no, code, side, amount, activity, source, value_date)), \
+     b AS (UPDATE accounts a SET balance = u.after \
+           FROM unnest(?::text[], ?::int8[], ?::int8[]) AS u(code, before, after) \
+           WHERE a.village_id = ? AND a.code = u.code AND a.balance = u.before RETURNING 1), \
+     d AS (INSERT INTO account_daily (village_id, account_code, value_date, debit, credit) \
+           SELECT ?, u.code, u.value_date, u.debit, u.credit \
+           FROM unnest(?::text[], ?::date[], ?::int8[], ?::int8[]) AS u(code, value_date, debit, credit) \
+           ON CONFLICT (village_id, account_code, value_date) DO UPDATE \
+           SET debit = account_daily.debit + EXCLUDED.debit, credit = account_daily.credit + EXCLUDED.credit), \
+     c AS (INSERT INTO bank_credits (village_id, bank_reference, amount, source, transaction_id, client_id, \
+           created_at) \
+           SELECT ?, u.reference, u.amount, u.source, u.txn, u.client, u.at \
+           FROM unnest(?::text[], ?::int8[], ?::text[], ?::text[], ?::text[], ?::timestamp[]) \
+             AS u(reference, amount, source, txn, client, at)), \
+     k AS (INSERT INTO idempotency_keys (principal, key, request_hash, village_id, status, body, created_at) \
+           SELECT u.principal, u.key, u.request_hash, u.village_id, u.status, u.body, u.at \
+           FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::int4[], ?::text[], ?::timestamp[]) \
+             AS u(principal, key, request_hash, village_id, status, body, at)), \
+     z AS (SELECT 1) \
+     UPDATE villages SET last_seq = ?, chain_len = ?, chain_head = ? \
+     WHERE id = ? AND (SELECT count(*) FROM b) = ? \
+       AND (SELECT count(*) FROM fiscal_years f WHERE f.village_id = ? AND f.year = ANY(?) AND f.status = 'open') = ?";
+
+/// Writes a run of postings to one village in one statement (see above); `combined` is what they do together. A
+/// guard that fails is [`StoreError::Retry`], as for one posting.
+pub fn write_postings(
+    c: &mut PgConnection,
+    rows: &[PostingRows<'_>],
+    combined: &crate::domain::posting::CombinedPlan,
+) -> Result<(), StoreError> {
+    let last = rows.last().expect("a run has postings").txn;
+    let village = last.village_id.to_string();
+    assert!(rows.iter().all(|r| r.txn.village_id == last.village_id), "a run is one village's");
+    let v = || Bind::Text(village.clone());
+    let txns = || rows.iter().map(|r| r.txn);
+    let texts = |f: &dyn Fn(&TransactionRow) -> String| Bind::Texts(txns().map(f).collect());
+    let opt_texts = |f: &dyn Fn(&TransactionRow) -> Option<String>| Bind::OptTexts(txns().map(f).collect());
+    let entries = || rows.iter().flat_map(|r| r.entries.iter());
+    let credits = || rows.iter().filter_map(|r| r.along.bank_credit.as_ref());
+    let answers = || rows.iter().filter_map(|r| r.along.idempotency.as_ref());
+    let mut years: Vec<i32> = txns().map(|t| t.fiscal_year).collect();
+    years.sort_unstable();
+    years.dedup();
+    let binds = vec![
+        // transactions
+        v(),
+        texts(&|t| t.id.to_string()),
+        Bind::BigInts(txns().map(|t| t.seq).collect()),
+        Bind::BigInts(txns().map(|t| t.chain_seq).collect()),
+        Bind::Integers(txns().map(|t| t.fiscal_year).collect()),
+        texts(&|t| t.kind.as_str().to_string()),
+        Bind::Dates(txns().map(|t| t.value_date).collect()),
+        texts(&|t| t.description.to_string()),
+        opt_texts(&|t| t.reverses.as_deref().map(str::to_string)),
+        opt_texts(&|t| t.payment_id.as_deref().map(str::to_string)),
+        opt_texts(&|t| t.bank_reference.as_deref().map(str::to_string)),
+        texts(&|t| t.created_by.to_string()),
+        Bind::Timestamps(txns().map(|t| t.created_at).collect()),
+        texts(&|t| t.prev_hash.to_string()),
+        texts(&|t| t.hash.to_string()),
+        // entries
+        v(),
+        Bind::Texts(entries().map(|e| e.transaction_id.to_string()).collect()),
+        Bind::Integers(entries().map(|e| e.line_no).collect()),
+        Bind::Texts(entries().map(|e| e.account_code.clone()).collect()),
+        Bind::Texts(entries().map(|e| e.side.as_str().to_string()).collect()),
+        Bind::BigInts(entries().map(|e| e.amount).collect()),
+        Bind::OptTexts(entries().map(|e| e.activity_code.clone()).collect()),
+        Bind::OptTexts(entries().map(|e| e.source.clone()).collect()),
+        Bind::Dates(entries().map(|e| e.value_date).collect()),
+        // balances
+        Bind::Texts(combined.balances.iter().map(|b| b.account.clone()).collect()),
+        Bind::BigInts(combined.balances.iter().map(|b| b.before).collect()),
+        Bind::BigInts(combined.balances.iter().map(|b| b.after).collect()),
+        v(),
+        // daily totals
+        v(),
+        Bind::Texts(combined.daily.keys().map(|(code, _)| code.clone()).collect()),
+        Bind::Dates(combined.daily.keys().map(|(_, date)| *date).collect()),
+        Bind::BigInts(combined.daily.values().map(|(debit, _)| *debit).collect()),
+        Bind::BigInts(combined.daily.values().map(|(_, credit)| *credit).collect()),
+        // bank credits
+        v(),
+        Bind::Texts(credits().map(|r| r.bank_reference.clone()).collect()),
+        Bind::BigInts(credits().map(|r| r.amount).collect()),
+        Bind::Texts(credits().map(|r| r.source.clone()).collect()),
+        Bind::Texts(credits().map(|r| r.transaction_id.to_string()).collect()),
+        Bind::Texts(credits().map(|r| r.client_id.clone()).collect()),
+        Bind::Timestamps(credits().map(|r| r.created_at).collect()),
+        // stored answers
+        Bind::Texts(answers().map(|r| r.principal.clone()).collect()),
+        Bind::Texts(answers().map(|r| r.key.clone()).collect()),
+        Bind::Texts(answers().map(|r| r.request_hash.clone()).collect()),
+        Bind::OptTexts(answers().map(|r| r.village_id.as_deref().map(str::to_string)).collect()),
+        Bind::Integers(answers().map(|r| r.status).collect()),
+        Bind::Texts(answers().map(|r| r.body.clone()).collect()),
+        Bind::Timestamps(answers().map(|r| r.created_at).collect()),
+        // village, and the guard
+        Bind::BigInt(last.seq),
+        Bind::BigInt(last.chain_seq),
+        Bind::Text(last.hash.to_string()),
+        v(),
+        Bind::BigInt(i64::try_from(combined.balances.len()).expect("bounded")),
+        v(),
+        Bind::Integers(years.clone()),
+        Bind::BigInt(i64::try_from(years.len()).expect("bounded")),
+    ];
+    match cached(WRITE_POSTINGS, binds).execute(c)? {
+        1 => Ok(()),
+        0 => Err(StoreError::Retry),
+        n => Err(StoreError::internal(format!("the run of postings updated {n} village rows"))),
     }
 }
 

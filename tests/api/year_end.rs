@@ -145,11 +145,28 @@ async fn a_year_closes_with_its_silpa_carried_into_the_next() {
     let credit = credit.assert_status(201).clone();
     assert_eq!((credit["value_date"].as_str(), credit["fiscal_year"].as_i64()), (Some("2026-01-01"), Some(2026)));
     assert!(credit["description"].as_str().unwrap().starts_with("[tanggal bank "), "{credit}");
-    for id in [posted["transaction_id"].as_str().unwrap(), credit["id"].as_str().unwrap()] {
+    // Two credits of a batch dated in the closed year: carried the same way, each alone.
+    let batch = app
+        .post("/api/v1/bank/credits/batch")
+        .token(&bank)
+        .key("late-batch")
+        .json(&json!({"items": [
+            {"village_id": v.id, "amount": "100.00", "source": "PAD", "bank_reference": "PAD-2025-12-B1",
+             "value_date": "2025-12-30", "description": "Retribusi pasar"},
+            {"village_id": v.id, "amount": "200.00", "source": "PAD", "bank_reference": "PAD-2025-12-B2",
+             "value_date": "2025-12-31", "description": "Retribusi pasar"}]}))
+        .send()
+        .await;
+    let batch = batch.assert_status(200).clone();
+    let carried: Vec<&str> =
+        batch["results"].as_array().unwrap().iter().map(|r| r["transaction_id"].as_str().unwrap()).collect();
+    assert_eq!(carried.len(), 2, "{batch}");
+    for id in [posted["transaction_id"].as_str().unwrap(), credit["id"].as_str().unwrap(), carried[0], carried[1]] {
         let t = app.get(&format!("/api/v1/transactions/{id}")).token(&v.head).send().await;
         let t = t.assert_status(200).clone();
         assert_eq!(t["value_date"], "2026-01-01");
-        assert!(t["description"].as_str().unwrap().starts_with("[tanggal bank 31-12-2025"), "{t}");
+        let said = t["description"].as_str().unwrap();
+        assert!(said.starts_with("[tanggal bank 3") && said.contains("-12-2025, "), "{t}");
     }
     let tb = trial_balance(&app, &v, "2025-12-31").await;
     assert_eq!(side(&tb, "1.1.1.02"), pair("90066500.00", "0.00"), "2025 is as it was closed");
