@@ -14,9 +14,10 @@
 # Results (text and JSON per run, the pgbench output, the summary) go to target/bench/<UTC time>/.
 #
 # COMPARE=1 runs the side-by-side sitting instead (docs/benchmarks.md, "Side by side"): ROUNDS rounds (default 3),
-# each alternating kasdesa's single credits over HTTP, its batches of 100, the same with the PREVIOUS build (a git
-# revision, built into target/bench-prev; optional), the two floors, and a peer measured by hand (PEER_DIR: a
-# setup.sql run once in a fresh database and *.pgbench scripts run like the floors, a name ending in -batchN
+# each alternating kasdesa's single credits over HTTP, its batches of 100 (to random villages, and to one village:
+# --batch-villages 1), the same with the PREVIOUS build (a git revision, built into target/bench-prev, or
+# PREVIOUS_BIN, a directory holding its kasdesa; optional), the two floors, and a peer measured by hand (PEER_DIR:
+# a setup.sql run once in a fresh database and *.pgbench scripts run like the floors, a name ending in -batchN
 # counting N postings per transaction; nothing of a peer is kept in this repository). Then the median of each
 # figure and of each ratio taken within a round (the machine drifts from minute to minute; a ratio inside one
 # round does not).
@@ -201,8 +202,8 @@ fi
 if [ "${COMPARE:-0}" = 1 ]; then
   [ "$pg_up" = 1 ] || { echo "COMPARE=1 needs PostgreSQL" >&2; exit 1; }
   ROUNDS="${ROUNDS:-3}"
-  PREV_BIN=""
-  if [ -n "${PREVIOUS:-}" ]; then
+  PREV_BIN="${PREVIOUS_BIN:-}" # a directory holding the previous build's kasdesa, already built
+  if [ -z "$PREV_BIN" ] && [ -n "${PREVIOUS:-}" ]; then
     echo "== the previous build: $PREVIOUS"
     rm -rf target/bench-prev-src
     git worktree add --force --detach target/bench-prev-src "$PREVIOUS" >/dev/null
@@ -231,9 +232,13 @@ if [ "${COMPARE:-0}" = 1 ]; then
     for build in new prev; do
       [ "$build" = prev ] && [ -z "$PREV_BIN" ] && continue
       bin="$BIN"; [ "$build" = prev ] && bin="$PREV_BIN"
-      for mix in credits batches; do
-        db="kasdesa_bench_$$_${build}_${mix}"; fresh_db "$db"
-        LOAD_BIN="$bin" run_load "r$round-$build-$mix" --mix "$mix" --database-url "$(db_url "$db")" >/dev/null
+      # credits: single credits; batches: batches of 100 to random villages (a regency's transfer of Dana Desa);
+      # village-batches: batches of 100 to one village (a day's receipts into its account), the shape of the peer's
+      # batch function (100 transfers on one pair). This build's generator drives both builds (--server-bin).
+      for mix in credits batches village-batches; do
+        case "$mix" in village-batches) args=(--mix batches --batch-villages 1) ;; *) args=(--mix "$mix") ;; esac
+        db="kasdesa_bench_$$_${build}_${mix//-/_}"; fresh_db "$db"
+        run_load "r$round-$build-$mix" "${args[@]}" --server-bin "$bin/kasdesa" --database-url "$(db_url "$db")" >/dev/null
         jq -r '"\(.label): \(.run.postings_per_s|floor) postings/s, p99 \((.run.latency[] | select(.op == "credit" or .op == "credit batch") | .p99_ms)) ms, books \(if .pass then "pass" else "FAIL" end)"' \
           "$OUT/r$round-$build-$mix.json"
         drop_db "$db"
@@ -256,8 +261,8 @@ if [ "${COMPARE:-0}" = 1 ]; then
     case "$2" in *-batch[0-9]*) n="${2##*-batch}" ;; esac
     awk -v t="${tps:-0}" -v n="$n" 'BEGIN {print t * n}'
   }
-  runs="new-credits new-batches floor floor-full"
-  [ -n "$PREV_BIN" ] && runs="$runs prev-credits prev-batches"
+  runs="new-credits new-batches new-village-batches floor floor-full"
+  [ -n "$PREV_BIN" ] && runs="$runs prev-credits prev-batches prev-village-batches"
   if [ -n "$peer_db" ]; then
     for script in "$PEER_DIR"/*.pgbench; do runs="$runs peer-$(basename "$script" .pgbench)"; done
   fi
@@ -271,16 +276,16 @@ if [ "${COMPARE:-0}" = 1 ]; then
       for i in $(seq 1 "$ROUNDS"); do awk -v a="$(postings "$i" "$1")" -v b="$(postings "$i" "$2")" 'BEGIN {if (b > 0) print a / b}'; done | median
     }
     echo "-- ratios (median of the ratios within each round)"
-    for pair in "new-credits floor" "new-credits floor-full" "new-batches new-credits" "new-batches floor" \
-      ${PREV_BIN:+"new-credits prev-credits" "new-batches prev-batches"}; do
+    for pair in "new-credits floor" "new-credits floor-full" "new-batches new-credits" "new-village-batches new-credits" \
+      "new-batches floor" ${PREV_BIN:+"new-credits prev-credits" "new-batches prev-batches" "new-village-batches prev-village-batches"}; do
       set -- $pair
       printf '%-40s %.2f\n' "$1 / $2" "$(ratio "$1" "$2")"
     done
     if [ -n "$peer_db" ]; then
       for script in "$PEER_DIR"/*.pgbench; do
         peer="peer-$(basename "$script" .pgbench)"
-        case "$peer" in *-batch[0-9]*) ours=new-batches ;; *) ours=new-credits ;; esac
-        printf '%-40s %.2f\n' "$ours / $peer" "$(ratio "$ours" "$peer")"
+        case "$peer" in *-batch[0-9]*) ours="new-batches new-village-batches" ;; *) ours=new-credits ;; esac
+        for o in $ours; do printf '%-40s %.2f\n' "$o / $peer" "$(ratio "$o" "$peer")"; done
       done
     fi
   } | tee "$OUT/side-by-side.txt"
