@@ -39,6 +39,7 @@ fn blank_claims(sub: String, role: Role, name: String) -> Claims {
         iss: String::new(),
         aud: String::new(),
         ver: 0,
+        signed: false,
     }
 }
 
@@ -122,6 +123,7 @@ pub async fn client_token(
     let mut claims = blank_claims(client.client_id, Role::Bank, client.name);
     claims.village_ids = Some(villages);
     claims.ver = client.token_version;
+    claims.signed = client.public_key.is_some();
     token_response(&state, claims)
 }
 

@@ -32,6 +32,11 @@ pub struct Claims {
     /// The user's (`users.token_version`) or bank client's (`bank_clients.token_version`) version when it was issued.
     #[serde(default)]
     pub ver: i64,
+    /// A bank client's token: the client had a public key when it was issued, so its requests are signed and the
+    /// signature middleware checks the client as they arrive. A hint only (a key registered later raises the
+    /// version, which ends the token; a client with a key is refused an unsigned request whatever its token says).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub signed: bool,
 }
 
 /// Signs and validates tokens. The algorithm is pinned to HS256; anything else (including `none`) is refused.
@@ -244,10 +249,11 @@ pub async fn still_current(state: &web::Data<AppState>, claims: &Claims) -> Resu
     if claims.role == Role::Bank {
         let db = state.db.clone();
         let (client, ver) = (claims.sub.clone(), claims.ver);
-        return if super::blocking(move || db.bank_client_current(&client, ver)).await?.is_some() {
-            Ok(())
-        } else {
-            Err(ApiError::unauthorized("this token has ended (the client was deactivated or changed): get a new one"))
+        // Reached only for a request the signature middleware did not check: one with no signature.
+        return match super::blocking(move || db.bank_client_current(&client, ver)).await? {
+            Some(None) => Ok(()),
+            Some(Some(_)) => Err(unsigned_refused()),
+            None => Err(client_ended()),
         };
     }
     let db = state.db.clone();
@@ -264,6 +270,43 @@ pub async fn still_current(state: &web::Data<AppState>, claims: &Claims) -> Resu
         Ok(())
     } else {
         Err(ApiError::unauthorized("this session has ended (signed out, or the account changed): sign in again"))
+    }
+}
+
+/// The refusal of a bank token whose client was deactivated or changed since it was issued.
+pub fn client_ended() -> ApiError {
+    ApiError::unauthorized("this token has ended (the client was deactivated or changed): get a new one")
+}
+
+/// The refusal of an unsigned request from a client with a registered key.
+pub fn unsigned_refused() -> ApiError {
+    ApiError::unauthorized(crate::domain::snap::SnapError::Missing("X-SIGNATURE").to_string())
+}
+
+/// A bank client's token as a write checks it under its lock (`store::ClientCheck`) instead of a read of its own
+/// before it: for the routes whose handler takes this instead of a [`Principal`]. The client must be active, at the
+/// token's version and without a key (a request the signature middleware checked carries the proof instead).
+pub struct BankWriter {
+    pub principal: Principal,
+    /// None when the signature middleware already checked the client on the way in.
+    pub check: Option<crate::store::ClientCheck>,
+}
+
+impl FromRequest for BankWriter {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let checked = req.extensions().get::<super::snap::CheckedBankClient>().cloned();
+        std::future::ready(principal_from(req).and_then(|principal| {
+            let c = &principal.0;
+            if c.role != Role::Bank {
+                return Err(ApiError::forbidden());
+            }
+            let seen = checked.is_some_and(|k| k.client_id == c.sub && k.version == c.ver);
+            let check = (!seen).then(|| crate::store::ClientCheck { client_id: c.sub.clone(), version: c.ver });
+            Ok(BankWriter { principal, check })
+        }))
     }
 }
 

@@ -175,16 +175,20 @@ fn render_txn(r: &crate::store::rows::TransactionRecord) -> String {
     responses((status = 201, body = TransactionView), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn credit(
     state: State,
-    who: Principal,
+    writer: super::auth::BankWriter,
     req: HttpRequest,
     body: Body<CreditRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let villages = require_bank(&who)?;
-    let key = idempotency_key(&req, &who, &body.request_hash, true)?;
-    // No separate read of the village: the write locks it, and answers 404 if it does not exist.
+    let who = &writer.principal;
+    let villages = require_bank(who)?;
+    let key = idempotency_key(&req, who, &body.request_hash, true)?;
+    // No separate read of the village, nor of the client behind an unsigned token: the write locks the village,
+    // checks the client in the same statement (before a stored answer is replayed) and answers 404 for a village
+    // that does not exist.
     let credit = parse_credit(&villages, who.id(), body.value)?;
     let db = state.db.clone();
-    let written = blocking(move || db.post_credit(&credit, key.as_ref(), &render_txn)).await?;
+    let check = writer.check;
+    let written = blocking(move || db.post_credit(&credit, check.as_ref(), key.as_ref(), &render_txn)).await?;
     Ok(respond_written(&state, written, StatusCode::CREATED, |r| TransactionView::from(r)))
 }
 

@@ -299,6 +299,8 @@ impl From<StoreError> for ApiError {
                 ApiError::new(ErrorCode::Unavailable, "the database is unavailable; retry shortly")
             }
             StoreError::Retry => ApiError::new(ErrorCode::Unavailable, "too many concurrent writers; retry shortly"),
+            StoreError::ClientRefused { signs: true } => super::auth::unsigned_refused(),
+            StoreError::ClientRefused { signs: false } => super::auth::client_ended(),
             StoreError::Internal(m) => {
                 // `{:#}` prints the whole cause chain.
                 tracing::error!(error = format!("{m:#}"), "store error");

@@ -1,6 +1,7 @@
-//! Signed bank requests over HTTP (the rules are `domain::snap`): for a request carrying a bank client's token, the
-//! client is checked once here (active, its token's version, so a deactivated or changed client is refused at
-//! once), and a client that registered a public key must have signed the request. The body is read here for the
+//! Signed bank requests over HTTP (the rules are `domain::snap`): for a request carrying a signed client's token (or
+//! a signature), the client is checked once here (active, its token's version, so a deactivated or changed client is
+//! refused at once), and a client that registered a public key must have signed the request. Other bank requests are
+//! checked by `auth::Principal` or, for a write that takes a `ClientCheck`, under the write's lock. The body is read here for the
 //! signature and handed on unchanged. Refusals are `401` (`409` for a reused `X-EXTERNAL-ID`), logged without the
 //! token or the signature.
 
@@ -55,6 +56,13 @@ pub async fn verify(
     let Some(claims) = token.and_then(|t| state.jwt.validate(t).ok()).filter(|c| c.role == Role::Bank) else {
         return next.call(req).await;
     };
+    // A token issued to a client without a key, on a request that carries no signature: nothing to verify here.
+    // The client is checked later, in the same round trip as the work where the write can (`ClientCheck`), else by
+    // the handler's `Principal`; either refuses it if it has a key now (an unsigned request of a client with a key
+    // is never served) or is no longer current.
+    if !claims.signed && header(&req, "x-signature").is_none() {
+        return next.call(req).await;
+    }
     let db = state.db.clone();
     let (client_id, version) = (claims.sub.clone(), claims.ver);
     let current = blocking(move || db.bank_client_current(&client_id, version)).await?;

@@ -7,7 +7,7 @@
 //! | --- | --- | --- |
 //! | [`DbConn::write_txn`] | a transaction, retried on conflicts | `BEGIN IMMEDIATE` once per commit group (`group_commit.rs`), a savepoint per write |
 //! | [`DbConn::lock_village`] | `SELECT … FOR UPDATE` | a plain read: the group's `BEGIN IMMEDIATE` already holds the database's one write lock |
-//! | [`DbConn::lock_for_write`] | one statement: the lock, the stored answer, the bank credit, the balances | one statement per question |
+//! | [`DbConn::lock_for_write`] | one statement: the lock, the stored answer, the bank credit, the balances, the bank client | one statement per question |
 //! | [`DbConn::posting_balances`] | one statement with the year's status | the year, then the accounts |
 //! | [`DbConn::write_posting`] | one data-modifying CTE, guarded by the balances it checked | a statement per row |
 //! | [`DbConn::write_postings`] | one CTE for a run of postings to one village, arrays through `unnest` | a statement per row |
@@ -35,6 +35,15 @@ pub struct Probe<'a> {
     pub bank_reference: Option<&'a str>,
     /// (fiscal year, account codes)
     pub balances: Option<(i32, &'a [String])>,
+    /// The bank client whose token the write checks (`ClientCheck`).
+    pub client: Option<&'a super::write::ClientCheck>,
+}
+
+/// A checked bank client as the lock found it: at the token's version and active, and whether it has a key.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientState {
+    pub current: bool,
+    pub has_key: bool,
 }
 
 /// Whose village a write locks: named, or the village of a payment request (found in the same statement where
@@ -55,6 +64,8 @@ pub struct Locked {
     /// The probed accounts' balances (those that exist) when the fiscal year is open; None when not read, or when
     /// the year is not open (the posting then takes the slow way, which opens or refuses the year).
     pub open_year_balances: Option<HashMap<String, i64>>,
+    /// The probed bank client; None when not asked, or when there is no such client.
+    pub client: Option<ClientState>,
 }
 
 /// Rows written in the same statement as a posting (they need its id, and a statement less is a round trip less).
@@ -177,9 +188,21 @@ impl DbConn {
             Some(r) => super::bank::find_bank_credit(self, &village.id, r)?,
             None => None,
         };
+        let client = match probe.client {
+            Some(k) => bank_clients::table
+                .filter(bank_clients::client_id.eq(&k.client_id))
+                .select((bank_clients::active, bank_clients::token_version, bank_clients::public_key))
+                .first::<(bool, i64, Option<String>)>(self)
+                .optional()?
+                .map(|(active, version, key)| ClientState {
+                    current: active && version == k.version,
+                    has_key: key.is_some(),
+                }),
+            None => None,
+        };
         // Balances are not read ahead here: the posting reads them with the same two statements (the year, the
         // accounts), and on SQLite a statement costs no round trip.
-        Ok(Some(Locked { village, stored, bank_credit, open_year_balances: None }))
+        Ok(Some(Locked { village, stored, bank_credit, open_year_balances: None, client }))
     }
 
     /// For a posting dated in `year`: opens the year on first use (refusing a closed one) and returns the balances

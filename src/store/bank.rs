@@ -8,7 +8,7 @@ use super::ledger::{get_transaction, post_locked, post_locked_with, NewTransacti
 use super::payments::{append_event, move_budget_of, Actor, EventDraft};
 use super::rows::*;
 use super::schema::*;
-use super::write::{idempotent_write, idempotent_write_probed, IdempotencyKey, Written};
+use super::write::{idempotent_write, idempotent_write_probed, ClientCheck, IdempotencyKey, Written};
 use super::{now_micros, Db, DbConn, StoreError};
 use crate::domain::accounts::{Side, BANK_ACCOUNT, SOURCES, SUSPENSE};
 use crate::domain::bank_entry::{self, BankEntryKind, ChargeLine};
@@ -582,10 +582,7 @@ fn bank_credit_row(credit: &NewCredit, record: &TransactionRecord) -> BankCredit
 /// written in one statement and committed. Each credit is answered as [`post_credit_on`] would answer it alone: a
 /// reference already recorded (before, or earlier in the run) with the same figures by that posting, with other
 /// figures refused. `None` when the year is closed: the caller carries each credit alone.
-fn post_credit_run(
-    c: &mut DbConn,
-    credits: &[&NewCredit],
-) -> Result<Option<Vec<CreditAnswer>>, StoreError> {
+fn post_credit_run(c: &mut DbConn, credits: &[&NewCredit]) -> Result<Option<Vec<CreditAnswer>>, StoreError> {
     /// What becomes of one credit of the run.
     enum Fate {
         /// Posted as the run's `n`-th posting.
@@ -691,13 +688,14 @@ fn post_credit_run(
 fn post_credit_carried(
     c: &mut DbConn,
     credit: &NewCredit,
+    client: Option<&ClientCheck>,
     idem: Option<&IdempotencyKey>,
     render: &dyn Fn(&TransactionRecord) -> String,
 ) -> Result<Written<TransactionRecord>, StoreError> {
-    match post_credit_on(c, credit, idem, render) {
+    match post_credit_on(c, credit, client, idem, render) {
         Err(StoreError::FiscalYearClosed(_)) => {
             let closed = super::ledger::closed_years(c, &credit.village_id)?;
-            post_credit_on(c, &carry_credit(credit, &closed), idem, render)
+            post_credit_on(c, &carry_credit(credit, &closed), client, idem, render)
         }
         other => other,
     }
@@ -707,13 +705,17 @@ fn post_credit_carried(
 fn post_credit_on(
     c: &mut DbConn,
     credit: &NewCredit,
+    client: Option<&ClientCheck>,
     idem: Option<&IdempotencyKey>,
     render: &dyn Fn(&TransactionRecord) -> String,
 ) -> Result<Written<TransactionRecord>, StoreError> {
     let mut codes = vec![BANK_ACCOUNT.to_string(), credit_target(credit).0.to_string()];
     codes.sort();
-    let probe =
-        Probe { bank_reference: Some(&credit.bank_reference), balances: Some((credit.value_date.year(), &codes)) };
+    let probe = Probe {
+        bank_reference: Some(&credit.bank_reference),
+        balances: Some((credit.value_date.year(), &codes)),
+        client,
+    };
     let target = LockTarget::Village(&credit.village_id);
     idempotent_write_probed(c, target, idem, &probe, 201, render, &mut |c, ctx| {
         if let Some((amount, source, transaction_id)) = ctx.locked.bank_credit.clone() {
@@ -821,14 +823,16 @@ impl Db {
     /// with the village lock, and the posting, the bank-credit record and the stored answer are written in one
     /// statement: on PostgreSQL a credit is four round trips. One dated in a closed year (the bank has moved the
     /// money: it is never refused for that) is booked on the first day of the next open year, saying the bank's
-    /// date (`domain::year_end::carried_date`); the closed years are read only then.
+    /// date (`domain::year_end::carried_date`); the closed years are read only then. With `client`, the bank
+    /// client's token is checked in the locking statement (`ClientCheck`).
     pub fn post_credit(
         &self,
         credit: &NewCredit,
+        client: Option<&ClientCheck>,
         idem: Option<&IdempotencyKey>,
         render: &dyn Fn(&TransactionRecord) -> String,
     ) -> Result<Written<TransactionRecord>, StoreError> {
-        self.write("post_credit", |c| post_credit_carried(c, credit, idem, render))
+        self.write("post_credit", |c| post_credit_carried(c, credit, client, idem, render))
     }
 
     /// Up to a batch of credits, each posted or refused alone, answered once all of them are on disk. The items of
@@ -877,7 +881,7 @@ impl Db {
                     }
                 }
                 for i in items {
-                    let one = post_credit_carried(c, &credits[i], None, render);
+                    let one = post_credit_carried(c, &credits[i], None, None, render);
                     // A connection that failed stops the batch (503: the bank retries it whole, with the same key).
                     if let Err(StoreError::Unavailable(e)) = &one {
                         return Err(StoreError::Unavailable(e.clone()));

@@ -45,6 +45,10 @@ pub enum StoreError {
     NoAdoptedBudget(i32),
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
+    /// A bank client's token checked under a write's lock (`ClientCheck`) is no longer good: the client was
+    /// deactivated or changed (`signs` false), or it has a key and the request was not signed (`signs` true).
+    #[error("the bank client's token is not honoured")]
+    ClientRefused { signs: bool },
     /// A transient conflict between concurrent writers; the write loop retries it.
     #[error("concurrent write conflict")]
     Retry,

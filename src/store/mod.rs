@@ -42,7 +42,7 @@ pub use error::{LineRefusal, StoreError};
 pub use ledger::transaction_hash;
 pub use replica::Replica;
 pub use reports::{AdvanceBookEntry, LedgerLine, SpendingByKey};
-pub use write::{IdempotencyKey, StoredAnswer, Written};
+pub use write::{ClientCheck, IdempotencyKey, StoredAnswer, Written};
 
 use chrono::NaiveDateTime;
 use conn::Manager;

@@ -3,7 +3,8 @@
 //! On PostgreSQL every statement is a round trip to another process and a parse/plan/execute there, and on a small
 //! host that is where a posting's time goes (docs/benchmarks.md). The same work as SQLite's statement-per-row path
 //! (in `backend.rs`) is done here by:
-//! - one statement that locks the village row and reads the request's idempotency record with it;
+//! - one statement that locks the village row and reads the request's idempotency record with it (and, for a
+//!   bank write, the bank credit, the balances and the client behind the token);
 //! - one that reads the touched accounts' balances with the fiscal year's status;
 //! - one data-modifying CTE that inserts the transaction and its entries, sets the balances, adds to the daily
 //!   totals and advances the village's sequence and chain head.
@@ -11,7 +12,7 @@
 //! The statements' text never changes (entries travel as arrays through `unnest`), so diesel prepares each once per
 //! connection and reuses it: [`Cached`] is raw SQL that, unlike `sql_query`, allows that.
 
-use super::backend::{LockTarget, Locked, PostingRows, Probe};
+use super::backend::{ClientState, LockTarget, Locked, PostingRows, Probe};
 use super::rows::{
     PaymentEventRow, PaymentLineRow, PaymentRecord, PaymentRow, TransactionRow, TransferRow, VillageRow, WithholdingRow,
 };
@@ -20,7 +21,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::sql_types::{Array, BigInt, Date, Integer, Nullable, Text, Timestamp, Untyped};
+use diesel::sql_types::{Array, BigInt, Bool, Date, Integer, Nullable, Text, Timestamp, Untyped};
 use diesel::PgConnection;
 use std::collections::HashMap;
 
@@ -29,6 +30,7 @@ enum Bind {
     Text(String),
     OptText(Option<String>),
     BigInt(i64),
+    OptBigInt(Option<i64>),
     Integer(i32),
     Date(NaiveDate),
     Timestamp(NaiveDateTime),
@@ -56,6 +58,7 @@ impl QueryFragment<Pg> for Cached {
                 Bind::Text(v) => out.push_bind_param::<Text, _>(v)?,
                 Bind::OptText(v) => out.push_bind_param::<Nullable<Text>, _>(v)?,
                 Bind::BigInt(v) => out.push_bind_param::<BigInt, _>(v)?,
+                Bind::OptBigInt(v) => out.push_bind_param::<Nullable<BigInt>, _>(v)?,
                 Bind::Integer(v) => out.push_bind_param::<Integer, _>(v)?,
                 Bind::Date(v) => out.push_bind_param::<Date, _>(v)?,
                 Bind::Timestamp(v) => out.push_bind_param::<Timestamp, _>(v)?,
@@ -124,6 +127,10 @@ struct LockedRow {
     bc_transaction_id: Option<String>,
     #[diesel(sql_type = BigInt)]
     snapshot_chain_len: i64,
+    #[diesel(sql_type = Nullable<Bool>)]
+    client_current: Option<bool>,
+    #[diesel(sql_type = Nullable<Bool>)]
+    client_has_key: Option<bool>,
     #[diesel(sql_type = Nullable<Text>)]
     year_status: Option<String>,
     #[diesel(sql_type = Array<Text>)]
@@ -142,6 +149,8 @@ const LOCK_FOR_WRITE: &str = "SELECT v.id, v.regency_id, v.code, v.name, v.bank_
      k.request_hash AS idem_request_hash, k.status AS idem_status, k.body AS idem_body, \
      bc.amount AS bc_amount, bc.source AS bc_source, bc.transaction_id AS bc_transaction_id, \
      (SELECT s.chain_len FROM villages s WHERE s.id = v.id) AS snapshot_chain_len, \
+     (SELECT b.active AND b.token_version = ? FROM bank_clients b WHERE b.client_id = ?) AS client_current, \
+     (SELECT b.public_key IS NOT NULL FROM bank_clients b WHERE b.client_id = ?) AS client_has_key, \
      (SELECT f.status FROM fiscal_years f WHERE f.village_id = v.id AND f.year = ?) AS year_status, \
      ARRAY(SELECT a.code FROM accounts a WHERE a.village_id = v.id AND a.code = ANY(?) ORDER BY a.code) AS codes, \
      ARRAY(SELECT a.balance FROM accounts a WHERE a.village_id = v.id AND a.code = ANY(?) ORDER BY a.code) \
@@ -173,6 +182,9 @@ pub fn lock_for_write(
     let row: Option<LockedRow> = cached(
         LOCK_FOR_WRITE,
         vec![
+            Bind::OptBigInt(probe.client.map(|k| k.version)),
+            Bind::OptText(probe.client.map(|k| k.client_id.clone())),
+            Bind::OptText(probe.client.map(|k| k.client_id.clone())),
             Bind::Integer(year),
             Bind::Texts(codes.clone()),
             Bind::Texts(codes),
@@ -218,7 +230,11 @@ pub fn lock_for_write(
     };
     let open_year_balances = (probe.balances.is_some() && r.year_status.as_deref() == Some("open"))
         .then(|| r.codes.into_iter().zip(r.balances).collect());
-    Ok(LockRead::Current(Locked { village, stored, bank_credit, open_year_balances }))
+    let client = match (r.client_current, r.client_has_key) {
+        (Some(current), Some(has_key)) => Some(ClientState { current, has_key }),
+        _ => None,
+    };
+    Ok(LockRead::Current(Locked { village, stored, bank_credit, open_year_balances, client }))
 }
 
 #[derive(QueryableByName)]

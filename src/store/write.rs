@@ -2,7 +2,7 @@
 //! lock), replay a known key or refuse it with another request, else run the write and store its answer in the same
 //! database transaction.
 
-use super::backend::{LockTarget, Locked, Probe};
+use super::backend::{ClientState, LockTarget, Locked, Probe};
 use super::rows::IdempotencyRow;
 use super::schema::idempotency_keys;
 use super::{now_micros, DbConn, StoreError};
@@ -14,6 +14,15 @@ pub struct IdempotencyKey {
     pub principal: String,
     pub key: String,
     pub request_hash: String,
+}
+
+/// A bank client's token, checked by the write itself with its village lock, in the same statement (a round trip
+/// less than a read before it): the client must be active, at the token's version, and without a registered key
+/// (the request was not signed). Checked before anything else, a stored answer's replay included.
+#[derive(Debug, Clone)]
+pub struct ClientCheck {
+    pub client_id: String,
+    pub version: i64,
 }
 
 /// The result of an idempotent write: done now, or the stored response of the first attempt.
@@ -139,6 +148,15 @@ pub(super) fn idempotent_write_probed<T>(
             LockTarget::Village(_) => StoreError::NotFound("village"),
             LockTarget::PaymentOf(_) => StoreError::NotFound("payment"),
         })?;
+        if probe.client.is_some() {
+            match locked.client {
+                Some(ClientState { current: true, has_key: false }) => {}
+                Some(ClientState { current: true, has_key: true }) => {
+                    return Err(StoreError::ClientRefused { signs: true })
+                }
+                _ => return Err(StoreError::ClientRefused { signs: false }),
+            }
+        }
         if let Some(idem) = idem {
             if let Some((status, body)) = checked_replay(c, replay_of(idem, locked.stored.take())?)? {
                 return Ok(Written::Replay { status, body });

@@ -277,6 +277,7 @@ fn issue_session(state: &AppState, user: crate::store::rows::UserRow, role: Role
         iss: String::new(),
         aud: String::new(),
         ver: user.token_version,
+        signed: false,
     })
 }
 

@@ -311,11 +311,16 @@ async fn a_bank_clients_tokens_end_when_it_is_deactivated_rekeyed_or_moved() {
     let secret = created["client_secret"].as_str().unwrap().to_string();
     let token = token_for(secret.clone()).await.assert_status(200)["access_token"].as_str().unwrap().to_string();
     assert_eq!(transfers(second.clone(), token.clone()).await, 200);
-    // Deactivated: the token stops at once, on both instances, and no new one is given.
+    assert_eq!(credit(token.clone(), v.id.clone(), "CR-1").await, 201);
+    // Deactivated: the token stops at once, on both instances, and no new one is given. A credit (whose write checks
+    // the client under its lock) is refused too, a replay of an answered key included, and posts nothing.
     let off = patch(json!({"active": false})).await;
     assert_eq!(off.assert_status(200)["active"], false);
     assert_eq!(transfers(app.base.clone(), token.clone()).await, 401);
     assert_eq!(transfers(second.clone(), token.clone()).await, 401);
+    assert_eq!(credit(token.clone(), v.id.clone(), "CR-1").await, 401);
+    assert_eq!(credit(token.clone(), v.id.clone(), "CR-2").await, 401);
+    assert_eq!(app.balance(&v, "1.1.1.02").await, "1000.00");
     token_for(secret.clone()).await.assert_problem(401, "unauthorized");
     // Active again: the old token stays ended; a new one works.
     patch(json!({"active": true})).await.assert_status(200);
@@ -333,6 +338,7 @@ async fn a_bank_clients_tokens_end_when_it_is_deactivated_rekeyed_or_moved() {
     let new_secret = rotated.assert_status(200)["client_secret"].as_str().unwrap().to_string();
     assert_ne!(new_secret, secret);
     assert_eq!(transfers(app.base.clone(), token.clone()).await, 401);
+    assert_eq!(credit(token.clone(), w.id.clone(), "CR-W2").await, 401);
     token_for(secret).await.assert_problem(401, "unauthorized");
     token_for(new_secret).await.assert_status(200);
     // Administrators list clients without secrets; no one else may change them.
