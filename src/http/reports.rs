@@ -148,7 +148,9 @@ impl Planned {
     /// Computes the report on `db` (the primary, or for a regency's report possibly the standby).
     pub async fn run_on(self, db: crate::store::Db) -> Result<(Report, String), ApiError> {
         let work = self.work;
-        let report = blocking(move || work(&db)).await?;
+        // One read-only transaction for all of a report's reads: they agree with each other, and the report takes
+        // the pool once.
+        let report = blocking(move || db.snapshot(|db| work(db))).await?;
         Ok((report, self.file_stem))
     }
 

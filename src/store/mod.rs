@@ -59,9 +59,20 @@ type DbPool = Pool<Manager>;
 /// The database: SQLite (one writer connection with group commit, a pool of readers) or PostgreSQL (one pool).
 #[derive(Clone)]
 pub enum Db {
-    Sqlite { write: std::sync::Arc<group_commit::GroupWriter>, read: DbPool },
+    Sqlite {
+        write: std::sync::Arc<group_commit::GroupWriter>,
+        read: DbPool,
+    },
     Pg(DbPool),
+    /// One connection held in a read-only transaction ([`Db::snapshot`]): every read on it sees the same moment,
+    /// and none waits for the pool again. Writes are refused.
+    Snapshot {
+        conn: std::sync::Arc<std::sync::Mutex<Pooled>>,
+        backend: Backend,
+    },
 }
+
+type Pooled = diesel::r2d2::PooledConnection<Manager>;
 
 #[derive(Debug, Clone)]
 pub struct PoolOptions {
@@ -164,6 +175,7 @@ impl Db {
                         .map_err(|e| StoreError::internal(format!("migrations: {e}")))
                 })?;
             }
+            Db::Snapshot { .. } => anyhow::bail!("migrations run on the database, not on a snapshot"),
             Db::Pg(pool) => {
                 let mut c = pool.get()?;
                 let DbConn::Pg(pg) = &mut *c else { unreachable!("the PostgreSQL pool holds PostgreSQL connections") };
@@ -184,7 +196,41 @@ impl Db {
         match self {
             Db::Sqlite { .. } => Backend::Sqlite,
             Db::Pg(_) => Backend::Pg,
+            Db::Snapshot { backend, .. } => *backend,
         }
+    }
+
+    /// Runs `f` on one connection in one read-only transaction (PostgreSQL: `REPEATABLE READ`; SQLite: a read
+    /// transaction, a snapshot in WAL mode): a report's several reads (its opening balance, its lines, the numbers
+    /// it prints) all see the same moment, and take the pool once instead of once each, which under load is where
+    /// a report of many reads waited. On a snapshot already, `f` runs on it.
+    pub fn snapshot<T>(&self, f: impl FnOnce(&Db) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        use diesel::connection::AnsiTransactionManager;
+        let pool = match self {
+            Db::Sqlite { read, .. } => read,
+            Db::Pg(pool) => pool,
+            Db::Snapshot { .. } => return f(self),
+        };
+        let mut conn = pool.get()?;
+        match &mut *conn {
+            DbConn::Pg(pg) => {
+                AnsiTransactionManager::begin_transaction_sql(pg, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")?
+            }
+            DbConn::Sqlite(s) => AnsiTransactionManager::begin_transaction_sql(s, "BEGIN DEFERRED")?,
+        }
+        let shared = std::sync::Arc::new(std::sync::Mutex::new(conn));
+        let out = f(&Db::Snapshot { conn: shared.clone(), backend: self.backend() });
+        let mut conn = std::sync::Arc::try_unwrap(shared)
+            .map_err(|_| StoreError::internal("a snapshot outlived its read"))?
+            .into_inner()
+            .map_err(|_| StoreError::internal("a snapshot's connection was poisoned"))?;
+        // Nothing was written: ending the transaction either way is the same; a commit is the cheaper.
+        let ended =
+            <DbConn as Connection>::TransactionManager::commit_transaction(&mut *conn).map_err(StoreError::from);
+        discard_if_lost(&mut conn, &out);
+        discard_if_lost(&mut conn, &ended);
+        ended?;
+        out
     }
 
     pub fn backend_name(&self) -> &'static str {
@@ -204,6 +250,10 @@ impl Db {
         let pool = match self {
             Db::Sqlite { read, .. } => read,
             Db::Pg(pool) => pool,
+            Db::Snapshot { conn, .. } => {
+                let mut conn = conn.lock().map_err(|_| StoreError::internal("a snapshot's connection was poisoned"))?;
+                return f(&mut conn);
+            }
         };
         let mut conn = pool.get()?;
         let out = f(&mut conn);
@@ -231,6 +281,7 @@ impl Db {
                 discard_if_lost(&mut conn, &out);
                 out
             }
+            Db::Snapshot { .. } => Err(StoreError::internal(format!("{op}: a snapshot is read-only"))),
         }
     }
 
