@@ -429,6 +429,18 @@ mod tests {
 
     use proptest::prelude::*;
 
+    /// The four accounts the generated postings touch, with these balances of cash and bank.
+    fn chart(cash: i64, bank: i64) -> HashMap<String, i64> {
+        [
+            (CASH_IN_HAND.to_string(), cash),
+            (BANK_ACCOUNT.to_string(), bank),
+            ("4.1.4.01".to_string(), 0),
+            ("5.2.1.01".to_string(), 0),
+        ]
+        .into_iter()
+        .collect()
+    }
+
     fn head() -> VillageHead {
         VillageHead { last_seq: 7, chain_len: 9, chain_head: "ab".into(), cash_limit: 1_000 }
     }
@@ -508,14 +520,7 @@ mod tests {
             entries in entries(),
             cash in prop_oneof![0i64..1_500, 985i64..1_001], bank in 0i64..1_500, reserved in 0i64..500,
         ) {
-            let balances: HashMap<String, i64> = [
-                (CASH_IN_HAND.to_string(), cash),
-                (BANK_ACCOUNT.to_string(), bank),
-                ("4.1.4.01".to_string(), 0),
-                ("5.2.1.01".to_string(), 0),
-            ]
-            .into_iter()
-            .collect();
+            let balances = chart(cash, bank);
             let date = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
             // The model: what the rules say, computed independently of the plan.
             let net = |code: &str| -> i64 {
@@ -560,14 +565,7 @@ mod tests {
             postings in proptest::collection::vec((entries(), 0u32..3), 1..12),
             cash in 0i64..1_000, bank in 0i64..1_500,
         ) {
-            let start: HashMap<String, i64> = [
-                (CASH_IN_HAND.to_string(), cash),
-                (BANK_ACCOUNT.to_string(), bank),
-                ("4.1.4.01".to_string(), 0),
-                ("5.2.1.01".to_string(), 0),
-            ]
-            .into_iter()
-            .collect();
+            let start = chart(cash, bank);
             let day = |d: u32| NaiveDate::from_ymd_opt(2026, 3, 1 + d).unwrap();
             let mut run = PlanRun::new(head(), start.clone());
             // The model: each posting alone, on a copy of the balances and head that the accepted ones advance.

@@ -597,11 +597,7 @@ impl Db {
     /// that one), and the client's public key when it signs its requests: one indexed read on every bank request.
     pub fn bank_client_current(&self, client_id: &str, version: i64) -> Result<Option<Option<String>>, StoreError> {
         self.read("bank_client_current", |c| {
-            let found: Option<(bool, i64, Option<String>)> = bank_clients::table
-                .filter(bank_clients::client_id.eq(client_id))
-                .select((bank_clients::active, bank_clients::token_version, bank_clients::public_key))
-                .first(c)
-                .optional()?;
+            let found = find_client_state(c, client_id)?;
             Ok(found.filter(|(active, v, _)| *active && *v == version).map(|(_, _, key)| key))
         })
     }
@@ -632,4 +628,16 @@ impl Db {
     pub fn find_idempotent(&self, idem: &IdempotencyKey) -> Result<Option<(u16, String)>, StoreError> {
         self.read("find_idempotent", |c| find_idempotent(c, idem))
     }
+}
+
+/// A bank client's (active, token version, public key), by its client id.
+pub(super) fn find_client_state(
+    c: &mut DbConn,
+    client_id: &str,
+) -> Result<Option<(bool, i64, Option<String>)>, StoreError> {
+    Ok(bank_clients::table
+        .filter(bank_clients::client_id.eq(client_id))
+        .select((bank_clients::active, bank_clients::token_version, bank_clients::public_key))
+        .first(c)
+        .optional()?)
 }

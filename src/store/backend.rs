@@ -189,15 +189,10 @@ impl DbConn {
             None => None,
         };
         let client = match probe.client {
-            Some(k) => bank_clients::table
-                .filter(bank_clients::client_id.eq(&k.client_id))
-                .select((bank_clients::active, bank_clients::token_version, bank_clients::public_key))
-                .first::<(bool, i64, Option<String>)>(self)
-                .optional()?
-                .map(|(active, version, key)| ClientState {
-                    current: active && version == k.version,
-                    has_key: key.is_some(),
-                }),
+            Some(k) => super::admin::find_client_state(self, &k.client_id)?.map(|(active, version, key)| ClientState {
+                current: active && version == k.version,
+                has_key: key.is_some(),
+            }),
             None => None,
         };
         // Balances are not read ahead here: the posting reads them with the same two statements (the year, the

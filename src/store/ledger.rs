@@ -352,21 +352,9 @@ pub(super) fn post_locked_with(
         Some(b) if codes.iter().all(|code| b.contains_key(code)) => b,
         _ => c.posting_balances(&village.id, new.value_date.year(), &codes)?,
     };
-    // Money released to the bank for payments is not available to anything else until the bank settles it.
-    let reserved = if crate::domain::posting::respects_reservation(new.kind)
-        && takes_from_bank(&new.entries)
-        && balances.contains_key(BANK_ACCOUNT)
-    {
-        reserved_for_transfers(c, &village.id, settling)?
-    } else {
-        0
-    };
-    let head = VillageHead {
-        last_seq: village.last_seq,
-        chain_len: village.chain_len,
-        chain_head: village.chain_head.clone(),
-        cash_limit: village.cash_limit,
-    };
+    let reserved =
+        if holds_reservation(new, &balances) { reserved_for_transfers(c, &village.id, settling)? } else { 0 };
+    let head = village_head(village);
     let plan = plan_posting(&head, &balances, reserved, new.value_date, &new.entries)?;
 
     let record = posting_rows(village, new, &plan, head.chain_head);
@@ -384,6 +372,25 @@ pub(super) fn post_locked_with(
     Ok(record)
 }
 
+/// Whether a posting must leave the bank money released to transfers alone (money released to the bank for payments
+/// is not available to anything else until the bank settles it): it takes from the bank, of a kind that respects
+/// the reservation, in a chart that has the bank account.
+fn holds_reservation(new: &NewTransaction, balances: &HashMap<String, i64>) -> bool {
+    crate::domain::posting::respects_reservation(new.kind)
+        && takes_from_bank(&new.entries)
+        && balances.contains_key(BANK_ACCOUNT)
+}
+
+/// What a posting needs of its locked village.
+fn village_head(village: &VillageRow) -> VillageHead {
+    VillageHead {
+        last_seq: village.last_seq,
+        chain_len: village.chain_len,
+        chain_head: village.chain_head.clone(),
+        cash_limit: village.cash_limit,
+    }
+}
+
 /// Several postings to one locked village in one write: each planned on what the ones before it left
 /// (`domain::posting::PlanRun`, so each is checked exactly as if posted alone) and refused alone, in its place,
 /// with the error it would have had; the ones planned are written together by the seam
@@ -398,23 +405,14 @@ pub(super) fn post_run_locked(
     balances: HashMap<String, i64>,
     alongside: &mut dyn FnMut(usize, &TransactionRecord) -> Alongside,
 ) -> Result<Vec<Result<TransactionRecord, StoreError>>, StoreError> {
-    let has_bank = balances.contains_key(BANK_ACCOUNT);
-    let reserves = |n: &NewTransaction| {
-        crate::domain::posting::respects_reservation(n.kind) && takes_from_bank(&n.entries) && has_bank
-    };
+    let reserves: Vec<bool> = news.iter().map(|n| holds_reservation(n, &balances)).collect();
     // Nothing in a run changes what released transfers hold, so the reservation is read once.
-    let reserved = if news.iter().any(reserves) { reserved_for_transfers(c, &village.id, None)? } else { 0 };
-    let head = VillageHead {
-        last_seq: village.last_seq,
-        chain_len: village.chain_len,
-        chain_head: village.chain_head.clone(),
-        cash_limit: village.cash_limit,
-    };
-    let mut run = crate::domain::posting::PlanRun::new(head, balances);
+    let reserved = if reserves.contains(&true) { reserved_for_transfers(c, &village.id, None)? } else { 0 };
+    let mut run = crate::domain::posting::PlanRun::new(village_head(village), balances);
     let mut out = Vec::with_capacity(news.len());
     let mut planned = Vec::with_capacity(news.len());
     for (i, new) in news.iter().enumerate() {
-        let reserve = if reserves(new) { reserved } else { 0 };
+        let reserve = if reserves[i] { reserved } else { 0 };
         match run.plan(reserve, new.value_date, &new.entries) {
             Err(e) => out.push(Err(StoreError::from(e))),
             Ok(plan) => {

@@ -149,8 +149,7 @@ const LOCK_FOR_WRITE: &str = "SELECT v.id, v.regency_id, v.code, v.name, v.bank_
      k.request_hash AS idem_request_hash, k.status AS idem_status, k.body AS idem_body, \
      bc.amount AS bc_amount, bc.source AS bc_source, bc.transaction_id AS bc_transaction_id, \
      (SELECT s.chain_len FROM villages s WHERE s.id = v.id) AS snapshot_chain_len, \
-     (SELECT b.active AND b.token_version = ? FROM bank_clients b WHERE b.client_id = ?) AS client_current, \
-     (SELECT b.public_key IS NOT NULL FROM bank_clients b WHERE b.client_id = ?) AS client_has_key, \
+     b.active AND b.token_version = ? AS client_current, b.public_key IS NOT NULL AS client_has_key, \
      (SELECT f.status FROM fiscal_years f WHERE f.village_id = v.id AND f.year = ?) AS year_status, \
      ARRAY(SELECT a.code FROM accounts a WHERE a.village_id = v.id AND a.code = ANY(?) ORDER BY a.code) AS codes, \
      ARRAY(SELECT a.balance FROM accounts a WHERE a.village_id = v.id AND a.code = ANY(?) ORDER BY a.code) \
@@ -158,6 +157,7 @@ const LOCK_FOR_WRITE: &str = "SELECT v.id, v.regency_id, v.code, v.name, v.bank_
      FROM villages v \
      LEFT JOIN idempotency_keys k ON k.principal = ? AND k.key = ? \
      LEFT JOIN bank_credits bc ON bc.village_id = v.id AND bc.bank_reference = ? \
+     LEFT JOIN bank_clients b ON b.client_id = ? \
      WHERE v.id = COALESCE(?, (SELECT p.village_id FROM payments p WHERE p.id = ?)) FOR UPDATE OF v";
 
 /// What the locking statement read.
@@ -183,14 +183,13 @@ pub fn lock_for_write(
         LOCK_FOR_WRITE,
         vec![
             Bind::OptBigInt(probe.client.map(|k| k.version)),
-            Bind::OptText(probe.client.map(|k| k.client_id.clone())),
-            Bind::OptText(probe.client.map(|k| k.client_id.clone())),
             Bind::Integer(year),
             Bind::Texts(codes.clone()),
             Bind::Texts(codes),
             Bind::OptText(idem.map(|k| k.principal.clone())),
             Bind::OptText(idem.map(|k| k.key.clone())),
             Bind::OptText(probe.bank_reference.map(str::to_string)),
+            Bind::OptText(probe.client.map(|k| k.client_id.clone())),
             Bind::OptText(match target {
                 LockTarget::Village(id) => Some(id.to_string()),
                 LockTarget::PaymentOf(_) => None,
