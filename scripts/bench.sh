@@ -29,11 +29,14 @@
 #
 # SOAK=SECONDS runs the soak instead: the realistic mix for that long (600 for the 10-minute soak) on PostgreSQL
 # (SQLite if the server is down), the service's RSS sampled every 10 s, printed as a timeline with its growth (mean
-# of the last sixth of the samples less the first sixth), then the book checks as in every run.
+# of the last sixth of the samples less the first sixth), then READS_AFTER seconds (default 60) of reads alone on the
+# database it grew (4 clients, nothing written meanwhile: `kasdesa-load --reads-after`), then the book checks as in
+# every run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DURATION="${DURATION:-30}"
+READS_AFTER="${READS_AFTER:-60}"
 CLIENTS="${CLIENTS:-32}"
 VILLAGES="${VILLAGES:-118}"
 PG_URL="${PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
@@ -146,7 +149,8 @@ echo "== machine" | tee "$OUT/machine.txt"
       "fsync=$(psql "$PG_URL" -Atc 'SHOW fsync')," \
       "synchronous_commit=$(psql "$PG_URL" -Atc 'SHOW synchronous_commit')," \
       "shared_buffers=$(psql "$PG_URL" -Atc 'SHOW shared_buffers')," \
-      "max_connections=$(psql "$PG_URL" -Atc 'SHOW max_connections')"
+      "max_connections=$(psql "$PG_URL" -Atc 'SHOW max_connections')," \
+      "autovacuum=$(psql "$PG_URL" -Atc 'SHOW autovacuum')"
   fi
   echo "sqlite:   bundled; WAL, synchronous=FULL, group commit (src/store/mod.rs, group_commit.rs)"
   if [ -n "$PG_SOCKET" ]; then echo "pg link:  Unix socket $PG_SOCKET"; else echo "pg link:  $PG_BASE (TCP; TLS if offered)"; fi
@@ -186,14 +190,15 @@ median() { sort -g | awk '{a[NR]=$1} END {if (NR == 0) print "nan"; else if (NR 
 if [ -n "${SOAK:-}" ]; then
   if [ "$pg_up" = 1 ]; then
     db="kasdesa_bench_$$_soak"; fresh_db "$db"
-    DURATION="$SOAK" run_load pg-soak --mix realistic --database-url "$(db_url "$db")"
+    DURATION="$SOAK" run_load pg-soak --mix realistic --database-url "$(db_url "$db")" \
+      --reads-after "$READS_AFTER"
     drop_db "$db"
     label=pg-soak
   else
-    DURATION="$SOAK" run_load sqlite-soak --mix realistic
+    DURATION="$SOAK" run_load sqlite-soak --mix realistic --reads-after "$READS_AFTER"
     label=sqlite-soak
   fi
-  jq -r '"soak: \(.config.duration_s) s, RSS growth \(.server.rss_growth_mb) MB, peak \(.server.peak_rss_mb_run) MB, books \(if .pass then "pass" else "FAIL" end)"' \
+  jq -r '"soak: \(.config.duration_s) s, RSS growth \(.server.rss_growth_mb) MB, peak \(.server.peak_rss_mb_run) MB, books \(if .pass then "pass" else "FAIL" end); reads alone after it: worst p99 \([.reads_after.latency[]?.p99_ms] | max) ms"' \
     "$OUT/$label.json" | tee "$OUT/soak-summary.txt"
   echo "results in $OUT"
   exit 0

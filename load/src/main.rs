@@ -68,6 +68,14 @@ struct Args {
     /// a day's receipts into its account are.
     #[arg(long, default_value_t = 0)]
     batch_villages: usize,
+    /// After the run, this many seconds of reads only (the read scenario's requests, nothing written meanwhile) on
+    /// the database the run grew, reported apart: what a village's books cost once the journal is long, without
+    /// the queue of a saturating run in front of them. 0 (the default): none.
+    #[arg(long, default_value_t = 0.0)]
+    reads_after: f64,
+    /// Concurrent clients of the reads after the run.
+    #[arg(long, default_value_t = 4)]
+    reads_after_clients: usize,
     /// Share of bank POSTs sent a second time with the same Idempotency-Key (the answer must be identical).
     #[arg(long, default_value_t = 0.10)]
     replay_share: f64,
@@ -167,6 +175,8 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(r) = args.rate {
         anyhow::ensure!(r > 0.0 && r <= 1_000_000.0, "--rate must be 0..1000000 scenarios per second");
     }
+    anyhow::ensure!((0.0..=3000.0).contains(&args.reads_after), "--reads-after must be 0..3000 s");
+    anyhow::ensure!((1..=1024).contains(&args.reads_after_clients), "--reads-after-clients must be 1 to 1024");
     let mix = workload::Mix::parse(&args.mix)?;
     let started_at = chrono::Utc::now().to_rfc3339();
     let run_tag = format!("{}-{}", std::process::id(), &uuid::Uuid::new_v4().simple().to_string()[..8]);
@@ -308,6 +318,39 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
     if late + unknown > 0 {
         eprintln!("kasdesa-load: {late} unanswered bank requests answered when tried again after the run, {unknown} still unanswered");
     }
+    // Reads alone on the grown database: after the run's own figures are taken, before the checks.
+    let reads_after = if args.reads_after > 0.0 {
+        eprintln!(
+            "kasdesa-load: reads only for {} s, {} clients, on the database the run grew …",
+            args.reads_after, args.reads_after_clients
+        );
+        let reads = Arc::new(workload::Run::new(
+            world.clone(),
+            api.clone(),
+            workload::Mix::parse("reads")?,
+            0.0,
+            Some(Instant::now() + Duration::from_secs_f64(args.reads_after)),
+            None,
+            None,
+        ));
+        let t0 = Instant::now();
+        let mut tasks = Vec::new();
+        for _ in 0..args.reads_after_clients {
+            tasks.push(tokio::spawn(workload::client(reads.clone(), seeder.next_u64())));
+        }
+        for t in tasks {
+            t.await.map_err(|e| anyhow::anyhow!("a reader panicked: {e}"))?;
+        }
+        Some(report::ReadsAfter {
+            seconds: t0.elapsed().as_secs_f64(),
+            clients: args.reads_after_clients,
+            reads: workload::load(&reads.c.reads),
+            errors: reads.rec.errors(),
+            latency: reads.rec.summary(workload::OPS),
+        })
+    } else {
+        None
+    };
     // Share of all the machine's CPUs busy during the run (service, database, generator, anything else).
     let system_busy = match (system0, util::system_cpu_ticks()) {
         (Some((b0, i0)), Some((b1, i1))) if (b1 + i1) > (b0 + i0) => {
@@ -366,7 +409,7 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
         "target": {"base_url": base_url, "spawned": spawned.is_some(), "backend": backend_of(database_url.as_deref()),
                    "database": database_url.as_deref().map(redact)},
         "config": {"villages": args.villages, "clients": args.clients, "duration_s": duration, "ops": args.ops,
-                   "rate": args.rate, "mix": mix.to_json(), "mix_description": mix.describe(), "replay_share": args.replay_share, "batch_villages": args.batch_villages,
+                   "rate": args.rate, "mix": mix.to_json(), "mix_description": mix.describe(), "replay_share": args.replay_share, "reads_after_s": args.reads_after, "reads_after_clients": args.reads_after_clients, "batch_villages": args.batch_villages,
                    "seed": seed, "run_id": world.run_id, "regency_id": world.regency_id},
         "setup_note": if mix.needs_officials() {
             format!("{} villages, {} officials logged in, budgets adopted, one funding credit each",
@@ -400,6 +443,7 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
         examples: run.examples(),
         latency: run.rec.summary(workload::OPS),
         scenario_latency: run.scen.summary(workload::SCENARIOS),
+        reads_after,
         server: spawned.as_ref().map(|s| {
             json!({"pid": s.pid,
                    "peak_rss_mb_run": mb(run_peak),

@@ -14,6 +14,15 @@ fn f2(v: &Value) -> String {
     v.as_f64().map_or_else(|| "-".into(), |x| format!("{x:.2}"))
 }
 
+/// The reads alone after the run (`--reads-after`), on the database it grew.
+pub struct ReadsAfter {
+    pub seconds: f64,
+    pub clients: usize,
+    pub reads: u64,
+    pub errors: BTreeMap<String, u64>,
+    pub latency: Vec<OpSummary>,
+}
+
 pub struct Report {
     pub header: Value,
     pub setup_secs: f64,
@@ -33,6 +42,7 @@ pub struct Report {
     pub examples: Vec<String>,
     pub latency: Vec<OpSummary>,
     pub scenario_latency: Vec<OpSummary>,
+    pub reads_after: Option<ReadsAfter>,
     pub server: Option<Value>,
     pub generator: Value,
     pub check_secs: f64,
@@ -51,6 +61,7 @@ impl Report {
             && self.replay_mismatches == 0
             && self.errors_total() <= self.max_errors
             && self.setup_errors.is_empty()
+            && self.reads_after.as_ref().is_none_or(|r| r.errors.is_empty())
     }
 
     fn rate(&self, n: u64) -> f64 {
@@ -81,6 +92,11 @@ impl Report {
             "failure_examples": self.examples,
             "latency": self.latency.iter().map(OpSummary::to_json).collect::<Vec<_>>(),
             "scenario_latency": self.scenario_latency.iter().map(OpSummary::to_json).collect::<Vec<_>>(),
+        });
+        doc["reads_after"] = self.reads_after.as_ref().map_or(Value::Null, |r| {
+            json!({"seconds": round3(r.seconds), "clients": r.clients, "reads": r.reads,
+                   "reads_per_s": round3(r.reads as f64 / r.seconds.max(1e-9)), "errors": r.errors,
+                   "latency": r.latency.iter().map(OpSummary::to_json).collect::<Vec<_>>()})
         });
         doc["server"] = self.server.clone().unwrap_or(Value::Null);
         doc["generator"] = self.generator.clone();
@@ -167,6 +183,18 @@ impl Report {
         };
         table(&mut s, "latency, ms (request)", &self.latency);
         table(&mut s, "latency, ms (scenario)", &self.scenario_latency);
+        if let Some(r) = &self.reads_after {
+            let _ = writeln!(
+                s,
+                "\nreads alone after the run: {} in {:.1} s ({:.1}/s), {} clients, errors {}",
+                r.reads,
+                r.seconds,
+                r.reads as f64 / r.seconds.max(1e-9),
+                r.clients,
+                if r.errors.is_empty() { "none".to_string() } else { format!("{:?}", r.errors) }
+            );
+            table(&mut s, "latency, ms (reads alone)", &r.latency);
+        }
         let _ = writeln!(s);
         if self.errors.is_empty() {
             let _ = writeln!(s, "errors: none");

@@ -122,22 +122,23 @@ impl DbConn {
                     AnsiTransactionManager::begin_transaction_sql(s, "BEGIN IMMEDIATE")?;
                 }
             }
-            if DEFERRED.get() {
-                if let DbConn::Pg(pg) = self {
-                    // Inside `with_deferred_commits`: this transaction's commit does not wait for the disk. The
-                    // setting is the transaction's own (`SET LOCAL`), sent with the BEGIN in one round trip.
-                    AnsiTransactionManager::begin_transaction_sql(pg, "BEGIN; SET LOCAL synchronous_commit = off")?;
-                    return match f(self) {
-                        Ok(v) => {
-                            <DbConn as Connection>::TransactionManager::commit_transaction(self)?;
-                            Ok(v)
-                        }
-                        Err(e) => {
-                            <DbConn as Connection>::TransactionManager::rollback_transaction(self)?;
-                            Err(e)
-                        }
-                    };
-                }
+            if let DbConn::Pg(pg) = self {
+                // Inside `with_deferred_commits` this transaction's commit does not wait for the disk; either way its
+                // statements keep generic plans (conn.rs). Both are the transaction's own (`SET LOCAL`), sent with
+                // the BEGIN in one round trip.
+                let begin = if DEFERRED.get() { super::conn::DEFERRED_WRITE_BEGIN } else { super::conn::WRITE_BEGIN };
+                AnsiTransactionManager::begin_transaction_sql(pg, begin)?;
+                // As diesel's `transaction`: commit on success, else roll back and return the write's error.
+                return match f(self) {
+                    Ok(v) => {
+                        <DbConn as Connection>::TransactionManager::commit_transaction(self)?;
+                        Ok(v)
+                    }
+                    Err(e) => match <DbConn as Connection>::TransactionManager::rollback_transaction(self) {
+                        Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(e),
+                        Err(rollback) => Err(rollback.into()),
+                    },
+                };
             }
             self.transaction(|c| f(c))
         })
@@ -377,4 +378,39 @@ pub(super) fn with_deferred_commits<T>(
     DEFERRED.set(true);
     let _reset = Reset;
     f(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diesel::sql_types::Text;
+
+    fn setting(c: &mut DbConn, name: &str) -> String {
+        let DbConn::Pg(pg) = c else { unreachable!("a PostgreSQL connection") };
+        diesel::select(diesel::dsl::sql::<Text>(&format!("current_setting('{name}')"))).get_result(pg).unwrap()
+    }
+
+    /// Reads are planned for their values on every execution; a write transaction keeps one generic plan per
+    /// statement, for itself only (conn.rs says why); a deferred one also commits without waiting for the disk.
+    #[test]
+    fn reads_plan_for_their_values_and_write_transactions_keep_generic_plans() {
+        let Some(url) = std::env::var("KASDESA_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) else {
+            eprintln!("PostgreSQL session test not run: set KASDESA_TEST_DATABASE_URL");
+            return;
+        };
+        let mut c = DbConn::open(crate::store::Backend::Pg, &url, false).unwrap();
+        assert_eq!(setting(&mut c, "plan_cache_mode"), "force_custom_plan");
+        let inside = c.write_txn(&mut |c| Ok((setting(c, "plan_cache_mode"), setting(c, "synchronous_commit"))));
+        assert_eq!(inside.unwrap(), ("force_generic_plan".to_string(), "on".to_string()));
+        assert_eq!(setting(&mut c, "plan_cache_mode"), "force_custom_plan", "the write's setting ends with it");
+        let deferred = with_deferred_commits(&mut c, |c| {
+            c.write_txn(&mut |c| Ok((setting(c, "plan_cache_mode"), setting(c, "synchronous_commit"))))
+        });
+        assert_eq!(deferred.unwrap(), ("force_generic_plan".to_string(), "off".to_string()));
+        // A write that fails is rolled back and leaves nothing of its settings either.
+        let failed: Result<(), StoreError> = c.write_txn(&mut |_| Err(StoreError::Conflict("no".into())));
+        assert!(matches!(failed, Err(StoreError::Conflict(_))));
+        assert_eq!(setting(&mut c, "plan_cache_mode"), "force_custom_plan");
+        assert_eq!(setting(&mut c, "synchronous_commit"), "on");
+    }
 }

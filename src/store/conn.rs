@@ -17,12 +17,27 @@ pub enum DbConn {
 pub(crate) const SQLITE_PRAGMAS: &str =
     "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;";
 
-/// Diesel prepares each statement once per connection, but PostgreSQL re-plans a prepared statement on every
-/// execution while it judges a custom plan (for the values at hand) cheaper than the generic one, which it did for
-/// the posting statements: planning was 12% of the database's CPU in the credit benchmark (docs/benchmarks.md).
-/// The service's statements are key look-ups and bounded index ranges whose best plan does not depend on the
-/// values, so one generic plan per statement serves them all.
-const PG_SESSION: &str = "SET plan_cache_mode = force_generic_plan";
+/// How PostgreSQL plans the service's prepared statements (diesel prepares each once per connection).
+///
+/// A session plans each execution for its values (`force_custom_plan`): that is what reads get. A generic plan is
+/// made once, for the table as it is then, and kept for the connection's life; PostgreSQL makes a new one only when
+/// the table's statistics change (ANALYZE). With autovacuum off (as on the benchmark machine) they never change, and
+/// a report statement first planned on a nearly empty table kept its sequential scan while the table grew: the bank
+/// book's look-up of 400 transactions' entries (`entries.transaction_id = ANY($1)`) took 1.4–2.9 s against 42,000
+/// entries, and 11 ms once planned again (docs/benchmarks.md, session 10).
+///
+/// Write transactions say `force_generic_plan` for themselves (`WRITE_BEGIN`): their statements are key look-ups
+/// and inserts whose best plan does not depend on the values, and planning them on every execution was 12% of the
+/// database's CPU in the credit benchmark.
+const PG_SESSION: &str = "SET plan_cache_mode = force_custom_plan";
+
+/// How a PostgreSQL write transaction begins (one round trip): its statements keep one generic plan each
+/// (`PG_SESSION`). `SET LOCAL` lasts for the transaction only, so it is also right through a pooler.
+pub(crate) const WRITE_BEGIN: &str = "BEGIN; SET LOCAL plan_cache_mode = force_generic_plan";
+
+/// [`WRITE_BEGIN`] for a transaction whose commit does not wait for the disk (`backend::with_deferred_commits`).
+pub(crate) const DEFERRED_WRITE_BEGIN: &str =
+    "BEGIN; SET LOCAL plan_cache_mode = force_generic_plan; SET LOCAL synchronous_commit = off";
 
 /// Which backend a URL names: nothing is guessed from the text beyond its scheme.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

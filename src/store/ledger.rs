@@ -521,14 +521,19 @@ pub fn transaction_hash(txn: &TransactionRow, entries: &[EntryRow]) -> String {
     link_hash(&txn.prev_hash, &canonical)
 }
 
-/// Attaches entries and `reversed_by` to a page of transaction rows, with two queries for the whole page.
+/// Attaches entries and `reversed_by` to a page of one village's transaction rows, with two queries for the whole
+/// page. Both also name the village: without it, on a table the planner has no statistics for, a page of a few
+/// hundred ids is judged to match most of the table and read by a sequential scan of every village's entries
+/// (`reports::transaction_accounts_touching` says more); with it, the read is bounded by the village.
 pub(super) fn with_entries(c: &mut DbConn, txns: Vec<TransactionRow>) -> Result<Vec<TransactionRecord>, StoreError> {
-    if txns.is_empty() {
+    let Some(village_id) = txns.first().map(|t| t.village_id.to_string()) else {
         return Ok(Vec::new());
-    }
+    };
+    assert!(txns.iter().all(|t| t.village_id.as_str() == village_id), "a page is one village's");
     let ids: Vec<TransactionId> = txns.iter().map(|t| t.id.clone()).collect();
     let mut by_txn: HashMap<TransactionId, Vec<EntryRow>> = HashMap::new();
     for e in entries::table
+        .filter(entries::village_id.eq(&village_id))
         .filter(entries::transaction_id.eq_any(&ids))
         .order((entries::transaction_id, entries::line_no))
         .select(EntryRow::as_select())
@@ -537,6 +542,7 @@ pub(super) fn with_entries(c: &mut DbConn, txns: Vec<TransactionRow>) -> Result<
         by_txn.entry(e.transaction_id.clone()).or_default().push(e);
     }
     let reversals: HashMap<TransactionId, TransactionId> = transactions::table
+        .filter(transactions::village_id.eq(&village_id))
         .filter(transactions::reverses.eq_any(&ids))
         .select((transactions::reverses.assume_not_null(), transactions::id))
         .load::<(TransactionId, TransactionId)>(c)?

@@ -162,7 +162,30 @@ impl Db {
         if baselined > 0 {
             tracing::info!(villages = baselined, "budgets, users, bank clients and settings chained as first facts");
         }
+        db.warn_without_autovacuum();
         Ok(db)
+    }
+
+    /// Says so, once at start, when PostgreSQL's autovacuum is off: then nothing gathers the planner's statistics,
+    /// and a write statement's generic plan made while a table was small stays as it was while the table grows
+    /// (conn.rs). Nothing is refused: the operator is told, and `ANALYZE` (or turning autovacuum on) is the cure.
+    fn warn_without_autovacuum(&self) {
+        use diesel::RunQueryDsl;
+        let Db::Pg(pool) = self else { return };
+        let setting = pool.get().ok().and_then(|mut c| match &mut *c {
+            DbConn::Pg(pg) => {
+                diesel::select(diesel::dsl::sql::<diesel::sql_types::Text>("current_setting('autovacuum')"))
+                    .get_result::<String>(pg)
+                    .ok()
+            }
+            DbConn::Sqlite(_) => None,
+        });
+        if setting.as_deref() == Some("off") {
+            tracing::warn!(
+                "PostgreSQL's autovacuum is off: the planner's statistics are not kept up to date, and plans made \
+                 while the tables were small are kept as they grow; run ANALYZE regularly or turn autovacuum on"
+            );
+        }
     }
 
     pub fn migrate(&self) -> anyhow::Result<()> {

@@ -6,7 +6,6 @@ use crate::domain::bank_entry::{BankEntryKind, INTEREST_ACCOUNT};
 use crate::reports::table::{col, Cell, Column, Kind, Report, Section};
 use crate::store::rows::VillageRow;
 use crate::store::{Db, LedgerLine, StoreError};
-use std::collections::BTreeSet;
 
 fn columns() -> Vec<Column> {
     vec![
@@ -55,8 +54,7 @@ pub fn bank_book(db: &Db, v: &VillageRow, p: &Period) -> Result<Report, StoreErr
     let numbers = db.payment_numbers(&v.id)?;
     let opening = *balances_at(db, &v.id, p.day_before_start())?.get(BANK_ACCOUNT).unwrap_or(&0);
     let lines = db.account_lines(&v.id, &[BANK_ACCOUNT], p.from, p.to)?;
-    let ids: Vec<String> = lines.iter().map(|l| l.txn_id.clone()).collect::<BTreeSet<_>>().into_iter().collect();
-    let touches = db.transaction_accounts(&ids)?;
+    let touches = db.transaction_accounts_touching(&v.id, BANK_ACCOUNT, p.from, p.to)?;
     let entries: std::collections::HashMap<String, BankEntryKind> =
         db.bank_entries_of(&v.id)?.into_iter().map(|e| (e.transaction_id.into(), e.kind)).collect();
     let mut rows = vec![opening_row(10, 2, p.from, opening)];
