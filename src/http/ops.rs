@@ -51,6 +51,19 @@ pub async fn metrics(state: State, req: actix_web::HttpRequest) -> Result<HttpRe
         m.idempotent_replays.load(Ordering::Relaxed),
         m.replica_reads.load(Ordering::Relaxed),
     );
+    let mut body = body;
+    if let Some(g) = state.db.group_stats() {
+        // SQLite's one writer (store/group_commit.rs): commits, the writes they held (their ratio is the mean
+        // group), and how long writes and commits held the connection.
+        body.push_str(&format!(
+            "# TYPE kasdesa_sqlite_group_commits_total counter\nkasdesa_sqlite_group_commits_total {}\n\
+             # TYPE kasdesa_sqlite_group_writes_total counter\nkasdesa_sqlite_group_writes_total {}\n\
+             # TYPE kasdesa_sqlite_writer_busy_seconds_total counter\nkasdesa_sqlite_writer_busy_seconds_total {:.6}\n",
+            g.commits,
+            g.committed_writes,
+            g.held_micros as f64 / 1e6
+        ));
+    }
     Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(body))
 }
 

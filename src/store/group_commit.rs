@@ -16,7 +16,7 @@
 
 use super::{DbConn, StoreError};
 use diesel::connection::{Connection, TransactionManager};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 /// The writer's transaction manager (the multi-connection's, which hands each call to SQLite's).
@@ -67,17 +67,51 @@ struct Slot {
 pub struct GroupWriter {
     slot: Mutex<Slot>,
     queued: AtomicUsize,
+    /// What `/metrics` shows of the writer (`GroupStats`).
+    commits: AtomicU64,
+    committed_writes: AtomicU64,
+    held_micros: AtomicU64,
+}
+
+/// Counters of the group writer since start: commits, writes they committed (their ratio is the mean group), and
+/// the time the connection was held by a write or a commit (near the run's length: the one writer is the limit).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GroupStats {
+    pub commits: u64,
+    pub committed_writes: u64,
+    pub held_micros: u64,
 }
 
 /// The connection, held by one write; [`WriterGuard::finish`] commits or hands it on.
 pub struct WriterGuard<'a> {
     writer: &'a GroupWriter,
     slot: Option<MutexGuard<'a, Slot>>,
+    /// When this write took the connection.
+    taken: std::time::Instant,
 }
 
 impl GroupWriter {
     pub fn new(conn: DbConn) -> GroupWriter {
-        GroupWriter { slot: Mutex::new(Slot { conn, group: None, members: 0 }), queued: AtomicUsize::new(0) }
+        GroupWriter {
+            slot: Mutex::new(Slot { conn, group: None, members: 0 }),
+            queued: AtomicUsize::new(0),
+            commits: AtomicU64::new(0),
+            committed_writes: AtomicU64::new(0),
+            held_micros: AtomicU64::new(0),
+        }
+    }
+
+    pub fn stats(&self) -> GroupStats {
+        GroupStats {
+            commits: self.commits.load(Ordering::Relaxed),
+            committed_writes: self.committed_writes.load(Ordering::Relaxed),
+            held_micros: self.held_micros.load(Ordering::Relaxed),
+        }
+    }
+
+    fn held_since(&self, taken: std::time::Instant) {
+        let micros = u64::try_from(taken.elapsed().as_micros()).unwrap_or(u64::MAX);
+        self.held_micros.fetch_add(micros, Ordering::Relaxed);
     }
 
     /// Waits for the connection. Writers queued here are what keeps a group open.
@@ -85,7 +119,7 @@ impl GroupWriter {
         self.queued.fetch_add(1, Ordering::SeqCst);
         let slot = lock(&self.slot);
         self.queued.fetch_sub(1, Ordering::SeqCst);
-        WriterGuard { writer: self, slot: Some(slot) }
+        WriterGuard { writer: self, slot: Some(slot), taken: std::time::Instant::now() }
     }
 }
 
@@ -101,6 +135,8 @@ impl WriterGuard<'_> {
         let mut slot = self.slot.take().expect("finish is called once");
         if !in_transaction(&mut slot.conn) {
             debug_assert!(slot.group.is_none(), "a group is open only inside a transaction");
+            drop(slot);
+            self.writer.held_since(self.taken);
             return out;
         }
         let group = slot.group.get_or_insert_with(|| Arc::new(GroupOutcome::default())).clone();
@@ -110,14 +146,21 @@ impl WriterGuard<'_> {
         let pass_on = self.writer.queued.load(Ordering::SeqCst) > 0 && slot.members < MAX_GROUP;
         if pass_on {
             drop(slot);
+            self.writer.held_since(self.taken);
             let value = out?;
             return match group.wait() {
                 Ok(()) => Ok(value),
                 Err(e) => Err(StoreError::Unavailable(e)),
             };
         }
+        let members = slot.members as u64;
         let committed = commit(&mut slot);
         drop(slot);
+        self.writer.held_since(self.taken);
+        if committed.is_ok() {
+            self.writer.commits.fetch_add(1, Ordering::Relaxed);
+            self.writer.committed_writes.fetch_add(members, Ordering::Relaxed);
+        }
         group.publish(committed.clone());
         match committed {
             Ok(()) => out,

@@ -256,6 +256,14 @@ impl Db {
         out
     }
 
+    /// The SQLite group writer's counters (`/metrics`); none on PostgreSQL.
+    pub fn group_stats(&self) -> Option<group_commit::GroupStats> {
+        match self {
+            Db::Sqlite { write, .. } => Some(write.stats()),
+            _ => None,
+        }
+    }
+
     pub fn backend_name(&self) -> &'static str {
         match self.backend() {
             Backend::Sqlite => "sqlite",
@@ -336,6 +344,7 @@ pub fn now_micros() -> NaiveDateTime {
 pub use admin::{Treasury, VillageFilter};
 pub use bank::{BankEntryOutcomes, BankEntryPosted, BankResult, NewBankEntry, NewCredit, NewStatementLine};
 pub use budget::BudgetLineInput;
+pub use group_commit::GroupStats;
 pub use ledger::{NewTransaction, TxnQuery};
 pub use payments::{Actor, NewPayment, NewPaymentLine, NewReceipt, PaymentQuery, SpjReceipt, TaxOwed};
 

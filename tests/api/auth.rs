@@ -167,6 +167,40 @@ async fn health_docs_and_metrics_need_no_token() {
     assert!(metrics.contains("kasdesa_http_requests_total"));
 }
 
+/// SQLite's group writer shows its commits, the writes they held and its busy time; PostgreSQL has no such writer.
+#[tokio::test]
+async fn metrics_show_the_sqlite_writers_groups() {
+    let app = spawn_app().await;
+    let regency = app.create_regency("61.12").await;
+    let v = app.create_village(&regency, "61.12.01.2001", "5000000.00").await;
+    let counter = |text: &str, name: &str| -> Option<f64> {
+        text.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+    };
+    let read = || async { app.client.get(format!("{}/metrics", app.base)).send().await.unwrap().text().await.unwrap() };
+    let before = read().await;
+    let path = format!("/api/v1/villages/{}/transactions", v.id);
+    for n in 0..3 {
+        let key = format!("metrics-{n}");
+        app.post(&path)
+            .token(&v.treasurer)
+            .key(&key)
+            .json(&receipt("10.00", "4.1.4.01"))
+            .send()
+            .await
+            .assert_status(201);
+    }
+    let after = read().await;
+    if pg_base_url().is_some() {
+        assert!(counter(&after, "kasdesa_sqlite_group_commits_total").is_none(), "no SQLite writer on PostgreSQL");
+        return;
+    }
+    let delta = |name: &str| counter(&after, name).unwrap() - counter(&before, name).unwrap();
+    let (commits, writes) = (delta("kasdesa_sqlite_group_commits_total"), delta("kasdesa_sqlite_group_writes_total"));
+    assert!(writes >= 3.0, "three postings were committed: {writes}");
+    assert!((1.0..=writes).contains(&commits), "{commits} commits for {writes} writes");
+    assert!(delta("kasdesa_sqlite_writer_busy_seconds_total") > 0.0);
+}
+
 #[tokio::test]
 async fn docs_without_the_trailing_slash_show_the_ui() {
     let app = spawn_app().await;
