@@ -304,14 +304,8 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
         )
         .with_batch_villages(args.batch_villages),
     );
-    let mut tasks = Vec::new();
     let mut seeder = util::Rng::new(seed);
-    for _ in 0..args.clients {
-        tasks.push(tokio::spawn(workload::client(run.clone(), seeder.next_u64())));
-    }
-    for t in tasks {
-        t.await.map_err(|e| anyhow::anyhow!("a client panicked: {e}"))?;
-    }
+    drive(&run, args.clients, &mut seeder).await?;
     let run_secs = started.elapsed().as_secs_f64();
     // The bank tries again what got no answer (after the run: not counted in its figures).
     let (late, unknown) = run.resolve_unanswered().await;
@@ -334,13 +328,7 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
             None,
         ));
         let t0 = Instant::now();
-        let mut tasks = Vec::new();
-        for _ in 0..args.reads_after_clients {
-            tasks.push(tokio::spawn(workload::client(reads.clone(), seeder.next_u64())));
-        }
-        for t in tasks {
-            t.await.map_err(|e| anyhow::anyhow!("a reader panicked: {e}"))?;
-        }
+        drive(&reads, args.reads_after_clients, &mut seeder).await?;
         Some(report::ReadsAfter {
             seconds: t0.elapsed().as_secs_f64(),
             clients: args.reads_after_clients,
@@ -485,6 +473,15 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
         print!("{}", report.to_text());
     }
     Ok(if pass { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// Runs `clients` clients of `run`, each with its own seed, until the run ends.
+async fn drive(run: &Arc<workload::Run>, clients: usize, seeder: &mut util::Rng) -> anyhow::Result<()> {
+    let tasks: Vec<_> = (0..clients).map(|_| tokio::spawn(workload::client(run.clone(), seeder.next_u64()))).collect();
+    for t in tasks {
+        t.await.map_err(|e| anyhow::anyhow!("a client panicked: {e}"))?;
+    }
+    Ok(())
 }
 
 /// One counter of the service's `/metrics` (open unless the service sets `metrics_token`); `None` if unreadable.

@@ -37,7 +37,7 @@ pub async fn metrics(state: State, req: actix_web::HttpRequest) -> Result<HttpRe
         }
     }
     let m = &state.metrics;
-    let body = format!(
+    let mut body = format!(
         "# TYPE kasdesa_http_requests_total counter\nkasdesa_http_requests_total {}\n\
          # TYPE kasdesa_http_client_errors_total counter\nkasdesa_http_client_errors_total {}\n\
          # TYPE kasdesa_http_server_errors_total counter\nkasdesa_http_server_errors_total {}\n\
@@ -51,7 +51,6 @@ pub async fn metrics(state: State, req: actix_web::HttpRequest) -> Result<HttpRe
         m.idempotent_replays.load(Ordering::Relaxed),
         m.replica_reads.load(Ordering::Relaxed),
     );
-    let mut body = body;
     if let Some(g) = state.db.group_stats() {
         // SQLite's one writer (store/group_commit.rs): commits, the writes they held (their ratio is the mean
         // group), and how long writes and commits held the connection.

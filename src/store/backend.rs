@@ -383,11 +383,10 @@ pub(super) fn with_deferred_commits<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use diesel::sql_types::Text;
 
     fn setting(c: &mut DbConn, name: &str) -> String {
         let DbConn::Pg(pg) = c else { unreachable!("a PostgreSQL connection") };
-        diesel::select(diesel::dsl::sql::<Text>(&format!("current_setting('{name}')"))).get_result(pg).unwrap()
+        pg::setting(pg, name).unwrap()
     }
 
     /// Reads are planned for their values on every execution; a write transaction keeps one generic plan per

@@ -170,14 +170,9 @@ impl Db {
     /// and a write statement's generic plan made while a table was small stays as it was while the table grows
     /// (conn.rs). Nothing is refused: the operator is told, and `ANALYZE` (or turning autovacuum on) is the cure.
     fn warn_without_autovacuum(&self) {
-        use diesel::RunQueryDsl;
         let Db::Pg(pool) = self else { return };
         let setting = pool.get().ok().and_then(|mut c| match &mut *c {
-            DbConn::Pg(pg) => {
-                diesel::select(diesel::dsl::sql::<diesel::sql_types::Text>("current_setting('autovacuum')"))
-                    .get_result::<String>(pg)
-                    .ok()
-            }
+            DbConn::Pg(pg) => pg::setting(pg, "autovacuum").ok(),
             DbConn::Sqlite(_) => None,
         });
         if setting.as_deref() == Some("off") {

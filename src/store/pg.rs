@@ -170,6 +170,11 @@ pub enum LockRead {
     Stale(VillageRow),
 }
 
+/// A setting of the session as it stands (`current_setting`): what a transaction's `SET LOCAL` made it, if any.
+pub fn setting(c: &mut PgConnection, name: &str) -> QueryResult<String> {
+    diesel::select(diesel::dsl::sql::<Text>("current_setting(").bind::<Text, _>(name).sql(")")).get_result(c)
+}
+
 /// Locks the village row and reads, in the same statement, the stored answer for the key, the probed bank credit
 /// and the probed balances.
 pub fn lock_for_write(
