@@ -14,7 +14,7 @@
 # Results (text and JSON per run, the pgbench output, the summary) go to target/bench/<UTC time>/.
 #
 # COMPARE=1 runs the side-by-side sitting instead (docs/benchmarks.md, "Side by side"): ROUNDS rounds (default 3),
-# each alternating kasdesa's single credits over HTTP, its batches of 100 (to random villages, and to one village:
+# each alternating kasdesa's single credits over HTTP (coalesced, and each alone: credit_writers = 0), its batches of 100 (to random villages, and to one village:
 # --batch-villages 1), the same with the PREVIOUS build (a git revision, built into target/bench-prev, or
 # PREVIOUS_BIN, a directory holding its kasdesa; optional), the two floors, and a peer measured by hand (PEER_DIR:
 # a setup.sql run once in a fresh database and *.pgbench scripts run like the floors, a name ending in -batchN
@@ -175,12 +175,14 @@ wait_quiet() {
 # falling into a run halved its figures on this host).
 checkpoint() { [ "$pg_up" = 1 ] && psql "$PG_URL" -qc CHECKPOINT >/dev/null 2>&1 || true; }
 
-run_load() { # label, then extra arguments (LOAD_BIN: the directory of the build to run, default this one)
+run_load() { # label, then extra arguments (LOAD_BIN: the directory of the build to run, default this one;
+  # LOAD_ENV: VAR=value words for the generator and the service it spawns)
   local label="$1"; shift
   checkpoint
   [ "${already_waited:-0}" = 1 ] || wait_quiet
   echo "== $label (load average $(cut -d' ' -f1-3 /proc/loadavg))"
-  "${LOAD_BIN:-$BIN}/kasdesa-load" --spawn --label "$label" --villages "$VILLAGES" --clients "$CLIENTS" --duration "$DURATION" \
+  # shellcheck disable=SC2086 # LOAD_ENV is words
+  env ${LOAD_ENV:-} "${LOAD_BIN:-$BIN}/kasdesa-load" --spawn --label "$label" --villages "$VILLAGES" --clients "$CLIENTS" --duration "$DURATION" \
     --json-out "$OUT/$label.json" "$@" | tee "$OUT/$label.txt"
 }
 
@@ -240,10 +242,19 @@ if [ "${COMPARE:-0}" = 1 ]; then
       # credits: single credits; batches: batches of 100 to random villages (a regency's transfer of Dana Desa);
       # village-batches: batches of 100 to one village (a day's receipts into its account), the shape of the peer's
       # batch function (100 transfers on one pair). This build's generator drives both builds (--server-bin).
-      for mix in credits batches village-batches; do
-        case "$mix" in village-batches) args=(--mix batches --batch-villages 1) ;; *) args=(--mix "$mix") ;; esac
+      # credits-alone (this build only): single credits each in a transaction of its own (credit_writers = 0),
+      # against which the coalesced groups of src/store/coalesce.rs are measured.
+      mixes="credits batches village-batches"; [ "$build" = new ] && mixes="credits credits-alone batches village-batches"
+      for mix in $mixes; do
+        load_env=""
+        case "$mix" in
+          village-batches) args=(--mix batches --batch-villages 1) ;;
+          credits-alone) args=(--mix credits); load_env="KASDESA_CREDIT_WRITERS=0" ;;
+          *) args=(--mix "$mix") ;;
+        esac
         db="kasdesa_bench_$$_${build}_${mix//-/_}"; fresh_db "$db"
-        run_load "r$round-$build-$mix" "${args[@]}" --server-bin "$bin/kasdesa" --database-url "$(db_url "$db")" >/dev/null
+        LOAD_ENV="$load_env" run_load "r$round-$build-$mix" "${args[@]}" --server-bin "$bin/kasdesa" \
+          --database-url "$(db_url "$db")" >/dev/null
         jq -r '"\(.label): \(.run.postings_per_s|floor) postings/s, p99 \((.run.latency[] | select(.op == "credit" or .op == "credit batch") | .p99_ms)) ms, books \(if .pass then "pass" else "FAIL" end)"' \
           "$OUT/r$round-$build-$mix.json"
         drop_db "$db"
@@ -266,7 +277,7 @@ if [ "${COMPARE:-0}" = 1 ]; then
     case "$2" in *-batch[0-9]*) n="${2##*-batch}" ;; esac
     awk -v t="${tps:-0}" -v n="$n" 'BEGIN {print t * n}'
   }
-  runs="new-credits new-batches new-village-batches floor floor-full"
+  runs="new-credits new-credits-alone new-batches new-village-batches floor floor-full"
   [ -n "$PREV_BIN" ] && runs="$runs prev-credits prev-batches prev-village-batches"
   if [ -n "$peer_db" ]; then
     for script in "$PEER_DIR"/*.pgbench; do runs="$runs peer-$(basename "$script" .pgbench)"; done
@@ -281,7 +292,7 @@ if [ "${COMPARE:-0}" = 1 ]; then
       for i in $(seq 1 "$ROUNDS"); do awk -v a="$(postings "$i" "$1")" -v b="$(postings "$i" "$2")" 'BEGIN {if (b > 0) print a / b}'; done | median
     }
     echo "-- ratios (median of the ratios within each round)"
-    for pair in "new-credits floor" "new-credits floor-full" "new-batches new-credits" "new-village-batches new-credits" \
+    for pair in "new-credits floor" "new-credits floor-full" "new-credits new-credits-alone" "new-batches new-credits" "new-village-batches new-credits" \
       "new-batches floor" ${PREV_BIN:+"new-credits prev-credits" "new-batches prev-batches" "new-village-batches prev-village-batches"}; do
       set -- $pair
       printf '%-40s %.2f\n' "$1 / $2" "$(ratio "$1" "$2")"

@@ -38,6 +38,7 @@ pub fn pool_options(settings: &Settings) -> PoolOptions {
         max_connections: settings.pool_size,
         connect_timeout: std::time::Duration::from_secs(settings.pool_timeout_secs.max(1)),
         pooled: settings.database_pooled,
+        credit_writers: settings.credit_writers,
     }
 }
 

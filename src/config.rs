@@ -55,6 +55,10 @@ pub struct Settings {
     #[serde(default)]
     pub database_pooled: bool,
     pub pool_size: u32,
+    /// How many groups of concurrent single bank credits PostgreSQL writes at once, each group in one database
+    /// transaction (src/store/coalesce.rs); 0 writes each credit in a transaction of its own. SQLite groups all
+    /// its writes anyway (src/store/group_commit.rs).
+    pub credit_writers: u32,
     /// How long a request waits for a database connection before answering 503.
     pub pool_timeout_secs: u64,
     pub token_ttl_secs: u64,
@@ -103,6 +107,7 @@ impl Default for Settings {
             read_max_lag_ms: 5000,
             database_pooled: false,
             pool_size: 16,
+            credit_writers: 2,
             pool_timeout_secs: 5,
             token_ttl_secs: 3600,
             jwt_issuer: "kasdesa".into(),

@@ -188,7 +188,7 @@ pub async fn credit(
     let credit = parse_credit(&villages, who.id(), body.value)?;
     let db = state.db.clone();
     let check = writer.check;
-    let written = blocking(move || db.post_credit(&credit, check.as_ref(), key.as_ref(), &render_txn)).await?;
+    let written = blocking(move || db.post_credit(&credit, check.as_ref(), key.as_ref(), render_txn)).await?;
     Ok(respond_written(&state, written, StatusCode::CREATED, |r| TransactionView::from(r)))
 }
 

@@ -63,6 +63,15 @@ pub async fn metrics(state: State, req: actix_web::HttpRequest) -> Result<HttpRe
             g.held_micros as f64 / 1e6
         ));
     }
+    if let Some(g) = state.db.credit_group_stats() {
+        // PostgreSQL's single credits, coalesced (store/coalesce.rs): groups, and the credits they held.
+        body.push_str(&format!(
+            "# TYPE kasdesa_pg_credit_groups_total counter\nkasdesa_pg_credit_groups_total {}\n\
+             # TYPE kasdesa_pg_credit_group_writes_total counter\nkasdesa_pg_credit_group_writes_total {}\n\
+             # TYPE kasdesa_pg_credit_group_alone_total counter\nkasdesa_pg_credit_group_alone_total {}\n",
+            g.groups, g.writes, g.alone
+        ));
+    }
     Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(body))
 }
 

@@ -20,7 +20,7 @@ use super::write::{find_idempotent_row, IdempotencyKey, StoredAnswer};
 use super::{pg, DbConn, StoreError};
 use crate::domain::posting::BalanceChange;
 use chrono::NaiveDateTime;
-use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -69,7 +69,7 @@ pub struct Locked {
 }
 
 /// Rows written in the same statement as a posting (they need its id, and a statement less is a round trip less).
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Alongside {
     pub bank_credit: Option<BankCreditRow>,
     pub idempotency: Option<IdempotencyRow>,
@@ -109,6 +109,11 @@ impl DbConn {
         &mut self,
         f: &mut dyn FnMut(&mut DbConn) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
+        if GROUPED.get() {
+            // One write of a group (`write_group`): the group's transaction is open, and a retry would need it
+            // rolled back, so an error goes back to the group, which runs that write again alone.
+            return f(self);
+        }
         retry_loop(|| {
             if let DbConn::Sqlite(s) = self {
                 // The connection is the group writer's (see group_commit.rs): the group's transaction is opened here
@@ -162,7 +167,7 @@ impl DbConn {
         probe: &Probe<'_>,
     ) -> Result<Option<Locked>, StoreError> {
         let village = match self {
-            DbConn::Pg(c) => match pg::lock_for_write(c, target, idem, probe)? {
+            DbConn::Pg(c) => match lock_for_write_pg(c, target, idem, probe)? {
                 pg::LockRead::Missing => return Ok(None),
                 pg::LockRead::Current(locked) => return Ok(Some(locked)),
                 // The lock waited for a writer that changed what the statement read: read it again, now current.
@@ -235,6 +240,15 @@ impl DbConn {
     /// the village's new sequence and chain head (from the transaction), and the rows alongside.
     pub(super) fn write_posting(&mut self, rows: &PostingRows<'_>) -> Result<(), StoreError> {
         match self {
+            DbConn::Pg(c) if GROUPED.get() => {
+                // A write of a group: held, and written with the group's other villages' postings in one
+                // statement (`write_group`); a second posting to the same village first writes the one held.
+                if held_for(&rows.txn.village_id) {
+                    write_held(c)?;
+                }
+                HELD.with_borrow_mut(|h| h.push(HeldPosting::of(rows)));
+                Ok(())
+            }
             DbConn::Pg(c) => pg::write_posting(c, rows),
             DbConn::Sqlite(c) => sqlite_write_posting(c, rows),
         }
@@ -249,6 +263,9 @@ impl DbConn {
         combined: &crate::domain::posting::CombinedPlan,
     ) -> Result<(), StoreError> {
         assert_eq!(rows.len(), combined.postings, "the combined plan is the run's");
+        if let (DbConn::Pg(c), true) = (&mut *self, GROUPED.get()) {
+            write_held(c)?;
+        }
         match (self, rows) {
             (_, []) => Ok(()),
             (DbConn::Pg(c), [one]) => pg::write_posting(c, one),
@@ -349,7 +366,164 @@ fn sqlite_write_posting(c: &mut diesel::SqliteConnection, rows: &PostingRows<'_>
     Ok(())
 }
 
+/// What became of one write of a group ([`DbConn::write_group`]).
+pub(super) enum Grouped<T> {
+    /// Its answer, committed with the group (or an answer that wrote nothing).
+    Done(Result<T, StoreError>),
+    /// Not answered in the group: the caller runs it again alone, in a transaction of its own.
+    Alone,
+}
+
+impl DbConn {
+    /// Runs `writes` writes (each `f(c, i)`, each a `write_txn` of its own as if alone) in one PostgreSQL
+    /// transaction with one commit, in the order given: the caller orders them so that the villages they lock come
+    /// in one order (`FOR UPDATE` in id order, so two groups never wait for each other in a cycle). A write's error
+    /// that `is_answer` accepts is its answer (a rule it broke, decided before it wrote anything); any other error
+    /// (a conflict to retry, a closed year to carry, the database's refusal) sends that write back to be run alone
+    /// after the group. A statement the database refused aborts the transaction: then the group is rolled back and
+    /// every write is run alone, so a write's answer never depends on another's. If the commit fails (the
+    /// connection went away: whether it landed is not known), every write is answered 503, and the caller's retry
+    /// with its key or bank reference finds what was saved. Must be the outermost transaction; PostgreSQL only.
+    pub(super) fn write_group<T>(
+        &mut self,
+        writes: usize,
+        f: &mut dyn FnMut(&mut DbConn, usize) -> Result<T, StoreError>,
+        is_answer: &dyn Fn(&StoreError) -> bool,
+    ) -> Vec<Grouped<T>> {
+        let alone = |n: usize| (0..n).map(|_| Grouped::Alone).collect::<Vec<Grouped<T>>>();
+        let DbConn::Pg(pg) = self else { unreachable!("groups are PostgreSQL's (SQLite has group_commit.rs)") };
+        if AnsiTransactionManager::begin_transaction_sql(pg, super::conn::WRITE_BEGIN).is_err() {
+            return alone(writes);
+        }
+        /// Clears the mark however the group ends, a panic included.
+        struct Reset;
+        impl Drop for Reset {
+            fn drop(&mut self) {
+                GROUPED.set(false);
+                HELD.with_borrow_mut(Vec::clear);
+            }
+        }
+        assert!(!GROUPED.get(), "groups do not nest");
+        assert!(HELD.with_borrow(Vec::is_empty), "nothing is held outside a group");
+        GROUPED.set(true);
+        HELD_FAILED.set(false);
+        let reset = Reset;
+        let mut results: Vec<Result<T, StoreError>> = Vec::with_capacity(writes);
+        for i in 0..writes {
+            MEMBER.set(i);
+            let r = f(self, i);
+            if r.is_err() {
+                // A write that failed is rolled back: what it held is not written.
+                HELD.with_borrow_mut(|h| h.retain(|p| p.member != i));
+            }
+            results.push(r);
+            if HELD_FAILED.get() {
+                break; // the group is rolled back (below): the rest would be written for nothing
+            }
+        }
+        // The group's one statement for the postings still held.
+        let DbConn::Pg(pg) = self else { unreachable!("checked above") };
+        let held = write_held(pg);
+        drop(reset);
+        type Tm = <DbConn as Connection>::TransactionManager;
+        // A write that failed may have failed on a statement the database refused, which aborts the transaction
+        // (and with it every write of the group): a round trip asks, only then. A write of held postings whose
+        // guard failed wrote part of its rows: the group is rolled back too.
+        let aborted = held.is_err()
+            || HELD_FAILED.get()
+            || (results.iter().any(Result::is_err) && self.batch_execute("SELECT 1").is_err());
+        if aborted {
+            let _ = Tm::rollback_transaction(self);
+            return alone(writes);
+        }
+        if let Err(e) = Tm::commit_transaction(self) {
+            if Tm::transaction_manager_status_mut(self).transaction_depth().ok().flatten().is_some() {
+                let _ = Tm::rollback_transaction(self);
+            }
+            Tm::transaction_manager_status_mut(self).set_in_error();
+            let lost = format!("the commit of a group of writes failed, whether it was saved is not known: {e}");
+            return (0..writes).map(|_| Grouped::Done(Err(StoreError::Unavailable(lost.clone())))).collect();
+        }
+        results
+            .into_iter()
+            .map(|r| match r {
+                Err(e) if !is_answer(&e) => Grouped::Alone,
+                r => Grouped::Done(r),
+            })
+            .collect()
+    }
+}
+
+/// PostgreSQL's locking statement; in a group, a posting held for the group's write (`write_group`) is written
+/// first when it is the village's (or any, for a payment's village): the village's next write must see it.
+fn lock_for_write_pg(
+    c: &mut diesel::PgConnection,
+    target: LockTarget<'_>,
+    idem: Option<&IdempotencyKey>,
+    probe: &Probe<'_>,
+) -> Result<pg::LockRead, StoreError> {
+    let held = match target {
+        LockTarget::Village(id) => held_for(id),
+        LockTarget::PaymentOf(_) => HELD.with_borrow(|h| !h.is_empty()),
+    };
+    if held {
+        write_held(c)?;
+    }
+    pg::lock_for_write(c, target, idem, probe)
+}
+
+/// A posting of a group held for the group's one write (`write_group`): at most one per village at a time.
+pub(super) struct HeldPosting {
+    /// The write of the group that posted it.
+    member: usize,
+    pub txn: TransactionRow,
+    pub entries: Vec<EntryRow>,
+    pub balances: Vec<BalanceChange>,
+    pub daily: BTreeMap<String, (i64, i64)>,
+    pub along: Alongside,
+}
+
+impl HeldPosting {
+    fn of(rows: &PostingRows<'_>) -> HeldPosting {
+        HeldPosting {
+            member: MEMBER.get(),
+            txn: rows.txn.clone(),
+            entries: rows.entries.to_vec(),
+            balances: rows.balances.to_vec(),
+            daily: rows.daily.clone(),
+            along: rows.along.clone(),
+        }
+    }
+}
+
+/// Whether a posting to `village_id` is held.
+fn held_for(village_id: &str) -> bool {
+    HELD.with_borrow(|h| h.iter().any(|p| p.txn.village_id == village_id))
+}
+
+/// Writes the postings held, in one statement (`pg::write_held`). A guard that failed leaves part of them written:
+/// the group must be rolled back (`HELD_FAILED`).
+fn write_held(c: &mut diesel::PgConnection) -> Result<(), StoreError> {
+    let held = HELD.with_borrow_mut(std::mem::take);
+    if held.is_empty() {
+        return Ok(());
+    }
+    let written = pg::write_held(c, &held);
+    if written.is_err() {
+        HELD_FAILED.set(true);
+    }
+    written
+}
+
 thread_local! {
+    /// Set while `write_group` runs its writes on this thread: `write_txn` then runs each write inside the
+    /// group's transaction, and `write_posting` holds each posting for the group's one write.
+    static GROUPED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    static HELD: std::cell::RefCell<Vec<HeldPosting>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// The write of the group running now.
+    static MEMBER: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    /// Set when a write of held postings failed: the group is rolled back whatever its writes answered.
+    static HELD_FAILED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     /// Set while `with_deferred_commits` runs on this thread: `write_txn` then opens PostgreSQL transactions whose
     /// commit does not wait for the disk.
     static DEFERRED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };

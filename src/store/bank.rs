@@ -737,6 +737,63 @@ fn post_credit_on(
     })
 }
 
+/// A single credit waiting for its group (`Db::post_credit`).
+pub struct CreditItem {
+    credit: NewCredit,
+    client: Option<ClientCheck>,
+    idem: Option<IdempotencyKey>,
+    render: fn(&TransactionRecord) -> String,
+}
+
+pub type CreditOutcome = Result<Written<TransactionRecord>, StoreError>;
+
+/// PostgreSQL's single credits, coalesced (`Db::post_credit`).
+pub type CreditCoalescer = super::coalesce::Coalescer<CreditItem, CreditOutcome>;
+
+/// A rule the credit broke, decided before it wrote anything: its answer, whether alone or in a group. (A closed
+/// year is not: the credit is carried into the next year, alone; nor is anything of the database's.)
+fn credit_refusal(e: &StoreError) -> bool {
+    matches!(
+        e,
+        StoreError::NotFound(_)
+            | StoreError::Conflict(_)
+            | StoreError::Integrity(_)
+            | StoreError::IdempotencyConflict
+            | StoreError::ClientRefused { .. }
+            | StoreError::Validation(_)
+            | StoreError::Posting(_)
+            | StoreError::UnknownAccount(_)
+    )
+}
+
+/// Single credits of a group (`coalesce.rs`), posted in one database transaction (`DbConn::write_group`): each as
+/// [`post_credit_carried`] posts it alone, one after the other in the order of their villages (a group locks its
+/// villages in id order, so two groups never wait for each other in a cycle; credits to one village keep their
+/// order, and each sees the one before it). A credit the group could not answer is posted alone after it.
+fn post_credit_group(c: &mut DbConn, items: &[CreditItem]) -> (Vec<CreditOutcome>, usize) {
+    let post = |c: &mut DbConn, k: &CreditItem| {
+        post_credit_carried(c, &k.credit, k.client.as_ref(), k.idem.as_ref(), &k.render)
+    };
+    if let [one] = items {
+        return (vec![post(c, one)], 0);
+    }
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    order.sort_by(|&a, &b| items[a].credit.village_id.cmp(&items[b].credit.village_id));
+    let grouped = c.write_group(order.len(), &mut |c, n| post(c, &items[order[n]]), &credit_refusal);
+    let mut out: Vec<Option<CreditOutcome>> = items.iter().map(|_| None).collect();
+    let mut alone = 0;
+    for (&i, g) in order.iter().zip(grouped) {
+        out[i] = Some(match g {
+            super::backend::Grouped::Done(r) => r,
+            super::backend::Grouped::Alone => {
+                alone += 1;
+                post(c, &items[i])
+            }
+        });
+    }
+    (out.into_iter().map(|o| o.expect("every credit of the group is answered")).collect(), alone)
+}
+
 impl Db {
     pub fn list_transfers(
         &self,
@@ -825,14 +882,46 @@ impl Db {
     /// money: it is never refused for that) is booked on the first day of the next open year, saying the bank's
     /// date (`domain::year_end::carried_date`); the closed years are read only then. With `client`, the bank
     /// client's token is checked in the locking statement (`ClientCheck`).
+    ///
+    /// On PostgreSQL, concurrent credits are coalesced (`coalesce.rs`, `credit_writers` groups at once): a group's
+    /// credits, of any villages, are written one after the other in one database transaction with one commit
+    /// (`post_credit_group`), each still locked, checked, posted and answered as it would be alone.
     pub fn post_credit(
         &self,
         credit: &NewCredit,
         client: Option<&ClientCheck>,
         idem: Option<&IdempotencyKey>,
-        render: &dyn Fn(&TransactionRecord) -> String,
+        render: fn(&TransactionRecord) -> String,
     ) -> Result<Written<TransactionRecord>, StoreError> {
-        self.write("post_credit", |c| post_credit_carried(c, credit, client, idem, render))
+        let Db::Pg(_, Some(credits)) = self else {
+            return self.write("post_credit", |c| post_credit_carried(c, credit, client, idem, &render));
+        };
+        let item = CreditItem { credit: credit.clone(), client: client.cloned(), idem: idem.cloned(), render };
+        let group = |c: &mut DbConn, items: &[CreditItem]| {
+            let (outs, alone) = post_credit_group(c, items);
+            if outs.iter().any(|o| matches!(o, Err(StoreError::Unavailable(_)))) {
+                // The connection failed under the group: the pool must not hand it out again.
+                super::discard_if_lost(c, &Err::<(), _>(StoreError::Unavailable(String::new())));
+            }
+            Ok((outs, alone))
+        };
+        let run = |items: Vec<CreditItem>| match self.write("post_credit_group", |c| group(c, &items)) {
+            Ok((outs, alone)) => {
+                credits.ran_alone(alone);
+                outs
+            }
+            // No connection for the group: each of its credits is told so.
+            Err(e) => {
+                let e = e.to_string();
+                items.iter().map(|_| Err(StoreError::Unavailable(e.clone()))).collect()
+            }
+        };
+        let lost = || {
+            Err(StoreError::Unavailable(
+                "a credit in the same group failed unexpectedly; whether this one was saved is not known".into(),
+            ))
+        };
+        credits.submit(item, &run, &lost)
     }
 
     /// Up to a batch of credits, each posted or refused alone, answered once all of them are on disk. The items of

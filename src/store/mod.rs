@@ -17,6 +17,7 @@ mod backend;
 mod bank;
 mod budget;
 mod chain;
+mod coalesce;
 mod conn;
 mod error;
 mod facts;
@@ -63,7 +64,8 @@ pub enum Db {
         write: std::sync::Arc<group_commit::GroupWriter>,
         read: DbPool,
     },
-    Pg(DbPool),
+    /// The pool, and the coalescer of single bank credits (`coalesce.rs`; none when `credit_writers` is 0).
+    Pg(DbPool, Option<std::sync::Arc<bank::CreditCoalescer>>),
     /// One connection held in a read-only transaction ([`Db::snapshot`]): every read on it sees the same moment,
     /// and none waits for the pool again. Writes are refused.
     Snapshot {
@@ -80,11 +82,13 @@ pub struct PoolOptions {
     pub connect_timeout: Duration,
     /// The URL names a pooler in transaction mode (`database_pooled`): see `DbConn::open`.
     pub pooled: bool,
+    /// How many groups of single bank credits PostgreSQL writes at once (`coalesce.rs`); 0: each alone.
+    pub credit_writers: u32,
 }
 
 impl Default for PoolOptions {
     fn default() -> Self {
-        PoolOptions { max_connections: 16, connect_timeout: Duration::from_secs(5), pooled: false }
+        PoolOptions { max_connections: 16, connect_timeout: Duration::from_secs(5), pooled: false, credit_writers: 2 }
     }
 }
 
@@ -127,7 +131,7 @@ fn private_sqlite_files(path: &std::path::Path) -> anyhow::Result<()> {
 /// A connection whose request failed because the database went away is marked broken, so that r2d2 drops it
 /// when it comes back instead of handing it out again. Nothing is lost by the request that found it dead: it fails
 /// with `Unavailable` (503, retry) before or without committing.
-fn discard_if_lost<T>(c: &mut DbConn, out: &Result<T, StoreError>) {
+pub(super) fn discard_if_lost<T>(c: &mut DbConn, out: &Result<T, StoreError>) {
     if matches!(out, Err(StoreError::Unavailable(_))) {
         <DbConn as Connection>::TransactionManager::transaction_manager_status_mut(c).set_in_error();
     }
@@ -149,7 +153,11 @@ impl Db {
             let write = std::sync::Arc::new(group_commit::GroupWriter::new(writer));
             Db::Sqlite { write, read: pool(Backend::Sqlite, path, opts.max_connections.max(2))? }
         } else if is_postgres_url(url) {
-            Db::Pg(pool(Backend::Pg, url, opts.max_connections)?)
+            Db::Pg(
+                pool(Backend::Pg, url, opts.max_connections)?,
+                (opts.credit_writers > 0)
+                    .then(|| std::sync::Arc::new(coalesce::Coalescer::new(opts.credit_writers as usize))),
+            )
         } else {
             anyhow::bail!("unsupported database URL (use sqlite://PATH or postgres://...)");
         };
@@ -170,7 +178,7 @@ impl Db {
     /// and a write statement's generic plan made while a table was small stays as it was while the table grows
     /// (conn.rs). Nothing is refused: the operator is told, and `ANALYZE` (or turning autovacuum on) is the cure.
     fn warn_without_autovacuum(&self) {
-        let Db::Pg(pool) = self else { return };
+        let Db::Pg(pool, _) = self else { return };
         let setting = pool.get().ok().and_then(|mut c| match &mut *c {
             DbConn::Pg(pg) => pg::setting(pg, "autovacuum").ok(),
             DbConn::Sqlite(_) => None,
@@ -194,7 +202,7 @@ impl Db {
                 })?;
             }
             Db::Snapshot { .. } => anyhow::bail!("migrations run on the database, not on a snapshot"),
-            Db::Pg(pool) => {
+            Db::Pg(pool, _) => {
                 let mut c = pool.get()?;
                 let DbConn::Pg(pg) = &mut *c else { unreachable!("the PostgreSQL pool holds PostgreSQL connections") };
                 // Several instances starting at once must not run the migrations twice: the lock is the
@@ -213,7 +221,7 @@ impl Db {
     pub fn backend(&self) -> Backend {
         match self {
             Db::Sqlite { .. } => Backend::Sqlite,
-            Db::Pg(_) => Backend::Pg,
+            Db::Pg(..) => Backend::Pg,
             Db::Snapshot { backend, .. } => *backend,
         }
     }
@@ -226,7 +234,7 @@ impl Db {
         use diesel::connection::AnsiTransactionManager;
         let pool = match self {
             Db::Sqlite { read, .. } => read,
-            Db::Pg(pool) => pool,
+            Db::Pg(pool, _) => pool,
             Db::Snapshot { .. } => return f(self),
         };
         let mut conn = pool.get()?;
@@ -259,6 +267,15 @@ impl Db {
         }
     }
 
+    /// PostgreSQL's coalesced single credits (`/metrics`): groups written and the credits they held; none on
+    /// SQLite, or with `credit_writers = 0`.
+    pub fn credit_group_stats(&self) -> Option<coalesce::CoalesceStats> {
+        match self {
+            Db::Pg(_, Some(c)) => Some(c.stats()),
+            _ => None,
+        }
+    }
+
     pub fn backend_name(&self) -> &'static str {
         match self.backend() {
             Backend::Sqlite => "sqlite",
@@ -275,7 +292,7 @@ impl Db {
         let _span = tracing::debug_span!("store", op, write = false).entered();
         let pool = match self {
             Db::Sqlite { read, .. } => read,
-            Db::Pg(pool) => pool,
+            Db::Pg(pool, _) => pool,
             Db::Snapshot { conn, .. } => {
                 let mut conn = conn.lock().map_err(|_| StoreError::internal("a snapshot's connection was poisoned"))?;
                 return f(&mut conn);
@@ -301,7 +318,7 @@ impl Db {
                 let out = f(guard.conn());
                 guard.finish(out)
             }
-            Db::Pg(pool) => {
+            Db::Pg(pool, _) => {
                 let mut conn = pool.get()?;
                 let out = f(&mut conn);
                 discard_if_lost(&mut conn, &out);
@@ -339,6 +356,7 @@ pub fn now_micros() -> NaiveDateTime {
 pub use admin::{Treasury, VillageFilter};
 pub use bank::{BankEntryOutcomes, BankEntryPosted, BankResult, NewBankEntry, NewCredit, NewStatementLine};
 pub use budget::BudgetLineInput;
+pub use coalesce::CoalesceStats;
 pub use group_commit::GroupStats;
 pub use ledger::{NewTransaction, TxnQuery};
 pub use payments::{Actor, NewPayment, NewPaymentLine, NewReceipt, PaymentQuery, SpjReceipt, TaxOwed};

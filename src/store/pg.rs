@@ -545,6 +545,128 @@ pub fn write_postings(
     }
 }
 
+// The postings a group of writes held (`DbConn::write_group`), one per village, in one statement: each village's
+// posting as [`write_posting`] writes it, every row an array element that names its village. The guard asks every
+// balance to be as each posting found it and every posting's year to be open; the statement then advances one
+// village row per posting, else none.
+const WRITE_HELD: &str = "WITH \
+     t AS (INSERT INTO transactions (id, village_id, seq, chain_seq, fiscal_year, kind, value_date, description, \
+           reverses, payment_id, bank_reference, created_by, created_at, prev_hash, hash) \
+           SELECT * FROM unnest(?::text[], ?::text[], ?::int8[], ?::int8[], ?::int4[], ?::text[], ?::date[], \
+                                ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::timestamp[], ?::text[], \
+                                ?::text[])), \
+     e AS (INSERT INTO entries (transaction_id, line_no, village_id, account_code, side, amount, activity_code, \
+           source, value_date) \
+           SELECT * FROM unnest(?::text[], ?::int4[], ?::text[], ?::text[], ?::text[], ?::int8[], ?::text[], \
+                                ?::text[], ?::date[])), \
+     b AS (UPDATE accounts a SET balance = u.after \
+           FROM unnest(?::text[], ?::text[], ?::int8[], ?::int8[]) AS u(village, code, before, after) \
+           WHERE a.village_id = u.village AND a.code = u.code AND a.balance = u.before RETURNING 1), \
+     d AS (INSERT INTO account_daily (village_id, account_code, value_date, debit, credit) \
+           SELECT * FROM unnest(?::text[], ?::text[], ?::date[], ?::int8[], ?::int8[]) \
+           ON CONFLICT (village_id, account_code, value_date) DO UPDATE \
+           SET debit = account_daily.debit + EXCLUDED.debit, credit = account_daily.credit + EXCLUDED.credit), \
+     c AS (INSERT INTO bank_credits (village_id, bank_reference, amount, source, transaction_id, client_id, \
+           created_at) \
+           SELECT * FROM unnest(?::text[], ?::text[], ?::int8[], ?::text[], ?::text[], ?::text[], ?::timestamp[])), \
+     k AS (INSERT INTO idempotency_keys (principal, key, request_hash, village_id, status, body, created_at) \
+           SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::int4[], ?::text[], ?::timestamp[])) \
+     UPDATE villages v SET last_seq = u.seq, chain_len = u.chain_seq, chain_head = u.head \
+     FROM unnest(?::text[], ?::int8[], ?::int8[], ?::text[]) AS u(id, seq, chain_seq, head) \
+     WHERE v.id = u.id AND (SELECT count(*) FROM b) = ? \
+       AND (SELECT count(*) FROM fiscal_years f, unnest(?::text[], ?::int4[]) AS y(village, year) \
+            WHERE f.village_id = y.village AND f.year = y.year AND f.status = 'open') = ?";
+
+/// Writes the postings a group held, one per village, in one statement (see above). A guard that failed is
+/// [`StoreError::Retry`] (and the rows the statement inserted stand until the group is rolled back).
+pub fn write_held(c: &mut PgConnection, held: &[super::backend::HeldPosting]) -> Result<(), StoreError> {
+    let mut villages: Vec<&str> = held.iter().map(|p| p.txn.village_id.as_str()).collect();
+    villages.sort_unstable();
+    villages.dedup();
+    assert_eq!(villages.len(), held.len(), "a group holds one posting per village");
+    let txns = || held.iter().map(|p| &p.txn);
+    let texts = |f: &dyn Fn(&TransactionRow) -> String| Bind::Texts(txns().map(f).collect());
+    let opt_texts = |f: &dyn Fn(&TransactionRow) -> Option<String>| Bind::OptTexts(txns().map(f).collect());
+    let entries = || held.iter().flat_map(|p| p.entries.iter());
+    let balances = || held.iter().flat_map(|p| p.balances.iter().map(move |b| (p.txn.village_id.as_str(), b)));
+    let daily = || {
+        held.iter()
+            .flat_map(|p| p.daily.iter().map(move |(code, dc)| (p.txn.village_id.as_str(), p.txn.value_date, code, dc)))
+    };
+    let credits = || held.iter().filter_map(|p| p.along.bank_credit.as_ref());
+    let answers = || held.iter().filter_map(|p| p.along.idempotency.as_ref());
+    let count = |n: usize| Bind::BigInt(i64::try_from(n).expect("bounded"));
+    let binds = vec![
+        // transactions
+        texts(&|t| t.id.to_string()),
+        texts(&|t| t.village_id.to_string()),
+        Bind::BigInts(txns().map(|t| t.seq).collect()),
+        Bind::BigInts(txns().map(|t| t.chain_seq).collect()),
+        Bind::Integers(txns().map(|t| t.fiscal_year).collect()),
+        texts(&|t| t.kind.as_str().to_string()),
+        Bind::Dates(txns().map(|t| t.value_date).collect()),
+        texts(&|t| t.description.to_string()),
+        opt_texts(&|t| t.reverses.as_deref().map(str::to_string)),
+        opt_texts(&|t| t.payment_id.as_deref().map(str::to_string)),
+        opt_texts(&|t| t.bank_reference.as_deref().map(str::to_string)),
+        texts(&|t| t.created_by.to_string()),
+        Bind::Timestamps(txns().map(|t| t.created_at).collect()),
+        texts(&|t| t.prev_hash.to_string()),
+        texts(&|t| t.hash.to_string()),
+        // entries
+        Bind::Texts(entries().map(|e| e.transaction_id.to_string()).collect()),
+        Bind::Integers(entries().map(|e| e.line_no).collect()),
+        Bind::Texts(entries().map(|e| e.village_id.to_string()).collect()),
+        Bind::Texts(entries().map(|e| e.account_code.clone()).collect()),
+        Bind::Texts(entries().map(|e| e.side.as_str().to_string()).collect()),
+        Bind::BigInts(entries().map(|e| e.amount).collect()),
+        Bind::OptTexts(entries().map(|e| e.activity_code.clone()).collect()),
+        Bind::OptTexts(entries().map(|e| e.source.clone()).collect()),
+        Bind::Dates(entries().map(|e| e.value_date).collect()),
+        // balances
+        Bind::Texts(balances().map(|(v, _)| v.to_string()).collect()),
+        Bind::Texts(balances().map(|(_, b)| b.account.clone()).collect()),
+        Bind::BigInts(balances().map(|(_, b)| b.before).collect()),
+        Bind::BigInts(balances().map(|(_, b)| b.after).collect()),
+        // daily totals
+        Bind::Texts(daily().map(|(v, ..)| v.to_string()).collect()),
+        Bind::Texts(daily().map(|(_, _, code, _)| code.clone()).collect()),
+        Bind::Dates(daily().map(|(_, date, ..)| date).collect()),
+        Bind::BigInts(daily().map(|(.., (debit, _))| *debit).collect()),
+        Bind::BigInts(daily().map(|(.., (_, credit))| *credit).collect()),
+        // bank credits
+        Bind::Texts(credits().map(|r| r.village_id.to_string()).collect()),
+        Bind::Texts(credits().map(|r| r.bank_reference.clone()).collect()),
+        Bind::BigInts(credits().map(|r| r.amount).collect()),
+        Bind::Texts(credits().map(|r| r.source.clone()).collect()),
+        Bind::Texts(credits().map(|r| r.transaction_id.to_string()).collect()),
+        Bind::Texts(credits().map(|r| r.client_id.clone()).collect()),
+        Bind::Timestamps(credits().map(|r| r.created_at).collect()),
+        // stored answers
+        Bind::Texts(answers().map(|r| r.principal.clone()).collect()),
+        Bind::Texts(answers().map(|r| r.key.clone()).collect()),
+        Bind::Texts(answers().map(|r| r.request_hash.clone()).collect()),
+        Bind::OptTexts(answers().map(|r| r.village_id.as_deref().map(str::to_string)).collect()),
+        Bind::Integers(answers().map(|r| r.status).collect()),
+        Bind::Texts(answers().map(|r| r.body.clone()).collect()),
+        Bind::Timestamps(answers().map(|r| r.created_at).collect()),
+        // villages, and the guard
+        texts(&|t| t.village_id.to_string()),
+        Bind::BigInts(txns().map(|t| t.seq).collect()),
+        Bind::BigInts(txns().map(|t| t.chain_seq).collect()),
+        texts(&|t| t.hash.to_string()),
+        count(balances().count()),
+        texts(&|t| t.village_id.to_string()),
+        Bind::Integers(txns().map(|t| t.fiscal_year).collect()),
+        count(held.len()),
+    ];
+    match cached(WRITE_HELD, binds).execute(c)? {
+        n if n == held.len() => Ok(()),
+        0 => Err(StoreError::Retry),
+        n => Err(StoreError::internal(format!("{} held postings updated {n} village rows", held.len()))),
+    }
+}
+
 #[derive(QueryableByName)]
 struct JsonText {
     #[diesel(sql_type = Text)]

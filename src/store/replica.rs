@@ -94,7 +94,8 @@ impl Db {
                 target: url.to_string(),
                 pooled: opts.pooled,
             });
-        Ok(Db::Pg(pool))
+        // The standby is read only: it writes no credits.
+        Ok(Db::Pg(pool, None))
     }
 }
 
