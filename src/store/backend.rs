@@ -220,6 +220,9 @@ impl DbConn {
                 Some("open") => return Ok(balances),
                 Some(_) => return Err(StoreError::FiscalYearClosed(year)),
                 // The year is not open yet (or no account matched, which leaves its status unread): the slow way.
+                // Not in a group: opening the year is a row that a refused posting must not leave behind, and a
+                // group keeps what its refused writes wrote before they were refused; the write goes alone.
+                None if GROUPED.get() => return Err(StoreError::Retry),
                 None => {
                     super::ledger::ensure_year_open(self, village_id, year)?;
                     return Ok(balances);
@@ -383,7 +386,9 @@ impl DbConn {
     /// after the group. A statement the database refused aborts the transaction: then the group is rolled back and
     /// every write is run alone, so a write's answer never depends on another's. If the commit fails (the
     /// connection went away: whether it landed is not known), every write is answered 503, and the caller's retry
-    /// with its key or bank reference finds what was saved. Must be the outermost transaction; PostgreSQL only.
+    /// with its key or bank reference finds what was saved. A write refused by a rule must have written nothing
+    /// but its held posting, which the group drops (the first posting of a year, which opens the year, goes
+    /// alone: `posting_balances`). Must be the outermost transaction; PostgreSQL only.
     pub(super) fn write_group<T>(
         &mut self,
         writes: usize,
@@ -426,12 +431,12 @@ impl DbConn {
         let held = write_held(pg);
         drop(reset);
         type Tm = <DbConn as Connection>::TransactionManager;
-        // A write that failed may have failed on a statement the database refused, which aborts the transaction
-        // (and with it every write of the group): a round trip asks, only then. A write of held postings whose
-        // guard failed wrote part of its rows: the group is rolled back too.
-        let aborted = held.is_err()
-            || HELD_FAILED.get()
-            || (results.iter().any(Result::is_err) && self.batch_execute("SELECT 1").is_err());
+        // A statement the database refused aborts the transaction (and with it every write of the group), and a
+        // COMMIT of an aborted transaction is a silent ROLLBACK, which diesel reports as a success: a round trip
+        // asks before the commit, whatever the writes answered (a refusal swallowed anywhere in a write would
+        // otherwise turn every answer of the group into a lie). A write of held postings whose guard failed wrote
+        // part of its rows: the group is rolled back too.
+        let aborted = held.is_err() || HELD_FAILED.get() || self.batch_execute("SELECT 1").is_err();
         if aborted {
             let _ = Tm::rollback_transaction(self);
             return alone(writes);

@@ -28,6 +28,8 @@ struct State<I, O> {
     /// Each waiting submitter's own wake-up: a group's end wakes its members and the one submitter that leads
     /// next, not everyone waiting.
     wakers: HashMap<u64, Arc<Condvar>>,
+    /// Submitters leading a group now (busy: not to be woken to lead another).
+    leading: HashSet<u64>,
     running: usize,
     next_id: u64,
 }
@@ -42,7 +44,9 @@ impl<I, O> State<I, O> {
             }
         }
         if self.running < leaders {
-            if let Some(w) = self.queue.front().and_then(|(k, _)| self.wakers.get(k)) {
+            // The first queued write whose submitter is waiting (one leading a group of others' writes is busy).
+            let next = self.queue.iter().map(|(k, _)| k).find(|k| !self.leading.contains(k));
+            if let Some(w) = next.and_then(|k| self.wakers.get(k)) {
                 w.notify_one();
             }
         }
@@ -82,6 +86,7 @@ impl<I, O> Coalescer<I, O> {
                 done: HashMap::new(),
                 abandoned: HashSet::new(),
                 wakers: HashMap::new(),
+                leading: HashSet::new(),
                 running: 0,
                 next_id: 0,
             }),
@@ -122,6 +127,7 @@ impl<I, O> Coalescer<I, O> {
             }
             if s.running < self.leaders && !s.queue.is_empty() {
                 s.running += 1;
+                s.leading.insert(id);
                 let take = s.queue.len().min(MAX_GROUP);
                 let (ids, items): (Vec<u64>, Vec<I>) = s.queue.drain(..take).unzip();
                 // Another place free and more queued: the next submitter leads too.
@@ -139,6 +145,7 @@ impl<I, O> Coalescer<I, O> {
                     }
                 }
                 s.running -= 1;
+                s.leading.remove(&id);
                 guard.finished = true;
                 s.wake(&guard.ids, self.leaders);
                 continue;
@@ -165,15 +172,23 @@ impl<I, O> Drop for LeaderGuard<'_, I, O> {
         }
         let mut s = lock(&self.coalescer.state);
         for k in &self.ids {
-            if *k != self.own {
+            // The leader's own write and any whose submitter is gone are answered to nobody.
+            if *k != self.own && !s.abandoned.remove(k) {
                 s.done.insert(*k, (self.lost)());
             }
         }
-        // The leader's own write, if another group holds it, is answered to nobody.
-        if !self.ids.contains(&self.own) {
-            s.abandoned.insert(self.own);
+        // The leader's own write, when not in this group: still queued, it is withdrawn (nobody waits for it);
+        // answered already, the answer is dropped; held by another group, that group's answer will be.
+        let own = self.own;
+        if !self.ids.contains(&own) {
+            let queued = s.queue.len();
+            s.queue.retain(|(k, _)| *k != own);
+            if s.queue.len() == queued && s.done.remove(&own).is_none() {
+                s.abandoned.insert(own);
+            }
         }
-        s.wakers.remove(&self.own);
+        s.wakers.remove(&own);
+        s.leading.remove(&own);
         s.running -= 1;
         s.wake(&self.ids, self.coalescer.leaders);
     }
@@ -221,7 +236,8 @@ mod tests {
         assert!(largest.load(Ordering::SeqCst) <= MAX_GROUP);
         assert!(stats.groups < stats.writes, "16 threads and 2 leaders form groups: {stats:?}");
         let s = lock(&coalescer.state);
-        assert!(s.queue.is_empty() && s.done.is_empty() && s.wakers.is_empty() && s.running == 0);
+        assert!(s.queue.is_empty() && s.done.is_empty() && s.wakers.is_empty() && s.leading.is_empty());
+        assert_eq!(s.running, 0);
     }
 
     /// A leader whose group panics: the members are told (`lost`), the leader's place is freed, and later writes
@@ -252,6 +268,7 @@ mod tests {
         assert_eq!(member.join().unwrap(), Some(2));
         assert_eq!(coalescer.submit(3, &|items| items.into_iter().map(Some).collect(), &|| None), Some(3));
         let s = lock(&coalescer.state);
-        assert!(s.done.is_empty() && s.abandoned.is_empty() && s.wakers.is_empty() && s.running == 0);
+        assert!(s.done.is_empty() && s.abandoned.is_empty() && s.wakers.is_empty() && s.leading.is_empty());
+        assert_eq!(s.running, 0);
     }
 }

@@ -209,8 +209,9 @@ async fn concurrent_bank_credits_to_one_village_add_up() {
 /// Concurrent single credits to many villages (on PostgreSQL coalesced into groups written in one database
 /// transaction each, `store/coalesce.rs`), each answered as it would be alone: a reference already credited with
 /// other figures refused, one Idempotency-Key sent by every client to different villages posted once and refused
-/// for the rest, a retry replayed with the first answer; every village's books hold exactly what was acknowledged,
-/// in a gap-free chain that verifies. On PostgreSQL `/metrics` shows that groups of several credits were written.
+/// for the rest, a retry replayed with the first answer, credits dated in a year not yet open; every village's books
+/// hold exactly what was acknowledged, in a gap-free chain that verifies. On PostgreSQL `/metrics` shows that groups
+/// of several credits were written.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_credits_to_many_villages_are_each_answered_as_alone() {
     let app = Arc::new(spawn_app().await);
@@ -265,6 +266,13 @@ async fn concurrent_credits_to_many_villages_are_each_answered_as_alone() {
                         } else {
                             r.assert_problem(409, "idempotency_conflict");
                         }
+                    }
+                    // Dated in the year before, which no credit has opened yet: the first to open it goes alone.
+                    5 => {
+                        let mut body = credit(v, &format!("LAST-{client}"), "500.00");
+                        body["value_date"] = json!("2025-12-15");
+                        send(format!("last-{client}"), body).await.assert_status(201);
+                        posted.push((vi, 500));
                     }
                     _ => {
                         let key = format!("k-{client}-{n}");
