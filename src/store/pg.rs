@@ -14,7 +14,8 @@
 
 use super::backend::{ClientState, LockTarget, Locked, PostingRows, Probe};
 use super::rows::{
-    PaymentEventRow, PaymentLineRow, PaymentRecord, PaymentRow, TransactionRow, TransferRow, VillageRow, WithholdingRow,
+    BankCreditRow, EntryRow, IdempotencyRow, PaymentEventRow, PaymentLineRow, PaymentRecord, PaymentRow,
+    TransactionRow, TransferRow, VillageRow, WithholdingRow,
 };
 use super::{IdempotencyKey, StoreError};
 use chrono::{NaiveDate, NaiveDateTime};
@@ -414,6 +415,68 @@ pub fn write_posting(c: &mut PgConnection, rows: &PostingRows<'_>) -> Result<(),
     }
 }
 
+/// The array binds of a run of transactions, in the column order of the statements below (every column but the
+/// village's, which each statement binds its own way).
+fn transaction_binds<'a>(txns: impl Iterator<Item = &'a TransactionRow> + Clone) -> Vec<Bind> {
+    let texts = |f: &dyn Fn(&TransactionRow) -> String| Bind::Texts(txns.clone().map(f).collect());
+    let opt_texts = |f: &dyn Fn(&TransactionRow) -> Option<String>| Bind::OptTexts(txns.clone().map(f).collect());
+    vec![
+        texts(&|t| t.id.to_string()),
+        Bind::BigInts(txns.clone().map(|t| t.seq).collect()),
+        Bind::BigInts(txns.clone().map(|t| t.chain_seq).collect()),
+        Bind::Integers(txns.clone().map(|t| t.fiscal_year).collect()),
+        texts(&|t| t.kind.as_str().to_string()),
+        Bind::Dates(txns.clone().map(|t| t.value_date).collect()),
+        texts(&|t| t.description.to_string()),
+        opt_texts(&|t| t.reverses.as_deref().map(str::to_string)),
+        opt_texts(&|t| t.payment_id.as_deref().map(str::to_string)),
+        opt_texts(&|t| t.bank_reference.as_deref().map(str::to_string)),
+        texts(&|t| t.created_by.to_string()),
+        Bind::Timestamps(txns.clone().map(|t| t.created_at).collect()),
+        texts(&|t| t.prev_hash.to_string()),
+        texts(&|t| t.hash.to_string()),
+    ]
+}
+
+/// The array binds of a run's entries (every column but the village's).
+fn entry_binds<'a>(entries: impl Iterator<Item = &'a EntryRow> + Clone) -> Vec<Bind> {
+    vec![
+        Bind::Texts(entries.clone().map(|e| e.transaction_id.to_string()).collect()),
+        Bind::Integers(entries.clone().map(|e| e.line_no).collect()),
+        Bind::Texts(entries.clone().map(|e| e.account_code.clone()).collect()),
+        Bind::Texts(entries.clone().map(|e| e.side.as_str().to_string()).collect()),
+        Bind::BigInts(entries.clone().map(|e| e.amount).collect()),
+        Bind::OptTexts(entries.clone().map(|e| e.activity_code.clone()).collect()),
+        Bind::OptTexts(entries.clone().map(|e| e.source.clone()).collect()),
+        Bind::Dates(entries.map(|e| e.value_date).collect()),
+    ]
+}
+
+/// The array binds of a run's bank-credit records (every column but the village's).
+fn bank_credit_binds<'a>(credits: impl Iterator<Item = &'a BankCreditRow> + Clone) -> Vec<Bind> {
+    vec![
+        Bind::Texts(credits.clone().map(|r| r.bank_reference.clone()).collect()),
+        Bind::BigInts(credits.clone().map(|r| r.amount).collect()),
+        Bind::Texts(credits.clone().map(|r| r.source.clone()).collect()),
+        Bind::Texts(credits.clone().map(|r| r.transaction_id.to_string()).collect()),
+        Bind::Texts(credits.clone().map(|r| r.client_id.clone()).collect()),
+        Bind::Timestamps(credits.map(|r| r.created_at).collect()),
+    ]
+}
+
+/// The array binds of a run's stored answers.
+fn answer_binds<'a>(answers: impl Iterator<Item = &'a IdempotencyRow> + Clone) -> Vec<Bind> {
+    vec![
+        Bind::Texts(answers.clone().map(|r| r.principal.clone()).collect()),
+        Bind::Texts(answers.clone().map(|r| r.key.clone()).collect()),
+        Bind::Texts(answers.clone().map(|r| r.request_hash.clone()).collect()),
+        Bind::OptTexts(answers.clone().map(|r| r.village_id.as_deref().map(str::to_string)).collect()),
+        Bind::Integers(answers.clone().map(|r| r.status).collect()),
+        Bind::Texts(answers.clone().map(|r| r.body.clone()).collect()),
+        Bind::Timestamps(answers.map(|r| r.created_at).collect()),
+    ]
+}
+
 // A run of postings to one village (`ledger::post_run_locked`) in one statement: [`write_posting`]'s statement with
 // every row an array element. Each account's balance is set once, from its balance before the run's first posting
 // to its balance after the last, under the same guard; the daily totals are the run's sums per account and day;
@@ -466,41 +529,17 @@ pub fn write_postings(
     assert!(rows.iter().all(|r| r.txn.village_id == last.village_id), "a run is one village's");
     let v = || Bind::Text(village.clone());
     let txns = || rows.iter().map(|r| r.txn);
-    let texts = |f: &dyn Fn(&TransactionRow) -> String| Bind::Texts(txns().map(f).collect());
-    let opt_texts = |f: &dyn Fn(&TransactionRow) -> Option<String>| Bind::OptTexts(txns().map(f).collect());
     let entries = || rows.iter().flat_map(|r| r.entries.iter());
     let credits = || rows.iter().filter_map(|r| r.along.bank_credit.as_ref());
     let answers = || rows.iter().filter_map(|r| r.along.idempotency.as_ref());
     let mut years: Vec<i32> = txns().map(|t| t.fiscal_year).collect();
     years.sort_unstable();
     years.dedup();
-    let binds = vec![
-        // transactions
-        v(),
-        texts(&|t| t.id.to_string()),
-        Bind::BigInts(txns().map(|t| t.seq).collect()),
-        Bind::BigInts(txns().map(|t| t.chain_seq).collect()),
-        Bind::Integers(txns().map(|t| t.fiscal_year).collect()),
-        texts(&|t| t.kind.as_str().to_string()),
-        Bind::Dates(txns().map(|t| t.value_date).collect()),
-        texts(&|t| t.description.to_string()),
-        opt_texts(&|t| t.reverses.as_deref().map(str::to_string)),
-        opt_texts(&|t| t.payment_id.as_deref().map(str::to_string)),
-        opt_texts(&|t| t.bank_reference.as_deref().map(str::to_string)),
-        texts(&|t| t.created_by.to_string()),
-        Bind::Timestamps(txns().map(|t| t.created_at).collect()),
-        texts(&|t| t.prev_hash.to_string()),
-        texts(&|t| t.hash.to_string()),
-        // entries
-        v(),
-        Bind::Texts(entries().map(|e| e.transaction_id.to_string()).collect()),
-        Bind::Integers(entries().map(|e| e.line_no).collect()),
-        Bind::Texts(entries().map(|e| e.account_code.clone()).collect()),
-        Bind::Texts(entries().map(|e| e.side.as_str().to_string()).collect()),
-        Bind::BigInts(entries().map(|e| e.amount).collect()),
-        Bind::OptTexts(entries().map(|e| e.activity_code.clone()).collect()),
-        Bind::OptTexts(entries().map(|e| e.source.clone()).collect()),
-        Bind::Dates(entries().map(|e| e.value_date).collect()),
+    let mut binds = vec![v()];
+    binds.extend(transaction_binds(txns()));
+    binds.push(v());
+    binds.extend(entry_binds(entries()));
+    binds.extend([
         // balances
         Bind::Texts(combined.balances.iter().map(|b| b.account.clone()).collect()),
         Bind::BigInts(combined.balances.iter().map(|b| b.before).collect()),
@@ -512,22 +551,11 @@ pub fn write_postings(
         Bind::Dates(combined.daily.keys().map(|(_, date)| *date).collect()),
         Bind::BigInts(combined.daily.values().map(|(debit, _)| *debit).collect()),
         Bind::BigInts(combined.daily.values().map(|(_, credit)| *credit).collect()),
-        // bank credits
         v(),
-        Bind::Texts(credits().map(|r| r.bank_reference.clone()).collect()),
-        Bind::BigInts(credits().map(|r| r.amount).collect()),
-        Bind::Texts(credits().map(|r| r.source.clone()).collect()),
-        Bind::Texts(credits().map(|r| r.transaction_id.to_string()).collect()),
-        Bind::Texts(credits().map(|r| r.client_id.clone()).collect()),
-        Bind::Timestamps(credits().map(|r| r.created_at).collect()),
-        // stored answers
-        Bind::Texts(answers().map(|r| r.principal.clone()).collect()),
-        Bind::Texts(answers().map(|r| r.key.clone()).collect()),
-        Bind::Texts(answers().map(|r| r.request_hash.clone()).collect()),
-        Bind::OptTexts(answers().map(|r| r.village_id.as_deref().map(str::to_string)).collect()),
-        Bind::Integers(answers().map(|r| r.status).collect()),
-        Bind::Texts(answers().map(|r| r.body.clone()).collect()),
-        Bind::Timestamps(answers().map(|r| r.created_at).collect()),
+    ]);
+    binds.extend(bank_credit_binds(credits()));
+    binds.extend(answer_binds(answers()));
+    binds.extend([
         // village, and the guard
         Bind::BigInt(last.seq),
         Bind::BigInt(last.chain_seq),
@@ -537,7 +565,7 @@ pub fn write_postings(
         v(),
         Bind::Integers(years.clone()),
         Bind::BigInt(i64::try_from(years.len()).expect("bounded")),
-    ];
+    ]);
     match cached(WRITE_POSTINGS, binds).execute(c)? {
         1 => Ok(()),
         0 => Err(StoreError::Retry),
@@ -550,14 +578,14 @@ pub fn write_postings(
 // balance to be as each posting found it and every posting's year to be open; the statement then advances one
 // village row per posting, else none.
 const WRITE_HELD: &str = "WITH \
-     t AS (INSERT INTO transactions (id, village_id, seq, chain_seq, fiscal_year, kind, value_date, description, \
+     t AS (INSERT INTO transactions (village_id, id, seq, chain_seq, fiscal_year, kind, value_date, description, \
            reverses, payment_id, bank_reference, created_by, created_at, prev_hash, hash) \
            SELECT * FROM unnest(?::text[], ?::text[], ?::int8[], ?::int8[], ?::int4[], ?::text[], ?::date[], \
                                 ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::timestamp[], ?::text[], \
                                 ?::text[])), \
-     e AS (INSERT INTO entries (transaction_id, line_no, village_id, account_code, side, amount, activity_code, \
+     e AS (INSERT INTO entries (village_id, transaction_id, line_no, account_code, side, amount, activity_code, \
            source, value_date) \
-           SELECT * FROM unnest(?::text[], ?::int4[], ?::text[], ?::text[], ?::text[], ?::int8[], ?::text[], \
+           SELECT * FROM unnest(?::text[], ?::text[], ?::int4[], ?::text[], ?::text[], ?::int8[], ?::text[], \
                                 ?::text[], ?::date[])), \
      b AS (UPDATE accounts a SET balance = u.after \
            FROM unnest(?::text[], ?::text[], ?::int8[], ?::int8[]) AS u(village, code, before, after) \
@@ -585,8 +613,6 @@ pub fn write_held(c: &mut PgConnection, held: &[super::backend::HeldPosting]) ->
     villages.dedup();
     assert_eq!(villages.len(), held.len(), "a group holds one posting per village");
     let txns = || held.iter().map(|p| &p.txn);
-    let texts = |f: &dyn Fn(&TransactionRow) -> String| Bind::Texts(txns().map(f).collect());
-    let opt_texts = |f: &dyn Fn(&TransactionRow) -> Option<String>| Bind::OptTexts(txns().map(f).collect());
     let entries = || held.iter().flat_map(|p| p.entries.iter());
     let balances = || held.iter().flat_map(|p| p.balances.iter().map(move |b| (p.txn.village_id.as_str(), b)));
     let daily = || {
@@ -596,70 +622,38 @@ pub fn write_held(c: &mut PgConnection, held: &[super::backend::HeldPosting]) ->
     let credits = || held.iter().filter_map(|p| p.along.bank_credit.as_ref());
     let answers = || held.iter().filter_map(|p| p.along.idempotency.as_ref());
     let count = |n: usize| Bind::BigInt(i64::try_from(n).expect("bounded"));
-    let binds = vec![
-        // transactions
-        texts(&|t| t.id.to_string()),
-        texts(&|t| t.village_id.to_string()),
-        Bind::BigInts(txns().map(|t| t.seq).collect()),
-        Bind::BigInts(txns().map(|t| t.chain_seq).collect()),
-        Bind::Integers(txns().map(|t| t.fiscal_year).collect()),
-        texts(&|t| t.kind.as_str().to_string()),
-        Bind::Dates(txns().map(|t| t.value_date).collect()),
-        texts(&|t| t.description.to_string()),
-        opt_texts(&|t| t.reverses.as_deref().map(str::to_string)),
-        opt_texts(&|t| t.payment_id.as_deref().map(str::to_string)),
-        opt_texts(&|t| t.bank_reference.as_deref().map(str::to_string)),
-        texts(&|t| t.created_by.to_string()),
-        Bind::Timestamps(txns().map(|t| t.created_at).collect()),
-        texts(&|t| t.prev_hash.to_string()),
-        texts(&|t| t.hash.to_string()),
-        // entries
-        Bind::Texts(entries().map(|e| e.transaction_id.to_string()).collect()),
-        Bind::Integers(entries().map(|e| e.line_no).collect()),
-        Bind::Texts(entries().map(|e| e.village_id.to_string()).collect()),
-        Bind::Texts(entries().map(|e| e.account_code.clone()).collect()),
-        Bind::Texts(entries().map(|e| e.side.as_str().to_string()).collect()),
-        Bind::BigInts(entries().map(|e| e.amount).collect()),
-        Bind::OptTexts(entries().map(|e| e.activity_code.clone()).collect()),
-        Bind::OptTexts(entries().map(|e| e.source.clone()).collect()),
-        Bind::Dates(entries().map(|e| e.value_date).collect()),
+    let ids = |it: &mut dyn Iterator<Item = &str>| Bind::Texts(it.map(str::to_string).collect());
+    let mut binds = vec![ids(&mut txns().map(|t| t.village_id.as_str()))];
+    binds.extend(transaction_binds(txns()));
+    binds.push(ids(&mut entries().map(|e| e.village_id.as_str())));
+    binds.extend(entry_binds(entries()));
+    binds.extend([
         // balances
-        Bind::Texts(balances().map(|(v, _)| v.to_string()).collect()),
+        ids(&mut balances().map(|(v, _)| v)),
         Bind::Texts(balances().map(|(_, b)| b.account.clone()).collect()),
         Bind::BigInts(balances().map(|(_, b)| b.before).collect()),
         Bind::BigInts(balances().map(|(_, b)| b.after).collect()),
         // daily totals
-        Bind::Texts(daily().map(|(v, ..)| v.to_string()).collect()),
+        ids(&mut daily().map(|(v, ..)| v)),
         Bind::Texts(daily().map(|(_, _, code, _)| code.clone()).collect()),
         Bind::Dates(daily().map(|(_, date, ..)| date).collect()),
         Bind::BigInts(daily().map(|(.., (debit, _))| *debit).collect()),
         Bind::BigInts(daily().map(|(.., (_, credit))| *credit).collect()),
-        // bank credits
-        Bind::Texts(credits().map(|r| r.village_id.to_string()).collect()),
-        Bind::Texts(credits().map(|r| r.bank_reference.clone()).collect()),
-        Bind::BigInts(credits().map(|r| r.amount).collect()),
-        Bind::Texts(credits().map(|r| r.source.clone()).collect()),
-        Bind::Texts(credits().map(|r| r.transaction_id.to_string()).collect()),
-        Bind::Texts(credits().map(|r| r.client_id.clone()).collect()),
-        Bind::Timestamps(credits().map(|r| r.created_at).collect()),
-        // stored answers
-        Bind::Texts(answers().map(|r| r.principal.clone()).collect()),
-        Bind::Texts(answers().map(|r| r.key.clone()).collect()),
-        Bind::Texts(answers().map(|r| r.request_hash.clone()).collect()),
-        Bind::OptTexts(answers().map(|r| r.village_id.as_deref().map(str::to_string)).collect()),
-        Bind::Integers(answers().map(|r| r.status).collect()),
-        Bind::Texts(answers().map(|r| r.body.clone()).collect()),
-        Bind::Timestamps(answers().map(|r| r.created_at).collect()),
+        ids(&mut credits().map(|r| r.village_id.as_str())),
+    ]);
+    binds.extend(bank_credit_binds(credits()));
+    binds.extend(answer_binds(answers()));
+    binds.extend([
         // villages, and the guard
-        texts(&|t| t.village_id.to_string()),
+        ids(&mut txns().map(|t| t.village_id.as_str())),
         Bind::BigInts(txns().map(|t| t.seq).collect()),
         Bind::BigInts(txns().map(|t| t.chain_seq).collect()),
-        texts(&|t| t.hash.to_string()),
+        Bind::Texts(txns().map(|t| t.hash.to_string()).collect()),
         count(balances().count()),
-        texts(&|t| t.village_id.to_string()),
+        ids(&mut txns().map(|t| t.village_id.as_str())),
         Bind::Integers(txns().map(|t| t.fiscal_year).collect()),
         count(held.len()),
-    ];
+    ]);
     match cached(WRITE_HELD, binds).execute(c)? {
         n if n == held.len() => Ok(()),
         0 => Err(StoreError::Retry),
