@@ -1,14 +1,15 @@
 //! The seam between the backends: every place where PostgreSQL and SQLite do the same job differently, and nowhere
 //! else. Each method matches on the connection once; PostgreSQL's side is in `pg.rs` (fewer statements: on
-//! PostgreSQL every statement is a round trip to another process), SQLite's side is below (a statement per row:
-//! SQLite runs in-process, so a statement costs no round trip).
+//! PostgreSQL every statement is a round trip to another process), SQLite's side is below and in `sqlite.rs` (a
+//! statement per row: SQLite runs in-process, so a statement costs no round trip, but each is prepared once per
+//! connection, not on every call).
 //!
 //! | seam | PostgreSQL | SQLite |
 //! | --- | --- | --- |
 //! | [`DbConn::write_txn`] | a transaction, retried on conflicts | `BEGIN IMMEDIATE` once per commit group (`group_commit.rs`), a savepoint per write |
 //! | [`DbConn::lock_village`] | `SELECT … FOR UPDATE` | a plain read: the group's `BEGIN IMMEDIATE` already holds the database's one write lock |
 //! | [`DbConn::lock_for_write`] | one statement: the lock, the stored answer, the bank credit, the balances, the bank client | one statement per question |
-//! | [`DbConn::posting_balances`] | one statement with the year's status | the year, then the accounts |
+//! | [`DbConn::posting_balances`] | one statement with the year's status | the year, then each account |
 //! | [`DbConn::write_posting`] | one data-modifying CTE, guarded by the balances it checked | a statement per row |
 //! | [`DbConn::write_postings`] | one CTE for a run of postings to one village, arrays through `unnest` | a statement per row |
 //! | [`DbConn::load_payment`] | one statement (JSON) | a statement per table |
@@ -230,13 +231,10 @@ impl DbConn {
             }
         }
         super::ledger::ensure_year_open(self, village_id, year)?;
-        Ok(accounts::table
-            .filter(accounts::village_id.eq(village_id))
-            .filter(accounts::code.eq_any(codes))
-            .select((accounts::code, accounts::balance))
-            .load::<(String, i64)>(self)?
-            .into_iter()
-            .collect())
+        match self {
+            DbConn::Sqlite(c) => super::sqlite::balances(c, village_id, codes),
+            DbConn::Pg(_) => unreachable!("PostgreSQL returned above"),
+        }
     }
 
     /// Writes a checked posting's rows: the transaction, its entries, the accounts' new balances, the daily totals,
@@ -253,7 +251,7 @@ impl DbConn {
                 Ok(())
             }
             DbConn::Pg(c) => pg::write_posting(c, rows),
-            DbConn::Sqlite(c) => sqlite_write_posting(c, rows),
+            DbConn::Sqlite(c) => super::sqlite::write_posting(c, rows),
         }
     }
 
@@ -273,7 +271,7 @@ impl DbConn {
             (_, []) => Ok(()),
             (DbConn::Pg(c), [one]) => pg::write_posting(c, one),
             (DbConn::Pg(c), _) => pg::write_postings(c, rows, combined),
-            (DbConn::Sqlite(c), _) => rows.iter().try_for_each(|r| sqlite_write_posting(c, r)),
+            (DbConn::Sqlite(c), _) => rows.iter().try_for_each(|r| super::sqlite::write_posting(c, r)),
         }
     }
 
@@ -324,49 +322,6 @@ impl DbConn {
             .execute(self)?;
         Ok(())
     }
-}
-
-/// SQLite's posting: a statement per row. (The daily totals' upsert is why this takes the SQLite connection itself:
-/// diesel's multi-backend DSL has no `ON CONFLICT`.)
-fn sqlite_write_posting(c: &mut diesel::SqliteConnection, rows: &PostingRows<'_>) -> Result<(), StoreError> {
-    let txn = rows.txn;
-    let village_id = &txn.village_id;
-    diesel::insert_into(transactions::table).values(txn).execute(c)?;
-    diesel::insert_into(entries::table).values(rows.entries).execute(c)?;
-    for b in rows.balances {
-        diesel::update(accounts::table.find((village_id, &b.account))).set(accounts::balance.eq(b.after)).execute(c)?;
-    }
-    for (code, (debit, credit)) in rows.daily {
-        diesel::insert_into(account_daily::table)
-            .values((
-                account_daily::village_id.eq(village_id),
-                account_daily::account_code.eq(code),
-                account_daily::value_date.eq(txn.value_date),
-                account_daily::debit.eq(debit),
-                account_daily::credit.eq(credit),
-            ))
-            .on_conflict((account_daily::village_id, account_daily::account_code, account_daily::value_date))
-            .do_update()
-            .set((
-                account_daily::debit.eq(account_daily::debit + debit),
-                account_daily::credit.eq(account_daily::credit + credit),
-            ))
-            .execute(c)?;
-    }
-    diesel::update(villages::table.find(village_id))
-        .set((
-            villages::last_seq.eq(txn.seq),
-            villages::chain_len.eq(txn.chain_seq),
-            villages::chain_head.eq(&txn.hash),
-        ))
-        .execute(c)?;
-    if let Some(row) = &rows.along.bank_credit {
-        diesel::insert_into(bank_credits::table).values(row).execute(c)?;
-    }
-    if let Some(row) = &rows.along.idempotency {
-        diesel::insert_into(idempotency_keys::table).values(row).execute(c)?;
-    }
-    Ok(())
 }
 
 /// What became of one write of a group ([`DbConn::write_group`]).

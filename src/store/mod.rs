@@ -30,6 +30,7 @@ mod replica;
 mod reports;
 pub mod rows;
 pub mod schema;
+mod sqlite;
 mod types;
 pub mod webhooks;
 mod write;

@@ -71,7 +71,7 @@ pub struct FiscalYearRow {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = transactions)]
+#[diesel(table_name = transactions, treat_none_as_default_value = false)]
 pub struct TransactionRow {
     pub id: TransactionId,
     pub village_id: VillageId,
@@ -91,7 +91,7 @@ pub struct TransactionRow {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = entries)]
+#[diesel(table_name = entries, treat_none_as_default_value = false)]
 pub struct EntryRow {
     pub transaction_id: TransactionId,
     pub line_no: i32,
@@ -177,7 +177,7 @@ pub struct CheckpointRow {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = idempotency_keys)]
+#[diesel(table_name = idempotency_keys, treat_none_as_default_value = false)]
 pub struct IdempotencyRow {
     pub principal: String,
     pub key: String,
