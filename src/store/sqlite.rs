@@ -30,17 +30,32 @@ enum Bind<'a> {
 /// Each `?` of the text is where one bound value goes, in order.
 trait FixedSql: 'static {
     const SQL: &'static str;
+    /// The text's placeholders, counted when the program is compiled.
+    const BINDS: usize = placeholders(Self::SQL);
 }
 
-/// A statement whose text is `Q::SQL` whatever its values, so diesel prepares it once per connection.
-struct Fixed<'a, Q> {
-    binds: Vec<Bind<'a>>,
+const fn placeholders(sql: &str) -> usize {
+    let bytes = sql.as_bytes();
+    let (mut i, mut n) = (0, 0);
+    while i < bytes.len() {
+        if bytes[i] == b'?' {
+            n += 1;
+        }
+        i += 1;
+    }
+    n
+}
+
+/// A statement whose text is `Q::SQL` whatever its values, so diesel prepares it once per connection. Its values
+/// are an array: nothing is allocated for them on the writer's path.
+struct Fixed<'a, Q, const N: usize> {
+    binds: [Bind<'a>; N],
     sql: PhantomData<Q>,
 }
 
-impl<'a, Q: FixedSql> Fixed<'a, Q> {
-    fn new(binds: Vec<Bind<'a>>) -> Self {
-        assert_eq!(binds.len(), Q::SQL.matches('?').count(), "a fixed statement is given one value per placeholder");
+impl<'a, Q: FixedSql, const N: usize> Fixed<'a, Q, N> {
+    fn new(binds: [Bind<'a>; N]) -> Self {
+        assert_eq!(N, Q::BINDS, "a fixed statement is given one value per placeholder");
         Fixed { binds, sql: PhantomData }
     }
 
@@ -49,12 +64,12 @@ impl<'a, Q: FixedSql> Fixed<'a, Q> {
     }
 }
 
-impl<Q: FixedSql> QueryId for Fixed<'_, Q> {
+impl<Q: FixedSql, const N: usize> QueryId for Fixed<'_, Q, N> {
     type QueryId = Q;
     const HAS_STATIC_QUERY_ID: bool = true;
 }
 
-impl<Q: FixedSql> QueryFragment<Sqlite> for Fixed<'_, Q> {
+impl<Q: FixedSql, const N: usize> QueryFragment<Sqlite> for Fixed<'_, Q, N> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
         // diesel writes the placeholder of each bound value itself: the text goes in between.
         let mut texts = Q::SQL.split('?');
@@ -71,7 +86,7 @@ impl<Q: FixedSql> QueryFragment<Sqlite> for Fixed<'_, Q> {
     }
 }
 
-impl<Q> RunQueryDsl<SqliteConnection> for Fixed<'_, Q> {}
+impl<Q, const N: usize> RunQueryDsl<SqliteConnection> for Fixed<'_, Q, N> {}
 
 macro_rules! fixed_sql {
     ($name:ident, $sql:expr) => {
@@ -100,13 +115,13 @@ pub(super) fn write_posting(c: &mut SqliteConnection, rows: &PostingRows<'_>) ->
         diesel::insert_into(entries::table).values(entry).execute(c)?;
     }
     for b in rows.balances {
-        let set = Fixed::<SetBalance>::new(vec![Bind::Int(b.after), Bind::Text(village_id), Bind::Text(&b.account)]);
+        let set = Fixed::<SetBalance, _>::new([Bind::Int(b.after), Bind::Text(village_id), Bind::Text(&b.account)]);
         if set.run(c)? != 1 {
             return Err(StoreError::Integrity(format!("account {} of the posting is missing", b.account)));
         }
     }
     for (code, (debit, credit)) in rows.daily {
-        Fixed::<AddDaily>::new(vec![
+        Fixed::<AddDaily, _>::new([
             Bind::Text(village_id),
             Bind::Text(code),
             Bind::Date(txn.value_date),
@@ -115,7 +130,7 @@ pub(super) fn write_posting(c: &mut SqliteConnection, rows: &PostingRows<'_>) ->
         ])
         .run(c)?;
     }
-    Fixed::<SetHead>::new(vec![
+    Fixed::<SetHead, _>::new([
         Bind::Int(txn.seq),
         Bind::Int(txn.chain_seq),
         Bind::Text(&txn.hash),
@@ -172,7 +187,7 @@ mod tests {
         let mut c = conn();
         let day = chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
         for (debit, credit) in [(500, 0), (0, 200)] {
-            Fixed::<AddDaily>::new(vec![
+            Fixed::<AddDaily, _>::new([
                 Bind::Text("v"),
                 Bind::Text("1.1.1"),
                 Bind::Date(day),
@@ -188,9 +203,9 @@ mod tests {
             .get_result(&mut c)
             .unwrap();
         assert_eq!(daily, (500, 200), "the second upsert adds to the first day's totals");
-        let n = Fixed::<SetBalance>::new(vec![Bind::Int(300), Bind::Text("v"), Bind::Text("1.1.1")]).run(&mut c);
+        let n = Fixed::<SetBalance, _>::new([Bind::Int(300), Bind::Text("v"), Bind::Text("1.1.1")]).run(&mut c);
         assert_eq!(n.unwrap(), 1);
-        let missing = Fixed::<SetBalance>::new(vec![Bind::Int(1), Bind::Text("v"), Bind::Text("9.9")]).run(&mut c);
+        let missing = Fixed::<SetBalance, _>::new([Bind::Int(1), Bind::Text("v"), Bind::Text("9.9")]).run(&mut c);
         assert_eq!(missing.unwrap(), 0, "an account that is not there is no row changed");
         assert_eq!(
             balances(&mut c, "v", &["1.1.1".into(), "9.9".into()]).unwrap(),
@@ -201,7 +216,7 @@ mod tests {
     #[test]
     #[should_panic(expected = "one value per placeholder")]
     fn a_fixed_statement_refuses_a_missing_value() {
-        let _ = Fixed::<SetHead>::new(vec![Bind::Int(1)]);
+        let _ = Fixed::<SetHead, _>::new([Bind::Int(1)]);
     }
 
     /// `.cargo/config.toml` builds the bundled SQLite with the query planner stability guarantee: without it every
